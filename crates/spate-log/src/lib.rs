@@ -1,0 +1,1 @@
+//! Spate storage engine (being written).

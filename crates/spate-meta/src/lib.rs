@@ -1,0 +1,1 @@
+//! Spate metadata store (being written).
