@@ -1,0 +1,96 @@
+//! The error shape AWS clients parse, and its awsJson encoding.
+//!
+//! botocore reads the error code only from `__type` in the body (text before a `#` stripped); other
+//! SDKs read the `x-amzn-ErrorType` header. Spate sends both. Kinesis and Firehose error shapes use
+//! a lower-case `message` member.
+
+use serde::Serialize;
+
+/// Whether an error is the caller's (HTTP 400 family) or the server's (HTTP 500 family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Client,
+    Server,
+}
+
+/// An error as it goes on the wire: the AWS error type name, the message and the HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub code: &'static str,
+    pub message: String,
+    pub status: u16,
+    pub fault: Fault,
+}
+
+#[derive(Serialize)]
+struct JsonErrorBody<'a> {
+    #[serde(rename = "__type")]
+    code: &'a str,
+    message: &'a str,
+}
+
+impl AwsError {
+    /// A client error answered with HTTP 400, the awsJson default for modeled client errors.
+    pub fn client(code: &'static str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            code,
+            message: message.into(),
+            status: 400,
+            fault: Fault::Client,
+        }
+    }
+
+    /// A server fault answered with HTTP 500.
+    pub fn server(code: &'static str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            code,
+            message: message.into(),
+            status: 500,
+            fault: Fault::Server,
+        }
+    }
+
+    /// `SerializationException`: the body is not JSON of the expected shape.
+    pub fn serialization(message: impl Into<String>) -> AwsError {
+        AwsError::client("SerializationException", message)
+    }
+
+    /// `UnknownOperationException`: the target names no operation Spate serves.
+    pub fn unknown_operation(operation: &str) -> AwsError {
+        AwsError::client(
+            "UnknownOperationException",
+            format!("Operation {operation} is not supported by Spate"),
+        )
+    }
+
+    /// The awsJson error body: `{"__type": "...", "message": "..."}`.
+    pub fn to_json_body(&self) -> Vec<u8> {
+        let body = JsonErrorBody {
+            code: self.code,
+            message: &self.message,
+        };
+        serde_json::to_vec(&body).expect("a struct of two strings always serializes")
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_body_has_type_and_lowercase_message() {
+        let err = AwsError::client("ResourceNotFoundException", "Stream s not found.");
+        let body: serde_json::Value =
+            serde_json::from_slice(&err.to_json_body()).expect("valid json");
+        assert_eq!(body["__type"], "ResourceNotFoundException");
+        assert_eq!(body["message"], "Stream s not found.");
+        assert_eq!(err.status, 400);
+        assert_eq!(AwsError::server("InternalFailure", "x").status, 500);
+    }
+}
