@@ -67,23 +67,23 @@ impl Violations {
 
     /// Bounds of an integer member.
     pub fn range(&mut self, path: &str, value: i64, min: Option<i64>, max: Option<i64>) {
-        if let Some(min) = min {
-            if value < min {
-                self.push(
-                    &quote(&value.to_string()),
-                    path,
-                    &format!("Member must have value greater than or equal to {min}"),
-                );
-            }
+        if let Some(min) = min
+            && value < min
+        {
+            self.push(
+                &quote(&value.to_string()),
+                path,
+                &format!("Member must have value greater than or equal to {min}"),
+            );
         }
-        if let Some(max) = max {
-            if value > max {
-                self.push(
-                    &quote(&value.to_string()),
-                    path,
-                    &format!("Member must have value less than or equal to {max}"),
-                );
-            }
+        if let Some(max) = max
+            && value > max
+        {
+            self.push(
+                &quote(&value.to_string()),
+                path,
+                &format!("Member must have value less than or equal to {max}"),
+            );
         }
     }
 
