@@ -1,0 +1,136 @@
+"""Fixtures for the black-box suite: one shared Spate server for the session, fresh servers on
+demand for tests that count streams or stop and restart the server, boto3 clients, stream names.
+
+When a test fails, the tail of the log of every server that was up during the test is attached
+to the failure report.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import harness
+from harness import ExternalServer, SpateServer
+
+
+def pytest_configure(config):
+    harness.isolate_aws_environment()
+
+
+def pytest_report_header(config):
+    endpoint = harness.external_endpoint()
+    if endpoint:
+        return f"spate: external endpoint {endpoint} (SPATE_TEST_ENDPOINT)"
+    return f"spate: binary {harness.spate_binary()}"
+
+
+def _require_binary():
+    binary = harness.spate_binary()
+    if not binary.is_file():
+        pytest.exit(f"spate binary not found at {binary}: build it first "
+                    "(cargo build -p spate) or set SPATE_BIN", returncode=4)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def spate(tmp_path_factory):
+    """The server most tests share; tests keep apart by using their own stream names."""
+    endpoint = harness.external_endpoint()
+    if endpoint:
+        yield ExternalServer(endpoint)
+        return
+    binary = _require_binary()
+    base = tmp_path_factory.mktemp("spate-shared")
+    server = SpateServer(binary, base / "data", base / "server.log")
+    server.start()
+    yield server
+    if server.running:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint(spate) -> str:
+    return spate.endpoint
+
+
+@pytest.fixture(scope="session")
+def kinesis(endpoint):
+    return harness.kinesis_client(endpoint)
+
+
+@pytest.fixture
+def spate_factory(tmp_path):
+    """Starts servers of the test's own: `spate_factory(env={...})` returns a running server.
+
+    Each has its own data directory (or `data_dir=`) and log; all are stopped at teardown.
+    Skipped against an external endpoint, which cannot be started, stopped or counted on.
+    """
+    if harness.external_endpoint():
+        pytest.skip("needs a Spate server of its own (SPATE_TEST_ENDPOINT is set)")
+    binary = _require_binary()
+    servers: list[SpateServer] = []
+
+    def start(env: dict[str, str] | None = None, data_dir=None) -> SpateServer:
+        index = len(servers)
+        server = SpateServer(binary, data_dir or tmp_path / f"data-{index}",
+                             tmp_path / f"server-{index}.log", env=env)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        if server.running:
+            server.kill()
+
+
+@pytest.fixture
+def stream_name(request) -> str:
+    """A stream name unique to this test run, derived from the test's name."""
+    return harness.unique_name(request.node.name.removeprefix("test_"))
+
+
+@pytest.fixture
+def new_stream(kinesis, request):
+    """`new_stream(shard_count=1, **create_args)` creates an ACTIVE stream and returns its name.
+
+    The streams are deleted at teardown so the shared server stays small.
+    """
+    created: list[str] = []
+
+    def create(shard_count: int | None = 1, name: str | None = None, **create_args) -> str:
+        name = name or harness.unique_name(request.node.name.removeprefix("test_"))
+        harness.create_active_stream(kinesis, name, shard_count, **create_args)
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        try:
+            kinesis.delete_stream(StreamName=name)
+        except Exception:  # already deleted by the test, or the server is gone
+            pass
+
+
+_STARTED_AT = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_STARTED_AT] = time.time()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    started_at = item.stash.get(_STARTED_AT, 0.0)
+    for server in SpateServer.instances:
+        up_during_test = server.process is not None and (
+            server.stopped_at is None or server.stopped_at >= started_at)
+        if up_during_test:
+            report.sections.append(
+                (f"spate log tail ({server.log_path})", server.log_tail()))

@@ -1,0 +1,405 @@
+"""Shared pieces of the black-box suite.
+
+Starts the real `spate` binary on a temporary data directory and a free port, builds boto3 clients
+and `aws` CLI environments pointed at it, and computes the Kinesis facts the tests check (hash-key
+ranges, MD5 routing, stream ARNs) independently of the server, straight from the AWS rules in
+../shared/reference/aws-api.md.
+
+Environment:
+- SPATE_BIN: the binary to start (default <repo>/target/debug/spate).
+- SPATE_TEST_ENDPOINT: run against an already running Kinesis-compatible endpoint instead of
+  starting Spate (for comparing behaviour with another implementation); tests that need to start,
+  stop or kill a server of their own are then skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_ID = "000000000000"
+REGION = "us-east-1"
+MAX_HASH_KEY = 2**128 - 1
+
+# Fast state transitions for tests; the server's own defaults are 500 ms.
+FAST_DELAYS = {
+    "SPATE_STREAM_CREATE_DELAY_MS": "50",
+    "SPATE_STREAM_DELETE_DELAY_MS": "50",
+    "SPATE_STREAM_UPDATE_DELAY_MS": "50",
+}
+
+# Credentials and config that keep botocore and the CLI away from the user's ~/.aws and from the
+# EC2 metadata service. Spate does not check signatures yet; any key pair will do.
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/nonexistent/spate-tests/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/spate-tests/aws-credentials",
+    "AWS_RETRY_MODE": "standard",
+    "AWS_MAX_ATTEMPTS": "1",
+    "AWS_PAGER": "",
+}
+# Variables that would change what botocore does behind the tests' back.
+AWS_ENV_REMOVE = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
+                  "AWS_ENDPOINT_URL_KINESIS", "AWS_CA_BUNDLE")
+
+SEQUENCE_NUMBER_RE = re.compile(r"^[0-9]{56}$")
+SHARD_ID_RE = re.compile(r"^shardId-[0-9]{12}$")
+
+
+def isolate_aws_environment(environ=os.environ) -> None:
+    for name in AWS_ENV_REMOVE:
+        environ.pop(name, None)
+    environ.update(AWS_ENV)
+
+
+def stream_arn(stream_name: str) -> str:
+    return f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/{stream_name}"
+
+
+def not_found_message(stream_name: str) -> str:
+    return f"Stream {stream_name} under account {ACCOUNT_ID} not found."
+
+
+def shard_id(index: int) -> str:
+    return f"shardId-{index:012d}"
+
+
+def expected_hash_ranges(shard_count: int) -> list[tuple[int, int]]:
+    """CreateStream's split: steps of floor(2^128/N), the last shard ending at 2^128-1."""
+    step = 2**128 // shard_count
+    ranges = []
+    for index in range(shard_count):
+        start = index * step
+        end = MAX_HASH_KEY if index == shard_count - 1 else (index + 1) * step - 1
+        ranges.append((start, end))
+    return ranges
+
+
+def hash_key_of(partition_key: str) -> int:
+    """The 128-bit hash key Kinesis derives from a partition key: MD5 of its UTF-8 bytes."""
+    return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+
+
+def shard_holding(shards: list[dict], hash_key: int) -> str:
+    """The id of the open shard whose HashKeyRange holds hash_key."""
+    holders = [
+        shard["ShardId"]
+        for shard in shards
+        if "EndingSequenceNumber" not in shard["SequenceNumberRange"]
+        and int(shard["HashKeyRange"]["StartingHashKey"]) <= hash_key
+        <= int(shard["HashKeyRange"]["EndingHashKey"])
+    ]
+    assert len(holders) == 1, f"hash key {hash_key} is held by {holders}"
+    return holders[0]
+
+
+def unique_name(prefix: str) -> str:
+    """A stream name that no other test uses: [a-zA-Z0-9_.-]+, at most 128 characters."""
+    cleaned = re.sub(r"[^a-zA-Z0-9_.-]+", "-", prefix).strip("-")[:80] or "t"
+    return f"{cleaned}-{uuid.uuid4().hex[:10]}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- clients -------------------------------------------------------------------------------------
+
+
+def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections: int = 10):
+    """A boto3 Kinesis client for endpoint that never retries, so every error surfaces as is."""
+    session = boto3.session.Session(
+        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=REGION,
+    )
+    config = Config(
+        retries={"max_attempts": 1, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=read_timeout,
+        max_pool_connections=max_pool_connections,
+    )
+    return session.client("kinesis", endpoint_url=endpoint, config=config)
+
+
+@contextlib.contextmanager
+def aws_error(code: str, message: str | None = None, status: int = 400):
+    """Expects the block to fail with the AWS error `code` (and exactly `message` when given).
+
+    Yields the pytest ExceptionInfo, so a test can look further at the error.
+    """
+    with pytest.raises(ClientError) as info:
+        yield info
+    error = info.value.response["Error"]
+    assert error["Code"] == code, f"expected {code}, got {error}"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, info.value.response
+    if message is not None:
+        assert error["Message"] == message
+
+
+def validation_message(*violations: tuple[str, str, str]) -> str:
+    """AWS's framework validation text for (value, member path, constraint) triples."""
+    parts = [
+        f"Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
+        for value, member, constraint in violations
+    ]
+    noun = "error" if len(parts) == 1 else "errors"
+    return f"{len(parts)} validation {noun} detected: " + "; ".join(parts)
+
+
+STREAM_NAME_PATTERN = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+
+
+# --- streams -------------------------------------------------------------------------------------
+
+
+def wait_for_status(client, stream_name: str, status: str = "ACTIVE", timeout: float = 20,
+                    interval: float = 0.02) -> dict:
+    """Polls DescribeStreamSummary until the stream has `status`; returns that summary."""
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = client.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == status:
+            return summary
+        if time.monotonic() > deadline:
+            raise AssertionError(f"stream {stream_name} still {summary['StreamStatus']} after "
+                                 f"{timeout}s, expected {status}")
+        time.sleep(interval)
+
+
+def wait_until_gone(client, stream_name: str, timeout: float = 20, interval: float = 0.02) -> None:
+    """Polls until DescribeStreamSummary answers ResourceNotFoundException."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            summary = client.describe_stream_summary(StreamName=stream_name)
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ResourceNotFoundException":
+                return
+            raise
+        if time.monotonic() > deadline:
+            status = summary["StreamDescriptionSummary"]["StreamStatus"]
+            raise AssertionError(f"stream {stream_name} still {status} after {timeout}s")
+        time.sleep(interval)
+
+
+def create_active_stream(client, stream_name: str, shard_count: int | None = 1, **extra) -> dict:
+    """CreateStream, then wait for ACTIVE; returns the ACTIVE DescribeStreamSummary."""
+    request = {"StreamName": stream_name, **extra}
+    if shard_count is not None:
+        request["ShardCount"] = shard_count
+    client.create_stream(**request)
+    return wait_for_status(client, stream_name, "ACTIVE")
+
+
+def all_shards(client, stream_name: str) -> list[dict]:
+    shards = []
+    for page in client.get_paginator("list_shards").paginate(StreamName=stream_name):
+        shards.extend(page["Shards"])
+    return shards
+
+
+def read_to_end(client, shard_iterator: str, limit: int | None = None,
+                max_calls: int = 10_000) -> tuple[list[dict], dict]:
+    """GetRecords from shard_iterator until caught up (an empty page with MillisBehindLatest 0).
+
+    Returns the records and the last response. Checks on every page that an open shard always
+    hands back a NextShardIterator.
+    """
+    records: list[dict] = []
+    for _ in range(max_calls):
+        request = {"ShardIterator": shard_iterator}
+        if limit is not None:
+            request["Limit"] = limit
+        response = client.get_records(**request)
+        records.extend(response["Records"])
+        next_iterator = response.get("NextShardIterator")
+        assert next_iterator, f"open shard returned no NextShardIterator: {response}"
+        if not response["Records"] and response.get("MillisBehindLatest") == 0:
+            return records, response
+        shard_iterator = next_iterator
+    raise AssertionError(f"shard not caught up after {max_calls} GetRecords calls")
+
+
+def read_shard(client, stream_name: str, shard: str, limit: int | None = None) -> list[dict]:
+    iterator = client.get_shard_iterator(
+        StreamName=stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records, _ = read_to_end(client, iterator, limit=limit)
+    return records
+
+
+def read_stream(client, stream_name: str) -> dict[str, list[dict]]:
+    """Every record of every shard, from TRIM_HORIZON to the end, keyed by shard id."""
+    return {
+        shard["ShardId"]: read_shard(client, stream_name, shard["ShardId"])
+        for shard in all_shards(client, stream_name)
+    }
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+def spate_binary() -> Path:
+    return Path(os.environ.get("SPATE_BIN") or REPO_ROOT / "target" / "debug" / "spate")
+
+
+def external_endpoint() -> str | None:
+    return os.environ.get("SPATE_TEST_ENDPOINT") or None
+
+
+def http_get(url: str, timeout: float = 2) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+class SpateServer:
+    """One `spate serve` process on a data directory; restartable on the same directory."""
+
+    # Every server the session created, so a failing test can show their logs.
+    instances: list["SpateServer"] = []
+
+    def __init__(self, binary: Path, data_dir: Path, log_path: Path,
+                 env: dict[str, str] | None = None):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.env = {**FAST_DELAYS, **(env or {})}
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.stopped_at: float | None = None
+        SpateServer.instances.append(self)
+
+    @property
+    def endpoint(self) -> str:
+        assert self.port is not None, "server not started"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 60) -> "SpateServer":
+        """Starts on a fresh free port and waits for GET /health to answer 200."""
+        assert not self.running, "server already running"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        env = {**os.environ, **self.env}
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== spate serve on port {self.port}, data {self.data_dir}, "
+                      f"{time.strftime('%H:%M:%S')} ===\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
+                 "--data-dir", str(self.data_dir)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.data_dir.parent,
+            )
+        self.stopped_at = None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"spate exited with status {self.process.returncode} before "
+                                   f"answering /health; log tail:\n{self.log_tail()}")
+            try:
+                if http_get(f"{self.endpoint}/health", timeout=1) == 200:
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"spate did not answer /health within {timeout}s; log tail:\n"
+                                   f"{self.log_tail()}")
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM (graceful shutdown), SIGKILL after `timeout`; returns the exit status."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                self.stopped_at = time.time()
+                raise AssertionError(f"spate ignored SIGTERM for {timeout}s; killed it")
+        self.stopped_at = time.time()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the durability guarantees are about."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.stopped_at = time.time()
+
+    def restart(self) -> "SpateServer":
+        if self.running:
+            self.stop()
+        return self.start()
+
+    def log_tail(self, lines: int = 80) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class ExternalServer:
+    """An endpoint somebody else runs (SPATE_TEST_ENDPOINT); cannot be stopped or restarted."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+
+
+# --- the aws CLI ---------------------------------------------------------------------------------
+
+
+def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60):
+    """Runs `aws --endpoint-url endpoint --output json kinesis <args>` with the pinned awscli.
+
+    Returns (parsed JSON output or None, completed process).
+    """
+    env = {**os.environ}
+    isolate_aws_environment(env)
+    command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
+               "kinesis", *args]
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and completed.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} exited {completed.returncode}:\n"
+                             f"{completed.stderr}")
+    output = json.loads(completed.stdout) if completed.stdout.strip() else None
+    return output, completed
