@@ -1,0 +1,98 @@
+//! Small filesystem helpers with the fsync discipline the engine relies on.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use crate::LogError;
+
+/// Fsyncs a directory so that entries created, renamed or removed in it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(LogError::io(|| {
+            format!("fsyncing directory {}", dir.display())
+        }))
+}
+
+/// Creates `dir` (and parents) if absent.
+pub(crate) fn create_dir_all(dir: &Path) -> Result<(), LogError> {
+    fs::create_dir_all(dir).map_err(LogError::io(|| format!("creating {}", dir.display())))
+}
+
+/// Writes `bytes` to `path` so that after a crash either the old or the new content is seen:
+/// a temporary file is written and fsynced, renamed over `path`, and the directory fsynced.
+#[allow(dead_code)] // used by segments and retention
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    let tmp = path.with_extension("tmp");
+    let write = || -> std::io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(LogError::io(|| format!("writing {}", path.display())))?;
+    let parent = path
+        .parent()
+        .expect("engine files always live in a directory");
+    sync_dir(parent)
+}
+
+/// Lists a directory's entries as (file name, path) pairs; names that are not UTF-8 are skipped.
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, LogError> {
+    let context = || format!("listing {}", dir.display());
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(LogError::io(context))? {
+        let entry = entry.map_err(LogError::io(context))?;
+        if let Ok(name) = entry.file_name().into_string() {
+            out.push((name, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Parses `<20 digits>.<ext>` file names.
+pub(crate) fn parse_numbered(name: &str, ext: &str) -> Option<u64> {
+    let stem = name.strip_suffix(ext)?.strip_suffix('.')?;
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+/// The `<20 digits>.<ext>` name of a numbered file.
+pub(crate) fn numbered_name(number: u64, ext: &str) -> String {
+    format!("{number:020}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_names_round_trip() {
+        let name = numbered_name(42, "seg");
+        assert_eq!(name, "00000000000000000042.seg");
+        assert_eq!(parse_numbered(&name, "seg"), Some(42));
+        assert_eq!(parse_numbered(&name, "jnl"), None);
+        assert_eq!(parse_numbered("42.seg", "seg"), None);
+        assert_eq!(parse_numbered("0000000000000000004x.seg", "seg"), None);
+    }
+
+    #[test]
+    fn write_atomically_replaces_content() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("meta");
+        write_atomically(&path, b"one")?;
+        write_atomically(&path, b"two")?;
+        assert_eq!(fs::read(&path).expect("read back"), b"two");
+        let names: Vec<String> = list_dir(dir.path())?.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, vec!["meta".to_owned()]);
+        Ok(())
+    }
+}
