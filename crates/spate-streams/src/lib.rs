@@ -1,1 +1,27 @@
-//! Kinesis Data Streams semantics (being written).
+//! Kinesis Data Streams semantics over Spate's log and metadata store.
+//!
+//! This crate owns what a Data Streams operation means: typed requests and responses (one module
+//! per operation under [`ops`]), their validation with AWS's messages, stream and shard metadata
+//! ([`model`], persisted through [`registry`]), the hash key space ([`hashing`]), sequence numbers
+//! ([`sequence`]) and shard iterators ([`iterator`]). Records live in `spate-log`, one log per
+//! shard; metadata lives in `spate-meta`. It knows nothing of HTTP: the server hands it an
+//! operation name and a body ([`StreamsService::handle_json`]) and gets a body or an error back.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod hashing;
+pub mod iterator;
+pub mod model;
+pub mod ops;
+pub mod registry;
+pub mod routing;
+pub mod sequence;
+pub mod service;
+pub mod shapes;
+pub mod validation;
+
+pub use api::TARGET_PREFIX;
+pub use config::StreamsConfig;
+pub use error::StreamsError;
+pub use service::StreamsService;

@@ -1,2 +1,91 @@
-//! The spate command.
-fn main() {}
+//! The `spate` command: `spate serve` runs the server; more tools join as they are built.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use spate_server::{Overrides, ServerConfig};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "spate",
+    version,
+    about = "A self-hosted streaming data platform that speaks the Amazon Kinesis APIs"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve every service on one listener, with embedded storage.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:4567].
+    #[arg(long)]
+    listen: Option<String>,
+    /// Directory holding streams, records and metadata [default: ./spate-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// When writes are acknowledged: "fsync" (on disk) or "os" (handed to the OS).
+    #[arg(long)]
+    durability: Option<String>,
+    /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
+    #[arg(long, env = "SPATE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("SPATE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        durability: args.durability,
+    };
+    let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
+        .context("loading the configuration")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(spate_server::run(config, shutdown_signal()))?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

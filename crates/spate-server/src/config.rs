@@ -1,0 +1,331 @@
+//! Server configuration: defaults, then a TOML file, then `SPATE_*` environment, then flags.
+//!
+//! The defaults live in one checked-in file, `default.toml` beside this module. Every source is
+//! merged as TOML before one typed deserialisation, so all of them are checked the same way and
+//! an unknown key is an error wherever it comes from. Environment variables, by name:
+//!
+//! | variable | setting |
+//! |---|---|
+//! | `SPATE_LISTEN` | `listen` |
+//! | `SPATE_DATA_DIR` | `data_dir` |
+//! | `SPATE_DURABILITY` | `durability` |
+//! | `SPATE_MAINTENANCE_INTERVAL_MS` | `maintenance_interval_ms` |
+//! | `SPATE_LOG_JOURNAL_FILE_MIB`, `SPATE_LOG_SEAL_MIB`, `SPATE_LOG_SEAL_AGE_SECS`, `SPATE_LOG_READ_CACHE_MIB` | `log.*` |
+//! | `SPATE_REGION`, `SPATE_ACCOUNT_ID` | `streams.region`, `streams.account_id` |
+//! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
+//! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use spate_log::{Durability, LogConfig};
+use spate_streams::StreamsConfig;
+
+const DEFAULTS: &str = include_str!("default.toml");
+
+/// Environment variables and the setting each one sets.
+pub const ENVIRONMENT: &[(&str, &[&str])] = &[
+    ("SPATE_LISTEN", &["listen"]),
+    ("SPATE_DATA_DIR", &["data_dir"]),
+    ("SPATE_DURABILITY", &["durability"]),
+    (
+        "SPATE_MAINTENANCE_INTERVAL_MS",
+        &["maintenance_interval_ms"],
+    ),
+    ("SPATE_LOG_JOURNAL_FILE_MIB", &["log", "journal_file_mib"]),
+    ("SPATE_LOG_SEAL_MIB", &["log", "seal_mib"]),
+    ("SPATE_LOG_SEAL_AGE_SECS", &["log", "seal_age_secs"]),
+    ("SPATE_LOG_READ_CACHE_MIB", &["log", "read_cache_mib"]),
+    ("SPATE_REGION", &["streams", "region"]),
+    ("SPATE_ACCOUNT_ID", &["streams", "account_id"]),
+    (
+        "SPATE_STREAM_CREATE_DELAY_MS",
+        &["streams", "create_delay_ms"],
+    ),
+    (
+        "SPATE_STREAM_DELETE_DELAY_MS",
+        &["streams", "delete_delay_ms"],
+    ),
+    (
+        "SPATE_STREAM_UPDATE_DELAY_MS",
+        &["streams", "update_delay_ms"],
+    ),
+    ("SPATE_SHARD_LIMIT", &["streams", "shard_limit"]),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DurabilitySetting {
+    Fsync,
+    Os,
+}
+
+/// Storage engine settings, in operator-friendly units.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// The journal rolls to a new file past this many MiB.
+    pub journal_file_mib: u64,
+    /// A shard's recent records are sealed into a segment past this many MiB.
+    pub seal_mib: u64,
+    /// ... or once the oldest of them is this many seconds old.
+    pub seal_age_secs: u64,
+    /// MiB of memory for cached segment data.
+    pub read_cache_mib: u64,
+}
+
+/// Everything `spate serve` needs, validated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address of the listener.
+    pub listen: SocketAddr,
+    /// Directory holding all data.
+    pub data_dir: PathBuf,
+    /// When a write is acknowledged.
+    pub durability: DurabilitySetting,
+    /// Period of retention trimming and deleted-stream cleanup, in milliseconds.
+    pub maintenance_interval_ms: u64,
+    /// Storage engine settings.
+    pub log: LogSettings,
+    /// Data Streams settings.
+    pub streams: StreamsConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration {origin} is not valid TOML: {source}")]
+    Parse {
+        origin: String,
+        source: toml::de::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Overrides given on the command line; `None` leaves the setting to the other sources.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub durability: Option<String>,
+}
+
+impl ServerConfig {
+    /// Merges defaults, `file`, the environment `env` and `overrides`, in that order.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<ServerConfig, ConfigError> {
+        let mut merged = parse(DEFAULTS, "defaults")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            merge(&mut merged, parse(&text, &path.display().to_string())?);
+        }
+        for (name, value) in env {
+            if let Some((_, key)) = ENVIRONMENT.iter().find(|(known, _)| *known == name) {
+                set(&mut merged, key, scalar(&value));
+            }
+        }
+        if let Some(listen) = &overrides.listen {
+            set(
+                &mut merged,
+                &["listen"],
+                toml::Value::String(listen.clone()),
+            );
+        }
+        if let Some(dir) = &overrides.data_dir {
+            set(
+                &mut merged,
+                &["data_dir"],
+                toml::Value::String(dir.display().to_string()),
+            );
+        }
+        if let Some(durability) = &overrides.durability {
+            set(
+                &mut merged,
+                &["durability"],
+                toml::Value::String(durability.clone()),
+            );
+        }
+        let config: ServerConfig = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|err: toml::de::Error| ConfigError::Invalid(err.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let account = &self.streams.account_id;
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid(format!(
+                "streams.account_id must be 12 digits, not {account:?}"
+            )));
+        }
+        if self.log.journal_file_mib == 0 || self.log.seal_mib == 0 {
+            return Err(ConfigError::Invalid(
+                "log sizes must be at least 1 MiB".to_string(),
+            ));
+        }
+        if self.maintenance_interval_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "maintenance_interval_ms must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The storage engine's configuration.
+    pub fn log_config(&self) -> LogConfig {
+        const MIB: u64 = 1024 * 1024;
+        LogConfig {
+            durability: match self.durability {
+                DurabilitySetting::Fsync => Durability::Fsync,
+                DurabilitySetting::Os => Durability::Os,
+            },
+            journal_file_bytes: self.log.journal_file_mib * MIB,
+            seal_bytes: self.log.seal_mib * MIB,
+            seal_age: Duration::from_secs(self.log.seal_age_secs),
+            read_cache_bytes: self.log.read_cache_mib * MIB,
+        }
+    }
+}
+
+fn parse(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>()
+        .map_err(|source| ConfigError::Parse {
+            origin: origin.to_string(),
+            source,
+        })
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(over_table)) => {
+                merge(base_table, over_table);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn set(table: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut current = table;
+    for parent in parents {
+        let entry = current
+            .entry(parent.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        current = entry.as_table_mut().expect("just made a table");
+    }
+    current.insert(last.to_string(), value);
+}
+
+/// An environment value as TOML: integers and booleans typed, anything else a string.
+fn scalar(text: &str) -> toml::Value {
+    if let Ok(number) = text.parse::<i64>() {
+        return toml::Value::Integer(number);
+    }
+    match text {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(text.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)], overrides: Overrides) -> ServerConfig {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("spate.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).expect("write");
+        }
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        ServerConfig::load(file.map(|_| path.as_path()), env, &overrides).expect("valid config")
+    }
+
+    #[test]
+    fn checked_in_defaults_match_the_code_defaults() {
+        let config = load(None, &[], Overrides::default());
+        assert_eq!(config.listen.to_string(), "127.0.0.1:4567");
+        assert_eq!(config.data_dir, PathBuf::from("./spate-data"));
+        assert_eq!(config.durability, DurabilitySetting::Fsync);
+        let code = StreamsConfig::default();
+        assert_eq!(config.streams.account_id, code.account_id);
+        assert_eq!(config.streams.create_delay_ms, code.create_delay_ms);
+        assert_eq!(config.streams.shard_limit, code.shard_limit);
+        assert_eq!(
+            config.streams.on_demand_initial_shards,
+            code.on_demand_initial_shards
+        );
+    }
+
+    #[test]
+    fn file_then_environment_then_flags() {
+        let file = "listen = \"127.0.0.1:1000\"\ndata_dir = \"/from-file\"\n[streams]\ncreate_delay_ms = 7\n";
+        let config = load(Some(file), &[], Overrides::default());
+        assert_eq!(config.listen.port(), 1000);
+        assert_eq!(config.streams.create_delay_ms, 7);
+        assert_eq!(
+            config.streams.delete_delay_ms, 500,
+            "unset keys keep their defaults"
+        );
+
+        let env = [
+            ("SPATE_LISTEN", "127.0.0.1:2000"),
+            ("SPATE_STREAM_CREATE_DELAY_MS", "9"),
+        ];
+        let config = load(Some(file), &env, Overrides::default());
+        assert_eq!(config.listen.port(), 2000);
+        assert_eq!(config.streams.create_delay_ms, 9);
+        assert_eq!(config.data_dir, PathBuf::from("/from-file"));
+
+        let flags = Overrides {
+            listen: Some("127.0.0.1:3000".into()),
+            data_dir: Some("/from-flag".into()),
+            durability: Some("os".into()),
+        };
+        let config = load(Some(file), &env, flags);
+        assert_eq!(config.listen.port(), 3000);
+        assert_eq!(config.data_dir, PathBuf::from("/from-flag"));
+        assert_eq!(config.durability, DurabilitySetting::Os);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").expect("write");
+        let none = std::iter::empty();
+        assert!(ServerConfig::load(Some(&path), none, &Overrides::default()).is_err());
+        let flags = Overrides {
+            durability: Some("sometimes".into()),
+            ..Overrides::default()
+        };
+        assert!(ServerConfig::load(None, std::iter::empty(), &flags).is_err());
+        let env = [("SPATE_ACCOUNT_ID".to_string(), "12".to_string())];
+        assert!(ServerConfig::load(None, env, &Overrides::default()).is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! The HTTP surface: one listener, requests routed to a service by `X-Amz-Target`.
+//!
+//! Every response carries `x-amzn-RequestId` (and `x-amz-id-2`, which the Java SDK reads for
+//! Kinesis); errors carry the AWS error type both in the body (`__type`, which botocore reads)
+//! and in `x-amzn-ErrorType` (which other SDKs read). Targets of services Spate does not serve yet
+//! answer `UnknownOperationException` naming the operation, never a silent success.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use spate_streams::StreamsService;
+use spate_wire::{AWS_JSON_1_1, AwsError, MAX_JSON_BODY_BYTES, Target};
+use tracing::{Instrument, debug, error, info_span};
+
+/// What request handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub streams: Arc<StreamsService>,
+}
+
+/// The router of every path Spate serves.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(aws_json))
+        .route("/health", get(health))
+        .fallback(unknown_path)
+        .with_state(state)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn unknown_path() -> Response {
+    let error = AwsError::client("UnknownOperationException", "Spate serves no such path.");
+    let mut response = error_response(&error, &request_id());
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+/// Target prefixes of the services Spate will serve but does not yet.
+const PLANNED_PREFIXES: &[&str] = &[
+    "Firehose_20150804",
+    "KinesisAnalytics_20150814",
+    "KinesisAnalytics_20180523",
+];
+
+async fn aws_json(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let request_id = request_id();
+    let target_header = headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let span = info_span!(
+        "request",
+        request_id = %request_id,
+        target = target_header.as_deref().unwrap_or("-")
+    );
+    async move {
+        let result = dispatch(&state, target_header.as_deref(), &headers, body).await;
+        match result {
+            Ok(body) => json_response(StatusCode::OK, body, &request_id),
+            Err(error) => {
+                if error.status >= 500 {
+                    error!(code = error.code, message = %error.message, "request failed");
+                } else {
+                    debug!(code = error.code, message = %error.message, "request refused");
+                }
+                error_response(&error, &request_id)
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn dispatch(
+    state: &AppState,
+    target_header: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, AwsError> {
+    let target = Target::parse(target_header).map_err(|err| {
+        AwsError::client(
+            "UnknownOperationException",
+            format!("Cannot route the request: {err}."),
+        )
+    })?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with("application/x-amz-cbor") {
+        return Err(AwsError::serialization(
+            "CBOR requests are not supported yet; disable CBOR in the client \
+             (AWS_CBOR_DISABLE=true or aws.cborEnabled=false).",
+        ));
+    }
+    let body = read_body(body).await?;
+    if target.prefix == spate_streams::TARGET_PREFIX {
+        return match state.streams.handle_json(target.operation, &body).await {
+            Some(Ok(body)) => Ok(body),
+            Some(Err(err)) => Err(err.to_aws()),
+            None => Err(AwsError::unknown_operation(&format!(
+                "{}.{}",
+                target.prefix, target.operation
+            ))),
+        };
+    }
+    if PLANNED_PREFIXES.contains(&target.prefix) {
+        return Err(AwsError::client(
+            "UnknownOperationException",
+            format!(
+                "Operation {}.{} is not implemented by Spate yet.",
+                target.prefix, target.operation
+            ),
+        ));
+    }
+    Err(AwsError::unknown_operation(&format!(
+        "{}.{}",
+        target.prefix, target.operation
+    )))
+}
+
+async fn read_body(body: Body) -> Result<Bytes, AwsError> {
+    axum::body::to_bytes(body, MAX_JSON_BODY_BYTES)
+        .await
+        .map_err(|err| {
+            AwsError::serialization(format!(
+                "The request body could not be read or exceeds {MAX_JSON_BODY_BYTES} bytes: {err}"
+            ))
+        })
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(AWS_JSON_1_1));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", value.clone());
+        headers.insert("x-amz-id-2", value);
+    }
+    response
+}
+
+fn error_response(error: &AwsError, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, error.to_json_body(), request_id);
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(error.code));
+    response
+}
+
+/// A random request id in the UUID form AWS uses.
+fn request_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_look_like_uuids() {
+        let id = request_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+        assert_ne!(id, request_id());
+    }
+}

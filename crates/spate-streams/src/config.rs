@@ -1,0 +1,50 @@
+//! Settings of the Data Streams service.
+
+use serde::Deserialize;
+
+/// How the Data Streams service behaves; defaults mirror AWS where AWS defines a value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamsConfig {
+    /// Region named in ARNs.
+    pub region: String,
+    /// Twelve-digit account id named in ARNs and messages.
+    pub account_id: String,
+    /// How long a new stream stays CREATING before it becomes ACTIVE.
+    pub create_delay_ms: u64,
+    /// How long a deleted stream stays DELETING before it is gone.
+    pub delete_delay_ms: u64,
+    /// How long an updated stream stays UPDATING before it is ACTIVE again.
+    pub update_delay_ms: u64,
+    /// Shards an account may have open, as reported by DescribeLimits.
+    pub shard_limit: u32,
+    /// On-demand streams an account may have, as reported by DescribeLimits.
+    pub on_demand_stream_limit: u32,
+    /// Shards an on-demand stream starts with (AWS: 4 MiB/s of write capacity).
+    pub on_demand_initial_shards: u32,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> StreamsConfig {
+        StreamsConfig {
+            region: "us-east-1".to_string(),
+            account_id: "000000000000".to_string(),
+            create_delay_ms: 500,
+            delete_delay_ms: 500,
+            update_delay_ms: 500,
+            shard_limit: 20_000,
+            on_demand_stream_limit: 50,
+            on_demand_initial_shards: 4,
+        }
+    }
+}
+
+impl StreamsConfig {
+    /// The ARN of a stream of this account and region.
+    pub fn stream_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:kinesis:{}:{}:stream/{}",
+            self.region, self.account_id, name
+        )
+    }
+}

@@ -1,0 +1,204 @@
+//! The persisted state of a stream and its shards, and what follows from it at a given time.
+//!
+//! A stream is stored as one JSON document under `streams/<name>` in the metadata store. Status
+//! changes that AWS performs after a delay (CREATING -> ACTIVE, UPDATING -> ACTIVE, DELETING ->
+//! gone) are stored as the status plus the time the change completes, and [`StreamMeta::status_at`]
+//! derives the status a caller sees now; a background task removes deleted streams for good.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use spate_log::LogId;
+
+use crate::sequence::SequenceNumber;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamStatus {
+    Creating,
+    Active,
+    Updating,
+    Deleting,
+}
+
+impl StreamStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Creating => "CREATING",
+            StreamStatus::Active => "ACTIVE",
+            StreamStatus::Updating => "UPDATING",
+            StreamStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamMode {
+    Provisioned,
+    OnDemand,
+}
+
+impl StreamMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Provisioned => "PROVISIONED",
+            StreamMode::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// A shard: its place in the hash key space and the log holding its records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardMeta {
+    /// The number in `shardId-%012d`, from the stream's shard counter.
+    pub index: u32,
+    pub log: u64,
+    pub created_ms: i64,
+    pub hash_start: u128,
+    pub hash_end: u128,
+    pub parent: Option<u32>,
+    pub adjacent_parent: Option<u32>,
+    /// Set when the shard was closed by resharding: the offset after its last record.
+    pub closed_at_position: Option<u64>,
+}
+
+impl ShardMeta {
+    pub fn shard_id(&self) -> String {
+        shard_id(self.index)
+    }
+
+    pub fn log_id(&self) -> LogId {
+        LogId(self.log)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.closed_at_position.is_none()
+    }
+
+    /// The sequence number of the record at `position` that arrived at `arrival_ms`.
+    pub fn sequence_number(&self, position: u64, arrival_ms: i64) -> String {
+        SequenceNumber {
+            shard_created_secs: secs(self.created_ms),
+            shard_index: self.index,
+            position,
+            arrival_secs: secs(arrival_ms),
+        }
+        .encode()
+    }
+
+    /// The first sequence number the shard can hold, reported as `StartingSequenceNumber`.
+    pub fn starting_sequence_number(&self) -> String {
+        self.sequence_number(0, self.created_ms)
+    }
+
+    pub fn created_secs(&self) -> u64 {
+        secs(self.created_ms)
+    }
+}
+
+fn secs(millis: i64) -> u64 {
+    u64::try_from(millis.max(0) / 1000).unwrap_or(0)
+}
+
+/// `shardId-` and a 12-digit zero-padded index.
+pub fn shard_id(index: u32) -> String {
+    format!("shardId-{index:012}")
+}
+
+/// The index in a shard id, if it has the `shardId-%012d` form.
+pub fn parse_shard_id(text: &str) -> Option<u32> {
+    let digits = text.strip_prefix("shardId-")?;
+    if digits.len() != 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Everything stored about a stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamMeta {
+    pub name: String,
+    pub created_ms: i64,
+    pub status: StreamStatus,
+    /// When a CREATING or UPDATING stream becomes ACTIVE, or a DELETING stream is gone.
+    pub status_until_ms: Option<i64>,
+    pub mode: StreamMode,
+    pub retention_hours: u32,
+    pub max_record_size_kib: u32,
+    pub shards: Vec<ShardMeta>,
+    pub next_shard_index: u32,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl StreamMeta {
+    /// The status a caller sees at `now_ms`; `None` once a deletion has completed.
+    pub fn status_at(&self, now_ms: i64) -> Option<StreamStatus> {
+        let due = self.status_until_ms.is_some_and(|until| now_ms >= until);
+        match self.status {
+            StreamStatus::Creating | StreamStatus::Updating if due => Some(StreamStatus::Active),
+            StreamStatus::Deleting if due => None,
+            status => Some(status),
+        }
+    }
+
+    pub fn shard(&self, index: u32) -> Option<&ShardMeta> {
+        self.shards.iter().find(|shard| shard.index == index)
+    }
+
+    pub fn open_shards(&self) -> impl Iterator<Item = &ShardMeta> {
+        self.shards.iter().filter(|shard| shard.is_open())
+    }
+
+    /// The open shard whose hash range holds `hash_key`.
+    pub fn shard_for_hash(&self, hash_key: u128) -> Option<&ShardMeta> {
+        self.open_shards()
+            .find(|shard| shard.hash_start <= hash_key && hash_key <= shard.hash_end)
+    }
+
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_size_kib as usize * 1024
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(status: StreamStatus, until: Option<i64>) -> StreamMeta {
+        StreamMeta {
+            name: "s".into(),
+            created_ms: 0,
+            status,
+            status_until_ms: until,
+            mode: StreamMode::Provisioned,
+            retention_hours: 24,
+            max_record_size_kib: 1024,
+            shards: Vec::new(),
+            next_shard_index: 0,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn delayed_statuses_complete_on_time() {
+        let creating = stream(StreamStatus::Creating, Some(500));
+        assert_eq!(creating.status_at(499), Some(StreamStatus::Creating));
+        assert_eq!(creating.status_at(500), Some(StreamStatus::Active));
+        let deleting = stream(StreamStatus::Deleting, Some(500));
+        assert_eq!(deleting.status_at(499), Some(StreamStatus::Deleting));
+        assert_eq!(deleting.status_at(500), None);
+        assert_eq!(
+            stream(StreamStatus::Active, None).status_at(10),
+            Some(StreamStatus::Active)
+        );
+    }
+
+    #[test]
+    fn shard_ids_round_trip() {
+        assert_eq!(shard_id(0), "shardId-000000000000");
+        assert_eq!(parse_shard_id("shardId-000000000042"), Some(42));
+        assert_eq!(parse_shard_id("shardId-42"), None);
+        assert_eq!(parse_shard_id("shard-000000000042"), None);
+    }
+}

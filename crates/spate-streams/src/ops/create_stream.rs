@@ -1,0 +1,194 @@
+//! CreateStream: a provisioned stream with N shards, or an on-demand one, CREATING then ACTIVE.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use spate_log::LogId;
+use spate_wire::Violations;
+
+use super::{Empty, tags};
+use crate::api::Validate;
+use crate::error::StreamsError;
+use crate::hashing::split_hash_space;
+use crate::model::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
+use crate::service::StreamsService;
+use crate::validation;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamModeDetails {
+    pub stream_mode: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub stream_name: Option<String>,
+    pub shard_count: Option<i64>,
+    pub stream_mode_details: Option<StreamModeDetails>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub warm_throughput_mi_bps: Option<i64>,
+    pub max_record_size_in_ki_b: Option<i64>,
+}
+
+const MODES: [&str; 2] = ["PROVISIONED", "ON_DEMAND"];
+
+impl Validate for Request {
+    fn validate(&self, v: &mut Violations) {
+        validation::name(v, "streamName", &self.stream_name, true);
+        if let Some(count) = self.shard_count {
+            v.range("shardCount", count, Some(1), None);
+        }
+        if let Some(details) = &self.stream_mode_details {
+            match &details.stream_mode {
+                None => v.required::<String>("streamModeDetails.streamMode", &None),
+                Some(mode) => v.one_of("streamModeDetails.streamMode", mode, &MODES),
+            }
+        }
+        if let Some(tags) = &self.tags {
+            tags::validate_map(v, "tags", tags);
+        }
+        if let Some(warm) = self.warm_throughput_mi_bps {
+            v.range("warmThroughputMiBps", warm, Some(0), None);
+        }
+        if let Some(size) = self.max_record_size_in_ki_b {
+            v.range("maxRecordSizeInKiB", size, Some(1024), Some(10240));
+        }
+    }
+}
+
+pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
+    let name = request.stream_name.unwrap_or_default();
+    let mode = match request
+        .stream_mode_details
+        .and_then(|d| d.stream_mode)
+        .as_deref()
+    {
+        Some("ON_DEMAND") => StreamMode::OnDemand,
+        _ => StreamMode::Provisioned,
+    };
+    let shard_count = match (mode, request.shard_count) {
+        (StreamMode::OnDemand, _) => service.config.on_demand_initial_shards,
+        (StreamMode::Provisioned, Some(count)) => u32::try_from(count).map_err(|_| {
+            StreamsError::LimitExceeded(format!("ShardCount {count} exceeds the shard limit."))
+        })?,
+        (StreamMode::Provisioned, None) => {
+            return Err(StreamsError::InvalidArgument(
+                "ShardCount is required for a stream in PROVISIONED mode.".to_string(),
+            ));
+        }
+    };
+    if request.warm_throughput_mi_bps.is_some_and(|warm| warm > 0) {
+        return Err(StreamsError::InvalidArgument(
+            "WarmThroughputMiBps requires a minimum throughput billing commitment, which this \
+             account does not have."
+                .to_string(),
+        ));
+    }
+    if let Some(tags) = &request.tags {
+        tags::check_semantics(service, &name, tags, 0)?;
+    }
+
+    let guard = service.registry.lock().await;
+    if let Some(existing) = service.registry.get(&name) {
+        if existing.status_at(service.now_ms()).is_some() {
+            return Err(StreamsError::ResourceInUse(format!(
+                "Stream {name} under account {} already exists.",
+                service.config.account_id
+            )));
+        }
+        // A deleted stream whose removal is due but not yet done frees its name now.
+        service.reap(&guard, &existing).await?;
+    }
+    create(
+        service,
+        &guard,
+        name,
+        mode,
+        shard_count,
+        request.tags,
+        request.max_record_size_in_ki_b,
+    )
+    .await
+}
+
+async fn create(
+    service: &StreamsService,
+    guard: &crate::registry::ControlGuard<'_>,
+    name: String,
+    mode: StreamMode,
+    shard_count: u32,
+    tags: Option<BTreeMap<String, String>>,
+    max_record_size_kib: Option<i64>,
+) -> Result<Empty, StreamsError> {
+    let open_shards: usize = service
+        .registry
+        .all()
+        .iter()
+        .map(|s| s.open_shards().count())
+        .sum();
+    let limit = service.config.shard_limit as usize;
+    if open_shards + shard_count as usize > limit {
+        return Err(StreamsError::LimitExceeded(format!(
+            "This request would exceed the shard limit for the account {} in {}. Current shard \
+             count for the account: {open_shards}. Limit: {limit}. Number of additional shards \
+             that would have resulted from this request: {shard_count}.",
+            service.config.account_id, service.config.region
+        )));
+    }
+    if mode == StreamMode::OnDemand {
+        let on_demand = service
+            .registry
+            .all()
+            .iter()
+            .filter(|s| s.mode == StreamMode::OnDemand)
+            .count();
+        if on_demand >= service.config.on_demand_stream_limit as usize {
+            return Err(StreamsError::LimitExceeded(format!(
+                "This request would exceed the on-demand stream limit of {} for the account {}.",
+                service.config.on_demand_stream_limit, service.config.account_id
+            )));
+        }
+    }
+
+    let now = service.now_ms();
+    let ranges = split_hash_space(shard_count);
+    let log = service.log.clone();
+    let create_delay = i64::try_from(service.config.create_delay_ms).unwrap_or(i64::MAX);
+    service
+        .registry
+        .create(guard, u64::from(shard_count), |first_log| {
+            let mut shards = Vec::with_capacity(ranges.len());
+            for (index, (start, end)) in ranges.iter().enumerate() {
+                let index = u32::try_from(index).expect("shard count is a u32");
+                let log_id = first_log + u64::from(index);
+                log.create_log(LogId(log_id))?;
+                shards.push(ShardMeta {
+                    index,
+                    log: log_id,
+                    created_ms: now,
+                    hash_start: *start,
+                    hash_end: *end,
+                    parent: None,
+                    adjacent_parent: None,
+                    closed_at_position: None,
+                });
+            }
+            Ok(StreamMeta {
+                name,
+                created_ms: now,
+                status: StreamStatus::Creating,
+                status_until_ms: Some(now.saturating_add(create_delay)),
+                mode,
+                retention_hours: 24,
+                max_record_size_kib: max_record_size_kib
+                    .and_then(|size| u32::try_from(size).ok())
+                    .unwrap_or(1024),
+                shards,
+                next_shard_index: shard_count,
+                tags: tags.unwrap_or_default(),
+            })
+        })
+        .await?;
+    Ok(Empty {})
+}

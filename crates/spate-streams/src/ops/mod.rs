@@ -1,0 +1,32 @@
+//! One module per Data Streams operation: request shape, validation, response shape, handler.
+
+pub mod add_tags_to_stream;
+pub mod create_stream;
+pub mod decrease_stream_retention_period;
+pub mod delete_stream;
+pub mod describe_account_settings;
+pub mod describe_limits;
+pub mod describe_stream;
+pub mod describe_stream_summary;
+pub mod get_records;
+pub mod get_shard_iterator;
+pub mod increase_stream_retention_period;
+pub mod list_shards;
+pub mod list_streams;
+pub mod list_tags_for_resource;
+pub mod list_tags_for_stream;
+pub mod put_record;
+pub mod put_records;
+pub mod remove_tags_from_stream;
+pub mod tag_resource;
+pub mod untag_resource;
+
+mod paging;
+mod retention;
+mod tags;
+
+use serde::Serialize;
+
+/// The `{}` body of operations with no output.
+#[derive(Debug, Serialize)]
+pub struct Empty {}

@@ -1,0 +1,106 @@
+//! PutRecord: one record, acknowledged once durable, with its shard and sequence number.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use spate_wire::Violations;
+
+use crate::api::Validate;
+use crate::error::StreamsError;
+use crate::routing;
+use crate::sequence::SequenceNumber;
+use crate::service::StreamsService;
+use crate::validation;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    #[serde(default, with = "spate_wire::codec::opt_blob")]
+    pub data: Option<Bytes>,
+    pub partition_key: Option<String>,
+    pub explicit_hash_key: Option<String>,
+    pub sequence_number_for_ordering: Option<String>,
+}
+
+/// The model's limit on a record's data (10 MiB); a stream's own limit may be lower.
+pub const MAX_DATA_BYTES: usize = 10 * 1024 * 1024;
+
+impl Validate for Request {
+    fn validate(&self, v: &mut Violations) {
+        validation::name(v, "streamName", &self.stream_name, false);
+        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        match &self.data {
+            None => v.required("data", &self.data),
+            Some(data) if data.len() > MAX_DATA_BYTES => v.push(
+                &format!(
+                    "'java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]'",
+                    data.len()
+                ),
+                "data",
+                &format!("Member must have length less than or equal to {MAX_DATA_BYTES}"),
+            ),
+            Some(_) => {}
+        }
+        match &self.partition_key {
+            None => v.required("partitionKey", &self.partition_key),
+            Some(key) => v.string_length("partitionKey", key, 1, 256),
+        }
+        validation::hash_key(v, "explicitHashKey", &self.explicit_hash_key);
+        validation::sequence_number(
+            v,
+            "sequenceNumberForOrdering",
+            &self.sequence_number_for_ordering,
+        );
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub encryption_type: &'static str,
+}
+
+pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
+    let name = validation::resolve_stream_name(
+        &service.config,
+        request.stream_name.as_deref(),
+        request.stream_arn.as_deref(),
+    )?;
+    let stream = service.data_stream(&name)?;
+    if let Some(ordering) = &request.sequence_number_for_ordering
+        && ordering != "0"
+        && SequenceNumber::decode(ordering).is_none()
+    {
+        return Err(StreamsError::InvalidArgument(format!(
+            "ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {name} under \
+             account {} is invalid.",
+            service.config.account_id
+        )));
+    }
+    let partition_key = request.partition_key.unwrap_or_default();
+    let routed = routing::route(
+        &stream,
+        &partition_key,
+        request.explicit_hash_key.as_deref(),
+        request.data.unwrap_or_default(),
+        "data",
+    )?;
+    let shard = routed.shard;
+    let mut appended = service
+        .log
+        .append(vec![(shard.log_id(), vec![routed.record])])
+        .await?;
+    let record = appended
+        .pop()
+        .and_then(|mut batch| batch.pop())
+        .ok_or_else(|| StreamsError::Internal("the log acknowledged no record".to_string()))?;
+    Ok(Response {
+        shard_id: shard.shard_id(),
+        sequence_number: shard.sequence_number(record.offset, record.timestamp_ms),
+        encryption_type: "NONE",
+    })
+}

@@ -1,0 +1,186 @@
+//! The streams of this node: an in-memory map written through to the metadata store.
+//!
+//! Reads (every data-plane call) take a snapshot `Arc<StreamMeta>` from the map under a short
+//! lock. Control-plane changes are serialised by [`Registry::lock`], committed to the metadata
+//! store first (with a revision check, so a later multi-node backend cannot lose an update), and
+//! only then published in the map. Log ids come from a counter in the same transaction that
+//! creates the stream, so they are never reused.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use spate_meta::{Check, MetaStore, Outcome, Txn};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::error::StreamsError;
+use crate::model::StreamMeta;
+
+const STREAM_PREFIX: &str = "streams/";
+const LOG_COUNTER_KEY: &str = "counters/next-log-id";
+
+#[derive(Debug, Clone)]
+struct Stored {
+    stream: Arc<StreamMeta>,
+    revision: u64,
+}
+
+/// Proof that the caller holds the control-plane lock.
+#[derive(Debug)]
+pub struct ControlGuard<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
+
+#[derive(Debug)]
+pub struct Registry {
+    meta: Arc<dyn MetaStore>,
+    streams: RwLock<BTreeMap<String, Stored>>,
+    control: Mutex<()>,
+}
+
+fn stream_key(name: &str) -> String {
+    format!("{STREAM_PREFIX}{name}")
+}
+
+impl Registry {
+    /// Loads every stream from the metadata store.
+    pub async fn load(meta: Arc<dyn MetaStore>) -> Result<Registry, StreamsError> {
+        let mut streams = BTreeMap::new();
+        for (key, entry) in meta.scan_prefix(STREAM_PREFIX).await? {
+            let stream: StreamMeta = serde_json::from_slice(&entry.value).map_err(|err| {
+                StreamsError::Internal(format!("stored stream {key} is unreadable: {err}"))
+            })?;
+            streams.insert(
+                stream.name.clone(),
+                Stored {
+                    stream: Arc::new(stream),
+                    revision: entry.revision,
+                },
+            );
+        }
+        Ok(Registry {
+            meta,
+            streams: RwLock::new(streams),
+            control: Mutex::new(()),
+        })
+    }
+
+    /// Serialises control-plane changes; hold it across read-modify-write.
+    pub async fn lock(&self) -> ControlGuard<'_> {
+        ControlGuard(self.control.lock().await)
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<StreamMeta>> {
+        self.streams
+            .read()
+            .get(name)
+            .map(|stored| stored.stream.clone())
+    }
+
+    /// Every stream, sorted by name.
+    pub fn all(&self) -> Vec<Arc<StreamMeta>> {
+        self.streams
+            .read()
+            .values()
+            .map(|stored| stored.stream.clone())
+            .collect()
+    }
+
+    /// Reserves `count` new log ids and stores a new stream in one transaction. `build` receives
+    /// the first reserved id and may create the logs: if the commit then fails they are orphans,
+    /// which the service removes at its next start.
+    pub async fn create(
+        &self,
+        _guard: &ControlGuard<'_>,
+        count: u64,
+        build: impl FnOnce(u64) -> Result<StreamMeta, StreamsError>,
+    ) -> Result<Arc<StreamMeta>, StreamsError> {
+        let counter = self.meta.get(LOG_COUNTER_KEY).await?;
+        let (first, counter_check) = match &counter {
+            Some(entry) => {
+                let text = String::from_utf8_lossy(&entry.value);
+                let first = text.parse::<u64>().map_err(|err| {
+                    StreamsError::Internal(format!("log id counter {text:?} is unreadable: {err}"))
+                })?;
+                (
+                    first,
+                    Check::Revision(LOG_COUNTER_KEY.to_string(), entry.revision),
+                )
+            }
+            None => (1, Check::Absent(LOG_COUNTER_KEY.to_string())),
+        };
+        let stream = build(first)?;
+        let key = stream_key(&stream.name);
+        let txn = Txn::new()
+            .check(counter_check)
+            .check(Check::Absent(key.clone()))
+            .put(LOG_COUNTER_KEY, (first + count).to_string().into_bytes())
+            .put(key, encode(&stream)?);
+        let revision = committed(self.meta.commit(txn).await?, &stream.name)?;
+        let stream = Arc::new(stream);
+        self.streams.write().insert(
+            stream.name.clone(),
+            Stored {
+                stream: stream.clone(),
+                revision,
+            },
+        );
+        Ok(stream)
+    }
+
+    /// Replaces a stored stream.
+    pub async fn save(
+        &self,
+        _guard: &ControlGuard<'_>,
+        stream: StreamMeta,
+    ) -> Result<Arc<StreamMeta>, StreamsError> {
+        let previous = self.stored(&stream.name)?;
+        let key = stream_key(&stream.name);
+        let txn = Txn::new()
+            .check(Check::Revision(key.clone(), previous.revision))
+            .put(key, encode(&stream)?);
+        let revision = committed(self.meta.commit(txn).await?, &stream.name)?;
+        let stream = Arc::new(stream);
+        self.streams.write().insert(
+            stream.name.clone(),
+            Stored {
+                stream: stream.clone(),
+                revision,
+            },
+        );
+        Ok(stream)
+    }
+
+    /// Forgets a stream.
+    pub async fn remove(&self, _guard: &ControlGuard<'_>, name: &str) -> Result<(), StreamsError> {
+        let previous = self.stored(name)?;
+        let key = stream_key(name);
+        let txn = Txn::new()
+            .check(Check::Revision(key.clone(), previous.revision))
+            .delete(key);
+        committed(self.meta.commit(txn).await?, name)?;
+        self.streams.write().remove(name);
+        Ok(())
+    }
+
+    fn stored(&self, name: &str) -> Result<Stored, StreamsError> {
+        self.streams
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StreamsError::Internal(format!("stream {name} vanished under the lock")))
+    }
+}
+
+fn encode(stream: &StreamMeta) -> Result<Vec<u8>, StreamsError> {
+    serde_json::to_vec(stream).map_err(|err| {
+        StreamsError::Internal(format!("stream {} does not encode: {err}", stream.name))
+    })
+}
+
+fn committed(outcome: Outcome, name: &str) -> Result<u64, StreamsError> {
+    match outcome {
+        Outcome::Committed { revision } => Ok(revision),
+        Outcome::Conflict => Err(StreamsError::Internal(format!(
+            "stream {name} was changed by another writer"
+        ))),
+    }
+}

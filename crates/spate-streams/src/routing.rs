@@ -1,0 +1,85 @@
+//! Where a new record goes and whether it fits: the shared core of PutRecord and PutRecords.
+
+use bytes::Bytes;
+use spate_log::{AppendRecord, LogId};
+
+use crate::error::StreamsError;
+use crate::hashing::{parse_hash_key, partition_key_hash};
+use crate::model::{ShardMeta, StreamMeta};
+
+/// One record ready to append: its shard and its stored form.
+#[derive(Debug)]
+pub struct Routed<'a> {
+    pub shard: &'a ShardMeta,
+    pub record: AppendRecord,
+}
+
+/// Picks the open shard for a record and checks it against the stream's record size limit
+/// (data plus partition key, as AWS counts it). `path` names the data member in messages.
+pub fn route<'a>(
+    stream: &'a StreamMeta,
+    partition_key: &str,
+    explicit_hash_key: Option<&str>,
+    data: Bytes,
+    path: &str,
+) -> Result<Routed<'a>, StreamsError> {
+    let limit = stream.max_record_bytes();
+    if data.len() > limit {
+        return Err(StreamsError::ValidationMessage(format!(
+            "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' \
+             at '{path}' failed to satisfy constraint: Member must have length less than or equal \
+             to {limit}",
+            len = data.len()
+        )));
+    }
+    if data.len() + partition_key.len() > limit {
+        return Err(StreamsError::ValidationMessage(format!(
+            "The record's data and partition key ({} bytes) exceed the maximum record size of \
+             {limit} bytes of stream {}.",
+            data.len() + partition_key.len(),
+            stream.name
+        )));
+    }
+    let hash_key = match explicit_hash_key {
+        Some(text) => parse_hash_key(text).ok_or_else(|| {
+            StreamsError::InvalidArgument(format!(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, \
+                 340282366920938463463374607431768211455]. Specified value was {text}"
+            ))
+        })?,
+        None => partition_key_hash(partition_key),
+    };
+    let shard = stream.shard_for_hash(hash_key).ok_or_else(|| {
+        StreamsError::Internal(format!(
+            "no open shard of stream {} covers hash key {hash_key}",
+            stream.name
+        ))
+    })?;
+    Ok(Routed {
+        shard,
+        record: AppendRecord {
+            key: Bytes::copy_from_slice(partition_key.as_bytes()),
+            value: data,
+        },
+    })
+}
+
+/// Groups routed records into one append batch per log, remembering where each record went.
+pub fn batch(routed: Vec<Routed<'_>>) -> (Vec<(LogId, Vec<AppendRecord>)>, Vec<(usize, usize)>) {
+    let mut batches: Vec<(LogId, Vec<AppendRecord>)> = Vec::new();
+    let mut places = Vec::with_capacity(routed.len());
+    for item in routed {
+        let log = item.shard.log_id();
+        let batch_index = match batches.iter().position(|(id, _)| *id == log) {
+            Some(index) => index,
+            None => {
+                batches.push((log, Vec::new()));
+                batches.len() - 1
+            }
+        };
+        let records = &mut batches[batch_index].1;
+        places.push((batch_index, records.len()));
+        records.push(item.record);
+    }
+    (batches, places)
+}

@@ -1,0 +1,216 @@
+//! The Data Streams service: the state every operation works on, and its upkeep.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use spate_log::{Clock, Log, LogId};
+use spate_meta::{Check, MetaStore, Outcome, Txn};
+use tracing::{info, warn};
+
+use crate::config::StreamsConfig;
+use crate::error::StreamsError;
+use crate::iterator::IteratorCodec;
+use crate::model::{StreamMeta, StreamStatus};
+use crate::registry::{ControlGuard, Registry};
+
+const ITERATOR_KEY: &str = "secrets/iterator-key";
+
+/// Kinesis Data Streams over a log and a metadata store.
+pub struct StreamsService {
+    pub(crate) config: StreamsConfig,
+    pub(crate) registry: Registry,
+    pub(crate) log: Log,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) iterators: IteratorCodec,
+}
+
+impl std::fmt::Debug for StreamsService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsService")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamsService {
+    /// Loads the streams, the iterator key (made on first start) and removes logs no stream owns.
+    pub async fn open(
+        config: StreamsConfig,
+        log: Log,
+        meta: Arc<dyn MetaStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<StreamsService>, StreamsError> {
+        let key = load_or_create_iterator_key(meta.as_ref()).await?;
+        let registry = Registry::load(meta).await?;
+        let service = StreamsService {
+            config,
+            registry,
+            log,
+            clock,
+            iterators: IteratorCodec::new(&key),
+        };
+        service.remove_orphan_logs()?;
+        Ok(Arc::new(service))
+    }
+
+    pub fn config(&self) -> &StreamsConfig {
+        &self.config
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn not_found(&self, name: &str) -> StreamsError {
+        StreamsError::ResourceNotFound(format!(
+            "Stream {name} under account {} not found.",
+            self.config.account_id
+        ))
+    }
+
+    /// The stream if it exists now (in any status but deleted).
+    pub(crate) fn visible_stream(&self, name: &str) -> Result<Arc<StreamMeta>, StreamsError> {
+        let now = self.now_ms();
+        match self.registry.get(name) {
+            Some(stream) if stream.status_at(now).is_some() => Ok(stream),
+            _ => Err(self.not_found(name)),
+        }
+    }
+
+    /// The stream if it takes reads and writes now: AWS answers ResourceNotFoundException while a
+    /// stream is still CREATING, and keeps serving data while it is DELETING.
+    pub(crate) fn data_stream(&self, name: &str) -> Result<Arc<StreamMeta>, StreamsError> {
+        let stream = self.visible_stream(name)?;
+        match stream.status_at(self.now_ms()) {
+            Some(StreamStatus::Creating) | None => Err(self.not_found(name)),
+            Some(_) => Ok(stream),
+        }
+    }
+
+    /// The stream if its configuration may change now (ACTIVE only).
+    pub(crate) fn active_stream(&self, name: &str) -> Result<Arc<StreamMeta>, StreamsError> {
+        let stream = self.visible_stream(name)?;
+        match stream.status_at(self.now_ms()) {
+            Some(StreamStatus::Active) => Ok(stream),
+            Some(status) => Err(StreamsError::ResourceInUse(format!(
+                "Stream {name} under account {} not ACTIVE, instead in state {}",
+                self.config.account_id,
+                status.as_str()
+            ))),
+            None => Err(self.not_found(name)),
+        }
+    }
+
+    /// A copy of a stream for changing, with delayed status changes that are due applied.
+    pub(crate) fn settled(&self, stream: &StreamMeta) -> StreamMeta {
+        let mut copy = stream.clone();
+        if let Some(status) = copy.status_at(self.now_ms())
+            && status != copy.status
+        {
+            copy.status = status;
+            copy.status_until_ms = None;
+        }
+        copy
+    }
+
+    /// One round of upkeep: removes streams whose deletion is due and trims expired records.
+    pub async fn maintain(&self) -> Result<(), StreamsError> {
+        let now = self.now_ms();
+        for stream in self.registry.all() {
+            if stream.status_at(now).is_none() {
+                self.finish_deletion(&stream.name, stream.created_ms)
+                    .await?;
+                continue;
+            }
+            let cutoff = now - i64::from(stream.retention_hours) * 3_600_000;
+            for shard in &stream.shards {
+                match self.log.trim_before(shard.log_id(), cutoff) {
+                    Ok(0) => {}
+                    Ok(dropped) => {
+                        info!(stream = %stream.name, shard = %shard.shard_id(), dropped, "trimmed expired records")
+                    }
+                    Err(err) => {
+                        warn!(stream = %stream.name, shard = %shard.shard_id(), error = %err, "retention trim failed")
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs [`StreamsService::maintain`] every `period` until the task is dropped.
+    pub async fn maintenance_loop(self: Arc<Self>, period: Duration) {
+        let mut ticker = tokio::time::interval(period);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = self.maintain().await {
+                warn!(error = %err, "stream maintenance failed");
+            }
+        }
+    }
+
+    /// Forgets a deleted stream and drops its logs, if it is still the same stream.
+    pub(crate) async fn finish_deletion(
+        &self,
+        name: &str,
+        created_ms: i64,
+    ) -> Result<(), StreamsError> {
+        let guard = self.registry.lock().await;
+        match self.registry.get(name) {
+            Some(stream) if stream.created_ms == created_ms => self.reap(&guard, &stream).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Removes a stream whose deletion is due, with its logs.
+    pub(crate) async fn reap(
+        &self,
+        guard: &ControlGuard<'_>,
+        stream: &StreamMeta,
+    ) -> Result<(), StreamsError> {
+        if stream.status_at(self.now_ms()).is_some() {
+            return Ok(());
+        }
+        self.registry.remove(guard, &stream.name).await?;
+        for shard in &stream.shards {
+            self.log.delete_log(shard.log_id())?;
+        }
+        info!(stream = %stream.name, "stream deleted");
+        Ok(())
+    }
+
+    fn remove_orphan_logs(&self) -> Result<(), StreamsError> {
+        let owned: std::collections::BTreeSet<LogId> = self
+            .registry
+            .all()
+            .iter()
+            .flat_map(|stream| stream.shards.iter().map(|shard| shard.log_id()))
+            .collect();
+        for id in self.log.logs() {
+            if !owned.contains(&id) {
+                info!(log = %id, "removing a log no stream owns");
+                self.log.delete_log(id)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn load_or_create_iterator_key(meta: &dyn MetaStore) -> Result<[u8; 32], StreamsError> {
+    if let Some(entry) = meta.get(ITERATOR_KEY).await? {
+        return entry
+            .value
+            .as_slice()
+            .try_into()
+            .map_err(|_| StreamsError::Internal("stored iterator key is not 32 bytes".into()));
+    }
+    let key: [u8; 32] = rand::random();
+    let txn = Txn::new()
+        .check(Check::Absent(ITERATOR_KEY.to_string()))
+        .put(ITERATOR_KEY, key.to_vec());
+    match meta.commit(txn).await? {
+        Outcome::Committed { .. } => Ok(key),
+        // Another node made the key first: use theirs.
+        Outcome::Conflict => Box::pin(load_or_create_iterator_key(meta)).await,
+    }
+}

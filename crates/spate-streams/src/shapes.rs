@@ -1,0 +1,80 @@
+//! Output shapes several operations share (botocore model kinesis/2013-12-02).
+
+use serde::Serialize;
+
+use crate::model::{ShardMeta, StreamMeta};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HashKeyRange {
+    pub starting_hash_key: String,
+    pub ending_hash_key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SequenceNumberRange {
+    pub starting_sequence_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ending_sequence_number: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Shard {
+    pub shard_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_shard_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjacent_parent_shard_id: Option<String>,
+    pub hash_key_range: HashKeyRange,
+    pub sequence_number_range: SequenceNumberRange,
+}
+
+impl Shard {
+    pub fn describe(shard: &ShardMeta) -> Shard {
+        Shard {
+            shard_id: shard.shard_id(),
+            parent_shard_id: shard.parent.map(crate::model::shard_id),
+            adjacent_parent_shard_id: shard.adjacent_parent.map(crate::model::shard_id),
+            hash_key_range: HashKeyRange {
+                starting_hash_key: shard.hash_start.to_string(),
+                ending_hash_key: shard.hash_end.to_string(),
+            },
+            sequence_number_range: SequenceNumberRange {
+                starting_sequence_number: shard.starting_sequence_number(),
+                ending_sequence_number: shard
+                    .closed_at_position
+                    .map(|end| shard.sequence_number(end.saturating_sub(1), shard.created_ms)),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamModeDetails {
+    pub stream_mode: &'static str,
+}
+
+impl StreamModeDetails {
+    pub fn of(stream: &StreamMeta) -> StreamModeDetails {
+        StreamModeDetails {
+            stream_mode: stream.mode.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnhancedMetrics {
+    pub shard_level_metrics: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
