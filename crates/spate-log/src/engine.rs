@@ -20,6 +20,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use crate::fsutil::sync_dir;
 use crate::journal::{FRAME_OVERHEAD, JournalWriter};
 use crate::recovery::{DELETED_SUFFIX, JOURNAL_DIR, LOGS_DIR, recover};
+use crate::sealer::{SealMode, SealerSignal, maintain};
+use crate::segment::BlockCache;
 use crate::state::{LogInner, LogState, ReadLimits};
 use crate::writer::{Pending, Queue};
 use crate::{AppendRecord, Appended, Clock, LogBounds, LogConfig, LogError, LogId, StoredRecord};
@@ -37,6 +39,18 @@ pub struct EngineStats {
     pub commit_groups: u64,
     /// Records written to the journal.
     pub appended_records: u64,
+    /// Segment files written.
+    pub segments_sealed: u64,
+    /// Journal files deleted because all their records were sealed.
+    pub journal_files_deleted: u64,
+    /// Journal files on disk now.
+    pub journal_files: u64,
+    /// Read-cache lookups that found / did not find their block.
+    pub cache_hits: u64,
+    /// See `cache_hits`.
+    pub cache_misses: u64,
+    /// Bytes held by the read cache now.
+    pub cache_bytes: u64,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +58,8 @@ pub(crate) struct Counters {
     pub(crate) fsyncs: AtomicU64,
     pub(crate) groups: AtomicU64,
     pub(crate) records: AtomicU64,
+    pub(crate) segments_sealed: AtomicU64,
+    pub(crate) journal_files_deleted: AtomicU64,
 }
 
 /// State shared by handles and background threads.
@@ -65,6 +81,10 @@ pub(crate) struct Shared {
     pub(crate) current_journal: AtomicU64,
     /// Serializes create, delete, seal and trim.
     pub(crate) maintenance: Mutex<()>,
+    /// Segment indexes and record chunks, bounded by `read_cache_bytes`.
+    pub(crate) cache: BlockCache,
+    pub(crate) sealer_signal: Mutex<SealerSignal>,
+    pub(crate) sealer_ready: Condvar,
 }
 
 impl fmt::Debug for Shared {
@@ -85,7 +105,10 @@ impl Shared {
         self.poisoned.lock().get_or_insert(reason);
     }
 
-    pub(crate) fn wake_sealer(&self) {}
+    pub(crate) fn wake_sealer(&self) {
+        self.sealer_signal.lock().wake = true;
+        self.sealer_ready.notify_one();
+    }
 
     fn check_open(&self) -> Result<(), LogError> {
         if self.closed.load(Ordering::Acquire) {
@@ -198,6 +221,8 @@ fn shutdown(shared: &Shared, threads: &Mutex<Vec<JoinHandle<()>>>) {
     shared.queue.lock().closed = true;
     shared.queue_ready.notify_all();
     shared.admission.close();
+    shared.sealer_signal.lock().stop = true;
+    shared.sealer_ready.notify_all();
     let threads = std::mem::take(&mut *threads.lock());
     for thread in threads {
         if thread.join().is_err() {
@@ -219,6 +244,7 @@ impl Log {
             config.journal_file_bytes,
             config.durability,
         )?;
+        let config_cache_bytes = config.read_cache_bytes;
         let mut journal_files = recovered.journal_files;
         journal_files.insert(journal.seq());
         let shared = Arc::new(Shared {
@@ -235,6 +261,13 @@ impl Log {
             current_journal: AtomicU64::new(journal.seq()),
             journal_files: Mutex::new(journal_files),
             maintenance: Mutex::new(()),
+            cache: BlockCache::new(config_cache_bytes),
+            // A first pass right away seals what recovery left in the tails.
+            sealer_signal: Mutex::new(SealerSignal {
+                wake: true,
+                stop: false,
+            }),
+            sealer_ready: Condvar::new(),
         });
         let writer_shared = Arc::clone(&shared);
         let writer = thread::Builder::new()
@@ -243,12 +276,19 @@ impl Log {
             .map_err(LogError::io(|| {
                 "starting the journal writer thread".to_owned()
             }))?;
-        Ok(Log {
+        // From here on, dropping `log` stops whatever threads were started.
+        let log = Log {
             handle: Arc::new(Handle {
-                shared,
+                shared: Arc::clone(&shared),
                 threads: Mutex::new(vec![writer]),
             }),
-        })
+        };
+        let sealer = thread::Builder::new()
+            .name("spate-log-sealer".to_owned())
+            .spawn(move || crate::sealer::run(shared))
+            .map_err(LogError::io(|| "starting the sealer thread".to_owned()))?;
+        log.handle.threads.lock().push(sealer);
+        Ok(log)
     }
 
     fn shared(&self) -> &Shared {
@@ -360,23 +400,52 @@ impl Log {
         max_records: usize,
         max_bytes: usize,
     ) -> Result<Vec<StoredRecord>, LogError> {
-        let state = self.shared().state(id)?;
+        let shared = self.shared();
+        let state = shared.state(id)?;
         let mut limits = ReadLimits::new(max_records, max_bytes);
         let mut out = Vec::new();
-        let inner = state.inner.lock();
-        if inner.deleted {
-            return Err(LogError::UnknownLog(id));
-        }
-        let next = from.max(inner.start);
-        if next >= inner.end() || limits.full() {
-            return Ok(out);
-        }
-        let first = inner.tail_index(next);
-        for tail_record in inner.tail.range(first..) {
-            if !limits.admit(tail_record.record.data_len()) {
-                break;
+        let mut next = from;
+        while !limits.full() {
+            let segment = {
+                let inner = state.inner.lock();
+                if inner.deleted {
+                    return Err(LogError::UnknownLog(id));
+                }
+                if next < inner.start {
+                    if !out.is_empty() {
+                        break; // trimmed while we read; return the contiguous part
+                    }
+                    next = inner.start;
+                }
+                if next >= inner.end() {
+                    break;
+                }
+                if next >= inner.sealed_end {
+                    let first = inner.tail_index(next);
+                    for tail_record in inner.tail.range(first..) {
+                        if !limits.admit(tail_record.record.data_len()) {
+                            break;
+                        }
+                        out.push(tail_record.record.clone());
+                    }
+                    break;
+                }
+                inner
+                    .segment_for(next)
+                    .expect("segments cover [start, sealed_end) without gaps")
+            };
+            match segment.read(&shared.cache, next, &mut limits, &mut out) {
+                Ok(()) => next = segment.end(),
+                Err(err) => {
+                    // A segment trimmed (and unlinked) under us is not an error: go on from
+                    // the new start.
+                    let inner = state.inner.lock();
+                    if inner.deleted || segment.base_offset() >= inner.start {
+                        return Err(err);
+                    }
+                    next = out.last().map_or(next, |r| r.offset + 1);
+                }
             }
-            out.push(tail_record.record.clone());
         }
         Ok(out)
     }
@@ -390,19 +459,41 @@ impl Log {
 
     /// First offset (>= start) whose timestamp is >= `timestamp_ms`; `end` if none.
     pub fn offset_at_or_after(&self, id: LogId, timestamp_ms: i64) -> Result<u64, LogError> {
-        let state = self.shared().state(id)?;
-        let inner = state.inner.lock();
-        let index = inner
-            .tail
-            .partition_point(|t| t.record.timestamp_ms < timestamp_ms);
-        Ok(inner.sealed_end + index as u64)
+        let shared = self.shared();
+        let state = shared.state(id)?;
+        loop {
+            let segment = {
+                let inner = state.inner.lock();
+                let first = inner
+                    .segments
+                    .partition_point(|s| s.summary().last_ts < timestamp_ms);
+                match inner.segments.get(first) {
+                    Some(segment) => Arc::clone(segment),
+                    None => {
+                        let index = inner
+                            .tail
+                            .partition_point(|t| t.record.timestamp_ms < timestamp_ms);
+                        return Ok(inner.sealed_end + index as u64);
+                    }
+                }
+            };
+            match segment.offset_at_or_after(&shared.cache, timestamp_ms) {
+                Ok(offset) => return Ok(offset),
+                Err(err) => {
+                    let inner = state.inner.lock();
+                    if inner.deleted || segment.base_offset() >= inner.start {
+                        return Err(err);
+                    }
+                    // Trimmed under us: look again.
+                }
+            }
+        }
     }
 
     /// Drops whole sealed segments whose newest record is older than `cutoff_ms` and advances
     /// `start`. Never drops unsealed records. Returns how many records were dropped.
-    pub fn trim_before(&self, id: LogId, _cutoff_ms: i64) -> Result<u64, LogError> {
-        let _state = self.shared().state(id)?;
-        Ok(0)
+    pub fn trim_before(&self, id: LogId, cutoff_ms: i64) -> Result<u64, LogError> {
+        crate::retention::trim_before(self.shared(), id, cutoff_ms)
     }
 
     /// A receiver of the log's durable `end`, updated after each commit.
@@ -417,14 +508,37 @@ impl Log {
         Ok(())
     }
 
+    /// Seals every log's in-memory tail into segments now and deletes journal files no longer
+    /// needed. For tests and tools; the sealer thread does this by size and age.
+    #[doc(hidden)]
+    pub fn seal_now(&self) -> Result<(), LogError> {
+        self.shared().check_open()?;
+        maintain(self.shared(), SealMode::All)
+    }
+
+    /// Runs one background maintenance pass (size/age sealing, journal cleanup) on the calling
+    /// thread, e.g. right after moving a manual clock.
+    #[doc(hidden)]
+    pub fn run_maintenance(&self) -> Result<(), LogError> {
+        self.shared().check_open()?;
+        maintain(self.shared(), SealMode::Due)
+    }
+
     /// Engine-wide counters (fsyncs, commit groups, ...), for tests and metrics.
     #[doc(hidden)]
     pub fn stats(&self) -> EngineStats {
         let counters = &self.shared().counters;
+        let (cache_hits, cache_misses) = self.shared().cache.hit_counts();
         EngineStats {
             fsyncs: counters.fsyncs.load(Ordering::Relaxed),
             commit_groups: counters.groups.load(Ordering::Relaxed),
             appended_records: counters.records.load(Ordering::Relaxed),
+            segments_sealed: counters.segments_sealed.load(Ordering::Relaxed),
+            journal_files_deleted: counters.journal_files_deleted.load(Ordering::Relaxed),
+            journal_files: self.shared().journal_files.lock().len() as u64,
+            cache_hits,
+            cache_misses,
+            cache_bytes: self.shared().cache.weight(),
         }
     }
 }

@@ -22,7 +22,6 @@ pub(crate) fn create_dir_all(dir: &Path) -> Result<(), LogError> {
 
 /// Writes `bytes` to `path` so that after a crash either the old or the new content is seen:
 /// a temporary file is written and fsynced, renamed over `path`, and the directory fsynced.
-#[allow(dead_code)] // used by segments and retention
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
     let tmp = path.with_extension("tmp");
     let write = || -> std::io::Result<()> {

@@ -12,6 +12,7 @@
 //! Time comes only through [`Clock`]; all disk formats are documented in their modules and
 //! checksummed with CRC32C.
 
+mod cache;
 mod clock;
 mod config;
 mod engine;
@@ -20,7 +21,12 @@ mod frame;
 mod fsutil;
 mod journal;
 mod recovery;
+mod retention;
+mod sealer;
+mod segment;
 mod state;
+#[cfg(test)]
+mod testutil;
 mod types;
 mod writer;
 

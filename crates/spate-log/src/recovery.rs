@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use crate::fsutil::{create_dir_all, list_dir, parse_numbered, sync_dir};
 use crate::journal::{JOURNAL_EXT, JOURNAL_HEADER_LEN, scan};
+use crate::retention::read_mark;
+use crate::segment::{SEGMENT_EXT, Segment};
 use crate::state::{LogInner, LogState};
 use crate::{LogError, LogId};
 
@@ -55,7 +57,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, LogError> {
         if !path.is_dir() {
             continue;
         }
-        logs.insert(LogId(id), load_log(&path)?);
+        logs.insert(LogId(id), load_log(LogId(id), &path)?);
     }
 
     let mut journal_files = BTreeSet::new();
@@ -97,17 +99,58 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, LogError> {
     })
 }
 
-/// Loads the sealed state of one log directory.
-fn load_log(_dir: &Path) -> Result<LogInner, LogError> {
-    Ok(LogInner {
-        deleted: false,
-        next_offset: 0,
-        last_assigned_ts: i64::MIN,
-        start: 0,
-        sealed_end: 0,
-        tail: Default::default(),
-        tail_bytes: 0,
-    })
+/// Loads the sealed state of one log directory: its retention mark and segments. Leftover
+/// temporary files and segments wholly below the retention mark are removed.
+fn load_log(id: LogId, dir: &Path) -> Result<LogInner, LogError> {
+    let mark = read_mark(dir)?;
+    let mut inner = LogInner::empty();
+    if let Some(mark) = mark {
+        inner.start = mark.start;
+        inner.sealed_end = mark.start;
+        inner.last_assigned_ts = mark.last_trimmed_ts;
+    }
+    let mut removed = false;
+    for (name, path) in list_dir(dir)? {
+        if name.ends_with(".tmp") {
+            remove(&path)?;
+            removed = true;
+            continue;
+        }
+        let Some(base) = parse_numbered(&name, SEGMENT_EXT) else {
+            continue;
+        };
+        let segment = Segment::open(&path, id)?;
+        if segment.base_offset() != base {
+            return Err(LogError::corrupt(
+                &path,
+                "file name and header disagree on the base offset",
+            ));
+        }
+        if segment.end() <= inner.start {
+            remove(&path)?; // trimmed, but the removal did not complete
+            removed = true;
+            continue;
+        }
+        if base != inner.sealed_end {
+            return Err(LogError::corrupt(
+                &path,
+                format!(
+                    "log {id}: segment starts at {base}, expected {}",
+                    inner.sealed_end
+                ),
+            ));
+        }
+        inner.sealed_end = segment.end();
+        inner.segments.push_back(Arc::new(segment));
+    }
+    if removed {
+        sync_dir(dir)?;
+    }
+    Ok(inner)
+}
+
+fn remove(path: &Path) -> Result<(), LogError> {
+    fs::remove_file(path).map_err(LogError::io(|| format!("removing {}", path.display())))
 }
 
 /// Replays one journal file into the logs' tails. Returns false if the file was removed

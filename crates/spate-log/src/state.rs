@@ -7,17 +7,18 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
+use crate::segment::Segment;
 use crate::{LogBounds, LogId, StoredRecord};
 
 /// A durable, not yet sealed record, with the journal file that holds it.
 #[derive(Clone, Debug)]
 pub(crate) struct TailRecord {
     pub(crate) record: StoredRecord,
-    #[allow(dead_code)] // used by the sealer
     pub(crate) journal_seq: u64,
 }
 
@@ -42,7 +43,9 @@ pub(crate) struct LogInner {
     pub(crate) last_assigned_ts: i64,
     /// First retained offset.
     pub(crate) start: u64,
-    /// End of the sealed part: segments cover `[start, sealed_end)`.
+    /// Sealed segments, oldest first, covering `[start, sealed_end)` without gaps.
+    pub(crate) segments: VecDeque<Arc<Segment>>,
+    /// End of the sealed part.
     pub(crate) sealed_end: u64,
     /// Durable unsealed records `[sealed_end, end)`.
     pub(crate) tail: VecDeque<TailRecord>,
@@ -58,6 +61,7 @@ impl LogInner {
             next_offset: 0,
             last_assigned_ts: i64::MIN,
             start: 0,
+            segments: VecDeque::new(),
             sealed_end: 0,
             tail: VecDeque::new(),
             tail_bytes: 0,
@@ -68,6 +72,7 @@ impl LogInner {
     pub(crate) fn clear_data(&mut self) {
         self.tail.clear();
         self.tail_bytes = 0;
+        self.segments.clear();
     }
 
     /// Next offset among durable records.
@@ -77,7 +82,19 @@ impl LogInner {
 
     /// Timestamp of record `end - 1`, if retained.
     pub(crate) fn last_timestamp_ms(&self) -> Option<i64> {
-        self.tail.back().map(|t| t.record.timestamp_ms)
+        match self.tail.back() {
+            Some(last) => Some(last.record.timestamp_ms),
+            None => self.segments.back().map(|s| s.summary().last_ts),
+        }
+    }
+
+    /// The sealed segment holding `offset`, if it is in `[start, sealed_end)`.
+    pub(crate) fn segment_for(&self, offset: u64) -> Option<Arc<Segment>> {
+        let index = self.segments.partition_point(|s| s.end() <= offset);
+        self.segments
+            .get(index)
+            .filter(|s| s.base_offset() <= offset)
+            .cloned()
     }
 
     pub(crate) fn bounds(&self) -> LogBounds {
@@ -89,7 +106,6 @@ impl LogInner {
     }
 
     /// Journal file holding the oldest unsealed record, if any.
-    #[allow(dead_code)] // used by the sealer
     pub(crate) fn oldest_journal_seq(&self) -> Option<u64> {
         self.tail.front().map(|t| t.journal_seq)
     }
@@ -216,6 +232,7 @@ mod tests {
             next_offset: 3,
             last_assigned_ts: 0,
             start: 0,
+            segments: VecDeque::new(),
             sealed_end: 0,
             tail: VecDeque::new(),
             tail_bytes: 0,

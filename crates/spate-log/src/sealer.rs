@@ -1,0 +1,386 @@
+//! Background sealing: turning logs' in-memory tails into segment files, and deleting journal
+//! files whose records are all sealed.
+//!
+//! The sealer thread wakes when the writer sees a tail pass `seal_bytes`, and on a timer to
+//! seal tails whose oldest record is older than `seal_age` (by record timestamp, against the
+//! engine's [`Clock`](crate::Clock)). A tail is sealed whole, in segments of at most
+//! `seal_bytes` each. A segment is durable (file and directory fsynced) before its records
+//! leave memory. When more than [`JOURNAL_FILES_BEFORE_FORCED_SEAL`] journal files exist, logs
+//! holding records in the oldest one are sealed whatever their size or age, so an idle log
+//! cannot pin old journal files forever. Journal files older than every log's oldest unsealed
+//! record (and older than the writer's current file) are then deleted.
+//!
+//! Sealing failures are logged and retried: the records stay safe in the journal meanwhile.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::engine::Shared;
+use crate::fsutil::{numbered_name, sync_dir, write_atomically};
+use crate::journal::journal_path;
+use crate::recovery::JOURNAL_DIR;
+use crate::segment::{SEGMENT_EXT, Segment, encode};
+use crate::state::LogState;
+use crate::{LogConfig, LogError, StoredRecord};
+
+/// Journal files tolerated before logs pinning the oldest one are sealed early.
+pub(crate) const JOURNAL_FILES_BEFORE_FORCED_SEAL: usize = 4;
+
+/// Tells the sealer thread to work now, or to stop.
+#[derive(Debug, Default)]
+pub(crate) struct SealerSignal {
+    pub(crate) wake: bool,
+    pub(crate) stop: bool,
+}
+
+/// Which tails a maintenance pass seals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SealMode {
+    /// Those past `seal_bytes` or `seal_age` (and those pinning old journal files).
+    Due,
+    /// Every non-empty tail.
+    All,
+}
+
+fn tick(config: &LogConfig) -> Duration {
+    (config.seal_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+}
+
+/// The sealer thread's body.
+pub(crate) fn run(shared: Arc<Shared>) {
+    let tick = tick(&shared.config);
+    loop {
+        {
+            let mut signal = shared.sealer_signal.lock();
+            if !signal.wake && !signal.stop {
+                shared.sealer_ready.wait_for(&mut signal, tick);
+            }
+            if signal.stop {
+                return;
+            }
+            signal.wake = false;
+        }
+        if let Err(err) = maintain(&shared, SealMode::Due) {
+            tracing::warn!(error = %err, "background sealing failed; will retry");
+        }
+    }
+}
+
+/// One maintenance pass: seal what `mode` asks for, then delete unneeded journal files.
+pub(crate) fn maintain(shared: &Shared, mode: SealMode) -> Result<(), LogError> {
+    let now = shared.clock.now_ms();
+    let seal_bytes = shared.config.seal_bytes;
+    let seal_age_ms = i64::try_from(shared.config.seal_age.as_millis()).unwrap_or(i64::MAX);
+    let logs: Vec<Arc<LogState>> = shared.logs.read().values().cloned().collect();
+    for state in &logs {
+        let due = {
+            let inner = state.inner.lock();
+            match mode {
+                SealMode::All => !inner.tail.is_empty(),
+                SealMode::Due => {
+                    inner.tail_bytes >= seal_bytes
+                        || inner.tail.front().is_some_and(|oldest| {
+                            now.saturating_sub(oldest.record.timestamp_ms) >= seal_age_ms
+                        })
+                }
+            }
+        };
+        if due {
+            seal_log(shared, state)?;
+        }
+    }
+
+    let (file_count, oldest_file) = {
+        let files = shared.journal_files.lock();
+        (files.len(), files.first().copied())
+    };
+    if file_count > JOURNAL_FILES_BEFORE_FORCED_SEAL
+        && let Some(oldest_file) = oldest_file
+    {
+        for state in &logs {
+            let pins = state
+                .inner
+                .lock()
+                .oldest_journal_seq()
+                .is_some_and(|seq| seq <= oldest_file);
+            if pins {
+                seal_log(shared, state)?;
+            }
+        }
+    }
+    delete_sealed_journal_files(shared)
+}
+
+/// Seals the log's whole current tail into segments of at most `seal_bytes`.
+pub(crate) fn seal_log(shared: &Shared, state: &LogState) -> Result<(), LogError> {
+    let _maintenance = shared.maintenance.lock();
+    let seal_bytes = shared.config.seal_bytes;
+    let target = state.inner.lock().end();
+    loop {
+        let records: Vec<StoredRecord> = {
+            let inner = state.inner.lock();
+            if inner.deleted || inner.sealed_end >= target {
+                return Ok(());
+            }
+            let wanted = inner.tail_index(target);
+            let mut bytes = 0u64;
+            let mut records = Vec::new();
+            for tail_record in inner.tail.iter().take(wanted) {
+                let len = tail_record.record.data_len() as u64;
+                if !records.is_empty() && bytes + len > seal_bytes {
+                    break;
+                }
+                bytes += len;
+                records.push(tail_record.record.clone());
+            }
+            records
+        };
+        let (encoded, summary) = encode(state.id, &records);
+        let path = state
+            .dir
+            .join(numbered_name(summary.base_offset, SEGMENT_EXT));
+        write_atomically(&path, &encoded)?;
+        let segment = Arc::new(Segment::new(path, summary));
+        {
+            let mut inner = state.inner.lock();
+            debug_assert_eq!(
+                inner.sealed_end, summary.base_offset,
+                "seals are serialized"
+            );
+            for _ in 0..records.len() {
+                let sealed = inner
+                    .tail
+                    .pop_front()
+                    .expect("only the sealer removes tail records");
+                inner.tail_bytes -= sealed.record.data_len() as u64;
+            }
+            inner.sealed_end = segment.end();
+            inner.segments.push_back(segment);
+        }
+        shared
+            .counters
+            .segments_sealed
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Deletes journal files that hold no unsealed record of a live log.
+fn delete_sealed_journal_files(shared: &Shared) -> Result<(), LogError> {
+    let _maintenance = shared.maintenance.lock();
+    // Read the writer's file first: records not yet in any tail are in it or a later one.
+    let mut keep_from = shared.current_journal.load(Ordering::Acquire);
+    for state in shared.logs.read().values() {
+        if let Some(seq) = state.inner.lock().oldest_journal_seq() {
+            keep_from = keep_from.min(seq);
+        }
+    }
+    let doomed: Vec<u64> = shared
+        .journal_files
+        .lock()
+        .range(..keep_from)
+        .copied()
+        .collect();
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    let journal_dir = shared.dir.join(JOURNAL_DIR);
+    for seq in &doomed {
+        let path = journal_path(&journal_dir, *seq);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(LogError::io(|| format!("removing {}", path.display()))(err)),
+        }
+        shared.journal_files.lock().remove(seq);
+    }
+    sync_dir(&journal_dir)?;
+    shared
+        .counters
+        .journal_files_deleted
+        .fetch_add(doomed.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::testutil::{file_names, open, record, values};
+    use crate::{LogConfig, LogError, LogId, ManualClock};
+
+    use super::*;
+
+    fn config() -> LogConfig {
+        LogConfig {
+            seal_bytes: 100,
+            seal_age: Duration::from_secs(60),
+            ..LogConfig::default()
+        }
+    }
+
+    #[test]
+    fn sealed_records_read_the_same_before_and_after_reopen() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let log = open(dir.path(), config(), &clock);
+        log.create_log(LogId(1))?;
+        let mut expected = Vec::new();
+        for i in 0..30 {
+            clock.advance(10);
+            let value = format!("value-{i:03}-{}", "x".repeat(i));
+            log.append_blocking(vec![(LogId(1), vec![record("k", &value)])])?;
+            expected.push(value);
+            if i % 7 == 6 {
+                log.seal_now()?;
+            }
+        }
+        let before = log.read(LogId(1), 0, 1000, 1 << 20)?;
+        assert_eq!(values(&before), expected);
+        assert!(log.stats().segments_sealed >= 4);
+        // Reads starting inside a segment, across segments and into the tail.
+        for from in [0, 3, 6, 7, 13, 27, 29] {
+            assert_eq!(
+                log.read(LogId(1), from, 1000, 1 << 20)?,
+                before[from as usize..],
+                "from {from}"
+            );
+        }
+        assert_eq!(log.read(LogId(1), 5, 4, 1 << 20)?, before[5..9]);
+        drop(log);
+        let log = open(dir.path(), config(), &clock);
+        assert_eq!(log.read(LogId(1), 0, 1000, 1 << 20)?, before);
+        assert_eq!(log.bounds(LogId(1))?.end, 30);
+        assert_eq!(
+            log.bounds(LogId(1))?.last_timestamp_ms,
+            Some(before[29].timestamp_ms)
+        );
+        log.seal_now()?;
+        drop(log);
+        let log = open(dir.path(), config(), &clock);
+        assert_eq!(log.read(LogId(1), 0, 1000, 1 << 20)?, before);
+        let next = log.append_blocking(vec![(LogId(1), vec![record("k", "next")])])?;
+        assert_eq!(next[0][0].offset, 30);
+        Ok(())
+    }
+
+    #[test]
+    fn tails_seal_by_size_and_by_age() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let log = open(dir.path(), config(), &clock);
+        log.create_log(LogId(1))?;
+        log.create_log(LogId(2))?;
+        let big = (0..5).map(|_| record("k", &"v".repeat(30))).collect();
+        log.append_blocking(vec![(LogId(1), big), (LogId(2), vec![record("k", "v")])])?;
+        log.run_maintenance()?;
+        let segments = file_names(&dir.path().join("logs/1"));
+        assert_eq!(
+            segments,
+            vec![
+                "00000000000000000000.seg".to_owned(),
+                "00000000000000000003.seg".to_owned()
+            ],
+            "165 bytes in segments of at most 100"
+        );
+        assert!(
+            file_names(&dir.path().join("logs/2")).is_empty(),
+            "small and young"
+        );
+        clock.advance(59_999);
+        log.run_maintenance()?;
+        assert!(file_names(&dir.path().join("logs/2")).is_empty());
+        clock.advance(1);
+        log.run_maintenance()?;
+        assert_eq!(
+            file_names(&dir.path().join("logs/2")),
+            vec!["00000000000000000000.seg".to_owned()]
+        );
+        assert_eq!(values(&log.read(LogId(2), 0, 10, 100)?), vec!["v"]);
+        Ok(())
+    }
+
+    #[test]
+    fn idle_logs_do_not_pin_journal_files_forever() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let config = LogConfig {
+            journal_file_bytes: 256,
+            seal_bytes: 1 << 20,
+            ..config()
+        };
+        let log = open(dir.path(), config.clone(), &clock);
+        log.create_log(LogId(1))?;
+        log.create_log(LogId(2))?;
+        log.append_blocking(vec![(LogId(1), vec![record("idle", "one record")])])?;
+        for i in 0..40 {
+            let value = format!("busy-{i}-{}", "x".repeat(100));
+            log.append_blocking(vec![(LogId(2), vec![record("k", &value)])])?;
+        }
+        assert!(log.stats().journal_files > 10);
+        log.run_maintenance()?;
+        let stats = log.stats();
+        assert!(stats.journal_files <= 2, "{stats:?}");
+        assert!(stats.journal_files_deleted > 10);
+        assert_eq!(
+            file_names(&dir.path().join("journal")).len() as u64,
+            stats.journal_files
+        );
+        assert_eq!(values(&log.read(LogId(1), 0, 10, 100)?), vec!["one record"]);
+        drop(log);
+        let log = open(dir.path(), config, &clock);
+        assert_eq!(values(&log.read(LogId(1), 0, 10, 100)?), vec!["one record"]);
+        assert_eq!(log.read(LogId(2), 0, 100, 1 << 20)?.len(), 40);
+        Ok(())
+    }
+
+    #[test]
+    fn the_read_cache_stays_within_its_bound() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let config = LogConfig {
+            seal_bytes: 64 << 10,
+            read_cache_bytes: 200 << 10,
+            ..config()
+        };
+        let log = open(dir.path(), config, &clock);
+        log.create_log(LogId(1))?;
+        let value = "v".repeat(1000);
+        for _ in 0..20 {
+            let batch = (0..50).map(|_| record("k", &value)).collect();
+            log.append_blocking(vec![(LogId(1), batch)])?;
+        }
+        log.seal_now()?;
+        for round in 0..2 {
+            let mut next = 0;
+            loop {
+                let got = log.read(LogId(1), next, 100, 1 << 20)?;
+                let Some(last) = got.last() else { break };
+                next = last.offset + 1;
+                assert!(log.stats().cache_bytes <= 200 << 10, "round {round}");
+            }
+            assert_eq!(next, 1000);
+        }
+        assert!(log.stats().cache_misses > 0);
+        Ok(())
+    }
+
+    #[test]
+    fn deleting_a_sealed_log_removes_its_files() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let log = open(dir.path(), config(), &clock);
+        log.create_log(LogId(1))?;
+        log.create_log(LogId(2))?;
+        log.append_blocking(vec![(LogId(1), vec![record("k", "a")])])?;
+        log.seal_now()?;
+        log.append_blocking(vec![(LogId(1), vec![record("k", "b")])])?;
+        log.delete_log(LogId(1))?;
+        assert_eq!(file_names(&dir.path().join("logs")), vec!["2".to_owned()]);
+        log.seal_now()?;
+        drop(log);
+        let log = open(dir.path(), config(), &clock);
+        assert_eq!(log.logs(), vec![LogId(2)]);
+        Ok(())
+    }
+}
