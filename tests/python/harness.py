@@ -239,7 +239,8 @@ def read_to_end(client, shard_iterator: str, limit: int | None = None,
         records.extend(response["Records"])
         next_iterator = response.get("NextShardIterator")
         assert next_iterator, f"open shard returned no NextShardIterator: {response}"
-        if not response["Records"] and response.get("MillisBehindLatest") == 0:
+        assert "MillisBehindLatest" in response, f"no MillisBehindLatest: {response}"
+        if not response["Records"] and response["MillisBehindLatest"] == 0:
             return records, response
         shard_iterator = next_iterator
     raise AssertionError(f"shard not caught up after {max_calls} GetRecords calls")

@@ -1,5 +1,7 @@
 """ListShards: paging with MaxResults and NextToken, ExclusiveStartShardId, ShardFilter."""
 
+import math
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -38,7 +40,7 @@ def test_list_shards_pages_with_next_token(kinesis, new_stream):
     assert "NextToken" not in third
 
 
-def test_list_shards_next_token_keeps_its_own_page_size(kinesis, new_stream):
+def test_list_shards_next_token_without_max_results_returns_the_rest(kinesis, new_stream):
     name = new_stream(shard_count=3)
 
     first = kinesis.list_shards(StreamName=name, MaxResults=1)
@@ -84,13 +86,20 @@ def test_list_shards_exclusive_start_shard_id(kinesis, new_stream):
     {"Type": "AT_TRIM_HORIZON"},
     {"Type": "FROM_TRIM_HORIZON"},
     {"Type": "AT_LATEST"},
-    {"Type": "AT_TIMESTAMP", "Timestamp": "NOW"},
-    {"Type": "FROM_TIMESTAMP", "Timestamp": "NOW"},
+    {"Type": "AT_TIMESTAMP"},
+    {"Type": "FROM_TIMESTAMP"},
 ])
 def test_shard_filters_keep_every_open_shard(kinesis, new_stream, shard_filter):
     name = new_stream(shard_count=3)
-    if shard_filter.get("Timestamp") == "NOW":
-        shard_filter = {**shard_filter, "Timestamp": datetime.now(timezone.utc)}
+    if shard_filter["Type"].endswith("_TIMESTAMP"):
+        # A moment when every shard was open. botocore sends whole seconds, so take the first
+        # whole second after the stream was created and wait (at most a second) until it passed.
+        created = kinesis.describe_stream_summary(StreamName=name)[
+            "StreamDescriptionSummary"]["StreamCreationTimestamp"].timestamp()
+        moment = math.floor(created) + 1
+        while time.time() < moment + 0.05:
+            time.sleep(0.01)
+        shard_filter = {**shard_filter, "Timestamp": datetime.fromtimestamp(moment, timezone.utc)}
 
     response = kinesis.list_shards(StreamName=name, ShardFilter=shard_filter)
 
