@@ -258,6 +258,21 @@ def test_get_records_limit_and_paging(kinesis, new_stream):
     assert last["NextShardIterator"]
 
 
+def test_get_records_returns_at_most_10_mib(kinesis, new_stream):
+    name = new_stream(shard_count=1)
+    sent = [bytes([i]) * (ONE_MIB - 1) for i in range(12)]  # 1 MiB each with the key "k"
+    for data in sent:
+        kinesis.put_record(StreamName=name, Data=data, PartitionKey="k")
+
+    first = kinesis.get_records(ShardIterator=iterator_for(kinesis, name, shard_id(0)))
+    rest, _ = read_to_end(kinesis, first["NextShardIterator"])
+
+    returned = sum(len(r["Data"]) + len(r["PartitionKey"]) for r in first["Records"])
+    assert 1 <= len(first["Records"]) <= 10 and returned <= 10 * ONE_MIB
+    assert first["MillisBehindLatest"] >= 0
+    assert [r["Data"] for r in first["Records"] + rest] == sent
+
+
 def test_empty_shard_returns_no_records_and_a_next_iterator(kinesis, new_stream):
     name = new_stream(shard_count=1)
 

@@ -139,16 +139,3 @@ def test_partition_key_of_256_unicode_characters_is_fine(kinesis, new_stream):
     kinesis.put_record(StreamName=name, Data=b"x", PartitionKey=key)
 
     assert [r["PartitionKey"] for r in read_shard(kinesis, name, shard_id(0))] == [key]
-
-
-def test_501_records_are_rejected_with_the_list_constraint(kinesis, new_stream):
-    name = new_stream(shard_count=1)
-
-    with aws_error("ValidationException") as error:
-        kinesis.put_records(StreamName=name,
-                            Records=[{"Data": b"x", "PartitionKey": "k"}] * 501)
-
-    message = error.value.response["Error"]["Message"]
-    assert message.startswith("1 validation error detected: ")
-    assert message.endswith("at 'records' failed to satisfy constraint: "
-                            "Member must have length less than or equal to 500")
