@@ -347,6 +347,20 @@ mod tests {
     }
 
     #[test]
+    fn format_fixture_decodes_to_the_expected_records() {
+        let records = crate::testutil::journal_fixture_records();
+        let fresh = file_with(&records);
+        let bytes = crate::testutil::fixture("journal-v1.jnl", &fresh);
+        let scanned = scan(&bytes).expect("valid header");
+        assert_eq!(scanned.entries, records);
+        assert_eq!(scanned.bad_frame, None);
+        assert_eq!(
+            bytes, fresh,
+            "the journal encoding changed: bump JOURNAL_VERSION"
+        );
+    }
+
+    #[test]
     fn writer_rolls_past_the_size_limit() -> Result<(), LogError> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut writer = JournalWriter::create(dir.path(), 7, 64, Durability::Fsync)?;

@@ -152,6 +152,21 @@ mod tests {
     }
 
     #[test]
+    fn format_fixture_decodes() {
+        let mark = RetentionMark {
+            start: 40,
+            last_trimmed_ts: 1_699_999_999_000,
+        };
+        let fresh = encode_mark(mark);
+        let bytes = crate::testutil::fixture("retention-v1", &fresh);
+        assert_eq!(decode_mark(&bytes), Ok(mark));
+        assert_eq!(
+            bytes, fresh,
+            "the retention encoding changed: bump RETENTION_VERSION"
+        );
+    }
+
+    #[test]
     fn missing_mark_is_none() -> Result<(), LogError> {
         let dir = tempfile::tempdir().expect("temp dir");
         assert_eq!(read_mark(dir.path())?, None);

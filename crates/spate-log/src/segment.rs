@@ -570,6 +570,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn format_fixture_decodes_to_the_expected_records() {
+        let records = crate::testutil::segment_fixture_records();
+        let (fresh, _) = encode(LogId(7), &records);
+        let bytes = crate::testutil::fixture("segment-v1.seg", &fresh);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("00000000000000000040.seg");
+        std::fs::write(&path, &bytes).expect("copy fixture");
+        let segment = Segment::open(&path, LogId(7)).expect("open fixture");
+        assert_eq!(segment.base_offset(), 40);
+        assert_eq!(segment.end(), 43);
+        assert_eq!(segment.summary().first_ts, 1_699_999_999_990);
+        assert_eq!(segment.summary().last_ts, 1_699_999_999_999);
+        let cache = BlockCache::new(1 << 20);
+        assert_eq!(read_all(&segment, &cache, 40), records);
+        assert_eq!(
+            bytes, fresh,
+            "the segment encoding changed: bump SEGMENT_VERSION"
+        );
+    }
+
+    #[test]
     fn damaged_files_are_reported_corrupt() {
         let dir = tempfile::tempdir().expect("temp dir");
         let input = records(0, 10, 10);

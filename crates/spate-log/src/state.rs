@@ -157,6 +157,9 @@ pub(crate) struct ReadLimits {
     max_bytes: usize,
     records: usize,
     bytes: usize,
+    /// Set once a record was refused: the read must stop there, even if a later, smaller
+    /// record would fit.
+    refused: bool,
 }
 
 impl ReadLimits {
@@ -166,20 +169,24 @@ impl ReadLimits {
             max_bytes,
             records: 0,
             bytes: 0,
+            refused: false,
         }
     }
 
     /// Whether no further record can be taken, whatever its size.
     pub(crate) fn full(&self) -> bool {
-        self.records >= self.max_records || (self.records > 0 && self.bytes >= self.max_bytes)
+        self.refused
+            || self.records >= self.max_records
+            || (self.records > 0 && self.bytes >= self.max_bytes)
     }
 
     /// Takes a record of `len` bytes if the limits allow; the first record is always taken.
     pub(crate) fn admit(&mut self, len: usize) -> bool {
-        if self.records >= self.max_records {
-            return false;
-        }
-        if self.records > 0 && self.bytes.saturating_add(len) > self.max_bytes {
+        if self.refused
+            || self.records >= self.max_records
+            || (self.records > 0 && self.bytes.saturating_add(len) > self.max_bytes)
+        {
+            self.refused = true;
             return false;
         }
         self.records += 1;
@@ -208,6 +215,15 @@ mod tests {
         assert!(limits.admit(100));
         assert!(!limits.admit(1));
         assert!(limits.full());
+    }
+
+    #[test]
+    fn limits_stay_closed_after_a_refusal() {
+        let mut limits = ReadLimits::new(10, 10);
+        assert!(limits.admit(0));
+        assert!(!limits.admit(11));
+        assert!(limits.full(), "a smaller later record must not be taken");
+        assert!(!limits.admit(0));
     }
 
     #[test]
