@@ -64,9 +64,15 @@ pub fn route<'a>(
     })
 }
 
+/// Records to append, one batch per log, as `Log::append` takes them.
+pub type Batches = Vec<(LogId, Vec<AppendRecord>)>;
+
+/// Where each routed record sits in [`Batches`]: (batch index, index within the batch).
+pub type Places = Vec<(usize, usize)>;
+
 /// Groups routed records into one append batch per log, remembering where each record went.
-pub fn batch(routed: Vec<Routed<'_>>) -> (Vec<(LogId, Vec<AppendRecord>)>, Vec<(usize, usize)>) {
-    let mut batches: Vec<(LogId, Vec<AppendRecord>)> = Vec::new();
+pub fn batch(routed: Vec<Routed<'_>>) -> (Batches, Places) {
+    let mut batches: Batches = Vec::new();
     let mut places = Vec::with_capacity(routed.len());
     for item in routed {
         let log = item.shard.log_id();

@@ -94,10 +94,22 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     let now = service.now_ms();
     let cursor = match &request.next_token {
         Some(token) => {
-            if request.stream_name.is_some() || request.stream_arn.is_some() {
-                return Err(StreamsError::InvalidArgument(
-                    "NextToken and StreamName cannot be provided together.".to_string(),
-                ));
+            let conflicting = [
+                ("StreamName", request.stream_name.is_some()),
+                ("StreamARN", request.stream_arn.is_some()),
+                (
+                    "ExclusiveStartShardId",
+                    request.exclusive_start_shard_id.is_some(),
+                ),
+                (
+                    "StreamCreationTimestamp",
+                    request.stream_creation_timestamp.is_some(),
+                ),
+            ];
+            if let Some((member, _)) = conflicting.iter().find(|(_, given)| *given) {
+                return Err(StreamsError::InvalidArgument(format!(
+                    "NextToken and {member} cannot be provided together."
+                )));
             }
             paging::redeem::<Cursor>(token, now)?
         }

@@ -1,0 +1,187 @@
+//! The HTTP surface: routing, AWS error envelopes and headers in process (no socket), and
+//! HTTP/1.1 and HTTP/2 cleartext (prior knowledge) served on the same real port.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use hyper::Request;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use spate_log::{Clock, Log, LogConfig, SystemClock};
+use spate_meta::{MemoryStore, MetaStore};
+use spate_server::http::{AppState, router};
+use spate_streams::{StreamsConfig, StreamsService};
+use tower::ServiceExt;
+
+async fn state(dir: &std::path::Path) -> AppState {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let log = Log::open(dir, LogConfig::default(), clock.clone()).expect("log");
+    let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
+    let config = StreamsConfig {
+        create_delay_ms: 0,
+        ..StreamsConfig::default()
+    };
+    let streams = StreamsService::open(config, log, meta, clock)
+        .await
+        .expect("service");
+    AppState { streams }
+}
+
+fn kinesis(operation: &str, body: &str) -> Request<Body> {
+    Request::post("/")
+        .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+async fn send(state: &AppState, request: Request<Body>) -> (u16, hyper::HeaderMap, Value) {
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn errors_carry_the_type_in_body_and_header_and_a_request_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let (status, headers, body) = send(
+        &state,
+        kinesis("DescribeStreamSummary", r#"{"StreamName":"nope"}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "ResourceNotFoundException");
+    assert_eq!(
+        body["message"],
+        "Stream nope under account 000000000000 not found."
+    );
+    assert_eq!(headers["x-amzn-errortype"], "ResourceNotFoundException");
+    assert_eq!(headers["content-type"], "application/x-amz-json-1.1");
+    assert_eq!(headers["x-amzn-requestid"].len(), 36);
+}
+
+#[tokio::test]
+async fn operations_spate_does_not_serve_are_named_not_silently_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let (status, _, body) = send(&state, kinesis("SplitShard", "{}")).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "UnknownOperationException");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("Kinesis_20131202.SplitShard")
+    );
+
+    let firehose = Request::post("/")
+        .header("x-amz-target", "Firehose_20150804.CreateDeliveryStream")
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(Body::from("{}"))
+        .expect("request");
+    let (status, _, body) = send(&state, firehose).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "UnknownOperationException");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("CreateDeliveryStream")
+    );
+
+    let no_target = Request::post("/").body(Body::from("{}")).expect("request");
+    let (status, _, body) = send(&state, no_target).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
+}
+
+#[tokio::test]
+async fn cbor_is_refused_with_a_clear_message_until_it_is_supported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let mut request = kinesis("ListStreams", "");
+    request.headers_mut().insert(
+        "content-type",
+        "application/x-amz-cbor-1.1".parse().expect("value"),
+    );
+    let (status, _, body) = send(&state, request).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["__type"], "SerializationException");
+}
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let response = router(state)
+        .oneshot(
+            Request::get("/health")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_and_http1_share_one_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+
+    let http2 = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Body>();
+    let http1 =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Body>();
+    let uri = format!("http://{address}/");
+    for (client, version, name) in [
+        (&http2, hyper::Version::HTTP_2, "h2"),
+        (&http1, hyper::Version::HTTP_11, "h1"),
+    ] {
+        let mut request = kinesis(
+            "CreateStream",
+            &format!(r#"{{"StreamName":"{name}","ShardCount":1}}"#),
+        );
+        *request.uri_mut() = uri.parse().expect("uri");
+        let response = client.request(request).await.expect("response");
+        assert_eq!(response.version(), version);
+        assert_eq!(response.status(), 200);
+    }
+    let mut request = kinesis("ListStreams", "{}");
+    *request.uri_mut() = uri.parse().expect("uri");
+    let response = http2.request(request).await.expect("response");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(body["StreamNames"], serde_json::json!(["h1", "h2"]));
+    server.abort();
+}
