@@ -74,6 +74,9 @@ pub(crate) struct Shared {
     closed: AtomicBool,
     poisoned: Mutex<Option<String>>,
     pub(crate) counters: Counters,
+    /// Makes the writer's next journal writes fail, to test fail-stop behaviour.
+    #[cfg(test)]
+    pub(crate) fail_writes: AtomicBool,
     /// Journal files on disk, oldest first.
     pub(crate) journal_files: Mutex<BTreeSet<u64>>,
     /// The file the writer appends to; stored (Release) only after older files' records are
@@ -258,6 +261,8 @@ impl Log {
             closed: AtomicBool::new(false),
             poisoned: Mutex::new(None),
             counters: Counters::default(),
+            #[cfg(test)]
+            fail_writes: AtomicBool::new(false),
             current_journal: AtomicU64::new(journal.seq()),
             journal_files: Mutex::new(journal_files),
             maintenance: Mutex::new(()),
@@ -295,7 +300,9 @@ impl Log {
         &self.handle.shared
     }
 
-    /// Creates a log; durable before returning. Creating an existing log does nothing.
+    /// Creates a log; durable (directory created, parent fsynced) before returning. Creating
+    /// an existing log does nothing. An id must not be reused after [`Log::delete_log`]:
+    /// the journal may still hold the old log's records.
     pub fn create_log(&self, id: LogId) -> Result<(), LogError> {
         let shared = self.shared();
         shared.check_open()?;
@@ -393,6 +400,9 @@ impl Log {
     /// Records with offset >= max(`from`, start), in order: at most `max_records`, stopping
     /// before `max_bytes` (key + value) would be exceeded, but at least one if any is
     /// available. Empty at the end of the log.
+    ///
+    /// Recent records come from memory; older ones from segment files through the read
+    /// cache, so a cache miss costs a file open and a `pread` of up to ~64 KiB.
     pub fn read(
         &self,
         id: LogId,
@@ -884,6 +894,37 @@ mod tests {
         assert_eq!(log.offset_at_or_after(LogId(1), 101)?, 2);
         assert_eq!(log.offset_at_or_after(LogId(1), 300)?, 4);
         assert_eq!(log.offset_at_or_after(LogId(1), 301)?, 6);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_journal_write_poisons_appends_but_not_reads() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(0));
+        let log = open_with(dir.path(), &clock);
+        log.create_log(LogId(1))?;
+        log.append_blocking(vec![(LogId(1), vec![record("a", "kept")])])?;
+        log.shared().fail_writes.store(true, Ordering::SeqCst);
+        let failed = log.append_blocking(vec![(LogId(1), vec![record("b", "lost")])]);
+        assert!(
+            matches!(failed, Err(LogError::Poisoned { .. })),
+            "{failed:?}"
+        );
+        log.shared().fail_writes.store(false, Ordering::SeqCst);
+        let later = log.append_blocking(vec![(LogId(1), vec![record("c", "refused")])]);
+        assert!(matches!(later, Err(LogError::Poisoned { .. })), "fail-stop");
+        assert!(later.is_err_and(|e| !e.is_retryable()));
+        assert_eq!(values(&log.read(LogId(1), 0, 10, 100)?), vec!["kept"]);
+        assert_eq!(
+            log.bounds(LogId(1))?.end,
+            1,
+            "nothing unacknowledged is visible"
+        );
+        drop(log);
+        let log = open_with(dir.path(), &clock);
+        assert_eq!(values(&log.read(LogId(1), 0, 10, 100)?), vec!["kept"]);
+        let next = log.append_blocking(vec![(LogId(1), vec![record("d", "after restart")])])?;
+        assert_eq!(next[0][0].offset, 1);
         Ok(())
     }
 

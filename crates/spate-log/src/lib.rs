@@ -1,16 +1,33 @@
 //! Spate's storage engine: per-shard logs of records with dense offsets, stored durably on
-//! local disk.
+//! local disk. It knows nothing of HTTP, AWS shapes or SQL.
 //!
-//! Every append lands first in a node-wide **journal** (`journal`), written by one thread with
-//! **group commit** (`writer`): many concurrent appends cost one `write()` and one fsync. Once
-//! durable, records join their log's **in-memory tail** (`state`), from which recent reads are
-//! served. Recovery at open (`recovery`) replays the journal, truncating a torn tail by checksum.
+//! How a record travels, and which module owns each step:
+//! - [`Log::append`] assigns offsets and timestamps and queues the records (`engine`); one
+//!   writer thread commits everything queued as a group: one `write()` and one fsync to the
+//!   node-wide **journal** (`writer`, format in `journal`), then publishes the records to their
+//!   logs' **in-memory tails** (`state`) and wakes the appenders. Records are readable only once
+//!   durable.
+//! - A sealer thread (`sealer`) turns tails into immutable per-log **segment** files (format in
+//!   `segment`) by size or age, then deletes journal files whose records are all sealed.
+//!   Reads of sealed offsets go through a bounded **cache** of segment indexes and record
+//!   chunks (`cache`).
+//! - **Retention** (`retention`) deletes whole segment files and records the new start.
+//! - **Recovery** (`recovery`) at open loads segments, replays the journal and truncates a torn
+//!   tail by checksum.
 //!
-//! Resident memory per log: a few counters, the in-memory tail (durable records not yet sealed),
-//! and a small metadata struct per sealed segment.
+//! On-disk layout under the engine directory: `journal/<seq>.jnl`, `logs/<id>/<base>.seg`,
+//! `logs/<id>/retention`. Every format is versioned, CRC32C-checksummed, documented in its
+//! module and pinned by a fixture in `tests/fixtures/`.
 //!
-//! Time comes only through [`Clock`]; all disk formats are documented in their modules and
-//! checksummed with CRC32C.
+//! What stays resident: per log, a few counters, its watch channel, one small metadata struct
+//! per segment file (path, base offset, count, first/last timestamp, index position; no file
+//! handle, no data), and its tail of durable unsealed records (bounded by `seal_bytes`, plus
+//! whatever arrives within `seal_age`). Engine-wide, the read cache (bounded by
+//! `read_cache_bytes`), the commit queue (bounded to 64 MiB of records; appenders wait beyond
+//! that) and the set of journal file numbers. Retained data on disk does not grow memory.
+//!
+//! Time comes only through [`Clock`], so tests drive timestamps and age-based sealing with a
+//! [`ManualClock`].
 
 mod cache;
 mod clock;

@@ -125,6 +125,13 @@ fn write_group(
     buf: &mut Vec<u8>,
     group: &[Pending],
 ) -> Result<u64, LogError> {
+    #[cfg(test)]
+    if shared.fail_writes.load(Ordering::SeqCst) {
+        return Err(LogError::Io {
+            context: "writing the journal (injected failure)".to_owned(),
+            source: std::io::Error::other("injected"),
+        });
+    }
     if let Some(seq) = journal.roll_if_full()? {
         // Everything in older files is already published to the tails, so the sealer may now
         // consider them for deletion.
