@@ -88,6 +88,8 @@ pub(crate) struct Shared {
     pub(crate) cache: BlockCache,
     pub(crate) sealer_signal: Mutex<SealerSignal>,
     pub(crate) sealer_ready: Condvar,
+    /// The directory lock, released at shutdown so the directory can be reopened.
+    dir_lock: Mutex<Option<std::fs::File>>,
 }
 
 impl fmt::Debug for Shared {
@@ -232,6 +234,7 @@ fn shutdown(shared: &Shared, threads: &Mutex<Vec<JoinHandle<()>>>) {
             tracing::error!("a storage engine thread panicked");
         }
     }
+    shared.dir_lock.lock().take();
 }
 
 impl Log {
@@ -239,6 +242,7 @@ impl Log {
     /// sealer threads.
     pub fn open(dir: &Path, config: LogConfig, clock: Arc<dyn Clock>) -> Result<Log, LogError> {
         crate::fsutil::create_dir_all(dir)?;
+        let dir_lock = crate::fsutil::lock_dir(dir)?;
         let recovered = recover(dir)?;
         let journal_dir = dir.join(JOURNAL_DIR);
         let journal = JournalWriter::create(
@@ -273,6 +277,7 @@ impl Log {
                 stop: false,
             }),
             sealer_ready: Condvar::new(),
+            dir_lock: Mutex::new(Some(dir_lock)),
         });
         let writer_shared = Arc::clone(&shared);
         let writer = thread::Builder::new()
@@ -926,6 +931,33 @@ mod tests {
         let next = log.append_blocking(vec![(LogId(1), vec![record("d", "after restart")])])?;
         assert_eq!(next[0][0].offset, 1);
         Ok(())
+    }
+
+    #[test]
+    fn a_directory_is_open_in_one_engine_at_a_time() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(0));
+        let log = Log::open(dir.path(), LogConfig::default(), clock.clone())?;
+        let second = Log::open(dir.path(), LogConfig::default(), clock.clone());
+        assert!(matches!(second, Err(LogError::Io { .. })), "{second:?}");
+        let clone = log.clone();
+        log.close()?;
+        // Closed, though a clone is still around: the directory is free again.
+        Log::open(dir.path(), LogConfig::default(), clock)?;
+        drop(clone);
+        Ok(())
+    }
+
+    #[test]
+    fn handles_and_append_futures_can_cross_threads() {
+        fn assert_send_sync<T: Send + Sync>(_: &T) {}
+        fn assert_send<T: Send>(_: &T) {}
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = open_with(dir.path(), &Arc::new(ManualClock::new(0)));
+        assert_send_sync(&log);
+        let future = log.append(Vec::new());
+        assert_send(&future);
+        drop(future);
     }
 
     #[test]

@@ -55,6 +55,30 @@ pub(crate) fn list_dir(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, 
     Ok(out)
 }
 
+/// Takes an exclusive advisory lock on `<dir>/LOCK`, held as long as the returned file is
+/// open, so that two engines never share a directory.
+pub(crate) fn lock_dir(dir: &Path) -> Result<File, LogError> {
+    let path = dir.join("LOCK");
+    let context = || format!("locking {}", path.display());
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(LogError::io(context))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(LogError::Io {
+            context: format!(
+                "locking {} (another engine has this directory open)",
+                path.display()
+            ),
+            source: std::io::ErrorKind::WouldBlock.into(),
+        }),
+        Err(std::fs::TryLockError::Error(err)) => Err(LogError::io(context)(err)),
+    }
+}
+
 /// Parses `<20 digits>.<ext>` file names.
 pub(crate) fn parse_numbered(name: &str, ext: &str) -> Option<u64> {
     let stem = name.strip_suffix(ext)?.strip_suffix('.')?;
@@ -81,6 +105,16 @@ mod tests {
         assert_eq!(parse_numbered(&name, "jnl"), None);
         assert_eq!(parse_numbered("42.seg", "seg"), None);
         assert_eq!(parse_numbered("0000000000000000004x.seg", "seg"), None);
+    }
+
+    #[test]
+    fn a_directory_can_be_locked_once() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lock = lock_dir(dir.path())?;
+        assert!(lock_dir(dir.path()).is_err());
+        drop(lock);
+        lock_dir(dir.path())?;
+        Ok(())
     }
 
     #[test]
