@@ -26,6 +26,11 @@ use crate::state::{LogInner, LogState, ReadLimits};
 use crate::writer::{Pending, Queue};
 use crate::{AppendRecord, Appended, Clock, LogBounds, LogConfig, LogError, LogId, StoredRecord};
 
+/// Largest record (key + value bytes) accepted by [`Log::append`].
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+// Every accepted record must decode again at recovery.
+const _: () = assert!(MAX_RECORD_BYTES + FRAME_OVERHEAD < crate::frame::MAX_FRAME_PAYLOAD);
+
 /// Bytes of appends that may wait in the commit queue before appenders wait for room.
 const MAX_QUEUED_BYTES: u32 = 64 << 20;
 
@@ -370,7 +375,14 @@ impl Log {
         let mut cost: u64 = 0;
         for (_, records) in &batches {
             for record in records {
-                cost += (record.key.len() + record.value.len() + FRAME_OVERHEAD) as u64;
+                let size = record.key.len() + record.value.len();
+                if size > MAX_RECORD_BYTES {
+                    return Err(LogError::RecordTooLarge {
+                        size,
+                        max: MAX_RECORD_BYTES,
+                    });
+                }
+                cost += (size + FRAME_OVERHEAD) as u64;
             }
         }
         if cost == 0 {
@@ -1033,6 +1045,24 @@ mod tests {
         assert_eq!((log.bounds(LogId(1))?, log.bounds(LogId(2))?), before);
         assert_eq!(log.read(LogId(1), 0, 1000, 1 << 20)?.len(), 300);
         assert_eq!(log.read(LogId(2), 0, 1000, 1 << 20)?, kept);
+        Ok(())
+    }
+
+    #[test]
+    fn oversized_records_are_refused_before_anything_is_written() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = open_with(dir.path(), &Arc::new(ManualClock::new(0)));
+        log.create_log(LogId(1))?;
+        let huge = AppendRecord {
+            key: Bytes::from_static(b"k"),
+            value: Bytes::from(vec![0u8; MAX_RECORD_BYTES]),
+        };
+        let result = log.append_blocking(vec![(LogId(1), vec![record("a", "ok"), huge])]);
+        assert!(
+            matches!(result, Err(LogError::RecordTooLarge { .. })),
+            "{result:?}"
+        );
+        assert_eq!(log.bounds(LogId(1))?.end, 0);
         Ok(())
     }
 

@@ -10,6 +10,14 @@ pub enum LogError {
     /// The log does not exist (never created, or deleted).
     #[error("unknown log {0}")]
     UnknownLog(LogId),
+    /// A record's key plus value exceeds [`MAX_RECORD_BYTES`](crate::MAX_RECORD_BYTES).
+    #[error("record of {size} bytes exceeds the limit of {max} bytes")]
+    RecordTooLarge {
+        /// Key plus value bytes of the offending record.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// An operating-system I/O call failed.
     #[error("i/o error while {context}: {source}")]
     Io {
@@ -45,6 +53,7 @@ impl LogError {
         match self {
             LogError::Io { .. } => true,
             LogError::UnknownLog(_) => false,
+            LogError::RecordTooLarge { .. } => false,
             LogError::Corrupt { .. } => false,
             LogError::Closed => false,
             LogError::Poisoned { .. } => false,

@@ -51,6 +51,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Durability, LogConfig};
 #[doc(hidden)]
 pub use engine::EngineStats;
-pub use engine::Log;
+pub use engine::{Log, MAX_RECORD_BYTES};
 pub use error::LogError;
 pub use types::{AppendRecord, Appended, LogBounds, LogId, StoredRecord};
