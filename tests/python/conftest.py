@@ -7,8 +7,6 @@ to the failure report.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 import harness
@@ -113,12 +111,12 @@ def new_stream(kinesis, request):
             pass
 
 
-_STARTED_AT = pytest.StashKey[float]()
+_LOG_OFFSETS = pytest.StashKey[dict]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    item.stash[_STARTED_AT] = time.time()
+    item.stash[_LOG_OFFSETS] = {id(server): server.log_size() for server in SpateServer.instances}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -127,10 +125,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if not report.failed:
         return
-    started_at = item.stash.get(_STARTED_AT, 0.0)
+    offsets = item.stash.get(_LOG_OFFSETS, {})
     for server in SpateServer.instances:
-        up_during_test = server.process is not None and (
-            server.stopped_at is None or server.stopped_at >= started_at)
-        if up_during_test:
-            report.sections.append(
-                (f"spate log tail ({server.log_path})", server.log_tail()))
+        written = server.log_tail(since=offsets.get(id(server), 0))
+        if written.strip():
+            report.sections.append((f"spate log during the test ({server.log_path})", written))

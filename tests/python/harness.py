@@ -217,9 +217,13 @@ def create_active_stream(client, stream_name: str, shard_count: int | None = 1, 
 
 
 def all_shards(client, stream_name: str) -> list[dict]:
-    shards = []
-    for page in client.get_paginator("list_shards").paginate(StreamName=stream_name):
-        shards.extend(page["Shards"])
+    """Every shard through ListShards, following NextToken alone as AWS requires (botocore's
+    paginator would send StreamName with it)."""
+    response = client.list_shards(StreamName=stream_name)
+    shards = list(response["Shards"])
+    while response.get("NextToken"):
+        response = client.list_shards(NextToken=response["NextToken"])
+        shards.extend(response["Shards"])
     return shards
 
 
@@ -292,7 +296,7 @@ class SpateServer:
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
-        self.env = {**FAST_DELAYS, **(env or {})}
+        self.env = {"NO_COLOR": "1", **FAST_DELAYS, **(env or {})}
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.stopped_at: float | None = None
@@ -371,11 +375,20 @@ class SpateServer:
             self.stop()
         return self.start()
 
-    def log_tail(self, lines: int = 80) -> str:
+    def log_size(self) -> int:
         try:
-            text = self.log_path.read_text(errors="replace")
+            return self.log_path.stat().st_size
         except FileNotFoundError:
-            return "(no log)"
+            return 0
+
+    def log_tail(self, lines: int = 80, since: int = 0) -> str:
+        """The last `lines` lines of the log written after byte offset `since`."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(since)
+                text = log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
         return "\n".join(text.splitlines()[-lines:])
 
 

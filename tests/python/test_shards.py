@@ -59,14 +59,15 @@ def test_list_shards_next_token_with_stream_name_is_invalid(kinesis, new_stream)
         kinesis.list_shards(StreamName=name, NextToken=token)
 
 
-def test_list_shards_paginator(kinesis, new_stream):
-    name = new_stream(shard_count=4)
+def test_list_shards_paginator_with_stream_name_meets_the_next_token_rule(kinesis, new_stream):
+    # botocore's ListShards paginator repeats StreamName beside NextToken, which AWS refuses
+    # (boto/botocore#2009); a faithful server refuses it too, on the second page.
+    name = new_stream(shard_count=2)
+    pages = kinesis.get_paginator("list_shards").paginate(
+        StreamName=name, PaginationConfig={"PageSize": 1})
 
-    pages = list(kinesis.get_paginator("list_shards").paginate(
-        StreamName=name, PaginationConfig={"PageSize": 1}))
-
-    assert [s["ShardId"] for page in pages for s in page["Shards"]] == [
-        shard_id(i) for i in range(4)]
+    with aws_error("InvalidArgumentException"):
+        list(pages)
 
 
 def test_list_shards_exclusive_start_shard_id(kinesis, new_stream):

@@ -224,7 +224,13 @@ def test_stream_is_creating_then_active_then_deleting(spate_factory, stream_name
     kinesis.create_stream(StreamName=stream_name, ShardCount=1)
     summary = kinesis.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
     assert summary["StreamStatus"] == "CREATING"
+    # Configuration changes wait for ACTIVE (ResourceInUseException). Data calls on a CREATING
+    # stream are answered as if it did not exist yet, as kinesalite reproduces from AWS.
     with aws_error("ResourceInUseException"):
+        kinesis.add_tags_to_stream(StreamName=stream_name, Tags={"too": "early"})
+    with aws_error("ResourceInUseException"):
+        kinesis.increase_stream_retention_period(StreamName=stream_name, RetentionPeriodHours=48)
+    with aws_error("ResourceNotFoundException", not_found_message(stream_name)):
         kinesis.put_record(StreamName=stream_name, Data=b"too early", PartitionKey="k")
     listed = kinesis.list_streams()
     assert stream_name in listed["StreamNames"]
