@@ -25,6 +25,13 @@ struct Stored {
     revision: u64,
 }
 
+/// Log ids reserved for a new stream: `first` and up, valid while `check` holds.
+#[derive(Debug)]
+pub struct LogIds {
+    pub first: u64,
+    check: Check,
+}
+
 /// Proof that the caller holds the control-plane lock.
 #[derive(Debug)]
 pub struct ControlGuard<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
@@ -84,35 +91,41 @@ impl Registry {
             .collect()
     }
 
-    /// Reserves `count` new log ids and stores a new stream in one transaction. `build` receives
-    /// the first reserved id and may create the logs: if the commit then fails they are orphans,
-    /// which the service removes at its next start.
-    pub async fn create(
-        &self,
-        _guard: &ControlGuard<'_>,
-        count: u64,
-        build: impl FnOnce(u64) -> Result<StreamMeta, StreamsError>,
-    ) -> Result<Arc<StreamMeta>, StreamsError> {
-        let counter = self.meta.get(LOG_COUNTER_KEY).await?;
-        let (first, counter_check) = match &counter {
+    /// The next free log id, and the check that keeps it free until [`Registry::create`].
+    pub async fn next_log_id(&self, _guard: &ControlGuard<'_>) -> Result<LogIds, StreamsError> {
+        match self.meta.get(LOG_COUNTER_KEY).await? {
             Some(entry) => {
                 let text = String::from_utf8_lossy(&entry.value);
                 let first = text.parse::<u64>().map_err(|err| {
                     StreamsError::Internal(format!("log id counter {text:?} is unreadable: {err}"))
                 })?;
-                (
+                Ok(LogIds {
                     first,
-                    Check::Revision(LOG_COUNTER_KEY.to_string(), entry.revision),
-                )
+                    check: Check::Revision(LOG_COUNTER_KEY.to_string(), entry.revision),
+                })
             }
-            None => (1, Check::Absent(LOG_COUNTER_KEY.to_string())),
-        };
-        let stream = build(first)?;
+            None => Ok(LogIds {
+                first: 1,
+                check: Check::Absent(LOG_COUNTER_KEY.to_string()),
+            }),
+        }
+    }
+
+    /// Stores a new stream and advances the log id counter past the `used` ids it took, in one
+    /// transaction. Logs created before a failed commit are orphans, which the service removes
+    /// at its next start.
+    pub async fn create(
+        &self,
+        _guard: &ControlGuard<'_>,
+        ids: LogIds,
+        used: u64,
+        stream: StreamMeta,
+    ) -> Result<Arc<StreamMeta>, StreamsError> {
         let key = stream_key(&stream.name);
         let txn = Txn::new()
-            .check(counter_check)
+            .check(ids.check)
             .check(Check::Absent(key.clone()))
-            .put(LOG_COUNTER_KEY, (first + count).to_string().into_bytes())
+            .put(LOG_COUNTER_KEY, (ids.first + used).to_string().into_bytes())
             .put(key, encode(&stream)?);
         let revision = committed(self.meta.commit(txn).await?, &stream.name)?;
         let stream = Arc::new(stream);

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spate_log::{Clock, Log, LogId};
+use spate_log::{Clock, Log, LogError, LogId};
 use spate_meta::{Check, MetaStore, Outcome, Txn};
 use tracing::{info, warn};
 
@@ -55,6 +55,18 @@ impl StreamsService {
 
     pub fn config(&self) -> &StreamsConfig {
         &self.config
+    }
+
+    /// Runs storage calls that may block (file I/O, fsync) off the async runtime.
+    pub(crate) async fn with_log<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Log) -> Result<T, LogError> + Send + 'static,
+    ) -> Result<T, StreamsError> {
+        let log = self.log.clone();
+        tokio::task::spawn_blocking(move || work(&log))
+            .await
+            .map_err(|err| StreamsError::Internal(format!("storage task failed: {err}")))?
+            .map_err(StreamsError::from)
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
@@ -123,14 +135,28 @@ impl StreamsService {
                 continue;
             }
             let cutoff = now - i64::from(stream.retention_hours) * 3_600_000;
-            for shard in &stream.shards {
-                match self.log.trim_before(shard.log_id(), cutoff) {
+            let logs: Vec<(String, LogId)> = stream
+                .shards
+                .iter()
+                .map(|shard| (shard.shard_id(), shard.log_id()))
+                .collect();
+            let trimmed = self
+                .with_log(move |log| {
+                    let mut trimmed = Vec::new();
+                    for (shard, id) in logs {
+                        trimmed.push((shard, log.trim_before(id, cutoff)));
+                    }
+                    Ok(trimmed)
+                })
+                .await?;
+            for (shard, result) in trimmed {
+                match result {
                     Ok(0) => {}
                     Ok(dropped) => {
-                        info!(stream = %stream.name, shard = %shard.shard_id(), dropped, "trimmed expired records")
+                        info!(stream = %stream.name, shard = %shard, dropped, "trimmed expired records")
                     }
                     Err(err) => {
-                        warn!(stream = %stream.name, shard = %shard.shard_id(), error = %err, "retention trim failed")
+                        warn!(stream = %stream.name, shard = %shard, error = %err, "retention trim failed")
                     }
                 }
             }
@@ -172,9 +198,9 @@ impl StreamsService {
             return Ok(());
         }
         self.registry.remove(guard, &stream.name).await?;
-        for shard in &stream.shards {
-            self.log.delete_log(shard.log_id())?;
-        }
+        let logs: Vec<LogId> = stream.shards.iter().map(|shard| shard.log_id()).collect();
+        self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
+            .await?;
         info!(stream = %stream.name, "stream deleted");
         Ok(())
     }

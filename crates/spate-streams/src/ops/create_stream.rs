@@ -152,43 +152,43 @@ async fn create(
     }
 
     let now = service.now_ms();
-    let ranges = split_hash_space(shard_count);
-    let log = service.log.clone();
+    let ids = service.registry.next_log_id(guard).await?;
+    let mut shards = Vec::new();
+    for (index, (start, end)) in split_hash_space(shard_count).into_iter().enumerate() {
+        let index = u32::try_from(index).expect("shard count is a u32");
+        shards.push(ShardMeta {
+            index,
+            log: ids.first + u64::from(index),
+            created_ms: now,
+            hash_start: start,
+            hash_end: end,
+            parent: None,
+            adjacent_parent: None,
+            closed_at_position: None,
+        });
+    }
+    let logs: Vec<LogId> = shards.iter().map(ShardMeta::log_id).collect();
+    service
+        .with_log(move |log| logs.iter().try_for_each(|id| log.create_log(*id)))
+        .await?;
     let create_delay = i64::try_from(service.config.create_delay_ms).unwrap_or(i64::MAX);
+    let stream = StreamMeta {
+        name,
+        created_ms: now,
+        status: StreamStatus::Creating,
+        status_until_ms: Some(now.saturating_add(create_delay)),
+        mode,
+        retention_hours: 24,
+        max_record_size_kib: max_record_size_kib
+            .and_then(|size| u32::try_from(size).ok())
+            .unwrap_or(1024),
+        shards,
+        next_shard_index: shard_count,
+        tags: tags.unwrap_or_default(),
+    };
     service
         .registry
-        .create(guard, u64::from(shard_count), |first_log| {
-            let mut shards = Vec::with_capacity(ranges.len());
-            for (index, (start, end)) in ranges.iter().enumerate() {
-                let index = u32::try_from(index).expect("shard count is a u32");
-                let log_id = first_log + u64::from(index);
-                log.create_log(LogId(log_id))?;
-                shards.push(ShardMeta {
-                    index,
-                    log: log_id,
-                    created_ms: now,
-                    hash_start: *start,
-                    hash_end: *end,
-                    parent: None,
-                    adjacent_parent: None,
-                    closed_at_position: None,
-                });
-            }
-            Ok(StreamMeta {
-                name,
-                created_ms: now,
-                status: StreamStatus::Creating,
-                status_until_ms: Some(now.saturating_add(create_delay)),
-                mode,
-                retention_hours: 24,
-                max_record_size_kib: max_record_size_kib
-                    .and_then(|size| u32::try_from(size).ok())
-                    .unwrap_or(1024),
-                shards,
-                next_shard_index: shard_count,
-                tags: tags.unwrap_or_default(),
-            })
-        })
+        .create(guard, ids, u64::from(shard_count), stream)
         .await?;
     Ok(Empty {})
 }

@@ -88,16 +88,16 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     }
     let shard = find_shard(service, &stream, &crate::model::shard_id(state.shard_index))?;
     let limit = usize::try_from(request.limit.unwrap_or(MAX_RECORDS)).unwrap_or(1);
-    let log = service.log.clone();
     let log_id = shard.log_id();
     let position = state.position;
-    let (stored, bounds) = tokio::task::spawn_blocking(move || {
-        let stored = log.read(log_id, position, limit, MAX_BYTES)?;
-        let bounds = log.bounds(log_id)?;
-        Ok::<_, spate_log::LogError>((stored, bounds))
-    })
-    .await
-    .map_err(|err| StreamsError::Internal(format!("read task failed: {err}")))??;
+    let (stored, bounds) = service
+        .with_log(move |log| {
+            Ok((
+                log.read(log_id, position, limit, MAX_BYTES)?,
+                log.bounds(log_id)?,
+            ))
+        })
+        .await?;
 
     let next_position = stored
         .last()

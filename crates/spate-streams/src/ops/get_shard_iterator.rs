@@ -141,7 +141,9 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
                         .to_string(),
                 )
             })?;
-            service.log.offset_at_or_after(log, timestamp)?
+            service
+                .with_log(move |l| l.offset_at_or_after(log, timestamp))
+                .await?
         }
         (other, _) => {
             return Err(StreamsError::InvalidArgument(format!(
