@@ -97,7 +97,7 @@ def test_shard_iterator_issued_before_a_restart_still_works(spate_factory):
 
 
 def test_stream_being_created_when_killed_becomes_active(spate_factory, tmp_path):
-    slow = {"SPATE_STREAM_CREATE_DELAY_MS": "2000"}
+    slow = {"SPATE_STREAM_CREATE_DELAY_MS": "1000"}
     server = spate_factory(env=slow)
     kinesis = kinesis_client(server.endpoint)
     kinesis.create_stream(StreamName="half-made", ShardCount=2)
@@ -114,7 +114,7 @@ def test_stream_being_created_when_killed_becomes_active(spate_factory, tmp_path
 
 
 def test_stream_being_deleted_when_killed_stays_deleted(spate_factory):
-    slow = {"SPATE_STREAM_DELETE_DELAY_MS": "2000"}
+    slow = {"SPATE_STREAM_DELETE_DELAY_MS": "1000"}
     server = spate_factory(env=slow)
     kinesis = kinesis_client(server.endpoint)
     create_active_stream(kinesis, "doomed", 1)

@@ -217,8 +217,8 @@ def test_describe_stream_paginator(kinesis, new_stream):
 
 def test_stream_is_creating_then_active_then_deleting(spate_factory, stream_name):
     # Slow transitions, so the intermediate states can be observed without racing the server.
-    server = spate_factory(env={"SPATE_STREAM_CREATE_DELAY_MS": "1500",
-                                "SPATE_STREAM_DELETE_DELAY_MS": "1500"})
+    server = spate_factory(env={"SPATE_STREAM_CREATE_DELAY_MS": "1000",
+                                "SPATE_STREAM_DELETE_DELAY_MS": "1000"})
     kinesis = kinesis_client(server.endpoint)
 
     kinesis.create_stream(StreamName=stream_name, ShardCount=1)
