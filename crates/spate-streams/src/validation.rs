@@ -1,5 +1,6 @@
 //! Checks of the members Data Streams operations share: names, ARNs, keys, tags.
 
+use serde::Deserialize;
 use spate_wire::Violations;
 
 use crate::config::StreamsConfig;
@@ -86,6 +87,33 @@ pub fn sequence_number(v: &mut Violations, path: &str, value: &Option<String>) {
     if let Some(text) = value {
         let matches = crate::sequence::is_sequence_number_syntax(text);
         v.pattern(path, text, SEQUENCE_NUMBER_PATTERN, matches);
+    }
+}
+
+/// The `StreamName` and `StreamARN` members most operations take, either or both naming the
+/// stream; flattened into each request shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamRef {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+}
+
+impl StreamRef {
+    /// The modeled constraints of both members (neither is required by the model).
+    pub fn validate(&self, v: &mut Violations) {
+        name(v, "streamName", &self.stream_name, false);
+        stream_arn(v, "streamARN", &self.stream_arn);
+    }
+
+    /// The name of the stream the members designate.
+    pub fn resolve(&self, config: &StreamsConfig) -> Result<String, StreamsError> {
+        resolve_stream_name(
+            config,
+            self.stream_name.as_deref(),
+            self.stream_arn.as_deref(),
+        )
     }
 }
 

@@ -8,31 +8,25 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::model::StreamStatus;
 use crate::service::StreamsService;
-use crate::validation;
+use crate::validation::StreamRef;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
     pub enforce_consumer_deletion: Option<bool>,
 }
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
     }
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
     let config = &service.config;
-    let name = validation::resolve_stream_name(
-        config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(config)?;
     let guard = service.registry.lock().await;
     let stream = service.active_stream(&name)?;
     let mut updated = service.settled(&stream);

@@ -7,22 +7,20 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::service::StreamsService;
 use crate::shapes::{EnhancedMetrics, Shard, StreamModeDetails};
-use crate::validation;
+use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
     pub limit: Option<i64>,
     pub exclusive_start_shard_id: Option<String>,
 }
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
         if let Some(limit) = self.limit {
             v.range("limit", limit, Some(1), Some(10_000));
         }
@@ -62,11 +60,7 @@ pub struct Response {
 const MAX_SHARDS_PER_PAGE: usize = 100;
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = validation::resolve_stream_name(
-        &service.config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(&service.config)?;
     let stream = service.visible_stream(&name)?;
     let status = stream
         .status_at(service.now_ms())

@@ -8,20 +8,18 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::service::StreamsService;
 use crate::shapes::{EnhancedMetrics, StreamModeDetails};
-use crate::validation;
+use crate::validation::StreamRef;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
 }
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
     }
 }
 
@@ -51,11 +49,7 @@ pub struct Response {
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = validation::resolve_stream_name(
-        &service.config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(&service.config)?;
     let stream = service.visible_stream(&name)?;
     let status = stream
         .status_at(service.now_ms())

@@ -9,14 +9,13 @@ use crate::iterator::IteratorState;
 use crate::model::{ShardMeta, StreamMeta, parse_shard_id};
 use crate::sequence::SequenceNumber;
 use crate::service::StreamsService;
-use crate::validation;
+use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
     pub shard_id: Option<String>,
     pub shard_iterator_type: Option<String>,
     pub starting_sequence_number: Option<String>,
@@ -34,8 +33,7 @@ pub const ITERATOR_TYPES: [&str; 5] = [
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
         validation::name(v, "shardId", &self.shard_id, true);
         match &self.shard_iterator_type {
             None => v.required("shardIteratorType", &self.shard_iterator_type),
@@ -103,11 +101,7 @@ fn position_of(
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = validation::resolve_stream_name(
-        &service.config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(&service.config)?;
     let stream = service.data_stream(&name)?;
     let shard = find_shard(
         service,

@@ -9,7 +9,7 @@ use crate::error::StreamsError;
 use crate::model::{ShardMeta, StreamMeta, StreamStatus};
 use crate::service::StreamsService;
 use crate::shapes::Shard;
-use crate::validation;
+use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -24,9 +24,8 @@ pub struct ShardFilter {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
     pub next_token: Option<String>,
     pub exclusive_start_shard_id: Option<String>,
     pub max_results: Option<i64>,
@@ -46,8 +45,7 @@ const FILTER_TYPES: [&str; 6] = [
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
         if let Some(token) = &self.next_token {
             v.string_length("nextToken", token, 1, 1_048_576);
         }
@@ -95,8 +93,8 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     let cursor = match &request.next_token {
         Some(token) => {
             let conflicting = [
-                ("StreamName", request.stream_name.is_some()),
-                ("StreamARN", request.stream_arn.is_some()),
+                ("StreamName", request.stream.stream_name.is_some()),
+                ("StreamARN", request.stream.stream_arn.is_some()),
                 (
                     "ExclusiveStartShardId",
                     request.exclusive_start_shard_id.is_some(),
@@ -120,11 +118,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
                         .to_string(),
                 ));
             }
-            let stream = validation::resolve_stream_name(
-                &service.config,
-                request.stream_name.as_deref(),
-                request.stream_arn.as_deref(),
-            )?;
+            let stream = request.stream.resolve(&service.config)?;
             Cursor {
                 stream,
                 created_ms: i64::MIN,

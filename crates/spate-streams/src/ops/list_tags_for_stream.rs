@@ -7,22 +7,20 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::service::StreamsService;
 use crate::shapes::Tag;
-use crate::validation;
+use crate::validation::StreamRef;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
     pub exclusive_start_tag_key: Option<String>,
     pub limit: Option<i64>,
 }
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
         if let Some(key) = &self.exclusive_start_tag_key {
             v.string_length("exclusiveStartTagKey", key, 1, 128);
         }
@@ -40,11 +38,7 @@ pub struct Response {
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = validation::resolve_stream_name(
-        &service.config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(&service.config)?;
     let stream = service.visible_stream(&name)?;
     let limit = usize::try_from(request.limit.unwrap_or(50)).unwrap_or(1);
     let after = request.exclusive_start_tag_key.unwrap_or_default();

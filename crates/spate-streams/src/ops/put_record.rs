@@ -9,14 +9,13 @@ use crate::error::StreamsError;
 use crate::routing;
 use crate::sequence::SequenceNumber;
 use crate::service::StreamsService;
-use crate::validation;
+use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
     #[serde(default, with = "spate_wire::codec::opt_blob")]
     pub data: Option<Bytes>,
     pub partition_key: Option<String>,
@@ -29,8 +28,7 @@ pub const MAX_DATA_BYTES: usize = 10 * 1024 * 1024;
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
         match &self.data {
             None => v.required("data", &self.data),
             Some(data) if data.len() > MAX_DATA_BYTES => v.push(
@@ -65,11 +63,7 @@ pub struct Response {
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = validation::resolve_stream_name(
-        &service.config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(&service.config)?;
     let stream = service.data_stream(&name)?;
     if let Some(ordering) = &request.sequence_number_for_ordering
         && ordering != "0"

@@ -9,7 +9,7 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::routing;
 use crate::service::StreamsService;
-use crate::validation;
+use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -24,9 +24,8 @@ pub struct Entry {
 #[serde(rename_all = "PascalCase")]
 pub struct Request {
     pub records: Option<Vec<Entry>>,
-    pub stream_name: Option<String>,
-    #[serde(rename = "StreamARN")]
-    pub stream_arn: Option<String>,
+    #[serde(flatten)]
+    pub stream: StreamRef,
 }
 
 /// Records one PutRecords call may carry.
@@ -64,8 +63,7 @@ impl Validate for Request {
                 }
             }
         }
-        validation::name(v, "streamName", &self.stream_name, false);
-        validation::stream_arn(v, "streamARN", &self.stream_arn);
+        self.stream.validate(v);
     }
 }
 
@@ -85,11 +83,7 @@ pub struct Response {
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = validation::resolve_stream_name(
-        &service.config,
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
+    let name = request.stream.resolve(&service.config)?;
     let stream = service.data_stream(&name)?;
     let entries = request.records.unwrap_or_default();
     let total: usize = entries
