@@ -81,14 +81,14 @@ async fn errors_carry_the_type_in_body_and_header_and_a_request_id() {
 async fn operations_spate_does_not_serve_are_named_not_silently_accepted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = state(dir.path()).await;
-    let (status, _, body) = send(&state, kinesis("SplitShard", "{}")).await;
+    let (status, _, body) = send(&state, kinesis("PutRecordz", "{}")).await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "UnknownOperationException");
     assert!(
         body["message"]
             .as_str()
             .expect("message")
-            .contains("Kinesis_20131202.SplitShard")
+            .contains("Kinesis_20131202.PutRecordz")
     );
 
     let firehose = Request::post("/")

@@ -85,11 +85,14 @@ impl StreamsService {
                 "ListStreams" => list_streams,
                 "ListTagsForResource" => list_tags_for_resource,
                 "ListTagsForStream" => list_tags_for_stream,
+                "MergeShards" => merge_shards,
                 "PutRecord" => put_record,
                 "PutRecords" => put_records,
                 "RemoveTagsFromStream" => remove_tags_from_stream,
+                "SplitShard" => split_shard,
                 "TagResource" => tag_resource,
                 "UntagResource" => untag_resource,
+                "UpdateShardCount" => update_shard_count,
             }))
         }
         .await;

@@ -15,6 +15,7 @@ pub mod iterator;
 pub mod model;
 pub mod ops;
 pub mod registry;
+pub mod resharding;
 pub mod routing;
 pub mod sequence;
 pub mod service;

@@ -61,6 +61,9 @@ pub struct ShardMeta {
     pub adjacent_parent: Option<u32>,
     /// Set when the shard was closed by resharding: the offset after its last record.
     pub closed_at_position: Option<u64>,
+    /// When the shard was closed by resharding.
+    #[serde(default)]
+    pub closed_at_ms: Option<i64>,
 }
 
 impl ShardMeta {
@@ -74,6 +77,11 @@ impl ShardMeta {
 
     pub fn is_open(&self) -> bool {
         self.closed_at_position.is_none()
+    }
+
+    /// Whether the shard took writes at `at_ms`: created by then and not yet closed.
+    pub fn is_open_at(&self, at_ms: i64) -> bool {
+        self.created_ms <= at_ms && self.closed_at_ms.is_none_or(|closed| closed > at_ms)
     }
 
     /// The sequence number of the record at `position` that arrived at `arrival_ms`.
@@ -129,6 +137,9 @@ pub struct StreamMeta {
     pub shards: Vec<ShardMeta>,
     pub next_shard_index: u32,
     pub tags: BTreeMap<String, String>,
+    /// When UpdateShardCount scaled the stream, for its limit of ten scalings a day.
+    #[serde(default)]
+    pub scalings_ms: Vec<i64>,
 }
 
 impl StreamMeta {
@@ -144,6 +155,17 @@ impl StreamMeta {
 
     pub fn shard(&self, index: u32) -> Option<&ShardMeta> {
         self.shards.iter().find(|shard| shard.index == index)
+    }
+
+    pub fn shard_mut(&mut self, index: u32) -> Option<&mut ShardMeta> {
+        self.shards.iter_mut().find(|shard| shard.index == index)
+    }
+
+    /// The shards made from `index` by a split or a merge.
+    pub fn children_of(&self, index: u32) -> impl Iterator<Item = &ShardMeta> {
+        self.shards.iter().filter(move |shard| {
+            shard.parent == Some(index) || shard.adjacent_parent == Some(index)
+        })
     }
 
     pub fn open_shards(&self) -> impl Iterator<Item = &ShardMeta> {
@@ -177,6 +199,7 @@ mod tests {
             shards: Vec::new(),
             next_shard_index: 0,
             tags: BTreeMap::new(),
+            scalings_ms: Vec::new(),
         }
     }
 

@@ -23,7 +23,13 @@ const LOG_COUNTER_KEY: &str = "counters/next-log-id";
 struct Stored {
     stream: Arc<StreamMeta>,
     revision: u64,
+    gate: AppendGate,
 }
+
+/// Writers of a stream hold it shared while they route and append; resharding holds it
+/// exclusively for the moment it reads the closing shards' ends and publishes the new shard
+/// list, so no record lands on a shard after its end was taken.
+pub type AppendGate = Arc<tokio::sync::RwLock<()>>;
 
 /// Log ids reserved for a new stream: `first` and up, valid while `check` holds.
 #[derive(Debug)]
@@ -60,6 +66,7 @@ impl Registry {
                 Stored {
                     stream: Arc::new(stream),
                     revision: entry.revision,
+                    gate: AppendGate::default(),
                 },
             );
         }
@@ -80,6 +87,14 @@ impl Registry {
             .read()
             .get(name)
             .map(|stored| stored.stream.clone())
+    }
+
+    /// The append gate of a stream, if it exists.
+    pub fn gate(&self, name: &str) -> Option<AppendGate> {
+        self.streams
+            .read()
+            .get(name)
+            .map(|stored| stored.gate.clone())
     }
 
     /// Every stream, sorted by name.
@@ -134,6 +149,7 @@ impl Registry {
             Stored {
                 stream: stream.clone(),
                 revision,
+                gate: AppendGate::default(),
             },
         );
         Ok(stream)
@@ -142,23 +158,38 @@ impl Registry {
     /// Replaces a stored stream.
     pub async fn save(
         &self,
+        guard: &ControlGuard<'_>,
+        stream: StreamMeta,
+    ) -> Result<Arc<StreamMeta>, StreamsError> {
+        self.save_with_log_ids(guard, stream, None).await
+    }
+
+    /// Replaces a stored stream that took `used` new log ids from `ids` (resharding), advancing
+    /// the log id counter in the same transaction.
+    pub async fn save_with_log_ids(
+        &self,
         _guard: &ControlGuard<'_>,
         stream: StreamMeta,
+        ids: Option<(LogIds, u64)>,
     ) -> Result<Arc<StreamMeta>, StreamsError> {
         let previous = self.stored(&stream.name)?;
         let key = stream_key(&stream.name);
-        let txn = Txn::new()
+        let mut txn = Txn::new()
             .check(Check::Revision(key.clone(), previous.revision))
             .put(key, encode(&stream)?);
+        if let Some((ids, used)) = ids {
+            txn = txn
+                .check(ids.check)
+                .put(LOG_COUNTER_KEY, (ids.first + used).to_string().into_bytes());
+        }
         let revision = committed(self.meta.commit(txn).await?, &stream.name)?;
         let stream = Arc::new(stream);
-        self.streams.write().insert(
-            stream.name.clone(),
-            Stored {
-                stream: stream.clone(),
-                revision,
-            },
-        );
+        let stored = Stored {
+            stream: stream.clone(),
+            revision,
+            gate: previous.gate,
+        };
+        self.streams.write().insert(stream.name.clone(), stored);
         Ok(stream)
     }
 

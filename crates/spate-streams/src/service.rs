@@ -10,7 +10,7 @@ use tracing::{info, warn};
 use crate::config::StreamsConfig;
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
-use crate::model::{StreamMeta, StreamStatus};
+use crate::model::{ShardMeta, StreamMeta, StreamStatus};
 use crate::registry::{ControlGuard, Registry};
 
 const ITERATOR_KEY: &str = "secrets/iterator-key";
@@ -99,6 +99,21 @@ impl StreamsService {
         }
     }
 
+    /// Holds off resharding while the caller routes and appends records: resolves the stream's
+    /// append gate, takes it shared, then takes the stream as it is now (see `registry::AppendGate`).
+    pub(crate) async fn writable_stream(
+        &self,
+        name: &str,
+    ) -> Result<(tokio::sync::OwnedRwLockReadGuard<()>, Arc<StreamMeta>), StreamsError> {
+        let gate = self
+            .registry
+            .gate(name)
+            .ok_or_else(|| self.not_found(name))?;
+        let permit = gate.read_owned().await;
+        let stream = self.data_stream(name)?;
+        Ok((permit, stream))
+    }
+
     /// The stream if its configuration may change now (ACTIVE only).
     pub(crate) fn active_stream(&self, name: &str) -> Result<Arc<StreamMeta>, StreamsError> {
         let stream = self.visible_stream(name)?;
@@ -134,6 +149,7 @@ impl StreamsService {
                     .await?;
                 continue;
             }
+            self.expire_closed_shards(&stream.name).await?;
             let cutoff = now - i64::from(stream.retention_hours) * 3_600_000;
             let logs: Vec<(String, LogId)> = stream
                 .shards
@@ -161,6 +177,44 @@ impl StreamsService {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Forgets closed shards closed longer ago than the retention period (no record of theirs
+    /// can remain), with their logs, as AWS stops listing them.
+    async fn expire_closed_shards(&self, name: &str) -> Result<(), StreamsError> {
+        let now = self.now_ms();
+        let expired = |stream: &StreamMeta, closed: i64| {
+            now - closed > i64::from(stream.retention_hours) * 3_600_000
+        };
+        let due = |stream: &StreamMeta| {
+            stream
+                .shards
+                .iter()
+                .any(|s| s.closed_at_ms.is_some_and(|c| expired(stream, c)))
+        };
+        if !self.registry.get(name).is_some_and(|stream| due(&stream)) {
+            return Ok(());
+        }
+        let guard = self.registry.lock().await;
+        let Some(stream) = self.registry.get(name) else {
+            return Ok(());
+        };
+        let mut updated = self.settled(&stream);
+        let (gone, kept): (Vec<ShardMeta>, Vec<ShardMeta>) = updated
+            .shards
+            .into_iter()
+            .partition(|s| s.closed_at_ms.is_some_and(|c| expired(&stream, c)));
+        updated.shards = kept;
+        if gone.is_empty() {
+            return Ok(());
+        }
+        self.registry.save(&guard, updated).await?;
+        drop(guard);
+        let logs: Vec<LogId> = gone.iter().map(ShardMeta::log_id).collect();
+        self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
+            .await?;
+        info!(stream = %name, shards = gone.len(), "expired closed shards");
         Ok(())
     }
 

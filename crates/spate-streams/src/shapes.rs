@@ -43,11 +43,45 @@ impl Shard {
             },
             sequence_number_range: SequenceNumberRange {
                 starting_sequence_number: shard.starting_sequence_number(),
-                ending_sequence_number: shard
-                    .closed_at_position
-                    .map(|end| shard.sequence_number(end.saturating_sub(1), shard.created_ms)),
+                // At least the number of the shard's last record: its position, stamped with the
+                // closing time, which is no earlier than that record's arrival.
+                ending_sequence_number: shard.closed_at_position.map(|end| {
+                    let closed_ms = shard.closed_at_ms.unwrap_or(shard.created_ms);
+                    shard.sequence_number(end.saturating_sub(1), closed_ms)
+                }),
             },
         }
+    }
+}
+
+/// A shard made from the one a reader finished, as GetRecords and SubscribeToShard report it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChildShard {
+    pub shard_id: String,
+    pub parent_shards: Vec<String>,
+    pub hash_key_range: HashKeyRange,
+}
+
+impl ChildShard {
+    /// The children of `parent` in `stream`.
+    pub fn of(stream: &StreamMeta, parent: u32) -> Vec<ChildShard> {
+        stream
+            .children_of(parent)
+            .map(|child| ChildShard {
+                shard_id: child.shard_id(),
+                parent_shards: child
+                    .parent
+                    .into_iter()
+                    .chain(child.adjacent_parent)
+                    .map(crate::model::shard_id)
+                    .collect(),
+                hash_key_range: HashKeyRange {
+                    starting_hash_key: child.hash_start.to_string(),
+                    ending_hash_key: child.hash_end.to_string(),
+                },
+            })
+            .collect()
     }
 }
 

@@ -165,6 +165,7 @@ async fn create(
             parent: None,
             adjacent_parent: None,
             closed_at_position: None,
+            closed_at_ms: None,
         });
     }
     let logs: Vec<LogId> = shards.iter().map(ShardMeta::log_id).collect();
@@ -185,6 +186,7 @@ async fn create(
         shards,
         next_shard_index: shard_count,
         tags: tags.unwrap_or_default(),
+        scalings_ms: Vec::new(),
     };
     service
         .registry

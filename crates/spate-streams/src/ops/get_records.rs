@@ -10,6 +10,7 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::iterator::{ITERATOR_LIFETIME_MS, IteratorState};
 use crate::service::StreamsService;
+use crate::shapes::ChildShard;
 use crate::validation;
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +58,8 @@ pub struct Response {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_shard_iterator: Option<String>,
     pub millis_behind_latest: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_shards: Option<Vec<ChildShard>>,
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
@@ -108,6 +111,10 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         }
         _ => 0,
     };
+    // A closed shard read to its end hands the reader on to its children, and ends.
+    let finished = shard
+        .closed_at_position
+        .is_some_and(|end| next_position >= end);
     let records = stored
         .into_iter()
         .map(|record: StoredRecord| Record {
@@ -117,6 +124,14 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             partition_key: String::from_utf8_lossy(&record.key).into_owned(),
         })
         .collect();
+    if finished {
+        return Ok(Response {
+            records,
+            next_shard_iterator: None,
+            millis_behind_latest: 0,
+            child_shards: Some(ChildShard::of(&stream, shard.index)),
+        });
+    }
     let next = service.iterators.seal(&IteratorState {
         position: next_position,
         issued_ms: now,
@@ -126,5 +141,6 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         records,
         next_shard_iterator: Some(next),
         millis_behind_latest,
+        child_shards: None,
     })
 }

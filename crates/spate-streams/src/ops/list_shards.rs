@@ -174,8 +174,9 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     })
 }
 
-/// The shards a filter selects. A shard is open at time t when it was created at or before t
-/// and not closed by then; shards created before the trim horizon but still open count as at it.
+/// The shards a filter selects, by lineage: a shard is open at time t when it was created by
+/// then and not yet closed (see `ShardMeta::is_open_at`); times before the stream existed mean
+/// its creation.
 fn select<'a>(
     stream: &'a StreamMeta,
     filter: Option<&ShardFilter>,
@@ -185,7 +186,8 @@ fn select<'a>(
     let Some(filter) = filter else {
         return Ok(all.collect());
     };
-    let open_at = |shard: &ShardMeta, at: i64| shard.created_ms <= at.max(stream.created_ms);
+    let at = |time: i64| time.max(stream.created_ms);
+    let not_closed_by = |shard: &ShardMeta, time: i64| shard.closed_at_ms.is_none_or(|c| c > time);
     let selected = match filter.kind.as_deref().unwrap_or_default() {
         "AFTER_SHARD_ID" => {
             let after = filter.shard_id.clone().ok_or_else(|| {
@@ -197,19 +199,21 @@ fn select<'a>(
         }
         "AT_LATEST" => all.filter(|shard| shard.is_open()).collect(),
         "AT_TRIM_HORIZON" => all
-            .filter(|shard| shard.parent.is_none() || open_at(shard, trim_horizon_ms))
+            .filter(|shard| shard.is_open_at(at(trim_horizon_ms)))
             .collect(),
-        "FROM_TRIM_HORIZON" => all.collect(),
+        "FROM_TRIM_HORIZON" => all
+            .filter(|shard| not_closed_by(shard, at(trim_horizon_ms)))
+            .collect(),
         kind @ ("AT_TIMESTAMP" | "FROM_TIMESTAMP") => {
-            let at = filter.timestamp.ok_or_else(|| {
+            let time = filter.timestamp.ok_or_else(|| {
                 StreamsError::InvalidArgument(format!(
                     "ShardFilter of type {kind} requires a Timestamp."
                 ))
             })?;
             if kind == "AT_TIMESTAMP" {
-                all.filter(|shard| open_at(shard, at)).collect()
+                all.filter(|shard| shard.is_open_at(at(time))).collect()
             } else {
-                all.collect()
+                all.filter(|shard| not_closed_by(shard, at(time))).collect()
             }
         }
         other => {

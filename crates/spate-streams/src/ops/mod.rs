@@ -15,13 +15,17 @@ pub mod list_shards;
 pub mod list_streams;
 pub mod list_tags_for_resource;
 pub mod list_tags_for_stream;
+pub mod merge_shards;
 pub mod put_record;
 pub mod put_records;
 pub mod remove_tags_from_stream;
+pub mod split_shard;
 pub mod tag_resource;
 pub mod untag_resource;
+pub mod update_shard_count;
 
 mod paging;
+mod reshard;
 mod retention;
 mod tags;
 

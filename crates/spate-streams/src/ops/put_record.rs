@@ -64,7 +64,7 @@ pub struct Response {
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
     let name = request.stream.resolve(&service.config)?;
-    let stream = service.data_stream(&name)?;
+    let (_writing, stream) = service.writable_stream(&name).await?;
     if let Some(ordering) = &request.sequence_number_for_ordering
         && ordering != "0"
         && SequenceNumber::decode(ordering).is_none()

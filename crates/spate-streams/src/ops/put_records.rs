@@ -84,7 +84,7 @@ pub struct Response {
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
     let name = request.stream.resolve(&service.config)?;
-    let stream = service.data_stream(&name)?;
+    let (_writing, stream) = service.writable_stream(&name).await?;
     let entries = request.records.unwrap_or_default();
     let total: usize = entries
         .iter()

@@ -1,0 +1,131 @@
+//! A Data Streams service in process on a temporary directory, an in-memory metadata store and
+//! a manual clock, with helpers to call operations as JSON.
+
+#![allow(dead_code)] // each test file uses its own subset of the helpers
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use spate_log::{Clock, Log, LogConfig, ManualClock};
+use spate_meta::{MemoryStore, MetaStore};
+use spate_streams::{StreamsConfig, StreamsService};
+use spate_wire::AwsError;
+
+pub const START_MS: i64 = 1_700_000_000_000;
+
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    pub clock: Arc<ManualClock>,
+    meta: MemoryStore,
+    pub log: Log,
+    pub service: Arc<StreamsService>,
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().to_path_buf();
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let meta = MemoryStore::new();
+        let (log, service) = open(&path, &clock, &meta).await;
+        Fixture {
+            _dir: dir,
+            path,
+            clock,
+            meta,
+            log,
+            service,
+        }
+    }
+
+    /// Closes the log and opens everything again on the same storage.
+    pub async fn restart(&mut self) {
+        self.log.close().expect("close");
+        let (log, service) = open(&self.path, &self.clock, &self.meta).await;
+        self.log = log;
+        self.service = service;
+    }
+
+    pub async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError> {
+        let bytes = serde_json::to_vec(&body).expect("json");
+        match self.service.handle_json(operation, &bytes).await {
+            Some(Ok(out)) => Ok(serde_json::from_slice(&out).expect("response is json")),
+            Some(Err(err)) => Err(err.to_aws()),
+            None => panic!("{operation} is not implemented"),
+        }
+    }
+
+    pub async fn ok(&self, operation: &str, body: Value) -> Value {
+        match self.call(operation, body).await {
+            Ok(value) => value,
+            Err(err) => panic!("{operation} failed: {err}"),
+        }
+    }
+
+    pub async fn status(&self, stream: &str) -> String {
+        let out = self
+            .ok("DescribeStreamSummary", json!({"StreamName": stream}))
+            .await;
+        out["StreamDescriptionSummary"]["StreamStatus"]
+            .as_str()
+            .expect("status")
+            .to_string()
+    }
+
+    pub async fn active_stream(&self, name: &str, shards: u32) {
+        self.ok(
+            "CreateStream",
+            json!({"StreamName": name, "ShardCount": shards}),
+        )
+        .await;
+        self.clock
+            .advance(StreamsConfig::default().create_delay_ms as i64);
+        assert_eq!(self.status(name).await, "ACTIVE");
+    }
+
+    pub async fn iterator(&self, stream: &str, kind: &str) -> String {
+        let out = self
+            .ok(
+                "GetShardIterator",
+                json!({"StreamName": stream, "ShardId": "shardId-000000000000", "ShardIteratorType": kind}),
+            )
+            .await;
+        out["ShardIterator"].as_str().expect("iterator").to_string()
+    }
+
+    /// Puts a record on shard 0 (hash key 0), where [`Fixture::iterator`] reads.
+    pub async fn put(&self, stream: &str, data: &str) -> String {
+        let out = self
+            .ok(
+                "PutRecord",
+                json!({"StreamName": stream, "PartitionKey": "k", "ExplicitHashKey": "0", "Data": data}),
+            )
+            .await;
+        out["SequenceNumber"]
+            .as_str()
+            .expect("sequence number")
+            .to_string()
+    }
+}
+
+async fn open(
+    path: &std::path::Path,
+    clock: &Arc<ManualClock>,
+    meta: &MemoryStore,
+) -> (Log, Arc<StreamsService>) {
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let log = Log::open(path, LogConfig::default(), dyn_clock.clone()).expect("log opens");
+    let meta: Arc<dyn MetaStore> = Arc::new(meta.clone());
+    let service = StreamsService::open(StreamsConfig::default(), log.clone(), meta, dyn_clock)
+        .await
+        .expect("service opens");
+    (log, service)
+}
+
+pub fn code(result: Result<Value, AwsError>) -> &'static str {
+    match result {
+        Ok(value) => panic!("expected an error, got {value}"),
+        Err(err) => err.code,
+    }
+}
