@@ -14,6 +14,7 @@
 //! | `SPATE_REGION`, `SPATE_ACCOUNT_ID` | `streams.region`, `streams.account_id` |
 //! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
+//! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,7 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
         &["streams", "update_delay_ms"],
     ),
     ("SPATE_SHARD_LIMIT", &["streams", "shard_limit"]),
+    ("SPATE_QUOTAS", &["streams", "quotas", "enabled"]),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -116,6 +118,8 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub durability: Option<String>,
+    /// `on` or `off`.
+    pub quotas: Option<String>,
 }
 
 impl ServerConfig {
@@ -137,6 +141,13 @@ impl ServerConfig {
             if let Some((_, key)) = ENVIRONMENT.iter().find(|(known, _)| *known == name) {
                 set(&mut merged, key, scalar(&value));
             }
+        }
+        if let Some(quotas) = &overrides.quotas {
+            set(
+                &mut merged,
+                &["streams", "quotas", "enabled"],
+                scalar(quotas),
+            );
         }
         if let Some(listen) = &overrides.listen {
             set(
@@ -240,14 +251,15 @@ fn set(table: &mut toml::Table, path: &[&str], value: toml::Value) {
     current.insert(last.to_string(), value);
 }
 
-/// An environment value as TOML: integers and booleans typed, anything else a string.
+/// An environment value as TOML: integers and booleans (also `on`/`off`) typed, anything else a
+/// string.
 fn scalar(text: &str) -> toml::Value {
     if let Ok(number) = text.parse::<i64>() {
         return toml::Value::Integer(number);
     }
     match text {
-        "true" => toml::Value::Boolean(true),
-        "false" => toml::Value::Boolean(false),
+        "true" | "on" => toml::Value::Boolean(true),
+        "false" | "off" => toml::Value::Boolean(false),
         _ => toml::Value::String(text.to_string()),
     }
 }
@@ -306,11 +318,44 @@ mod tests {
             listen: Some("127.0.0.1:3000".into()),
             data_dir: Some("/from-flag".into()),
             durability: Some("os".into()),
+            quotas: None,
         };
         let config = load(Some(file), &env, flags);
         assert_eq!(config.listen.port(), 3000);
         assert_eq!(config.data_dir, PathBuf::from("/from-flag"));
         assert_eq!(config.durability, DurabilitySetting::Os);
+    }
+
+    #[test]
+    fn quotas_are_on_by_default_and_switch_off_by_environment_or_flag() {
+        let config = load(None, &[], Overrides::default());
+        assert!(config.streams.quotas.enabled);
+        assert_eq!(
+            config.streams.quotas.shard,
+            spate_streams::quota::ShardLimits::default()
+        );
+        let config = load(None, &[("SPATE_QUOTAS", "off")], Overrides::default());
+        assert!(!config.streams.quotas.enabled);
+        let flags = Overrides {
+            quotas: Some("on".into()),
+            ..Overrides::default()
+        };
+        assert!(
+            load(None, &[("SPATE_QUOTAS", "off")], flags)
+                .streams
+                .quotas
+                .enabled
+        );
+        let file = "[streams.quotas.streams.clicks]\nwrite_records_per_sec = 5000\n";
+        let config = load(Some(file), &[], Overrides::default());
+        assert_eq!(
+            config.streams.quotas.streams["clicks"].write_records_per_sec,
+            5000
+        );
+        assert_eq!(
+            config.streams.quotas.streams["clicks"].read_calls_per_sec,
+            5
+        );
     }
 
     #[test]

@@ -68,6 +68,16 @@ impl StreamsService {
         operation: &str,
         body: &[u8],
     ) -> Option<Result<Vec<u8>, StreamsError>> {
+        // Account-wide control-plane rates; ListShards (per stream) and GetShardIterator (per
+        // shard) are checked by their operations, which know the scope.
+        if !matches!(operation, "ListShards" | "GetShardIterator")
+            && !self.quotas.admit_control(operation, "", self.now_ms())
+        {
+            return Some(Err(StreamsError::LimitExceeded(format!(
+                "Rate exceeded for operation {operation} under account {}.",
+                self.config.account_id
+            ))));
+        }
         let outcome: Result<Option<Result<Vec<u8>, StreamsError>>, StreamsError> = async {
             Ok(operations!(self, operation, body, {
                 "AddTagsToStream" => add_tags_to_stream,

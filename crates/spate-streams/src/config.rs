@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::quota::QuotaConfig;
+
 /// How the Data Streams service behaves; defaults mirror AWS where AWS defines a value.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -22,6 +24,8 @@ pub struct StreamsConfig {
     pub on_demand_stream_limit: u32,
     /// Shards an on-demand stream starts with (AWS: 4 MiB/s of write capacity).
     pub on_demand_initial_shards: u32,
+    /// Throughput quotas (per-shard and control-plane rates).
+    pub quotas: QuotaConfig,
 }
 
 impl Default for StreamsConfig {
@@ -35,6 +39,7 @@ impl Default for StreamsConfig {
             shard_limit: 20_000,
             on_demand_stream_limit: 50,
             on_demand_initial_shards: 4,
+            quotas: QuotaConfig::default(),
         }
     }
 }

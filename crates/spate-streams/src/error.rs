@@ -27,6 +27,8 @@ pub enum StreamsError {
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
+    ProvisionedThroughputExceeded(String),
+    #[error("{0}")]
     ExpiredIterator(String),
     #[error("{0}")]
     ExpiredNextToken(String),
@@ -56,6 +58,9 @@ impl StreamsError {
                 AwsError::client("InvalidArgumentException", message)
             }
             StreamsError::LimitExceeded(_) => AwsError::client("LimitExceededException", message),
+            StreamsError::ProvisionedThroughputExceeded(_) => {
+                AwsError::client("ProvisionedThroughputExceededException", message)
+            }
             StreamsError::ExpiredIterator(_) => {
                 AwsError::client("ExpiredIteratorException", message)
             }

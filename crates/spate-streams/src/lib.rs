@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod iterator;
 pub mod model;
 pub mod ops;
+pub mod quota;
 pub mod registry;
 pub mod resharding;
 pub mod routing;

@@ -11,6 +11,7 @@ use crate::config::StreamsConfig;
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
 use crate::model::{ShardMeta, StreamMeta, StreamStatus};
+use crate::quota::Quotas;
 use crate::registry::{ControlGuard, Registry};
 
 const ITERATOR_KEY: &str = "secrets/iterator-key";
@@ -22,6 +23,7 @@ pub struct StreamsService {
     pub(crate) log: Log,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) iterators: IteratorCodec,
+    pub(crate) quotas: Quotas,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -43,6 +45,7 @@ impl StreamsService {
         let key = load_or_create_iterator_key(meta.as_ref()).await?;
         let registry = Registry::load(meta).await?;
         let service = StreamsService {
+            quotas: Quotas::new(config.quotas.clone()),
             config,
             registry,
             log,
@@ -112,6 +115,14 @@ impl StreamsService {
         let permit = gate.read_owned().await;
         let stream = self.data_stream(name)?;
         Ok((permit, stream))
+    }
+
+    /// The refusal of a call over a shard's throughput quota.
+    pub(crate) fn throttled(&self, stream: &str, shard: &str) -> StreamsError {
+        StreamsError::ProvisionedThroughputExceeded(format!(
+            "Rate exceeded for shard {shard} in stream {stream} under account {}.",
+            self.config.account_id
+        ))
     }
 
     /// The stream if its configuration may change now (ACTIVE only).
@@ -212,6 +223,7 @@ impl StreamsService {
         self.registry.save(&guard, updated).await?;
         drop(guard);
         let logs: Vec<LogId> = gone.iter().map(ShardMeta::log_id).collect();
+        logs.iter().for_each(|id| self.quotas.forget(*id));
         self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
             .await?;
         info!(stream = %name, shards = gone.len(), "expired closed shards");
@@ -253,6 +265,7 @@ impl StreamsService {
         }
         self.registry.remove(guard, &stream.name).await?;
         let logs: Vec<LogId> = stream.shards.iter().map(|shard| shard.log_id()).collect();
+        logs.iter().for_each(|id| self.quotas.forget(*id));
         self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
             .await?;
         info!(stream = %stream.name, "stream deleted");

@@ -35,6 +35,9 @@ struct ServeArgs {
     /// When writes are acknowledged: "fsync" (on disk) or "os" (handed to the OS).
     #[arg(long)]
     durability: Option<String>,
+    /// Throughput quotas like AWS's: "on" (default) or "off" for local testing.
+    #[arg(long, value_parser = ["on", "off"])]
+    quotas: Option<String>,
     /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
     #[arg(long, env = "SPATE_CONFIG")]
     config: Option<PathBuf>,
@@ -58,6 +61,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: args.data_dir,
         durability: args.durability,
+        quotas: args.quotas,
     };
     let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
         .context("loading the configuration")?;

@@ -92,6 +92,9 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     let shard = find_shard(service, &stream, &crate::model::shard_id(state.shard_index))?;
     let limit = usize::try_from(request.limit.unwrap_or(MAX_RECORDS)).unwrap_or(1);
     let log_id = shard.log_id();
+    if !service.quotas.admit_read(&stream.name, log_id, now) {
+        return Err(service.throttled(&stream.name, &shard.shard_id()));
+    }
     let position = state.position;
     let (stored, bounds) = service
         .with_log(move |log| {
@@ -102,6 +105,8 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         })
         .await?;
 
+    let bytes: usize = stored.iter().map(|r| r.key.len() + r.value.len()).sum();
+    service.quotas.charge_read(&stream.name, log_id, bytes, now);
     let next_position = stored
         .last()
         .map_or(position.max(bounds.start), |r| r.offset + 1);

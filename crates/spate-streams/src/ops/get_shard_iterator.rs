@@ -108,6 +108,13 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         &stream,
         request.shard_id.as_deref().unwrap_or_default(),
     )?;
+    // AWS allows five GetShardIterator calls a second per open shard.
+    if !service
+        .quotas
+        .admit_control("GetShardIterator", &shard.log.to_string(), service.now_ms())
+    {
+        return Err(service.throttled(&name, &shard.shard_id()));
+    }
     let kind = request.shard_iterator_type.as_deref().unwrap_or_default();
     let sequence = request.starting_sequence_number.as_deref();
     let mismatch = |with: &str| {

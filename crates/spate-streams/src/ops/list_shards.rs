@@ -128,6 +128,15 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         }
     };
     let stream = service.visible_stream(&cursor.stream)?;
+    if !service
+        .quotas
+        .admit_control("ListShards", &stream.name, now)
+    {
+        return Err(StreamsError::LimitExceeded(format!(
+            "Rate exceeded for ListShards on stream {} under account {}.",
+            stream.name, service.config.account_id
+        )));
+    }
     if let Some(created) = request.stream_creation_timestamp
         && created != stream.created_ms
         && created / 1000 != stream.created_ms / 1000

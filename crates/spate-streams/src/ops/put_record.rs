@@ -84,6 +84,13 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         "data",
     )?;
     let shard = routed.shard;
+    let bytes = routed.record.key.len() + routed.record.value.len();
+    if !service
+        .quotas
+        .admit_write(&name, shard.log_id(), bytes, service.now_ms())
+    {
+        return Err(service.throttled(&name, &shard.shard_id()));
+    }
     let mut appended = service
         .log
         .append(vec![(shard.log_id(), vec![routed.record])])

@@ -67,11 +67,38 @@ impl Validate for Request {
     }
 }
 
+/// One entry's outcome: a sequence number and shard, or an error code and message.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ResultEntry {
-    pub sequence_number: String,
-    pub shard_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+impl ResultEntry {
+    fn stored(shard_id: String, sequence_number: String) -> ResultEntry {
+        ResultEntry {
+            sequence_number: Some(sequence_number),
+            shard_id: Some(shard_id),
+            error_code: None,
+            error_message: None,
+        }
+    }
+
+    fn failed(code: &'static str, message: String) -> ResultEntry {
+        ResultEntry {
+            sequence_number: None,
+            shard_id: None,
+            error_code: Some(code),
+            error_message: Some(message),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -108,22 +135,61 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             &format!("records.{}.member.data", index + 1),
         )?);
     }
-    let shards: Vec<_> = routed.iter().map(|item| item.shard).collect();
-    let (batches, places) = routing::batch(routed);
-    let appended = service.log.append(batches).await?;
-    let mut results = Vec::with_capacity(places.len());
-    for (shard, (batch, position)) in shards.into_iter().zip(places) {
-        let record = appended
-            .get(batch)
-            .and_then(|records| records.get(position))
-            .ok_or_else(|| StreamsError::Internal("the log acknowledged too few records".into()))?;
-        results.push(ResultEntry {
-            sequence_number: shard.sequence_number(record.offset, record.timestamp_ms),
-            shard_id: shard.shard_id(),
-        });
+    // Entries over their shard's write quota fail on their own, as on AWS; the rest are
+    // appended in one group commit.
+    let now = service.now_ms();
+    let mut admitted = Vec::with_capacity(routed.len());
+    let mut slots = Vec::with_capacity(routed.len());
+    for item in routed {
+        let bytes = item.record.key.len() + item.record.value.len();
+        if service
+            .quotas
+            .admit_write(&name, item.shard.log_id(), bytes, now)
+        {
+            slots.push(Ok(item.shard));
+            admitted.push(item);
+        } else {
+            slots.push(Err(item.shard.shard_id()));
+        }
+    }
+    let (batches, places) = routing::batch(admitted);
+    let appended = if batches.is_empty() {
+        Vec::new()
+    } else {
+        service.log.append(batches).await?
+    };
+    let mut places = places.into_iter();
+    let mut results = Vec::with_capacity(slots.len());
+    let mut failed = 0;
+    for slot in slots {
+        match slot {
+            Ok(shard) => {
+                let (batch, position) = places.next().ok_or_else(|| {
+                    StreamsError::Internal("an admitted record has no place".to_string())
+                })?;
+                let record = appended
+                    .get(batch)
+                    .and_then(|records| records.get(position))
+                    .ok_or_else(|| {
+                        StreamsError::Internal("the log acknowledged too few records".into())
+                    })?;
+                results.push(ResultEntry::stored(
+                    shard.shard_id(),
+                    shard.sequence_number(record.offset, record.timestamp_ms),
+                ));
+            }
+            Err(shard_id) => {
+                failed += 1;
+                let message = service.throttled(&name, &shard_id).to_string();
+                results.push(ResultEntry::failed(
+                    "ProvisionedThroughputExceededException",
+                    message,
+                ));
+            }
+        }
     }
     Ok(Response {
-        failed_record_count: 0,
+        failed_record_count: failed,
         records: results,
         encryption_type: "NONE",
     })

@@ -14,6 +14,7 @@ use spate_wire::AwsError;
 pub const START_MS: i64 = 1_700_000_000_000;
 
 pub struct Fixture {
+    config: StreamsConfig,
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
     pub clock: Arc<ManualClock>,
@@ -23,13 +24,21 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// A fixture with quotas off: tests that do not test quotas call freely on a frozen clock.
     pub async fn new() -> Fixture {
+        let mut config = StreamsConfig::default();
+        config.quotas.enabled = false;
+        Fixture::with_config(config).await
+    }
+
+    pub async fn with_config(config: StreamsConfig) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().to_path_buf();
         let clock = Arc::new(ManualClock::new(START_MS));
         let meta = MemoryStore::new();
-        let (log, service) = open(&path, &clock, &meta).await;
+        let (log, service) = open(&config, &path, &clock, &meta).await;
         Fixture {
+            config,
             _dir: dir,
             path,
             clock,
@@ -42,7 +51,7 @@ impl Fixture {
     /// Closes the log and opens everything again on the same storage.
     pub async fn restart(&mut self) {
         self.log.close().expect("close");
-        let (log, service) = open(&self.path, &self.clock, &self.meta).await;
+        let (log, service) = open(&self.config, &self.path, &self.clock, &self.meta).await;
         self.log = log;
         self.service = service;
     }
@@ -110,6 +119,7 @@ impl Fixture {
 }
 
 async fn open(
+    config: &StreamsConfig,
     path: &std::path::Path,
     clock: &Arc<ManualClock>,
     meta: &MemoryStore,
@@ -117,7 +127,7 @@ async fn open(
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let log = Log::open(path, LogConfig::default(), dyn_clock.clone()).expect("log opens");
     let meta: Arc<dyn MetaStore> = Arc::new(meta.clone());
-    let service = StreamsService::open(StreamsConfig::default(), log.clone(), meta, dyn_clock)
+    let service = StreamsService::open(config.clone(), log.clone(), meta, dyn_clock)
         .await
         .expect("service opens");
     (log, service)
