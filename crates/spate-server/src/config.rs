@@ -15,6 +15,7 @@
 //! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 //! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
+//! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,14 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     ),
     ("SPATE_SHARD_LIMIT", &["streams", "shard_limit"]),
     ("SPATE_QUOTAS", &["streams", "quotas", "enabled"]),
+    (
+        "SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS",
+        &["streams", "on_demand_scale_up_after_secs"],
+    ),
+    (
+        "SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS",
+        &["streams", "on_demand_scale_down_after_secs"],
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -103,6 +103,7 @@ impl StreamsService {
                 "TagResource" => tag_resource,
                 "UntagResource" => untag_resource,
                 "UpdateShardCount" => update_shard_count,
+                "UpdateStreamMode" => update_stream_mode,
             }))
         }
         .await;

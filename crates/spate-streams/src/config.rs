@@ -24,6 +24,10 @@ pub struct StreamsConfig {
     pub on_demand_stream_limit: u32,
     /// Shards an on-demand stream starts with (AWS: 4 MiB/s of write capacity).
     pub on_demand_initial_shards: u32,
+    /// Seconds a shard of an on-demand stream must run hot before it is split.
+    pub on_demand_scale_up_after_secs: u32,
+    /// Seconds two neighbouring shards of an on-demand stream must run cold before they merge.
+    pub on_demand_scale_down_after_secs: u32,
     /// Throughput quotas (per-shard and control-plane rates).
     pub quotas: QuotaConfig,
 }
@@ -39,6 +43,8 @@ impl Default for StreamsConfig {
             shard_limit: 20_000,
             on_demand_stream_limit: 50,
             on_demand_initial_shards: 4,
+            on_demand_scale_up_after_secs: 5,
+            on_demand_scale_down_after_secs: 3600,
             quotas: QuotaConfig::default(),
         }
     }

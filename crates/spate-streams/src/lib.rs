@@ -8,6 +8,7 @@
 //! operation name and a body ([`StreamsService::handle_json`]) and gets a body or an error back.
 
 pub mod api;
+pub mod autoscale;
 pub mod config;
 pub mod error;
 pub mod hashing;

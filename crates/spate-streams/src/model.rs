@@ -140,6 +140,9 @@ pub struct StreamMeta {
     /// When UpdateShardCount scaled the stream, for its limit of ten scalings a day.
     #[serde(default)]
     pub scalings_ms: Vec<i64>,
+    /// When UpdateStreamMode changed the capacity mode, for its limit of two changes a day.
+    #[serde(default)]
+    pub mode_changes_ms: Vec<i64>,
 }
 
 impl StreamMeta {
@@ -200,6 +203,7 @@ mod tests {
             next_shard_index: 0,
             tags: BTreeMap::new(),
             scalings_ms: Vec::new(),
+            mode_changes_ms: Vec::new(),
         }
     }
 

@@ -245,6 +245,7 @@ mod tests {
             next_shard_index: count,
             tags: BTreeMap::new(),
             scalings_ms: Vec::new(),
+            mode_changes_ms: Vec::new(),
         }
     }
 

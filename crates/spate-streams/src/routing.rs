@@ -11,6 +11,7 @@ use crate::model::{ShardMeta, StreamMeta};
 #[derive(Debug)]
 pub struct Routed<'a> {
     pub shard: &'a ShardMeta,
+    pub hash_key: u128,
     pub record: AppendRecord,
 }
 
@@ -57,6 +58,7 @@ pub fn route<'a>(
     })?;
     Ok(Routed {
         shard,
+        hash_key,
         record: AppendRecord {
             key: Bytes::copy_from_slice(partition_key.as_bytes()),
             value: data,

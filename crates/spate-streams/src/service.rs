@@ -7,10 +7,12 @@ use spate_log::{Clock, Log, LogError, LogId};
 use spate_meta::{Check, MetaStore, Outcome, Txn};
 use tracing::{info, warn};
 
+use crate::autoscale::{Autoscaler, Decision};
 use crate::config::StreamsConfig;
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
-use crate::model::{ShardMeta, StreamMeta, StreamStatus};
+use crate::model::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
+use crate::ops::reshard::Reason;
 use crate::quota::Quotas;
 use crate::registry::{ControlGuard, Registry};
 
@@ -24,6 +26,7 @@ pub struct StreamsService {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) iterators: IteratorCodec,
     pub(crate) quotas: Quotas,
+    pub(crate) autoscaler: Autoscaler,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -46,6 +49,7 @@ impl StreamsService {
         let registry = Registry::load(meta).await?;
         let service = StreamsService {
             quotas: Quotas::new(config.quotas.clone()),
+            autoscaler: Autoscaler::default(),
             config,
             registry,
             log,
@@ -161,6 +165,9 @@ impl StreamsService {
                 continue;
             }
             self.expire_closed_shards(&stream.name).await?;
+            if stream.mode == StreamMode::OnDemand {
+                self.scale_on_demand(&stream.name).await?;
+            }
             let cutoff = now - i64::from(stream.retention_hours) * 3_600_000;
             let logs: Vec<(String, LogId)> = stream
                 .shards
@@ -189,6 +196,55 @@ impl StreamsService {
             }
         }
         Ok(())
+    }
+
+    fn forget_logs(&self, logs: &[LogId]) {
+        for id in logs {
+            self.quotas.forget(*id);
+            self.autoscaler.forget(*id);
+        }
+    }
+
+    /// Lets the autoscaler measure an ACTIVE on-demand stream and makes the change it decides.
+    async fn scale_on_demand(&self, name: &str) -> Result<(), StreamsError> {
+        let guard = self.registry.lock().await;
+        let Some(stream) = self.registry.get(name) else {
+            return Ok(());
+        };
+        if stream.mode != StreamMode::OnDemand
+            || stream.status_at(self.now_ms()) != Some(StreamStatus::Active)
+        {
+            return Ok(());
+        }
+        let limits = self
+            .config
+            .quotas
+            .streams
+            .get(name)
+            .unwrap_or(&self.config.quotas.shard);
+        let decision = self.autoscaler.tick(
+            &stream,
+            limits,
+            self.now_ms(),
+            self.config.on_demand_scale_up_after_secs,
+            self.config.on_demand_scale_down_after_secs,
+            self.config.on_demand_initial_shards as usize,
+        );
+        let Some(decision) = decision else {
+            return Ok(());
+        };
+        info!(stream = %name, ?decision, "on-demand scaling");
+        crate::ops::reshard::apply(
+            self,
+            &guard,
+            &stream,
+            Reason::OnDemand,
+            |plan| match decision {
+                Decision::Split { shard, at } => plan.split(shard, at).map(|_| ()),
+                Decision::Merge { shard, adjacent } => plan.merge(shard, adjacent).map(|_| ()),
+            },
+        )
+        .await
     }
 
     /// Forgets closed shards closed longer ago than the retention period (no record of theirs
@@ -223,7 +279,7 @@ impl StreamsService {
         self.registry.save(&guard, updated).await?;
         drop(guard);
         let logs: Vec<LogId> = gone.iter().map(ShardMeta::log_id).collect();
-        logs.iter().for_each(|id| self.quotas.forget(*id));
+        self.forget_logs(&logs);
         self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
             .await?;
         info!(stream = %name, shards = gone.len(), "expired closed shards");
@@ -265,7 +321,7 @@ impl StreamsService {
         }
         self.registry.remove(guard, &stream.name).await?;
         let logs: Vec<LogId> = stream.shards.iter().map(|shard| shard.log_id()).collect();
-        logs.iter().for_each(|id| self.quotas.forget(*id));
+        self.forget_logs(&logs);
         self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
             .await?;
         info!(stream = %stream.name, "stream deleted");

@@ -187,6 +187,7 @@ async fn create(
         next_shard_index: shard_count,
         tags: tags.unwrap_or_default(),
         scalings_ms: Vec::new(),
+        mode_changes_ms: Vec::new(),
     };
     service
         .registry

@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use spate_wire::Violations;
 
-use super::{Empty, reshard};
+use super::Empty;
+use super::reshard::{self, Reason};
 use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::model::parse_shard_id;
@@ -54,7 +55,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
             .as_deref()
             .unwrap_or_default(),
     )?;
-    reshard::apply(service, &guard, &stream, false, |plan| {
+    reshard::apply(service, &guard, &stream, Reason::Api, |plan| {
         plan.merge(first, second)
     })
     .await?;

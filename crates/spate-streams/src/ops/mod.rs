@@ -23,9 +23,10 @@ pub mod split_shard;
 pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_shard_count;
+pub mod update_stream_mode;
 
 mod paging;
-mod reshard;
+pub(crate) mod reshard;
 mod retention;
 mod tags;
 

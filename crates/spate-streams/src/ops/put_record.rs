@@ -6,6 +6,7 @@ use spate_wire::Violations;
 
 use crate::api::Validate;
 use crate::error::StreamsError;
+use crate::model::StreamMode;
 use crate::routing;
 use crate::sequence::SequenceNumber;
 use crate::service::StreamsService;
@@ -85,6 +86,12 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     )?;
     let shard = routed.shard;
     let bytes = routed.record.key.len() + routed.record.value.len();
+    if stream.mode == StreamMode::OnDemand {
+        let hash = std::iter::once(routed.hash_key);
+        service
+            .autoscaler
+            .record(shard.log_id(), 1, bytes as u64, hash);
+    }
     if !service
         .quotas
         .admit_write(&name, shard.log_id(), bytes, service.now_ms())

@@ -7,6 +7,7 @@ use spate_wire::Violations;
 use super::put_record::MAX_DATA_BYTES;
 use crate::api::Validate;
 use crate::error::StreamsError;
+use crate::model::StreamMode;
 use crate::routing;
 use crate::service::StreamsService;
 use crate::validation::{self, StreamRef};
@@ -138,6 +139,9 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     // Entries over their shard's write quota fail on their own, as on AWS; the rest are
     // appended in one group commit.
     let now = service.now_ms();
+    if stream.mode == StreamMode::OnDemand {
+        record_demand(service, &routed);
+    }
     let mut admitted = Vec::with_capacity(routed.len());
     let mut slots = Vec::with_capacity(routed.len());
     for item in routed {
@@ -193,4 +197,21 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         records: results,
         encryption_type: "NONE",
     })
+}
+
+/// Tells the autoscaler what each shard of an on-demand stream was asked to take.
+fn record_demand(service: &StreamsService, routed: &[routing::Routed<'_>]) {
+    let mut demand: std::collections::BTreeMap<spate_log::LogId, (u64, u64, Vec<u128>)> =
+        std::collections::BTreeMap::new();
+    for item in routed {
+        let entry = demand.entry(item.shard.log_id()).or_default();
+        entry.0 += 1;
+        entry.1 += (item.record.key.len() + item.record.value.len()) as u64;
+        entry.2.push(item.hash_key);
+    }
+    for (log, (records, bytes, hashes)) in demand {
+        service
+            .autoscaler
+            .record(log, records, bytes, hashes.into_iter());
+    }
 }

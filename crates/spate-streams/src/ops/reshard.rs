@@ -53,14 +53,23 @@ pub fn plan_error(service: &StreamsService, stream: &str, err: PlanError) -> Str
 
 pub const DAY_MS: i64 = 24 * 3_600_000;
 
-/// Plans `change` on `stream`, then makes it real. The stream goes UPDATING for the configured
-/// delay; reads and writes continue throughout. `count_scaling` records the change against
-/// UpdateShardCount's daily limit.
+/// Who asked for a change, which decides what else it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// SplitShard or MergeShards: the stream goes UPDATING for the configured delay.
+    Api,
+    /// UpdateShardCount: UPDATING too, and counted against its daily limit.
+    ScalingApi,
+    /// On-demand scaling: invisible in the stream's status, as on AWS.
+    OnDemand,
+}
+
+/// Plans `change` on `stream`, then makes it real; reads and writes continue throughout.
 pub async fn apply<R>(
     service: &StreamsService,
     guard: &ControlGuard<'_>,
     stream: &StreamMeta,
-    count_scaling: bool,
+    reason: Reason,
     change: impl FnOnce(&mut Resharder<'_>) -> Result<R, PlanError>,
 ) -> Result<R, StreamsError> {
     let now = service.now_ms();
@@ -94,12 +103,14 @@ pub async fn apply<R>(
         .with_log(move |log| new_logs.iter().try_for_each(|id| log.create_log(*id)))
         .await?;
     let delay = i64::try_from(service.config.update_delay_ms).unwrap_or(i64::MAX);
-    if count_scaling {
+    if reason == Reason::ScalingApi {
         updated.scalings_ms.retain(|at| now - *at < DAY_MS);
         updated.scalings_ms.push(now);
     }
-    updated.status = StreamStatus::Updating;
-    updated.status_until_ms = Some(now.saturating_add(delay));
+    if reason != Reason::OnDemand {
+        updated.status = StreamStatus::Updating;
+        updated.status_until_ms = Some(now.saturating_add(delay));
+    }
 
     let gate = service
         .registry

@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use spate_wire::Violations;
 
-use super::{Empty, reshard};
+use super::Empty;
+use super::reshard::{self, Reason};
 use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::hashing::parse_hash_key;
@@ -51,7 +52,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
             service.config.account_id
         ))
     })?;
-    reshard::apply(service, &guard, &stream, false, |plan| {
+    reshard::apply(service, &guard, &stream, Reason::Api, |plan| {
         plan.split(index, key)
     })
     .await?;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
 
-use super::reshard;
+use super::reshard::{self, Reason};
 use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::service::StreamsService;
@@ -87,7 +87,10 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             "a stream can be scaled at most {SCALINGS_PER_DAY} times in 24 hours."
         )));
     }
-    reshard::apply(service, &guard, &stream, true, |plan| plan.uniform(target)).await?;
+    reshard::apply(service, &guard, &stream, Reason::ScalingApi, |plan| {
+        plan.uniform(target)
+    })
+    .await?;
     Ok(Response {
         stream_name: name.clone(),
         current_shard_count: current,
