@@ -13,6 +13,7 @@
 //! | `SPATE_LOG_JOURNAL_FILE_MIB`, `SPATE_LOG_SEAL_MIB`, `SPATE_LOG_SEAL_AGE_SECS`, `SPATE_LOG_READ_CACHE_MIB` | `log.*` |
 //! | `SPATE_REGION`, `SPATE_ACCOUNT_ID` | `streams.region`, `streams.account_id` |
 //! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
+//! | `SPATE_CONSUMER_CREATE_DELAY_MS`, `SPATE_CONSUMER_DELETE_DELAY_MS` | `streams.consumer_*_delay_ms` |
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 
 use std::net::SocketAddr;
@@ -51,6 +52,14 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     (
         "SPATE_STREAM_UPDATE_DELAY_MS",
         &["streams", "update_delay_ms"],
+    ),
+    (
+        "SPATE_CONSUMER_CREATE_DELAY_MS",
+        &["streams", "consumer_create_delay_ms"],
+    ),
+    (
+        "SPATE_CONSUMER_DELETE_DELAY_MS",
+        &["streams", "consumer_delete_delay_ms"],
     ),
     ("SPATE_SHARD_LIMIT", &["streams", "shard_limit"]),
 ];

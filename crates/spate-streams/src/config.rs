@@ -16,6 +16,10 @@ pub struct StreamsConfig {
     pub delete_delay_ms: u64,
     /// How long an updated stream stays UPDATING before it is ACTIVE again.
     pub update_delay_ms: u64,
+    /// How long a new consumer stays CREATING before it becomes ACTIVE.
+    pub consumer_create_delay_ms: u64,
+    /// How long a deregistered consumer stays DELETING before it is gone.
+    pub consumer_delete_delay_ms: u64,
     /// Shards an account may have open, as reported by DescribeLimits.
     pub shard_limit: u32,
     /// On-demand streams an account may have, as reported by DescribeLimits.
@@ -32,6 +36,8 @@ impl Default for StreamsConfig {
             create_delay_ms: 500,
             delete_delay_ms: 500,
             update_delay_ms: 500,
+            consumer_create_delay_ms: 500,
+            consumer_delete_delay_ms: 500,
             shard_limit: 20_000,
             on_demand_stream_limit: 50,
             on_demand_initial_shards: 4,

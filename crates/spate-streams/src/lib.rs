@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod config;
+pub mod consumers;
 pub mod error;
 pub mod hashing;
 pub mod iterator;
