@@ -14,6 +14,7 @@
 //! | `SPATE_REGION`, `SPATE_ACCOUNT_ID` | `streams.region`, `streams.account_id` |
 //! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
 //! | `SPATE_CONSUMER_CREATE_DELAY_MS`, `SPATE_CONSUMER_DELETE_DELAY_MS` | `streams.consumer_*_delay_ms` |
+//! | `SPATE_SUBSCRIPTION_HEARTBEAT_MS`, `SPATE_SUBSCRIPTION_LIFETIME_MS` | `streams.subscription_*_ms` |
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 
 use std::net::SocketAddr;
@@ -60,6 +61,14 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     (
         "SPATE_CONSUMER_DELETE_DELAY_MS",
         &["streams", "consumer_delete_delay_ms"],
+    ),
+    (
+        "SPATE_SUBSCRIPTION_HEARTBEAT_MS",
+        &["streams", "subscription_heartbeat_ms"],
+    ),
+    (
+        "SPATE_SUBSCRIPTION_LIFETIME_MS",
+        &["streams", "subscription_lifetime_ms"],
     ),
     ("SPATE_SHARD_LIMIT", &["streams", "shard_limit"]),
 ];

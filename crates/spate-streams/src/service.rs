@@ -12,6 +12,7 @@ use crate::consumers::{ConsumerMeta, ConsumerRegistry};
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
 use crate::model::{StreamMeta, StreamStatus};
+use crate::ops::subscribe_to_shard::Subscriptions;
 use crate::registry::{ControlGuard, Registry};
 
 const ITERATOR_KEY: &str = "secrets/iterator-key";
@@ -24,6 +25,7 @@ pub struct StreamsService {
     pub(crate) log: Log,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) iterators: IteratorCodec,
+    pub(crate) subscriptions: Subscriptions,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -52,6 +54,7 @@ impl StreamsService {
             log,
             clock,
             iterators: IteratorCodec::new(&key),
+            subscriptions: Subscriptions::default(),
         };
         service.remove_orphan_logs()?;
         Ok(Arc::new(service))

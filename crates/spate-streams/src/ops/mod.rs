@@ -22,11 +22,13 @@ pub mod put_record;
 pub mod put_records;
 pub mod register_stream_consumer;
 pub mod remove_tags_from_stream;
+pub mod subscribe_to_shard;
 pub mod tag_resource;
 pub mod untag_resource;
 
 mod consumer_ref;
 mod paging;
+mod position;
 mod retention;
 mod tags;
 
