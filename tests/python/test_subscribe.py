@@ -5,6 +5,9 @@ subscription after its lifetime, starting positions, and the errors given before
 import threading
 import time
 
+import pytest
+from botocore.exceptions import EventStreamError
+
 import harness
 from harness import aws_error, register_active_consumer, shard_id
 
@@ -63,10 +66,10 @@ def test_records_put_after_subscribing_are_pushed(kinesis, new_stream):
 
 def test_starting_positions(kinesis, new_stream):
     name = new_stream(shard_count=1)
-    consumer = register_active_consumer(kinesis, name, "positions")
+    consumers = [register_active_consumer(kinesis, name, f"positions{i}") for i in range(3)]
     sequence = [put(kinesis, name, f"old{index}".encode())["SequenceNumber"] for index in range(3)]
 
-    def first_records(kind, **position):
+    def first_records(consumer, kind, **position):
         stream = subscribe(kinesis, consumer, kind, **position)
         try:
             for event in stream:
@@ -76,11 +79,10 @@ def test_starting_positions(kinesis, new_stream):
         finally:
             stream.close()
 
-    from_horizon = first_records("TRIM_HORIZON")
-    time.sleep(5.1)  # a new subscription for the same consumer and shard takes over after 5 s
-    at_second = first_records("AT_SEQUENCE_NUMBER", SequenceNumber=sequence[1])
-    time.sleep(5.1)
-    after_second = first_records("AFTER_SEQUENCE_NUMBER", SequenceNumber=sequence[1])
+    from_horizon = first_records(consumers[0], "TRIM_HORIZON")
+    at_second = first_records(consumers[1], "AT_SEQUENCE_NUMBER", SequenceNumber=sequence[1])
+    after_second = first_records(consumers[2], "AFTER_SEQUENCE_NUMBER",
+                                 SequenceNumber=sequence[1])
 
     assert from_horizon == [b"old0", b"old1", b"old2"]
     assert at_second == [b"old1", b"old2"]
@@ -115,6 +117,36 @@ def test_second_subscription_is_refused(kinesis, new_stream):
     with aws_error("ResourceInUseException"):
         subscribe(kinesis, consumer)
     first.close()
+
+
+def test_a_subscription_after_five_seconds_takes_over(kinesis, new_stream):
+    name = new_stream(shard_count=1)
+    consumer = register_active_consumer(kinesis, name, "takeover")
+    first = subscribe(kinesis, consumer)  # returns once the initial response has arrived
+
+    time.sleep(5.2)
+    second = subscribe(kinesis, consumer)
+    with pytest.raises(EventStreamError) as ended:
+        for _ in first:
+            pass
+    second.close()
+
+    assert ended.value.response["Error"]["Code"] == "ResourceInUseException"
+
+
+def test_deregistering_the_consumer_ends_its_subscription(spate_factory):
+    server = spate_factory(env={"SPATE_SUBSCRIPTION_HEARTBEAT_MS": "200"})
+    client = harness.kinesis_client(server.endpoint)
+    harness.create_active_stream(client, "gone", 1)
+    consumer = register_active_consumer(client, "gone", "leaver")
+    stream = subscribe(client, consumer)
+
+    client.deregister_stream_consumer(ConsumerARN=consumer)
+    with pytest.raises(EventStreamError) as ended:
+        for _ in stream:
+            pass
+
+    assert ended.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_subscribing_a_creating_consumer_is_refused(spate_factory):

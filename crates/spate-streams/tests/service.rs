@@ -405,3 +405,66 @@ async fn consumers_follow_the_configured_delays_and_limits() {
         .await;
     assert_eq!(listed["Consumers"], json!([]));
 }
+
+/// The next event-stream message of a subscription, decoded; fails after 5 s of silence.
+async fn next_message(
+    subscription: &mut spate_streams::ops::subscribe_to_shard::Subscription,
+) -> Option<spate_wire::eventstream::Message> {
+    let bytes = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.next())
+        .await
+        .expect("an event within 5 s")?;
+    let (message, used) = spate_wire::eventstream::decode(&bytes).expect("a well-formed message");
+    assert_eq!(used, bytes.len(), "one message per chunk");
+    Some(message)
+}
+
+#[tokio::test]
+async fn subscriptions_push_records_put_after_they_start() {
+    let fx = Fixture::new().await;
+    fx.active_stream("s", 1).await;
+    let stream_arn = StreamsConfig::default().stream_arn("s");
+    let out = fx
+        .ok(
+            "RegisterStreamConsumer",
+            json!({"StreamARN": stream_arn, "ConsumerName": "c"}),
+        )
+        .await;
+    let arn = consumer_arn(&out);
+    let request = json!({
+        "ConsumerARN": arn,
+        "ShardId": "shardId-000000000000",
+        "StartingPosition": {"Type": "LATEST"},
+    });
+    let body = serde_json::to_vec(&request).expect("json");
+    let refused = fx
+        .service
+        .subscribe_json(&body)
+        .await
+        .expect_err("CREATING");
+    assert_eq!(refused.to_aws().code, "ResourceInUseException");
+    fx.clock
+        .advance(StreamsConfig::default().consumer_create_delay_ms as i64);
+
+    let mut subscription = fx.service.subscribe_json(&body).await.expect("subscribes");
+    let initial = next_message(&mut subscription).await.expect("initial");
+    assert_eq!(initial.string_header(":message-type"), Some("event"));
+    assert_eq!(
+        initial.string_header(":event-type"),
+        Some("initial-response")
+    );
+    assert_eq!(&initial.payload[..], b"{}");
+    let second = fx.service.subscribe_json(&body).await.expect_err("open");
+    assert_eq!(second.to_aws().code, "ResourceInUseException");
+
+    let sequence = fx.put("s", "aGVsbG8=").await;
+    let event = next_message(&mut subscription).await.expect("event");
+    assert_eq!(
+        event.string_header(":event-type"),
+        Some("SubscribeToShardEvent")
+    );
+    let payload: Value = serde_json::from_slice(&event.payload).expect("json payload");
+    assert_eq!(payload["Records"][0]["Data"], "aGVsbG8=");
+    assert_eq!(payload["Records"][0]["SequenceNumber"], sequence.as_str());
+    assert_eq!(payload["ContinuationSequenceNumber"], sequence.as_str());
+    assert_eq!(payload["MillisBehindLatest"], 0);
+}

@@ -6,10 +6,11 @@
 //! `SubscribeToShardEvent`s. The task sleeps on the shard log's durable end
 //! ([`spate_log::Log::watch_end`]), which the write path advances after each group commit, so a
 //! record is pushed as soon as it is durable, without polling. With nothing to send it sends an
-//! empty event every `subscription_heartbeat_ms`, and it ends after `subscription_lifetime_ms`,
-//! at the end of a closed shard (a last event with `ChildShards` and no
-//! `ContinuationSequenceNumber`), when a newer subscription takes over (a `ResourceInUseException`
-//! event), or when the client goes away (the channel closes).
+//! empty event every `subscription_heartbeat_ms`. It ends after `subscription_lifetime_ms`; at
+//! the end of a closed shard (a last event with `ChildShards` and no
+//! `ContinuationSequenceNumber`); when the consumer is deregistered or the stream deleted (a
+//! `ResourceNotFoundException` event); when a newer subscription takes over (a
+//! `ResourceInUseException` event); or when the client goes away (the channel closes).
 //!
 //! `ContinuationSequenceNumber` is the sequence number of the last record delivered (or of the
 //! record before the starting position), so a client resumes with `AFTER_SEQUENCE_NUMBER`.
@@ -215,6 +216,8 @@ pub async fn handle(
         last_timestamp_ms: None,
         end_watch,
         sender,
+        consumer_name: consumer.name.clone(),
+        consumer_created_ms: consumer.created_ms,
         arn,
     };
     let service = service.clone();
@@ -239,6 +242,8 @@ struct Pusher {
     end_watch: tokio::sync::watch::Receiver<u64>,
     sender: mpsc::Sender<Bytes>,
     arn: String,
+    consumer_name: String,
+    consumer_created_ms: i64,
 }
 
 enum Step {
@@ -340,8 +345,20 @@ impl Pusher {
             }));
         }
         self.position = self.position.max(bounds.start);
-        // The shard may have been closed by resharding since the subscription started.
+        // The consumer may have been deregistered, and the shard closed by resharding, since the
+        // subscription started.
         let stream = self.service.data_stream(&self.stream_name)?;
+        let consumer_active = self.service.visible_consumers(&stream).iter().any(|c| {
+            c.created_ms == self.consumer_created_ms
+                && c.name == self.consumer_name
+                && c.status_at(self.service.now_ms()) == Some(ConsumerStatus::Active)
+        });
+        if !consumer_active {
+            return Err(StreamsError::ResourceNotFound(format!(
+                "Consumer {} under account {} not found.",
+                self.arn, self.service.config.account_id
+            )));
+        }
         if let Some(current) = stream.shard(self.shard.index) {
             self.shard = current.clone();
         }
@@ -436,4 +453,67 @@ fn child_shards(stream: &StreamMeta, index: u32) -> Vec<ChildShard> {
         });
     }
     children
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{StreamMode, StreamStatus};
+
+    fn shard(
+        index: u32,
+        parent: Option<u32>,
+        adjacent: Option<u32>,
+        range: (u128, u128),
+    ) -> ShardMeta {
+        ShardMeta {
+            index,
+            log: u64::from(index),
+            created_ms: 0,
+            hash_start: range.0,
+            hash_end: range.1,
+            parent,
+            adjacent_parent: adjacent,
+            closed_at_position: None,
+        }
+    }
+
+    #[test]
+    fn child_shards_follow_both_parents() {
+        // 0 was split into 2 and 3; 3 and 1 were merged into 4.
+        let stream = StreamMeta {
+            name: "s".into(),
+            created_ms: 0,
+            status: StreamStatus::Active,
+            status_until_ms: None,
+            mode: StreamMode::Provisioned,
+            retention_hours: 24,
+            max_record_size_kib: 1024,
+            shards: vec![
+                shard(0, None, None, (0, 99)),
+                shard(1, None, None, (100, 199)),
+                shard(2, Some(0), None, (0, 49)),
+                shard(3, Some(0), None, (50, 99)),
+                shard(4, Some(3), Some(1), (50, 199)),
+            ],
+            next_shard_index: 5,
+            tags: BTreeMap::new(),
+        };
+        let of_zero: Vec<String> = child_shards(&stream, 0)
+            .into_iter()
+            .map(|c| c.shard_id)
+            .collect();
+        assert_eq!(of_zero, ["shardId-000000000002", "shardId-000000000003"]);
+        let of_one = child_shards(&stream, 1);
+        assert_eq!(of_one.len(), 1);
+        assert_eq!(of_one[0].shard_id, "shardId-000000000004");
+        assert_eq!(
+            of_one[0].parent_shards,
+            ["shardId-000000000003", "shardId-000000000001"]
+        );
+        assert_eq!(of_one[0].hash_key_range.starting_hash_key, "50");
+        assert!(child_shards(&stream, 4).is_empty());
+    }
 }
