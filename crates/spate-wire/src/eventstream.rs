@@ -293,4 +293,47 @@ mod tests {
         assert_eq!(headers[4].1, HeaderValue::Uuid([0; 16]));
         assert!(decode_headers(&[1, b'x', 42]).is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever a peer sends, the decoder answers without panicking and never claims more
+        /// bytes than it was given.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            if let Ok((_, used)) = decode(&bytes) {
+                proptest::prop_assert!(used <= bytes.len());
+            }
+        }
+
+        /// Any one corrupted byte of a valid message is caught (CRC-32 detects every burst of up
+        /// to 32 bits), whatever field it lands in.
+        #[test]
+        fn a_corrupted_byte_is_always_rejected(
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            at in proptest::num::usize::ANY,
+            flip in 1u8..=255,
+        ) {
+            let mut bytes = encode(&[(":event-type", "x")], &payload).to_vec();
+            let at = at % bytes.len();
+            bytes[at] ^= flip;
+            proptest::prop_assert!(decode(&bytes).is_err());
+        }
+
+        #[test]
+        fn encoded_messages_round_trip(
+            headers in proptest::collection::vec(("[a-z:-]{1,20}", "[ -~]{0,40}"), 0..5),
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+        ) {
+            let borrowed: Vec<(&str, &str)> =
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let encoded = encode(&borrowed, &payload);
+            let (message, used) = decode(&encoded).expect("decodes");
+            proptest::prop_assert_eq!(used, encoded.len());
+            proptest::prop_assert_eq!(&message.payload[..], &payload[..]);
+            let decoded: Vec<(String, HeaderValue)> = headers
+                .iter()
+                .map(|(n, v)| (n.clone(), HeaderValue::String(v.clone())))
+                .collect();
+            proptest::prop_assert_eq!(message.headers, decoded);
+        }
+    }
 }
