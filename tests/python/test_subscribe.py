@@ -149,6 +149,21 @@ def test_deregistering_the_consumer_ends_its_subscription(spate_factory):
     assert ended.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_shutdown_ends_open_subscriptions(spate_factory):
+    server = spate_factory()
+    client = harness.kinesis_client(server.endpoint)
+    harness.create_active_stream(client, "open", 1)
+    consumer = register_active_consumer(client, "open", "held")
+    stream = subscribe(client, consumer)
+    started = time.monotonic()
+
+    assert server.stop() == 0
+    leftover = list(stream)
+
+    assert time.monotonic() - started < 5
+    assert all(event["SubscribeToShardEvent"]["Records"] == [] for event in leftover)
+
+
 def test_subscribing_a_creating_consumer_is_refused(spate_factory):
     server = spate_factory(env={"SPATE_CONSUMER_CREATE_DELAY_MS": "60000"})
     client = harness.kinesis_client(server.endpoint)

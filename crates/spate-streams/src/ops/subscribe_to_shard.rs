@@ -10,7 +10,8 @@
 //! the end of a closed shard (a last event with `ChildShards` and no
 //! `ContinuationSequenceNumber`); when the consumer is deregistered or the stream deleted (a
 //! `ResourceNotFoundException` event); when a newer subscription takes over (a
-//! `ResourceInUseException` event); or when the client goes away (the channel closes).
+//! `ResourceInUseException` event); when the server shuts down; or when the client goes away
+//! (the channel closes).
 //!
 //! `ContinuationSequenceNumber` is the sequence number of the last record delivered (or of the
 //! record before the starting position), so a client resumes with `AFTER_SEQUENCE_NUMBER`.
@@ -105,10 +106,30 @@ struct Event {
 }
 
 /// The open subscriptions, one per consumer and shard.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Subscriptions {
     next_id: AtomicU64,
     open: Mutex<HashMap<(String, u32), Open>>,
+    /// Becomes true when the server shuts down: every subscription ends.
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Subscriptions {
+    fn default() -> Subscriptions {
+        Subscriptions {
+            next_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
+}
+
+impl StreamsService {
+    /// Ends every subscription, now and from now on, so a graceful shutdown does not wait for
+    /// them to run out their lifetime.
+    pub fn end_subscriptions(&self) {
+        self.subscriptions.closing.send_replace(true);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -208,6 +229,7 @@ pub async fn handle(
     };
 
     let (sender, events) = mpsc::channel(CHANNEL_DEPTH);
+    let closing = service.subscriptions.closing.subscribe();
     let pusher = Pusher {
         service: service.clone(),
         stream_name: stream.name.clone(),
@@ -223,7 +245,7 @@ pub async fn handle(
     let service = service.clone();
     tokio::spawn(async move {
         let id = open.id;
-        pusher.run(open.taken_over).await;
+        pusher.run(open.taken_over, closing).await;
         let mut open = service.subscriptions.open.lock();
         if open.get(&key).is_some_and(|current| current.id == id) {
             open.remove(&key);
@@ -252,7 +274,11 @@ enum Step {
 }
 
 impl Pusher {
-    async fn run(mut self, taken_over: Arc<Notify>) {
+    async fn run(
+        mut self,
+        taken_over: Arc<Notify>,
+        mut closing: tokio::sync::watch::Receiver<bool>,
+    ) {
         let config = &self.service.config;
         let heartbeat = Duration::from_millis(config.subscription_heartbeat_ms.max(1));
         let deadline = Instant::now() + Duration::from_millis(config.subscription_lifetime_ms);
@@ -264,6 +290,10 @@ impl Pusher {
         loop {
             if Instant::now() >= deadline {
                 debug!(consumer = %self.arn, "subscription lifetime over");
+                return;
+            }
+            if *closing.borrow_and_update() {
+                debug!(consumer = %self.arn, "subscription ended by shutdown");
                 return;
             }
             // Mark the current end seen before reading, so an append after the read wakes us.
@@ -307,6 +337,7 @@ impl Pusher {
                     return;
                 }
                 () = self.sender.closed() => return,
+                _ = closing.changed() => {}
             }
         }
     }
