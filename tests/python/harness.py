@@ -46,6 +46,8 @@ FAST_DELAYS = {
     "SPATE_STREAM_CREATE_DELAY_MS": "50",
     "SPATE_STREAM_DELETE_DELAY_MS": "50",
     "SPATE_STREAM_UPDATE_DELAY_MS": "50",
+    "SPATE_CONSUMER_CREATE_DELAY_MS": "100",
+    "SPATE_CONSUMER_DELETE_DELAY_MS": "100",
 }
 
 # Credentials and config that keep botocore and the CLI away from the user's ~/.aws and from the
@@ -216,6 +218,30 @@ def create_active_stream(client, stream_name: str, shard_count: int | None = 1, 
         request["ShardCount"] = shard_count
     client.create_stream(**request)
     return wait_for_status(client, stream_name, "ACTIVE")
+
+
+def wait_for_consumer(client, consumer_arn: str, status: str = "ACTIVE", timeout: float = 20,
+                      interval: float = 0.02) -> dict:
+    """Polls DescribeStreamConsumer until the consumer has `status`; returns its description."""
+    deadline = time.monotonic() + timeout
+    while True:
+        described = client.describe_stream_consumer(ConsumerARN=consumer_arn)
+        description = described["ConsumerDescription"]
+        if description["ConsumerStatus"] == status:
+            return description
+        if time.monotonic() > deadline:
+            raise AssertionError(f"consumer {consumer_arn} still {description['ConsumerStatus']} "
+                                 f"after {timeout}s, expected {status}")
+        time.sleep(interval)
+
+
+def register_active_consumer(client, stream_name: str, consumer_name: str) -> str:
+    """RegisterStreamConsumer, then wait for ACTIVE; returns the ConsumerARN."""
+    registered = client.register_stream_consumer(StreamARN=stream_arn(stream_name),
+                                                 ConsumerName=consumer_name)
+    arn = registered["Consumer"]["ConsumerARN"]
+    wait_for_consumer(client, arn)
+    return arn
 
 
 def all_shards(client, stream_name: str) -> list[dict]:

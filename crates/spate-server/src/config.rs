@@ -13,6 +13,8 @@
 //! | `SPATE_LOG_JOURNAL_FILE_MIB`, `SPATE_LOG_SEAL_MIB`, `SPATE_LOG_SEAL_AGE_SECS`, `SPATE_LOG_READ_CACHE_MIB` | `log.*` |
 //! | `SPATE_REGION`, `SPATE_ACCOUNT_ID` | `streams.region`, `streams.account_id` |
 //! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
+//! | `SPATE_CONSUMER_CREATE_DELAY_MS`, `SPATE_CONSUMER_DELETE_DELAY_MS` | `streams.consumer_*_delay_ms` |
+//! | `SPATE_SUBSCRIPTION_HEARTBEAT_MS`, `SPATE_SUBSCRIPTION_LIFETIME_MS` | `streams.subscription_*_ms` |
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 //! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
@@ -53,6 +55,22 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     (
         "SPATE_STREAM_UPDATE_DELAY_MS",
         &["streams", "update_delay_ms"],
+    ),
+    (
+        "SPATE_CONSUMER_CREATE_DELAY_MS",
+        &["streams", "consumer_create_delay_ms"],
+    ),
+    (
+        "SPATE_CONSUMER_DELETE_DELAY_MS",
+        &["streams", "consumer_delete_delay_ms"],
+    ),
+    (
+        "SPATE_SUBSCRIPTION_HEARTBEAT_MS",
+        &["streams", "subscription_heartbeat_ms"],
+    ),
+    (
+        "SPATE_SUBSCRIPTION_LIFETIME_MS",
+        &["streams", "subscription_lifetime_ms"],
     ),
     ("SPATE_SHARD_LIMIT", &["streams", "shard_limit"]),
     ("SPATE_QUOTAS", &["streams", "quotas", "enabled"]),

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use spate_streams::StreamsService;
 use spate_wire::{AWS_JSON_1_1, AwsError, MAX_JSON_BODY_BYTES, Target};
-use tracing::{Instrument, debug, error, info_span};
+use tracing::{Instrument, debug, error, info, info_span};
 
 /// What request handlers share.
 #[derive(Debug, Clone)]
@@ -50,7 +50,12 @@ const PLANNED_PREFIXES: &[&str] = &[
     "KinesisAnalytics_20180523",
 ];
 
-async fn aws_json(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn aws_json(
+    State(state): State<AppState>,
+    version: Version,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let request_id = request_id();
     let target_header = headers
         .get("x-amz-target")
@@ -62,6 +67,9 @@ async fn aws_json(State(state): State<AppState>, headers: HeaderMap, body: Body)
         target = target_header.as_deref().unwrap_or("-")
     );
     async move {
+        if target_header.as_deref() == Some(SUBSCRIBE_TO_SHARD) {
+            return subscribe_to_shard(&state, version, body, &request_id).await;
+        }
         let result = dispatch(&state, target_header.as_deref(), &headers, body).await;
         match result {
             Ok(body) => json_response(StatusCode::OK, body, &request_id),
@@ -125,6 +133,52 @@ async fn dispatch(
         "{}.{}",
         target.prefix, target.operation
     )))
+}
+
+/// The one operation whose response is an event stream rather than one JSON body.
+const SUBSCRIBE_TO_SHARD: &str = "Kinesis_20131202.SubscribeToShard";
+
+/// SubscribeToShard: errors before the stream starts are ordinary error responses; then a 200
+/// whose body is the event-stream messages as the service produces them (HTTP/1.1 chunked or
+/// HTTP/2 DATA frames, whichever the connection speaks).
+async fn subscribe_to_shard(
+    state: &AppState,
+    version: Version,
+    body: Body,
+    request_id: &str,
+) -> Response {
+    let started = async {
+        let body = read_body(body).await?;
+        state
+            .streams
+            .subscribe_json(&body)
+            .await
+            .map_err(|err| err.to_aws())
+    }
+    .await;
+    let subscription = match started {
+        Ok(subscription) => subscription,
+        Err(error) => {
+            debug!(code = error.code, message = %error.message, "subscription refused");
+            return error_response(&error, request_id);
+        }
+    };
+    info!(http_version = ?version, "subscription started");
+    let events = futures::stream::unfold(subscription, |mut subscription| async move {
+        let message = subscription.next().await?;
+        Some((Ok::<Bytes, std::convert::Infallible>(message), subscription))
+    });
+    let mut response = Response::new(Body::from_stream(events));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(spate_wire::eventstream::CONTENT_TYPE),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", value.clone());
+        headers.insert("x-amz-id-2", value);
+    }
+    response
 }
 
 async fn read_body(body: Body) -> Result<Bytes, AwsError> {

@@ -97,6 +97,13 @@ impl Spate {
         let app = http::router(http::AppState {
             streams: self.streams.clone(),
         });
+        // Open subscriptions are responses that would otherwise keep a graceful shutdown waiting
+        // for up to their 5-minute lifetime: end them when shutdown begins.
+        let streams = self.streams.clone();
+        let shutdown = async move {
+            shutdown.await;
+            streams.end_subscriptions();
+        };
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

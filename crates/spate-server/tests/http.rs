@@ -1,5 +1,6 @@
 //! The HTTP surface: routing, AWS error envelopes and headers in process (no socket), and
-//! HTTP/1.1 and HTTP/2 cleartext (prior knowledge) served on the same real port.
+//! HTTP/1.1 and HTTP/2 cleartext (prior knowledge) served on the same real port, including the
+//! SubscribeToShard event stream over both.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ async fn state(dir: &std::path::Path) -> AppState {
     let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
     let config = StreamsConfig {
         create_delay_ms: 0,
+        consumer_create_delay_ms: 0,
         ..StreamsConfig::default()
     };
     let streams = StreamsService::open(config, log, meta, clock)
@@ -183,5 +185,131 @@ async fn http2_prior_knowledge_and_http1_share_one_port() {
         .to_bytes();
     let body: Value = serde_json::from_slice(&bytes).expect("json");
     assert_eq!(body["StreamNames"], serde_json::json!(["h1", "h2"]));
+    server.abort();
+}
+
+/// Reads event-stream messages from a response body until `count` have arrived.
+async fn messages(
+    body: &mut hyper::body::Incoming,
+    count: usize,
+) -> Vec<spate_wire::eventstream::Message> {
+    let mut buffer = Vec::new();
+    let mut out = Vec::new();
+    while out.len() < count {
+        loop {
+            match spate_wire::eventstream::decode(&buffer) {
+                Ok((message, used)) => {
+                    buffer.drain(..used);
+                    out.push(message);
+                    if out.len() == count {
+                        return out;
+                    }
+                }
+                Err(spate_wire::eventstream::FrameError::Incomplete) => break,
+                Err(err) => panic!("bad frame: {err}"),
+            }
+        }
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), body.frame())
+            .await
+            .expect("a frame within 5 s")
+            .expect("body open")
+            .expect("frame");
+        if let Ok(data) = frame.into_data() {
+            buffer.extend_from_slice(&data);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn subscribe_to_shard_streams_events_over_http2_and_http1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let http2 = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Body>();
+    let http1 =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Body>();
+    let uri: hyper::Uri = format!("http://{address}/").parse().expect("uri");
+    let call = |operation: &str, body: String| {
+        let mut request = kinesis(operation, &body);
+        *request.uri_mut() = uri.clone();
+        request
+    };
+    let created = http1
+        .request(call(
+            "CreateStream",
+            r#"{"StreamName":"fan","ShardCount":1}"#.into(),
+        ))
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 200);
+    let stream_arn = StreamsConfig::default().stream_arn("fan");
+
+    for (client, version, name) in [
+        (&http2, hyper::Version::HTTP_2, "h2"),
+        (&http1, hyper::Version::HTTP_11, "h1"),
+    ] {
+        let registered = http1
+            .request(call(
+                "RegisterStreamConsumer",
+                format!(r#"{{"StreamARN":"{stream_arn}","ConsumerName":"{name}"}}"#),
+            ))
+            .await
+            .expect("register");
+        let bytes = registered
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let out: Value = serde_json::from_slice(&bytes).expect("json");
+        let consumer = out["Consumer"]["ConsumerARN"]
+            .as_str()
+            .expect("arn")
+            .to_string();
+        let response = client
+            .request(call(
+                "SubscribeToShard",
+                format!(
+                    r#"{{"ConsumerARN":"{consumer}","ShardId":"shardId-000000000000","StartingPosition":{{"Type":"LATEST"}}}}"#
+                ),
+            ))
+            .await
+            .expect("subscribe");
+        assert_eq!(response.version(), version);
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/vnd.amazon.eventstream"
+        );
+        let mut body = response.into_body();
+        let initial = messages(&mut body, 1).await;
+        assert_eq!(
+            initial[0].string_header(":event-type"),
+            Some("initial-response")
+        );
+
+        let put = http1
+            .request(call(
+                "PutRecord",
+                format!(
+                    r#"{{"StreamName":"fan","PartitionKey":"k","Data":"{}"}}"#,
+                    "AQI="
+                ),
+            ))
+            .await
+            .expect("put");
+        assert_eq!(put.status(), 200);
+        let event = messages(&mut body, 1).await;
+        let payload: Value = serde_json::from_slice(&event[0].payload).expect("json");
+        assert_eq!(payload["Records"][0]["Data"], "AQI=", "{name}");
+        assert!(payload["ContinuationSequenceNumber"].is_string());
+    }
     server.abort();
 }

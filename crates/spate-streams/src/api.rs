@@ -4,6 +4,8 @@
 //! optional, so a missing required member becomes AWS's `ValidationException` rather than a
 //! deserialisation error), its validation, its response shape and its handler.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use spate_wire::Violations;
@@ -62,6 +64,16 @@ macro_rules! operations {
 }
 
 impl StreamsService {
+    /// Starts SubscribeToShard from an awsJson body: an error before anything is streamed, or the
+    /// event-stream messages to send.
+    pub async fn subscribe_json(
+        self: &Arc<Self>,
+        body: &[u8],
+    ) -> Result<ops::subscribe_to_shard::Subscription, StreamsError> {
+        let request: ops::subscribe_to_shard::Request = decode(body)?;
+        ops::subscribe_to_shard::handle(self, request).await
+    }
+
     /// Runs one operation on an awsJson body. `None` when Spate does not implement the operation.
     pub async fn handle_json(
         &self,
@@ -84,20 +96,24 @@ impl StreamsService {
                 "CreateStream" => create_stream,
                 "DecreaseStreamRetentionPeriod" => decrease_stream_retention_period,
                 "DeleteStream" => delete_stream,
+                "DeregisterStreamConsumer" => deregister_stream_consumer,
                 "DescribeAccountSettings" => describe_account_settings,
                 "DescribeLimits" => describe_limits,
                 "DescribeStream" => describe_stream,
+                "DescribeStreamConsumer" => describe_stream_consumer,
                 "DescribeStreamSummary" => describe_stream_summary,
                 "GetRecords" => get_records,
                 "GetShardIterator" => get_shard_iterator,
                 "IncreaseStreamRetentionPeriod" => increase_stream_retention_period,
                 "ListShards" => list_shards,
+                "ListStreamConsumers" => list_stream_consumers,
                 "ListStreams" => list_streams,
                 "ListTagsForResource" => list_tags_for_resource,
                 "ListTagsForStream" => list_tags_for_stream,
                 "MergeShards" => merge_shards,
                 "PutRecord" => put_record,
                 "PutRecords" => put_records,
+                "RegisterStreamConsumer" => register_stream_consumer,
                 "RemoveTagsFromStream" => remove_tags_from_stream,
                 "SplitShard" => split_shard,
                 "TagResource" => tag_resource,

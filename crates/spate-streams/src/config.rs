@@ -18,6 +18,14 @@ pub struct StreamsConfig {
     pub delete_delay_ms: u64,
     /// How long an updated stream stays UPDATING before it is ACTIVE again.
     pub update_delay_ms: u64,
+    /// How long a new consumer stays CREATING before it becomes ACTIVE.
+    pub consumer_create_delay_ms: u64,
+    /// How long a deregistered consumer stays DELETING before it is gone.
+    pub consumer_delete_delay_ms: u64,
+    /// How often SubscribeToShard sends an event when there are no records (AWS: about 5 s).
+    pub subscription_heartbeat_ms: u64,
+    /// How long one SubscribeToShard call streams before the server ends it (AWS: 5 minutes).
+    pub subscription_lifetime_ms: u64,
     /// Shards an account may have open, as reported by DescribeLimits.
     pub shard_limit: u32,
     /// On-demand streams an account may have, as reported by DescribeLimits.
@@ -40,6 +48,10 @@ impl Default for StreamsConfig {
             create_delay_ms: 500,
             delete_delay_ms: 500,
             update_delay_ms: 500,
+            consumer_create_delay_ms: 500,
+            consumer_delete_delay_ms: 500,
+            subscription_heartbeat_ms: 5_000,
+            subscription_lifetime_ms: 300_000,
             shard_limit: 20_000,
             on_demand_stream_limit: 50,
             on_demand_initial_shards: 4,

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod autoscale;
 pub mod config;
+pub mod consumers;
 pub mod error;
 pub mod hashing;
 pub mod iterator;

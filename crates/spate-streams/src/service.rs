@@ -9,10 +9,12 @@ use tracing::{info, warn};
 
 use crate::autoscale::{Autoscaler, Decision};
 use crate::config::StreamsConfig;
+use crate::consumers::{ConsumerMeta, ConsumerRegistry};
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
 use crate::model::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
 use crate::ops::reshard::Reason;
+use crate::ops::subscribe_to_shard::Subscriptions;
 use crate::quota::Quotas;
 use crate::registry::{ControlGuard, Registry};
 
@@ -22,11 +24,13 @@ const ITERATOR_KEY: &str = "secrets/iterator-key";
 pub struct StreamsService {
     pub(crate) config: StreamsConfig,
     pub(crate) registry: Registry,
+    pub(crate) consumers: ConsumerRegistry,
     pub(crate) log: Log,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) iterators: IteratorCodec,
     pub(crate) quotas: Quotas,
     pub(crate) autoscaler: Autoscaler,
+    pub(crate) subscriptions: Subscriptions,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -46,15 +50,18 @@ impl StreamsService {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<StreamsService>, StreamsError> {
         let key = load_or_create_iterator_key(meta.as_ref()).await?;
-        let registry = Registry::load(meta).await?;
+        let registry = Registry::load(meta.clone()).await?;
+        let consumers = ConsumerRegistry::load(meta).await?;
         let service = StreamsService {
             quotas: Quotas::new(config.quotas.clone()),
             autoscaler: Autoscaler::default(),
             config,
             registry,
+            consumers,
             log,
             clock,
             iterators: IteratorCodec::new(&key),
+            subscriptions: Subscriptions::default(),
         };
         service.remove_orphan_logs()?;
         Ok(Arc::new(service))
@@ -143,6 +150,16 @@ impl StreamsService {
         }
     }
 
+    /// The consumers of `stream` (this incarnation of it) that exist now, sorted by name.
+    pub(crate) fn visible_consumers(&self, stream: &StreamMeta) -> Vec<Arc<ConsumerMeta>> {
+        let now = self.now_ms();
+        self.consumers
+            .of_stream(&stream.name)
+            .into_iter()
+            .filter(|c| c.stream_created_ms == stream.created_ms && c.status_at(now).is_some())
+            .collect()
+    }
+
     /// A copy of a stream for changing, with delayed status changes that are due applied.
     pub(crate) fn settled(&self, stream: &StreamMeta) -> StreamMeta {
         let mut copy = stream.clone();
@@ -157,6 +174,7 @@ impl StreamsService {
 
     /// One round of upkeep: removes streams whose deletion is due and trims expired records.
     pub async fn maintain(&self) -> Result<(), StreamsError> {
+        self.reap_consumers().await?;
         let now = self.now_ms();
         for stream in self.registry.all() {
             if stream.status_at(now).is_none() {
@@ -325,6 +343,30 @@ impl StreamsService {
         self.with_log(move |log| logs.iter().try_for_each(|id| log.delete_log(*id)))
             .await?;
         info!(stream = %stream.name, "stream deleted");
+        Ok(())
+    }
+
+    /// Removes consumers whose deregistration is due and consumers of streams that are gone.
+    async fn reap_consumers(&self) -> Result<(), StreamsError> {
+        let now = self.now_ms();
+        let due = |consumer: &ConsumerMeta| {
+            let stream_alive = self.registry.get(&consumer.stream).is_some_and(|stream| {
+                stream.created_ms == consumer.stream_created_ms && stream.status_at(now).is_some()
+            });
+            !stream_alive || consumer.status_at(now).is_none()
+        };
+        if !self.consumers.all().iter().any(|c| due(c)) {
+            return Ok(());
+        }
+        let guard = self.registry.lock().await;
+        for consumer in self.consumers.all() {
+            if due(&consumer) {
+                self.consumers
+                    .remove(&guard, &consumer.stream, &consumer.name)
+                    .await?;
+                info!(stream = %consumer.stream, consumer = %consumer.name, "consumer removed");
+            }
+        }
         Ok(())
     }
 

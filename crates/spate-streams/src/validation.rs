@@ -9,6 +9,7 @@ use crate::error::StreamsError;
 pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
 pub const STREAM_ARN_PATTERN: &str = "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
 pub const RESOURCE_ARN_PATTERN: &str = "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
+pub const CONSUMER_ARN_PATTERN: &str = "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+";
 pub const HASH_KEY_PATTERN: &str = "0|([1-9]\\d{0,38})";
 pub const SEQUENCE_NUMBER_PATTERN: &str = "0|([1-9]\\d{0,128})";
 
@@ -56,6 +57,24 @@ pub fn stream_arn(v: &mut Violations, path: &str, value: &Option<String>) {
     if let Some(text) = value {
         v.string_length(path, text, 1, 2048);
         v.pattern(path, text, STREAM_ARN_PATTERN, is_stream_arn(text));
+    }
+}
+
+fn is_consumer_arn(text: &str) -> bool {
+    crate::consumers::split_consumer_arn(text).is_some_and(|(stream_arn, _, _)| {
+        split_arn(stream_arn).is_some() && stream_arn.contains("stream/")
+    })
+}
+
+/// A consumer ARN: `<stream ARN>/consumer/<name>:<epoch seconds>`.
+pub fn consumer_arn(v: &mut Violations, path: &str, value: &Option<String>, required: bool) {
+    match value {
+        None if required => v.required(path, value),
+        None => {}
+        Some(text) => {
+            v.string_length(path, text, 1, 2048);
+            v.pattern(path, text, CONSUMER_ARN_PATTERN, is_consumer_arn(text));
+        }
     }
 }
 

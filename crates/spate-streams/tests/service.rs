@@ -4,7 +4,9 @@
 mod common;
 
 use common::{Fixture, START_MS, code};
-use serde_json::json;
+use serde_json::{Value, json};
+use spate_streams::StreamsConfig;
+use spate_wire::AwsError;
 
 #[tokio::test]
 async fn status_follows_the_configured_delays() {
@@ -162,4 +164,187 @@ async fn restart_keeps_streams_records_and_iterators() {
 async fn unknown_operations_are_not_silently_served() {
     let fx = Fixture::new().await;
     assert!(fx.service.handle_json("PutRecordz", b"{}").await.is_none());
+}
+
+fn consumer_arn(out: &Value) -> String {
+    out["Consumer"]["ConsumerARN"]
+        .as_str()
+        .expect("consumer arn")
+        .to_string()
+}
+
+async fn consumer_status(fx: &Fixture, arn: &str) -> Result<String, AwsError> {
+    let out = fx
+        .call("DescribeStreamConsumer", json!({"ConsumerARN": arn}))
+        .await?;
+    Ok(out["ConsumerDescription"]["ConsumerStatus"]
+        .as_str()
+        .expect("status")
+        .to_string())
+}
+
+#[tokio::test]
+async fn consumers_follow_the_configured_delays_and_limits() {
+    let mut fx = Fixture::new().await;
+    fx.active_stream("s", 1).await;
+    let stream_arn = StreamsConfig::default().stream_arn("s");
+    let out = fx
+        .ok(
+            "RegisterStreamConsumer",
+            json!({"StreamARN": stream_arn, "ConsumerName": "c0"}),
+        )
+        .await;
+    assert_eq!(out["Consumer"]["ConsumerStatus"], "CREATING");
+    let arn = consumer_arn(&out);
+    assert_eq!(
+        arn,
+        format!("{stream_arn}/consumer/c0:{}", (START_MS + 500) / 1000)
+    );
+    assert_eq!(consumer_status(&fx, &arn).await.expect("found"), "CREATING");
+    // Four more may be CREATING at once; the sixth is refused until some become ACTIVE.
+    for index in 1..5 {
+        fx.ok(
+            "RegisterStreamConsumer",
+            json!({"StreamARN": stream_arn, "ConsumerName": format!("c{index}")}),
+        )
+        .await;
+    }
+    let sixth = json!({"StreamARN": stream_arn, "ConsumerName": "c5"});
+    assert_eq!(
+        code(fx.call("RegisterStreamConsumer", sixth.clone()).await),
+        "LimitExceededException"
+    );
+    let again = json!({"StreamARN": stream_arn, "ConsumerName": "c0"});
+    assert_eq!(
+        code(fx.call("RegisterStreamConsumer", again).await),
+        "ResourceInUseException"
+    );
+    fx.clock
+        .advance(StreamsConfig::default().consumer_create_delay_ms as i64);
+    assert_eq!(consumer_status(&fx, &arn).await.expect("found"), "ACTIVE");
+    // Up to 20 per stream.
+    for index in 5..20 {
+        fx.ok(
+            "RegisterStreamConsumer",
+            json!({"StreamARN": stream_arn, "ConsumerName": format!("c{index}")}),
+        )
+        .await;
+        if index % 5 == 4 {
+            fx.clock.advance(1_000);
+        }
+    }
+    let over = json!({"StreamARN": stream_arn, "ConsumerName": "c20"});
+    assert_eq!(
+        code(fx.call("RegisterStreamConsumer", over).await),
+        "LimitExceededException"
+    );
+    let summary = fx
+        .ok("DescribeStreamSummary", json!({"StreamName": "s"}))
+        .await;
+    assert_eq!(summary["StreamDescriptionSummary"]["ConsumerCount"], 20);
+
+    // Consumers survive a restart.
+    fx.restart().await;
+    assert_eq!(consumer_status(&fx, &arn).await.expect("found"), "ACTIVE");
+
+    // Deregistering by name: DELETING, then gone.
+    fx.ok(
+        "DeregisterStreamConsumer",
+        json!({"StreamARN": stream_arn, "ConsumerName": "c0"}),
+    )
+    .await;
+    assert_eq!(consumer_status(&fx, &arn).await.expect("found"), "DELETING");
+    fx.clock
+        .advance(StreamsConfig::default().consumer_delete_delay_ms as i64);
+    assert_eq!(
+        code(consumer_status(&fx, &arn).await.map(Value::String)),
+        "ResourceNotFoundException"
+    );
+    fx.service.maintain().await.expect("maintenance");
+    let listed = fx
+        .ok(
+            "ListStreamConsumers",
+            json!({"StreamARN": stream_arn, "MaxResults": 7}),
+        )
+        .await;
+    assert_eq!(listed["Consumers"].as_array().expect("list").len(), 7);
+    assert!(listed["NextToken"].is_string());
+
+    // DeleteStream refuses while consumers exist, unless told to remove them.
+    assert_eq!(
+        code(fx.call("DeleteStream", json!({"StreamName": "s"})).await),
+        "ResourceInUseException"
+    );
+    fx.ok(
+        "DeleteStream",
+        json!({"StreamName": "s", "EnforceConsumerDeletion": true}),
+    )
+    .await;
+    let listed = fx
+        .ok("ListStreamConsumers", json!({"StreamARN": stream_arn}))
+        .await;
+    assert_eq!(listed["Consumers"], json!([]));
+}
+
+/// The next event-stream message of a subscription, decoded; fails after 5 s of silence.
+async fn next_message(
+    subscription: &mut spate_streams::ops::subscribe_to_shard::Subscription,
+) -> Option<spate_wire::eventstream::Message> {
+    let bytes = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.next())
+        .await
+        .expect("an event within 5 s")?;
+    let (message, used) = spate_wire::eventstream::decode(&bytes).expect("a well-formed message");
+    assert_eq!(used, bytes.len(), "one message per chunk");
+    Some(message)
+}
+
+#[tokio::test]
+async fn subscriptions_push_records_put_after_they_start() {
+    let fx = Fixture::new().await;
+    fx.active_stream("s", 1).await;
+    let stream_arn = StreamsConfig::default().stream_arn("s");
+    let out = fx
+        .ok(
+            "RegisterStreamConsumer",
+            json!({"StreamARN": stream_arn, "ConsumerName": "c"}),
+        )
+        .await;
+    let arn = consumer_arn(&out);
+    let request = json!({
+        "ConsumerARN": arn,
+        "ShardId": "shardId-000000000000",
+        "StartingPosition": {"Type": "LATEST"},
+    });
+    let body = serde_json::to_vec(&request).expect("json");
+    let refused = fx
+        .service
+        .subscribe_json(&body)
+        .await
+        .expect_err("CREATING");
+    assert_eq!(refused.to_aws().code, "ResourceInUseException");
+    fx.clock
+        .advance(StreamsConfig::default().consumer_create_delay_ms as i64);
+
+    let mut subscription = fx.service.subscribe_json(&body).await.expect("subscribes");
+    let initial = next_message(&mut subscription).await.expect("initial");
+    assert_eq!(initial.string_header(":message-type"), Some("event"));
+    assert_eq!(
+        initial.string_header(":event-type"),
+        Some("initial-response")
+    );
+    assert_eq!(&initial.payload[..], b"{}");
+    let second = fx.service.subscribe_json(&body).await.expect_err("open");
+    assert_eq!(second.to_aws().code, "ResourceInUseException");
+
+    let sequence = fx.put("s", "aGVsbG8=").await;
+    let event = next_message(&mut subscription).await.expect("event");
+    assert_eq!(
+        event.string_header(":event-type"),
+        Some("SubscribeToShardEvent")
+    );
+    let payload: Value = serde_json::from_slice(&event.payload).expect("json payload");
+    assert_eq!(payload["Records"][0]["Data"], "aGVsbG8=");
+    assert_eq!(payload["Records"][0]["SequenceNumber"], sequence.as_str());
+    assert_eq!(payload["ContinuationSequenceNumber"], sequence.as_str());
+    assert_eq!(payload["MillisBehindLatest"], 0);
 }

@@ -5,11 +5,12 @@
 //! error shape AWS clients parse (`__type` + `message` in the body, `x-amzn-ErrorType` header,
 //! [`error`]), the framework's validation messages (`N validation error(s) detected: ...`,
 //! [`validate`]), and the member encodings of awsJson (epoch-second timestamps and base64 blobs,
-//! [`codec`]). Service crates build typed requests and responses on top of it; the server crate
+//! [`codec`]), and the event-stream framing of streaming responses ([`eventstream`]). Service crates build typed requests and responses on top of it; the server crate
 //! puts the bytes on the wire.
 
 pub mod codec;
 pub mod error;
+pub mod eventstream;
 pub mod target;
 pub mod validate;
 

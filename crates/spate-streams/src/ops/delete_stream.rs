@@ -1,4 +1,5 @@
-//! DeleteStream: the stream goes DELETING, then its shards and data are removed.
+//! DeleteStream: the stream goes DELETING, then its shards and data are removed. Registered
+//! consumers block it unless `EnforceConsumerDeletion` is true; then they are removed with it.
 
 use serde::Deserialize;
 use spate_wire::Violations;
@@ -29,6 +30,22 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
     let name = request.stream.resolve(config)?;
     let guard = service.registry.lock().await;
     let stream = service.active_stream(&name)?;
+    let consumers = service.visible_consumers(&stream);
+    if !consumers.is_empty() {
+        if request.enforce_consumer_deletion != Some(true) {
+            return Err(StreamsError::ResourceInUse(format!(
+                "Stream {name} under account {} has registered consumers; deregister them or \
+                 set EnforceConsumerDeletion.",
+                config.account_id
+            )));
+        }
+        for consumer in consumers {
+            service
+                .consumers
+                .remove(&guard, &consumer.stream, &consumer.name)
+                .await?;
+        }
+    }
     let mut updated = service.settled(&stream);
     let delay = i64::try_from(config.delete_delay_ms).unwrap_or(i64::MAX);
     updated.status = StreamStatus::Deleting;

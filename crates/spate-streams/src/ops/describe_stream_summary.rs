@@ -67,7 +67,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             }],
             encryption_type: "NONE",
             open_shard_count: stream.open_shards().count(),
-            consumer_count: 0,
+            consumer_count: service.visible_consumers(&stream).len(),
             max_record_size_in_kib: stream.max_record_size_kib,
         },
     })

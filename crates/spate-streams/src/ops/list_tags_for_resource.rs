@@ -1,8 +1,9 @@
-//! ListTagsForResource: the tags of the stream a resource ARN names.
+//! ListTagsForResource: the tags of the stream or consumer a resource ARN names.
 
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
 
+use super::consumer_ref::ConsumerRef;
 use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::service::StreamsService;
@@ -28,27 +29,34 @@ pub struct Response {
     pub tags: Vec<Tag>,
 }
 
-/// The stream a resource ARN names. Consumer ARNs name no resource until consumers exist.
-pub(crate) fn stream_of(
+/// What a resource ARN names: a stream, or a consumer of a stream.
+pub(crate) enum Resource {
+    Stream(String),
+    Consumer(ConsumerRef),
+}
+
+pub(crate) fn resource_of(
     service: &StreamsService,
     arn: Option<&str>,
-) -> Result<String, StreamsError> {
+) -> Result<Resource, StreamsError> {
     let arn = arn.unwrap_or_default();
     let stream = validation::stream_of_resource_arn(&service.config, arn)?;
     if arn.contains("/consumer/") {
-        return Err(StreamsError::ResourceNotFound(format!(
-            "Consumer {arn} not found."
-        )));
+        return Ok(Resource::Consumer(ConsumerRef {
+            consumer_arn: Some(arn.to_string()),
+            ..ConsumerRef::default()
+        }));
     }
-    Ok(stream)
+    Ok(Resource::Stream(stream))
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Response, StreamsError> {
-    let name = stream_of(service, request.resource_arn.as_deref())?;
-    let stream = service.visible_stream(&name)?;
+    let tags = match resource_of(service, request.resource_arn.as_deref())? {
+        Resource::Stream(name) => service.visible_stream(&name)?.tags.clone(),
+        Resource::Consumer(consumer) => consumer.resolve(service)?.1.tags.clone(),
+    };
     Ok(Response {
-        tags: stream
-            .tags
+        tags: tags
             .iter()
             .map(|(key, value)| Tag {
                 key: key.clone(),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use spate_wire::Violations;
 
+use super::list_tags_for_resource::{Resource, resource_of};
 use super::{Empty, tags};
 use crate::api::Validate;
 use crate::error::StreamsError;
@@ -30,7 +31,13 @@ impl Validate for Request {
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
-    let name = super::list_tags_for_resource::stream_of(service, request.resource_arn.as_deref())?;
-    tags::add(service, &name, request.tags.unwrap_or_default()).await?;
+    match resource_of(service, request.resource_arn.as_deref())? {
+        Resource::Stream(name) => {
+            tags::add(service, &name, request.tags.unwrap_or_default()).await?
+        }
+        Resource::Consumer(consumer) => {
+            tags::add_on_consumer(service, &consumer, request.tags.unwrap_or_default()).await?
+        }
+    }
     Ok(Empty {})
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use spate_wire::Violations;
 
+use super::consumer_ref::ConsumerRef;
 use crate::error::StreamsError;
 use crate::service::StreamsService;
 use crate::validation::tag_characters_are_valid;
@@ -95,5 +96,38 @@ pub async fn remove(
         updated.tags.remove(key);
     }
     service.registry.save(&guard, updated).await?;
+    Ok(())
+}
+
+/// Adds or overwrites tags on a consumer that exists now.
+pub async fn add_on_consumer(
+    service: &StreamsService,
+    consumer: &ConsumerRef,
+    tags: BTreeMap<String, String>,
+) -> Result<(), StreamsError> {
+    let guard = service.registry.lock().await;
+    let (stream, found) = consumer.resolve(service)?;
+    let mut updated = (*found).clone();
+    updated
+        .tags
+        .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    check_semantics(service, &stream.name, &tags, updated.tags.len())?;
+    service.consumers.save(&guard, updated).await?;
+    Ok(())
+}
+
+/// Removes tags from a consumer that exists now; absent keys are ignored.
+pub async fn remove_on_consumer(
+    service: &StreamsService,
+    consumer: &ConsumerRef,
+    keys: &[String],
+) -> Result<(), StreamsError> {
+    let guard = service.registry.lock().await;
+    let (_, found) = consumer.resolve(service)?;
+    let mut updated = (*found).clone();
+    for key in keys {
+        updated.tags.remove(key);
+    }
+    service.consumers.save(&guard, updated).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use spate_wire::Violations;
 
+use super::list_tags_for_resource::{Resource, resource_of};
 use super::{Empty, tags};
 use crate::api::Validate;
 use crate::error::StreamsError;
@@ -28,7 +29,14 @@ impl Validate for Request {
 }
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
-    let name = super::list_tags_for_resource::stream_of(service, request.resource_arn.as_deref())?;
-    tags::remove(service, &name, &request.tag_keys.unwrap_or_default()).await?;
+    match resource_of(service, request.resource_arn.as_deref())? {
+        Resource::Stream(name) => {
+            tags::remove(service, &name, &request.tag_keys.unwrap_or_default()).await?
+        }
+        Resource::Consumer(consumer) => {
+            tags::remove_on_consumer(service, &consumer, &request.tag_keys.unwrap_or_default())
+                .await?
+        }
+    }
     Ok(Empty {})
 }
