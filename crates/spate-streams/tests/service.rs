@@ -1,5 +1,6 @@
 //! The Data Streams service in process, on a manual clock: what depends on time (status delays,
-//! iterator and token expiry, MillisBehindLatest) and on restarting with the same storage.
+//! iterator and token expiry, MillisBehindLatest, CBOR's millisecond timestamps) and on
+//! restarting with the same storage.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use serde_json::{Value, json};
 use spate_log::{Clock, Log, LogConfig, ManualClock};
 use spate_meta::{MemoryStore, MetaStore};
 use spate_streams::{StreamsConfig, StreamsService};
-use spate_wire::AwsError;
+use spate_wire::{AwsError, Codec};
 
 const START_MS: i64 = 1_700_000_000_000;
 
@@ -51,6 +52,24 @@ impl Fixture {
             Some(Ok(out)) => Ok(serde_json::from_slice(&out).expect("response is json")),
             Some(Err(err)) => Err(err.to_aws()),
             None => panic!("{operation} is not implemented"),
+        }
+    }
+
+    /// Calls `operation` with a CBOR body, as the Java SDK does, and decodes the CBOR answer.
+    async fn call_cbor(&self, operation: &str, body: Cbor) -> Result<Cbor, AwsError> {
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&body, &mut bytes).expect("cbor");
+        match self.service.handle(operation, &bytes, Codec::Cbor).await {
+            Some(Ok(out)) => Ok(ciborium::de::from_reader(&out[..]).expect("response is cbor")),
+            Some(Err(err)) => Err(err.to_aws()),
+            None => panic!("{operation} is not implemented"),
+        }
+    }
+
+    async fn ok_cbor(&self, operation: &str, body: Cbor) -> Cbor {
+        match self.call_cbor(operation, body).await {
+            Ok(value) => value,
+            Err(err) => panic!("{operation} failed: {err}"),
         }
     }
 
@@ -121,9 +140,36 @@ async fn open(
     (log, service)
 }
 
-fn code(result: Result<Value, AwsError>) -> &'static str {
+type Cbor = ciborium::Value;
+
+/// A CBOR map with text keys.
+fn cbor_map(members: &[(&str, Cbor)]) -> Cbor {
+    Cbor::Map(
+        members
+            .iter()
+            .map(|(key, value)| (Cbor::Text(key.to_string()), value.clone()))
+            .collect(),
+    )
+}
+
+/// A timestamp as the Java SDK writes it: tag 1 around an integer of epoch milliseconds.
+fn cbor_millis(millis: i64) -> Cbor {
+    Cbor::Tag(1, Box::new(Cbor::Integer(millis.into())))
+}
+
+/// The member `key` of a CBOR map.
+fn member<'a>(map: &'a Cbor, key: &str) -> &'a Cbor {
+    map.as_map()
+        .expect("a map")
+        .iter()
+        .find(|(name, _)| name.as_text() == Some(key))
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("no member {key} in {map:?}"))
+}
+
+fn code<T: std::fmt::Debug>(result: Result<T, AwsError>) -> &'static str {
     match result {
-        Ok(value) => panic!("expected an error, got {value}"),
+        Ok(value) => panic!("expected an error, got {value:?}"),
         Err(err) => err.code,
     }
 }
@@ -284,4 +330,104 @@ async fn restart_keeps_streams_records_and_iterators() {
 async fn unknown_operations_are_not_silently_served() {
     let fx = Fixture::new().await;
     assert!(fx.service.handle_json("SplitShard", b"{}").await.is_none());
+}
+
+#[tokio::test]
+async fn cbor_carries_byte_strings_and_millisecond_timestamps() {
+    let fx = Fixture::new().await;
+    fx.active_stream("s", 1).await;
+    let described = fx
+        .ok_cbor("DescribeStream", cbor_map(&[("StreamName", "s".into())]))
+        .await;
+    let created = member(
+        member(&described, "StreamDescription"),
+        "StreamCreationTimestamp",
+    );
+    assert_eq!(created, &cbor_millis(START_MS));
+
+    fx.clock.advance(1_234);
+    let arrival = START_MS + 500 + 1_234;
+    let data = vec![0_u8, 0xff, 0x80, b'\n'];
+    let put = fx
+        .ok_cbor(
+            "PutRecord",
+            cbor_map(&[
+                ("StreamName", "s".into()),
+                ("PartitionKey", "k".into()),
+                ("Data", Cbor::Bytes(data.clone())),
+            ]),
+        )
+        .await;
+    assert_eq!(member(&put, "ShardId"), &Cbor::from("shardId-000000000000"));
+
+    // AT_TIMESTAMP at the arrival millisecond finds the record; one millisecond later does not.
+    let mut found = Vec::new();
+    for at in [arrival, arrival + 1] {
+        let iterator = fx
+            .ok_cbor(
+                "GetShardIterator",
+                cbor_map(&[
+                    ("StreamName", "s".into()),
+                    ("ShardId", "shardId-000000000000".into()),
+                    ("ShardIteratorType", "AT_TIMESTAMP".into()),
+                    ("Timestamp", cbor_millis(at)),
+                ]),
+            )
+            .await;
+        let out = fx
+            .ok_cbor(
+                "GetRecords",
+                cbor_map(&[("ShardIterator", member(&iterator, "ShardIterator").clone())]),
+            )
+            .await;
+        found.push(member(&out, "Records").as_array().expect("records").clone());
+    }
+    assert_eq!(found[1], Vec::<Cbor>::new());
+    let record = &found[0][0];
+    assert_eq!(member(record, "Data"), &Cbor::Bytes(data));
+    assert_eq!(
+        member(record, "ApproximateArrivalTimestamp"),
+        &cbor_millis(arrival)
+    );
+
+    // The same record through JSON: base64 data and fractional epoch seconds.
+    let iterator = fx.iterator("s", "TRIM_HORIZON").await;
+    let out = fx
+        .ok("GetRecords", json!({"ShardIterator": iterator}))
+        .await;
+    assert_eq!(out["Records"][0]["Data"], "AP+ACg==");
+    assert_eq!(
+        out["Records"][0]["ApproximateArrivalTimestamp"],
+        json!(arrival as f64 / 1000.0)
+    );
+}
+
+#[tokio::test]
+async fn cbor_bodies_that_do_not_decode_are_serialization_errors() {
+    let fx = Fixture::new().await;
+    for body in [&[0xa1, 0x6a, b'S'][..], &[0x1c], br#"{"StreamName":"s"}"#] {
+        let result = fx
+            .service
+            .handle("DescribeStream", body, Codec::Cbor)
+            .await
+            .expect("implemented");
+        let err = result.expect_err("garbage").to_aws();
+        assert_eq!(err.code, "SerializationException", "{body:02x?}");
+    }
+    // A text string where PutRecord's Data blob belongs.
+    let wrong = fx
+        .call_cbor(
+            "PutRecord",
+            cbor_map(&[
+                ("StreamName", "s".into()),
+                ("PartitionKey", "k".into()),
+                ("Data", "AAE=".into()),
+            ]),
+        )
+        .await;
+    assert_eq!(code(wrong), "SerializationException");
+    let missing = fx
+        .call_cbor("DescribeStream", cbor_map(&[("StreamName", "nope".into())]))
+        .await;
+    assert_eq!(code(missing), "ResourceNotFoundException");
 }
