@@ -329,4 +329,83 @@ mod tests {
         assert_eq!(value, expected);
         assert_eq!(cbor[0], 0xa2, "a definite-length map of two members");
     }
+
+    mod properties {
+        use bytes::Bytes;
+        use proptest::prelude::*;
+        use serde::Deserialize;
+
+        use super::*;
+
+        /// A PutRecords-like shape: nested structs, blobs, strings and a timestamp.
+        #[derive(Debug, PartialEq, Deserialize, Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Batch {
+            stream_name: Option<String>,
+            #[serde(default, with = "crate::codec::opt_timestamp")]
+            at: Option<i64>,
+            records: Option<Vec<Entry>>,
+        }
+
+        #[derive(Debug, PartialEq, Deserialize, Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Entry {
+            #[serde(default, with = "crate::codec::opt_blob")]
+            data: Option<Bytes>,
+            partition_key: Option<String>,
+        }
+
+        fn batch() -> impl Strategy<Value = Batch> {
+            let entry = (
+                proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
+                proptest::option::of(".{0,8}"),
+            )
+                .prop_map(|(data, partition_key)| Entry {
+                    data: data.map(Bytes::from),
+                    partition_key,
+                });
+            (
+                proptest::option::of("[a-z]{0,8}"),
+                // Up to about the year 5000: beyond that, JSON's fractional epoch seconds run
+                // out of f64 digits for the milliseconds (CBOR's integers would not).
+                proptest::option::of(-100_000_000_000_000_i64..100_000_000_000_000),
+                proptest::option::of(proptest::collection::vec(entry, 0..4)),
+            )
+                .prop_map(|(stream_name, at, records)| Batch {
+                    stream_name,
+                    at,
+                    records,
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn both_codecs_round_trip(batch in batch()) {
+                for codec in [Codec::Json, Codec::Cbor] {
+                    let bytes = codec.encode(&batch).expect("encodes");
+                    prop_assert_eq!(&codec.decode::<Batch>(&bytes).expect("decodes"), &batch);
+                }
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+                let _ = Codec::Cbor.decode::<Batch>(&body);
+            }
+
+            #[test]
+            fn corrupted_bodies_never_panic(
+                batch in batch(),
+                flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+                cut in any::<usize>(),
+            ) {
+                let mut bytes = Codec::Cbor.encode(&batch).expect("encodes");
+                for (at, value) in flips {
+                    let at = at % bytes.len();
+                    bytes[at] = value;
+                }
+                bytes.truncate(cut % (bytes.len() + 1));
+                let _ = Codec::Cbor.decode::<Batch>(&bytes);
+            }
+        }
+    }
 }
