@@ -138,8 +138,8 @@ fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
 /// The CBOR empty map, decoded in place of an empty body.
 const CBOR_EMPTY_MAP: &[u8] = &[0xa0];
 
-/// How deeply CBOR containers may nest. The deepest Kinesis shape (a ListShards request with a
-/// ShardFilter) nests three levels; the limit keeps hostile input from exhausting the stack.
+/// How deeply CBOR containers may nest. Kinesis requests nest three levels at most (PutRecords:
+/// a map of an array of maps); the limit keeps hostile input from exhausting the stack.
 const CBOR_RECURSION_LIMIT: usize = 32;
 
 fn decode_cbor<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
