@@ -31,7 +31,10 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +151,36 @@ def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections
         max_pool_connections=max_pool_connections,
     )
     return session.client("kinesis", endpoint_url=endpoint, config=config)
+
+
+JSON_1_1 = "application/x-amz-json-1.1"
+CBOR_1_1 = "application/x-amz-cbor-1.1"
+
+
+def raw_call(endpoint: str, operation: str, body, target_prefix: str = "Kinesis_20131202",
+             content_type: str = JSON_1_1):
+    """POSTs body (bytes, or an object to JSON-encode) as `operation`, SigV4-signed like botocore.
+
+    Below every client library: the tests choose the bytes and the Content-Type themselves.
+    Returns (status, headers as a lower-cased dict, body bytes).
+    """
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = AWSRequest(method="POST", url=endpoint + "/", data=data, headers={
+        "X-Amz-Target": f"{target_prefix}.{operation}",
+        "Content-Type": content_type,
+    })
+    SigV4Auth(Credentials("test", "test"), "kinesis", REGION).add_auth(request)
+    prepared = urllib.request.Request(endpoint + "/", data=data, method="POST",
+                                      headers=dict(request.headers.items()))
+    try:
+        with urllib.request.urlopen(prepared, timeout=30) as response:
+            return response.status, _lower_headers(response), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, _lower_headers(err), err.read()
+
+
+def _lower_headers(response) -> dict[str, str]:
+    return {name.lower(): value for name, value in response.headers.items()}
 
 
 @contextlib.contextmanager

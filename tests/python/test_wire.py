@@ -1,47 +1,17 @@
 """The awsJson1.1 wire format itself, seen below boto3: error envelope, request ids, content
 type, JSON number timestamps, base64 blobs, and the absence of StreamId.
 
-Requests are signed with SigV4 like botocore's, so they stay valid once Spate checks signatures.
+Requests are signed with SigV4 like botocore's (harness.raw_call), so they stay valid once Spate
+checks signatures. The CBOR encoding of the same protocol is tested in test_cbor.py.
 """
 
 import base64
 import json
-import urllib.error
-import urllib.request
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 import harness
-from harness import REGION, not_found_message, shard_id
-
-JSON_1_1 = "application/x-amz-json-1.1"
-
-
-def raw_call(endpoint, operation, body, target_prefix="Kinesis_20131202"):
-    """POSTs body (bytes, or an object to JSON-encode) as Kinesis `operation`.
-
-    Returns (status, headers as a lower-cased dict, body bytes).
-    """
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = AWSRequest(method="POST", url=endpoint + "/", data=data, headers={
-        "X-Amz-Target": f"{target_prefix}.{operation}",
-        "Content-Type": JSON_1_1,
-    })
-    SigV4Auth(Credentials("test", "test"), "kinesis", REGION).add_auth(request)
-    prepared = urllib.request.Request(endpoint + "/", data=data, method="POST",
-                                      headers=dict(request.headers.items()))
-    try:
-        with urllib.request.urlopen(prepared, timeout=30) as response:
-            return response.status, _headers(response), response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, _headers(err), err.read()
-
-
-def _headers(response):
-    return {name.lower(): value for name, value in response.headers.items()}
+from harness import JSON_1_1, raw_call, not_found_message, shard_id
 
 
 def error_type(body: bytes) -> str:

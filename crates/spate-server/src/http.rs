@@ -1,9 +1,12 @@
 //! The HTTP surface: one listener, requests routed to a service by `X-Amz-Target`.
 //!
-//! Every response carries `x-amzn-RequestId` (and `x-amz-id-2`, which the Java SDK reads for
-//! Kinesis); errors carry the AWS error type both in the body (`__type`, which botocore reads)
-//! and in `x-amzn-ErrorType` (which other SDKs read). Targets of services Spate does not serve yet
-//! answer `UnknownOperationException` naming the operation, never a silent success.
+//! The request's `Content-Type` picks the body encoding: CBOR (`application/x-amz-cbor-1.1`, the
+//! Java SDKs' default for Kinesis) or awsJson 1.1 (everything else). The response, error or not,
+//! is in the same encoding. Every response carries `x-amzn-RequestId` (and `x-amz-id-2`, which
+//! the Java SDK reads for Kinesis); errors carry the AWS error type both in the body (`__type`,
+//! which botocore reads) and in `x-amzn-ErrorType` (which other SDKs read). Targets of services
+//! Spate does not serve yet answer `UnknownOperationException` naming the operation, never a
+//! silent success.
 
 use std::sync::Arc;
 
@@ -14,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use spate_streams::StreamsService;
-use spate_wire::{AWS_JSON_1_1, AwsError, MAX_JSON_BODY_BYTES, Target};
+use spate_wire::{AwsError, Codec, MAX_JSON_BODY_BYTES, Target};
 use tracing::{Instrument, debug, error, info, info_span};
 
 /// What request handlers share.
@@ -36,9 +39,9 @@ async fn health() -> &'static str {
     "ok"
 }
 
-async fn unknown_path() -> Response {
+async fn unknown_path(headers: HeaderMap) -> Response {
     let error = AwsError::client("UnknownOperationException", "Spate serves no such path.");
-    let mut response = error_response(&error, &request_id());
+    let mut response = error_response(&error, request_codec(&headers), &request_id());
     *response.status_mut() = StatusCode::NOT_FOUND;
     response
 }
@@ -61,25 +64,27 @@ async fn aws_json(
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let codec = request_codec(&headers);
     let span = info_span!(
         "request",
         request_id = %request_id,
-        target = target_header.as_deref().unwrap_or("-")
+        target = target_header.as_deref().unwrap_or("-"),
+        encoding = %codec
     );
     async move {
         if target_header.as_deref() == Some(SUBSCRIBE_TO_SHARD) {
-            return subscribe_to_shard(&state, version, body, &request_id).await;
+            return subscribe_to_shard(&state, version, codec, body, &request_id).await;
         }
-        let result = dispatch(&state, target_header.as_deref(), &headers, body).await;
+        let result = dispatch(&state, target_header.as_deref(), codec, body).await;
         match result {
-            Ok(body) => json_response(StatusCode::OK, body, &request_id),
+            Ok(body) => body_response(StatusCode::OK, body, codec, &request_id),
             Err(error) => {
                 if error.status >= 500 {
                     error!(code = error.code, message = %error.message, "request failed");
                 } else {
                     debug!(code = error.code, message = %error.message, "request refused");
                 }
-                error_response(&error, &request_id)
+                error_response(&error, codec, &request_id)
             }
         }
     }
@@ -87,10 +92,19 @@ async fn aws_json(
     .await
 }
 
+/// The body encoding a request's `Content-Type` names.
+fn request_codec(headers: &HeaderMap) -> Codec {
+    Codec::from_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok()),
+    )
+}
+
 async fn dispatch(
     state: &AppState,
     target_header: Option<&str>,
-    headers: &HeaderMap,
+    codec: Codec,
     body: Body,
 ) -> Result<Vec<u8>, AwsError> {
     let target = Target::parse(target_header).map_err(|err| {
@@ -99,19 +113,9 @@ async fn dispatch(
             format!("Cannot route the request: {err}."),
         )
     })?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    if content_type.starts_with("application/x-amz-cbor") {
-        return Err(AwsError::serialization(
-            "CBOR requests are not supported yet; disable CBOR in the client \
-             (AWS_CBOR_DISABLE=true or aws.cborEnabled=false).",
-        ));
-    }
     let body = read_body(body).await?;
     if target.prefix == spate_streams::TARGET_PREFIX {
-        return match state.streams.handle_json(target.operation, &body).await {
+        return match state.streams.handle(target.operation, &body, codec).await {
             Some(Ok(body)) => Ok(body),
             Some(Err(err)) => Err(err.to_aws()),
             None => Err(AwsError::unknown_operation(&format!(
@@ -144,10 +148,17 @@ const SUBSCRIBE_TO_SHARD: &str = "Kinesis_20131202.SubscribeToShard";
 async fn subscribe_to_shard(
     state: &AppState,
     version: Version,
+    codec: Codec,
     body: Body,
     request_id: &str,
 ) -> Response {
     let started = async {
+        if codec == Codec::Cbor {
+            return Err(AwsError::serialization(
+                "SubscribeToShard does not take CBOR requests yet; disable CBOR in the client \
+                 (AWS_CBOR_DISABLE=true or aws.cborEnabled=false) for enhanced fan-out.",
+            ));
+        }
         let body = read_body(body).await?;
         state
             .streams
@@ -160,7 +171,7 @@ async fn subscribe_to_shard(
         Ok(subscription) => subscription,
         Err(error) => {
             debug!(code = error.code, message = %error.message, "subscription refused");
-            return error_response(&error, request_id);
+            return error_response(&error, codec, request_id);
         }
     };
     info!(http_version = ?version, "subscription started");
@@ -191,10 +202,13 @@ async fn read_body(body: Body) -> Result<Bytes, AwsError> {
         })
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+fn body_response(status: StatusCode, body: Vec<u8>, codec: Codec, request_id: &str) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(AWS_JSON_1_1));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(codec.content_type()),
+    );
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", value.clone());
         headers.insert("x-amz-id-2", value);
@@ -202,9 +216,9 @@ fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Respons
     response
 }
 
-fn error_response(error: &AwsError, request_id: &str) -> Response {
+fn error_response(error: &AwsError, codec: Codec, request_id: &str) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = json_response(status, error.to_json_body(), request_id);
+    let mut response = body_response(status, error.to_body(codec), codec, request_id);
     response
         .headers_mut()
         .insert("x-amzn-errortype", HeaderValue::from_static(error.code));

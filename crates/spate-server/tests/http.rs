@@ -116,18 +116,102 @@ async fn operations_spate_does_not_serve_are_named_not_silently_accepted() {
     );
 }
 
+fn kinesis_cbor(operation: &str, body: &ciborium::Value) -> Request<Body> {
+    let mut bytes = Vec::new();
+    ciborium::ser::into_writer(body, &mut bytes).expect("cbor");
+    Request::post("/")
+        .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
+        .header("content-type", "application/x-amz-cbor-1.1")
+        .body(Body::from(bytes))
+        .expect("request")
+}
+
+/// Sends a request and decodes the answer as CBOR, which it must be.
+async fn send_cbor(
+    state: &AppState,
+    request: Request<Body>,
+) -> (u16, hyper::HeaderMap, ciborium::Value) {
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = ciborium::de::from_reader(&bytes[..]).expect("the answer is CBOR");
+    (status, headers, body)
+}
+
+fn text_member<'a>(map: &'a ciborium::Value, key: &str) -> Option<&'a str> {
+    map.as_map()?
+        .iter()
+        .find(|(name, _)| name.as_text() == Some(key))
+        .and_then(|(_, value)| value.as_text())
+}
+
 #[tokio::test]
-async fn cbor_is_refused_with_a_clear_message_until_it_is_supported() {
+async fn cbor_requests_are_answered_in_cbor() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = state(dir.path()).await;
-    let mut request = kinesis("ListStreams", "");
-    request.headers_mut().insert(
-        "content-type",
-        "application/x-amz-cbor-1.1".parse().expect("value"),
-    );
-    let (status, _, body) = send(&state, request).await;
+    let create = ciborium::Value::Map(vec![
+        ("StreamName".into(), "c".into()),
+        ("ShardCount".into(), 1.into()),
+    ]);
+    let (status, headers, _) = send_cbor(&state, kinesis_cbor("CreateStream", &create)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-amz-cbor-1.1");
+    assert_eq!(headers["x-amzn-requestid"].len(), 36);
+
+    // An operation without input members, with the empty body some clients send.
+    let mut list = kinesis_cbor("ListStreams", &ciborium::Value::Map(vec![]));
+    *list.body_mut() = Body::empty();
+    let (status, _, body) = send_cbor(&state, list).await;
+    assert_eq!(status, 200);
+    let names = body.as_map().expect("map").iter().find_map(|(key, value)| {
+        (key.as_text() == Some("StreamNames")).then(|| value.as_array().expect("array").clone())
+    });
+    assert_eq!(names, Some(vec!["c".into()]));
+}
+
+#[tokio::test]
+async fn cbor_errors_are_cbor_with_the_type_in_body_and_header() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let missing = ciborium::Value::Map(vec![("StreamName".into(), "nope".into())]);
+    let (status, headers, body) =
+        send_cbor(&state, kinesis_cbor("DescribeStreamSummary", &missing)).await;
     assert_eq!(status, 400);
-    assert_eq!(body["__type"], "SerializationException");
+    assert_eq!(headers["content-type"], "application/x-amz-cbor-1.1");
+    assert_eq!(headers["x-amzn-errortype"], "ResourceNotFoundException");
+    assert_eq!(
+        text_member(&body, "__type"),
+        Some("ResourceNotFoundException")
+    );
+    assert_eq!(
+        text_member(&body, "message"),
+        Some("Stream nope under account 000000000000 not found.")
+    );
+
+    // A body that is not CBOR.
+    let mut garbage = kinesis_cbor("DescribeStreamSummary", &missing);
+    *garbage.body_mut() = Body::from(&b"\xa1\x6aStream"[..]);
+    let (status, headers, body) = send_cbor(&state, garbage).await;
+    assert_eq!(status, 400);
+    assert_eq!(headers["x-amzn-errortype"], "SerializationException");
+    assert_eq!(text_member(&body, "__type"), Some("SerializationException"));
+
+    // Errors raised before the service is reached follow the request's encoding too.
+    let (status, _, body) = send_cbor(&state, kinesis_cbor("PutRecordz", &missing)).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        text_member(&body, "__type"),
+        Some("UnknownOperationException")
+    );
 }
 
 #[tokio::test]

@@ -1,14 +1,15 @@
-//! The operation table: awsJson body in, awsJson body out.
+//! The operation table: an awsJson or CBOR body in, a body in the same encoding out.
 //!
 //! Each operation lives in its own module under `ops/` with its request shape (every member
 //! optional, so a missing required member becomes AWS's `ValidationException` rather than a
-//! deserialisation error), its validation, its response shape and its handler.
+//! deserialisation error), its validation, its response shape and its handler. The shapes are
+//! encoding-agnostic; [`Codec`] decodes requests and encodes responses in either encoding.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spate_wire::Violations;
+use spate_wire::{Codec, Violations};
 
 use crate::error::StreamsError;
 use crate::ops;
@@ -22,41 +23,30 @@ pub trait Validate {
     fn validate(&self, v: &mut Violations);
 }
 
-fn decode<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, StreamsError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    let request: T = serde_json::from_slice(body)
-        .map_err(|err| StreamsError::Serialization(serialization_message(&err)))?;
+fn decode<T: DeserializeOwned + Validate>(codec: Codec, body: &[u8]) -> Result<T, StreamsError> {
+    let request: T = codec
+        .decode(body)
+        .map_err(|err| StreamsError::Serialization(err.to_string()))?;
     let mut violations = Violations::new();
     request.validate(&mut violations);
     violations.finish().map_err(StreamsError::Validation)?;
     Ok(request)
 }
 
-fn serialization_message(err: &serde_json::Error) -> String {
-    match err.classify() {
-        serde_json::error::Category::Data => {
-            format!("The request does not match the operation's input shape: {err}")
-        }
-        _ => format!("The request body is not valid JSON: {err}"),
-    }
-}
-
-fn encode<T: Serialize>(response: &T) -> Result<Vec<u8>, StreamsError> {
-    serde_json::to_vec(response)
-        .map_err(|err| StreamsError::Internal(format!("response does not encode: {err}")))
+fn encode<T: Serialize>(codec: Codec, response: &T) -> Result<Vec<u8>, StreamsError> {
+    codec
+        .encode(response)
+        .map_err(|err| StreamsError::Internal(err.to_string()))
 }
 
 macro_rules! operations {
-    ($service:expr, $operation:expr, $body:expr, { $($name:literal => $module:ident),* $(,)? }) => {
+    ($service:expr, $operation:expr, $body:expr, $codec:expr,
+     { $($name:literal => $module:ident),* $(,)? }) => {
         match $operation {
             $($name => {
-                let request: ops::$module::Request = decode($body)?;
+                let request: ops::$module::Request = decode($codec, $body)?;
                 let response = ops::$module::handle($service, request).await?;
-                Some(encode(&response))
+                Some(encode($codec, &response))
             })*
             _ => None,
         }
@@ -70,7 +60,7 @@ impl StreamsService {
         self: &Arc<Self>,
         body: &[u8],
     ) -> Result<ops::subscribe_to_shard::Subscription, StreamsError> {
-        let request: ops::subscribe_to_shard::Request = decode(body)?;
+        let request: ops::subscribe_to_shard::Request = decode(Codec::Json, body)?;
         ops::subscribe_to_shard::handle(self, request).await
     }
 
@@ -79,6 +69,17 @@ impl StreamsService {
         &self,
         operation: &str,
         body: &[u8],
+    ) -> Option<Result<Vec<u8>, StreamsError>> {
+        self.handle(operation, body, Codec::Json).await
+    }
+
+    /// Runs one operation on a body in `codec`'s encoding and answers in the same encoding.
+    /// `None` when Spate does not implement the operation.
+    pub async fn handle(
+        &self,
+        operation: &str,
+        body: &[u8],
+        codec: Codec,
     ) -> Option<Result<Vec<u8>, StreamsError>> {
         // Account-wide control-plane rates; ListShards (per stream) and GetShardIterator (per
         // shard) are checked by their operations, which know the scope.
@@ -91,7 +92,7 @@ impl StreamsService {
             ))));
         }
         let outcome: Result<Option<Result<Vec<u8>, StreamsError>>, StreamsError> = async {
-            Ok(operations!(self, operation, body, {
+            Ok(operations!(self, operation, body, codec, {
                 "AddTagsToStream" => add_tags_to_stream,
                 "CreateStream" => create_stream,
                 "DecreaseStreamRetentionPeriod" => decrease_stream_retention_period,

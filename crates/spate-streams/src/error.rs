@@ -15,7 +15,7 @@ pub enum StreamsError {
     /// A semantic `ValidationException` with its own message.
     #[error("{0}")]
     ValidationMessage(String),
-    /// The body is not JSON of the operation's input shape.
+    /// The body is not JSON (or CBOR) of the operation's input shape.
     #[error("{0}")]
     Serialization(String),
     #[error("{0}")]

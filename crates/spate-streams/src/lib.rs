@@ -5,7 +5,8 @@
 //! ([`model`], persisted through [`registry`]), the hash key space ([`hashing`]), sequence numbers
 //! ([`sequence`]) and shard iterators ([`iterator`]). Records live in `spate-log`, one log per
 //! shard; metadata lives in `spate-meta`. It knows nothing of HTTP: the server hands it an
-//! operation name and a body ([`StreamsService::handle_json`]) and gets a body or an error back.
+//! operation name, a body and its encoding, awsJson or CBOR ([`StreamsService::handle`]), and gets
+//! a body in the same encoding or an error back.
 
 pub mod api;
 pub mod autoscale;

@@ -1,12 +1,14 @@
 //! The Data Streams service in process, on a manual clock: what depends on time (status delays,
-//! iterator and token expiry, MillisBehindLatest) and on restarting with the same storage.
+//! iterator and token expiry, MillisBehindLatest, CBOR's millisecond timestamps) and on
+//! restarting with the same storage.
 
 mod common;
 
+use common::{Cbor, cbor_map, cbor_millis, member};
 use common::{Fixture, START_MS, code};
 use serde_json::{Value, json};
 use spate_streams::StreamsConfig;
-use spate_wire::AwsError;
+use spate_wire::{AwsError, Codec};
 
 #[tokio::test]
 async fn status_follows_the_configured_delays() {
@@ -347,4 +349,104 @@ async fn subscriptions_push_records_put_after_they_start() {
     assert_eq!(payload["Records"][0]["SequenceNumber"], sequence.as_str());
     assert_eq!(payload["ContinuationSequenceNumber"], sequence.as_str());
     assert_eq!(payload["MillisBehindLatest"], 0);
+}
+
+#[tokio::test]
+async fn cbor_carries_byte_strings_and_millisecond_timestamps() {
+    let fx = Fixture::new().await;
+    fx.active_stream("s", 1).await;
+    let described = fx
+        .ok_cbor("DescribeStream", cbor_map(&[("StreamName", "s".into())]))
+        .await;
+    let created = member(
+        member(&described, "StreamDescription"),
+        "StreamCreationTimestamp",
+    );
+    assert_eq!(created, &cbor_millis(START_MS));
+
+    fx.clock.advance(1_234);
+    let arrival = START_MS + 500 + 1_234;
+    let data = vec![0_u8, 0xff, 0x80, b'\n'];
+    let put = fx
+        .ok_cbor(
+            "PutRecord",
+            cbor_map(&[
+                ("StreamName", "s".into()),
+                ("PartitionKey", "k".into()),
+                ("Data", Cbor::Bytes(data.clone())),
+            ]),
+        )
+        .await;
+    assert_eq!(member(&put, "ShardId"), &Cbor::from("shardId-000000000000"));
+
+    // AT_TIMESTAMP at the arrival millisecond finds the record; one millisecond later does not.
+    let mut found = Vec::new();
+    for at in [arrival, arrival + 1] {
+        let iterator = fx
+            .ok_cbor(
+                "GetShardIterator",
+                cbor_map(&[
+                    ("StreamName", "s".into()),
+                    ("ShardId", "shardId-000000000000".into()),
+                    ("ShardIteratorType", "AT_TIMESTAMP".into()),
+                    ("Timestamp", cbor_millis(at)),
+                ]),
+            )
+            .await;
+        let out = fx
+            .ok_cbor(
+                "GetRecords",
+                cbor_map(&[("ShardIterator", member(&iterator, "ShardIterator").clone())]),
+            )
+            .await;
+        found.push(member(&out, "Records").as_array().expect("records").clone());
+    }
+    assert_eq!(found[1], Vec::<Cbor>::new());
+    let record = &found[0][0];
+    assert_eq!(member(record, "Data"), &Cbor::Bytes(data));
+    assert_eq!(
+        member(record, "ApproximateArrivalTimestamp"),
+        &cbor_millis(arrival)
+    );
+
+    // The same record through JSON: base64 data and fractional epoch seconds.
+    let iterator = fx.iterator("s", "TRIM_HORIZON").await;
+    let out = fx
+        .ok("GetRecords", json!({"ShardIterator": iterator}))
+        .await;
+    assert_eq!(out["Records"][0]["Data"], "AP+ACg==");
+    assert_eq!(
+        out["Records"][0]["ApproximateArrivalTimestamp"],
+        json!(arrival as f64 / 1000.0)
+    );
+}
+
+#[tokio::test]
+async fn cbor_bodies_that_do_not_decode_are_serialization_errors() {
+    let fx = Fixture::new().await;
+    for body in [&[0xa1, 0x6a, b'S'][..], &[0x1c], br#"{"StreamName":"s"}"#] {
+        let result = fx
+            .service
+            .handle("DescribeStream", body, Codec::Cbor)
+            .await
+            .expect("implemented");
+        let err = result.expect_err("garbage").to_aws();
+        assert_eq!(err.code, "SerializationException", "{body:02x?}");
+    }
+    // A text string where PutRecord's Data blob belongs.
+    let wrong = fx
+        .call_cbor(
+            "PutRecord",
+            cbor_map(&[
+                ("StreamName", "s".into()),
+                ("PartitionKey", "k".into()),
+                ("Data", "AAE=".into()),
+            ]),
+        )
+        .await;
+    assert_eq!(code(wrong), "SerializationException");
+    let missing = fx
+        .call_cbor("DescribeStream", cbor_map(&[("StreamName", "nope".into())]))
+        .await;
+    assert_eq!(code(missing), "ResourceNotFoundException");
 }

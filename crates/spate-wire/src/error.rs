@@ -1,10 +1,10 @@
-//! The error shape AWS clients parse, and its awsJson encoding.
+//! The error shape AWS clients parse.
 //!
 //! botocore reads the error code only from `__type` in the body (text before a `#` stripped); other
 //! SDKs read the `x-amzn-ErrorType` header. Spate sends both. Kinesis and Firehose error shapes use
-//! a lower-case `message` member.
+//! a lower-case `message` member. The body is in the request's encoding ([`Codec::error_body`]).
 
-use serde::Serialize;
+use crate::Codec;
 
 /// Whether an error is the caller's (HTTP 400 family) or the server's (HTTP 500 family).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,13 +20,6 @@ pub struct AwsError {
     pub message: String,
     pub status: u16,
     pub fault: Fault,
-}
-
-#[derive(Serialize)]
-struct JsonErrorBody<'a> {
-    #[serde(rename = "__type")]
-    code: &'a str,
-    message: &'a str,
 }
 
 impl AwsError {
@@ -50,7 +43,7 @@ impl AwsError {
         }
     }
 
-    /// `SerializationException`: the body is not JSON of the expected shape.
+    /// `SerializationException`: the body is not JSON (or CBOR) of the expected shape.
     pub fn serialization(message: impl Into<String>) -> AwsError {
         AwsError::client("SerializationException", message)
     }
@@ -65,11 +58,12 @@ impl AwsError {
 
     /// The awsJson error body: `{"__type": "...", "message": "..."}`.
     pub fn to_json_body(&self) -> Vec<u8> {
-        let body = JsonErrorBody {
-            code: self.code,
-            message: &self.message,
-        };
-        serde_json::to_vec(&body).expect("a struct of two strings always serializes")
+        Codec::Json.error_body(self)
+    }
+
+    /// The error body in the given encoding.
+    pub fn to_body(&self, codec: Codec) -> Vec<u8> {
+        codec.error_body(self)
     }
 }
 

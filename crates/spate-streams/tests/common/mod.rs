@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use spate_log::{Clock, Log, LogConfig, ManualClock};
 use spate_meta::{MemoryStore, MetaStore};
 use spate_streams::{StreamsConfig, StreamsService};
-use spate_wire::AwsError;
+use spate_wire::{AwsError, Codec};
 
 pub const START_MS: i64 = 1_700_000_000_000;
 
@@ -62,6 +62,24 @@ impl Fixture {
             Some(Ok(out)) => Ok(serde_json::from_slice(&out).expect("response is json")),
             Some(Err(err)) => Err(err.to_aws()),
             None => panic!("{operation} is not implemented"),
+        }
+    }
+
+    /// Calls `operation` with a CBOR body, as the Java SDK does, and decodes the CBOR answer.
+    pub async fn call_cbor(&self, operation: &str, body: Cbor) -> Result<Cbor, AwsError> {
+        let mut bytes = Vec::new();
+        ciborium::ser::into_writer(&body, &mut bytes).expect("cbor");
+        match self.service.handle(operation, &bytes, Codec::Cbor).await {
+            Some(Ok(out)) => Ok(ciborium::de::from_reader(&out[..]).expect("response is cbor")),
+            Some(Err(err)) => Err(err.to_aws()),
+            None => panic!("{operation} is not implemented"),
+        }
+    }
+
+    pub async fn ok_cbor(&self, operation: &str, body: Cbor) -> Cbor {
+        match self.call_cbor(operation, body).await {
+            Ok(value) => value,
+            Err(err) => panic!("{operation} failed: {err}"),
         }
     }
 
@@ -133,9 +151,37 @@ async fn open(
     (log, service)
 }
 
-pub fn code(result: Result<Value, AwsError>) -> &'static str {
+pub type Cbor = ciborium::Value;
+
+/// A CBOR map with text keys.
+pub fn cbor_map(members: &[(&str, Cbor)]) -> Cbor {
+    Cbor::Map(
+        members
+            .iter()
+            .map(|(key, value)| (Cbor::Text(key.to_string()), value.clone()))
+            .collect(),
+    )
+}
+
+/// A timestamp as the Java SDK writes it: tag 1 around an integer of epoch milliseconds.
+pub fn cbor_millis(millis: i64) -> Cbor {
+    Cbor::Tag(1, Box::new(Cbor::Integer(millis.into())))
+}
+
+/// The member `key` of a CBOR map.
+pub fn member<'a>(map: &'a Cbor, key: &str) -> &'a Cbor {
+    map.as_map()
+        .expect("a map")
+        .iter()
+        .find(|(name, _)| name.as_text() == Some(key))
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("no member {key} in {map:?}"))
+}
+
+/// The AWS error code of a call that must have failed.
+pub fn code<T: std::fmt::Debug>(result: Result<T, AwsError>) -> &'static str {
     match result {
-        Ok(value) => panic!("expected an error, got {value}"),
+        Ok(value) => panic!("expected an error, got {value:?}"),
         Err(err) => err.code,
     }
 }
