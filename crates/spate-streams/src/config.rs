@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::kms::KmsConfig;
+
 /// How the Data Streams service behaves; defaults mirror AWS where AWS defines a value.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -22,6 +24,10 @@ pub struct StreamsConfig {
     pub on_demand_stream_limit: u32,
     /// Shards an on-demand stream starts with (AWS: 4 MiB/s of write capacity).
     pub on_demand_initial_shards: u32,
+    /// Keys of the stand-in for KMS. Not part of `[streams]`: the server fills it from its
+    /// top-level `[kms]` section.
+    #[serde(skip)]
+    pub kms: KmsConfig,
 }
 
 impl Default for StreamsConfig {
@@ -35,6 +41,7 @@ impl Default for StreamsConfig {
             shard_limit: 20_000,
             on_demand_stream_limit: 50,
             on_demand_initial_shards: 4,
+            kms: KmsConfig::default(),
         }
     }
 }

@@ -7,9 +7,11 @@ use spate_log::{Clock, Log, LogError, LogId};
 use spate_meta::{Check, MetaStore, Outcome, Txn};
 use tracing::{info, warn};
 
+use crate::account::AccountSettings;
 use crate::config::StreamsConfig;
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
+use crate::kms::KeyStore;
 use crate::model::{StreamMeta, StreamStatus};
 use crate::registry::{ControlGuard, Registry};
 
@@ -22,6 +24,10 @@ pub struct StreamsService {
     pub(crate) log: Log,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) iterators: IteratorCodec,
+    pub(crate) keys: KeyStore,
+    pub(crate) meta: Arc<dyn MetaStore>,
+    /// The account settings and their stored revision; change them under the registry lock.
+    pub(crate) account: parking_lot::Mutex<(AccountSettings, u64)>,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -41,13 +47,24 @@ impl StreamsService {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<StreamsService>, StreamsError> {
         let key = load_or_create_iterator_key(meta.as_ref()).await?;
-        let registry = Registry::load(meta).await?;
+        let keys = KeyStore::open(
+            meta.clone(),
+            &config.kms,
+            &config.region,
+            &config.account_id,
+        )
+        .await?;
+        let account = crate::account::load(meta.as_ref()).await?;
+        let registry = Registry::load(meta.clone()).await?;
         let service = StreamsService {
             config,
             registry,
             log,
             clock,
             iterators: IteratorCodec::new(&key),
+            keys,
+            meta,
+            account: parking_lot::Mutex::new(account),
         };
         service.remove_orphan_logs()?;
         Ok(Arc::new(service))

@@ -185,6 +185,7 @@ async fn create(
         shards,
         next_shard_index: shard_count,
         tags: tags.unwrap_or_default(),
+        settings: Default::default(),
     };
     service
         .registry

@@ -9,6 +9,7 @@ use crate::error::StreamsError;
 use crate::routing;
 use crate::sequence::SequenceNumber;
 use crate::service::StreamsService;
+use crate::sse;
 use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
@@ -84,9 +85,14 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         "data",
     )?;
     let shard = routed.shard;
+    let sealer = service.sealer(&stream).await?;
+    let record = match &sealer {
+        Some(sealer) => sealer.seal(&routed.record),
+        None => routed.record,
+    };
     let mut appended = service
         .log
-        .append(vec![(shard.log_id(), vec![routed.record])])
+        .append(vec![(shard.log_id(), vec![record])])
         .await?;
     let record = appended
         .pop()
@@ -95,6 +101,6 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     Ok(Response {
         shard_id: shard.shard_id(),
         sequence_number: shard.sequence_number(record.offset, record.timestamp_ms),
-        encryption_type: "NONE",
+        encryption_type: sse::encryption_type(&sealer),
     })
 }

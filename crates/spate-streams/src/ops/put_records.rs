@@ -9,6 +9,7 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::routing;
 use crate::service::StreamsService;
+use crate::sse;
 use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +111,11 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     }
     let shards: Vec<_> = routed.iter().map(|item| item.shard).collect();
     let (batches, places) = routing::batch(routed);
+    let sealer = service.sealer(&stream).await?;
+    let batches = match &sealer {
+        Some(sealer) => sealer.seal_batches(batches),
+        None => batches,
+    };
     let appended = service.log.append(batches).await?;
     let mut results = Vec::with_capacity(places.len());
     for (shard, (batch, position)) in shards.into_iter().zip(places) {
@@ -125,6 +131,6 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     Ok(Response {
         failed_record_count: 0,
         records: results,
-        encryption_type: "NONE",
+        encryption_type: sse::encryption_type(&sealer),
     })
 }
