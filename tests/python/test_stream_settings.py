@@ -184,3 +184,32 @@ def test_update_account_settings_validation(spate_factory):
         kinesis.update_account_settings(MinimumThroughputBillingCommitment={"Status": "MAYBE"})
     assert kinesis.describe_account_settings()["MinimumThroughputBillingCommitment"] == {
         "Status": "DISABLED"}
+
+
+# --- members the SDKs require, sent without them -------------------------------------------------
+
+
+def test_missing_required_members_are_validation_errors(endpoint, stream_name):
+    import json
+
+    from test_wire import error_type, raw_call
+
+    cases = {
+        "StartStreamEncryption": ({"StreamName": stream_name}, ["encryptionType", "keyId"]),
+        "StopStreamEncryption": ({"StreamName": stream_name}, ["encryptionType", "keyId"]),
+        "EnableEnhancedMonitoring": ({"StreamName": stream_name}, ["shardLevelMetrics"]),
+        "DisableEnhancedMonitoring": ({"StreamName": stream_name}, ["shardLevelMetrics"]),
+        "PutResourcePolicy": ({"ResourceARN": stream_arn(stream_name)}, ["policy"]),
+        "GetResourcePolicy": ({}, ["resourceARN"]),
+        "DeleteResourcePolicy": ({}, ["resourceARN"]),
+        "UpdateMaxRecordSize": ({"StreamARN": stream_arn(stream_name)}, ["maxRecordSizeInKiB"]),
+        "UpdateStreamWarmThroughput": ({"StreamName": stream_name}, ["warmThroughputMiBps"]),
+        "UpdateAccountSettings": ({}, ["minimumThroughputBillingCommitment"]),
+    }
+    for operation, (body, members) in cases.items():
+        status, _, answer = raw_call(endpoint, operation, body)
+        assert (status, error_type(answer)) == (400, "ValidationException"), operation
+        message = json.loads(answer)["message"]
+        for member in members:
+            assert f"Value null at '{member}' failed to satisfy constraint: Member must not be null" \
+                in message, (operation, message)
