@@ -86,14 +86,12 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     )?;
     let shard = routed.shard;
     let sealer = service.sealer(&stream).await?;
-    let record = match &sealer {
-        Some(sealer) => sealer.seal(&routed.record),
-        None => routed.record,
+    let batches = vec![(shard.log_id(), vec![routed.record])];
+    let batches = match &sealer {
+        Some(sealer) => sealer.seal_batches(batches).await?,
+        None => batches,
     };
-    let mut appended = service
-        .log
-        .append(vec![(shard.log_id(), vec![record])])
-        .await?;
+    let mut appended = service.log.append(batches).await?;
     let record = appended
         .pop()
         .and_then(|mut batch| batch.pop())

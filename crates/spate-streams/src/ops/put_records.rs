@@ -113,7 +113,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     let (batches, places) = routing::batch(routed);
     let sealer = service.sealer(&stream).await?;
     let batches = match &sealer {
-        Some(sealer) => sealer.seal_batches(batches),
+        Some(sealer) => sealer.seal_batches(batches).await?,
         None => batches,
     };
     let appended = service.log.append(batches).await?;
