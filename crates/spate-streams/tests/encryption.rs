@@ -262,3 +262,32 @@ async fn settings_survive_a_restart() {
         "ENABLED"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_batches_are_sealed_and_opened_off_the_runtime() {
+    let fx = Fixture::new().await;
+    fx.active_stream("s").await;
+    fx.ok(
+        "StartStreamEncryption",
+        json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": CUSTOMER_KEY}),
+    )
+    .await;
+    fx.clock.advance(config().update_delay_ms as i64);
+    // Three records of 200 KiB: more than is sealed inline in one batch.
+    let records: Vec<Value> = (0..3u8)
+        .map(|index| {
+            json!({"PartitionKey": format!("k{index}"), "Data": spate_wire::codec::encode_blob(&vec![index; 200 * 1024])})
+        })
+        .collect();
+    let out = fx
+        .ok("PutRecords", json!({"StreamName": "s", "Records": records}))
+        .await;
+    assert_eq!(out["EncryptionType"], "KMS");
+    let read = fx.read_all("s").await;
+    assert_eq!(read.len(), 3);
+    for (index, record) in read.iter().enumerate() {
+        let expected = vec![u8::try_from(index).expect("small"); 200 * 1024];
+        assert_eq!(record["Data"], spate_wire::codec::encode_blob(&expected));
+        assert_eq!(record["EncryptionType"], "KMS");
+    }
+}
