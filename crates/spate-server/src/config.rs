@@ -18,6 +18,9 @@
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 //! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
+//!
+//! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) has no
+//! environment variables: a list of keys is configured in a file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use spate_log::{Durability, LogConfig};
 use spate_streams::StreamsConfig;
+use spate_streams::kms::KmsConfig;
 
 const DEFAULTS: &str = include_str!("default.toml");
 
@@ -121,6 +125,8 @@ pub struct ServerConfig {
     pub log: LogSettings,
     /// Data Streams settings.
     pub streams: StreamsConfig,
+    /// Keys for server-side encryption besides the AWS-managed `alias/aws/kinesis`.
+    pub kms: KmsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -216,12 +222,21 @@ impl ServerConfig {
                 "log sizes must be at least 1 MiB".to_string(),
             ));
         }
+        self.kms.validate().map_err(ConfigError::Invalid)?;
         if self.maintenance_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "maintenance_interval_ms must be positive".into(),
             ));
         }
         Ok(())
+    }
+
+    /// The Data Streams service's configuration, with the keys of the `[kms]` section.
+    pub fn streams_config(&self) -> StreamsConfig {
+        StreamsConfig {
+            kms: self.kms.clone(),
+            ..self.streams.clone()
+        }
     }
 
     /// The storage engine's configuration.
@@ -383,6 +398,25 @@ mod tests {
             config.streams.quotas.streams["clicks"].read_calls_per_sec,
             5
         );
+    }
+
+    #[test]
+    fn kms_keys_come_from_the_file_and_are_checked() {
+        let file = "[[kms.keys]]\nid = \"1234abcd-12ab-34cd-56ef-1234567890ab\"\naliases = [\"alias/orders\"]\n\n[[kms.keys]]\nid = \"0000abcd-12ab-34cd-56ef-1234567890ab\"\nenabled = false\n";
+        let config = load(Some(file), &[], Overrides::default());
+        assert_eq!(config.kms.keys.len(), 2);
+        assert_eq!(config.kms.keys[0].aliases, ["alias/orders"]);
+        assert!(config.kms.keys[0].enabled);
+        assert!(!config.kms.keys[1].enabled);
+        assert_eq!(config.streams_config().kms, config.kms);
+        assert!(load(None, &[], Overrides::default()).kms.keys.is_empty());
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[[kms.keys]]\nid = \"not-a-uuid\"\n").expect("write");
+        let err = ServerConfig::load(Some(&path), Vec::new(), &Overrides::default())
+            .expect_err("a bad key id is refused");
+        assert!(err.to_string().contains("not-a-uuid"), "{err}");
     }
 
     #[test]

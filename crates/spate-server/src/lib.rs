@@ -74,7 +74,7 @@ impl Spate {
         let log = tokio::task::spawn_blocking(move || Log::open(&log_dir, log_config, log_clock))
             .await??;
         let streams =
-            StreamsService::open(config.streams.clone(), log.clone(), meta, clock).await?;
+            StreamsService::open(config.streams_config(), log.clone(), meta, clock).await?;
         Ok(Spate {
             streams,
             log,

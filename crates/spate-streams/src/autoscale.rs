@@ -200,6 +200,7 @@ mod tests {
             tags: BTreeMap::new(),
             scalings_ms: Vec::new(),
             mode_changes_ms: Vec::new(),
+            settings: Default::default(),
         }
     }
 

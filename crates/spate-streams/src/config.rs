@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use crate::kms::KmsConfig;
 use crate::quota::QuotaConfig;
 
 /// How the Data Streams service behaves; defaults mirror AWS where AWS defines a value.
@@ -38,6 +39,10 @@ pub struct StreamsConfig {
     pub on_demand_scale_down_after_secs: u32,
     /// Throughput quotas (per-shard and control-plane rates).
     pub quotas: QuotaConfig,
+    /// Keys of the stand-in for KMS. Not part of `[streams]`: the server fills it from its
+    /// top-level `[kms]` section.
+    #[serde(skip)]
+    pub kms: KmsConfig,
 }
 
 impl Default for StreamsConfig {
@@ -58,6 +63,7 @@ impl Default for StreamsConfig {
             on_demand_scale_up_after_secs: 5,
             on_demand_scale_down_after_secs: 3600,
             quotas: QuotaConfig::default(),
+            kms: KmsConfig::default(),
         }
     }
 }

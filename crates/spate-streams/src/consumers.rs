@@ -59,6 +59,9 @@ pub struct ConsumerMeta {
     /// When a CREATING consumer becomes ACTIVE, or a DELETING one is gone.
     pub status_until_ms: Option<i64>,
     pub tags: BTreeMap<String, String>,
+    /// The resource policy attached to the consumer, exactly as given.
+    #[serde(default)]
+    pub resource_policy: Option<String>,
 }
 
 impl ConsumerMeta {
@@ -239,6 +242,7 @@ mod tests {
             status,
             status_until_ms: until,
             tags: BTreeMap::new(),
+            resource_policy: None,
         }
     }
 

@@ -32,6 +32,12 @@ pub enum StreamsError {
     ExpiredIterator(String),
     #[error("{0}")]
     ExpiredNextToken(String),
+    /// The KMS key a request names does not exist.
+    #[error("{0}")]
+    KmsNotFound(String),
+    /// The KMS key a request or a stream uses is disabled.
+    #[error("{0}")]
+    KmsDisabled(String),
     #[error("storage failure: {0}")]
     Log(#[from] LogError),
     #[error("metadata failure: {0}")]
@@ -67,6 +73,8 @@ impl StreamsError {
             StreamsError::ExpiredNextToken(_) => {
                 AwsError::client("ExpiredNextTokenException", message)
             }
+            StreamsError::KmsNotFound(_) => AwsError::client("KMSNotFoundException", message),
+            StreamsError::KmsDisabled(_) => AwsError::client("KMSDisabledException", message),
             StreamsError::Log(_) | StreamsError::Meta(_) | StreamsError::Internal(_) => {
                 AwsError::server("InternalFailureException", "Internal service failure.")
             }

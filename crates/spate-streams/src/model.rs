@@ -143,6 +143,45 @@ pub struct StreamMeta {
     /// When UpdateStreamMode changed the capacity mode, for its limit of two changes a day.
     #[serde(default)]
     pub mode_changes_ms: Vec<i64>,
+    /// Encryption, monitoring, policy and warm throughput; absent in streams stored before them.
+    #[serde(default)]
+    pub settings: StreamSettings,
+}
+
+/// Server-side encryption of a stream: the key as the caller named it and the key it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    /// The `KeyId` given to StartStreamEncryption, returned as is by DescribeStream.
+    pub key_id: String,
+    /// The key store's id of the key (a UUID).
+    pub key: String,
+}
+
+/// The shard-level metrics EnableEnhancedMonitoring can turn on, in AWS's order.
+pub const SHARD_LEVEL_METRICS: [&str; 7] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+];
+
+/// Stream settings changed by their own operations after creation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StreamSettings {
+    /// Set while server-side encryption is on.
+    pub encryption: Option<Encryption>,
+    /// Enabled shard-level metrics, each one of [`SHARD_LEVEL_METRICS`], in that order.
+    pub shard_level_metrics: Vec<String>,
+    /// The resource policy attached to the stream, exactly as given.
+    pub resource_policy: Option<String>,
+    /// Warm throughput of an on-demand stream: the target in MiB/s...
+    pub warm_throughput_mibps: Option<u32>,
+    /// ... and the value before the last update, current while the stream is UPDATING.
+    pub previous_warm_throughput_mibps: Option<u32>,
 }
 
 impl StreamMeta {
@@ -204,6 +243,7 @@ mod tests {
             tags: BTreeMap::new(),
             scalings_ms: Vec::new(),
             mode_changes_ms: Vec::new(),
+            settings: StreamSettings::default(),
         }
     }
 

@@ -246,6 +246,7 @@ mod tests {
             tags: BTreeMap::new(),
             scalings_ms: Vec::new(),
             mode_changes_ms: Vec::new(),
+            settings: Default::default(),
         }
     }
 

@@ -7,11 +7,13 @@ use spate_log::{Clock, Log, LogError, LogId};
 use spate_meta::{Check, MetaStore, Outcome, Txn};
 use tracing::{info, warn};
 
+use crate::account::AccountSettings;
 use crate::autoscale::{Autoscaler, Decision};
 use crate::config::StreamsConfig;
 use crate::consumers::{ConsumerMeta, ConsumerRegistry};
 use crate::error::StreamsError;
 use crate::iterator::IteratorCodec;
+use crate::kms::KeyStore;
 use crate::model::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
 use crate::ops::reshard::Reason;
 use crate::ops::subscribe_to_shard::Subscriptions;
@@ -31,6 +33,10 @@ pub struct StreamsService {
     pub(crate) quotas: Quotas,
     pub(crate) autoscaler: Autoscaler,
     pub(crate) subscriptions: Subscriptions,
+    pub(crate) keys: KeyStore,
+    pub(crate) meta: Arc<dyn MetaStore>,
+    /// The account settings and their stored revision; change them under the registry lock.
+    pub(crate) account: parking_lot::Mutex<(AccountSettings, u64)>,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -50,8 +56,16 @@ impl StreamsService {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<StreamsService>, StreamsError> {
         let key = load_or_create_iterator_key(meta.as_ref()).await?;
+        let keys = KeyStore::open(
+            meta.clone(),
+            &config.kms,
+            &config.region,
+            &config.account_id,
+        )
+        .await?;
+        let account = crate::account::load(meta.as_ref()).await?;
         let registry = Registry::load(meta.clone()).await?;
-        let consumers = ConsumerRegistry::load(meta).await?;
+        let consumers = ConsumerRegistry::load(meta.clone()).await?;
         let service = StreamsService {
             quotas: Quotas::new(config.quotas.clone()),
             autoscaler: Autoscaler::default(),
@@ -62,6 +76,9 @@ impl StreamsService {
             clock,
             iterators: IteratorCodec::new(&key),
             subscriptions: Subscriptions::default(),
+            keys,
+            meta,
+            account: parking_lot::Mutex::new(account),
         };
         service.remove_orphan_logs()?;
         Ok(Arc::new(service))

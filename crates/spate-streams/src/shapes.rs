@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::{ShardMeta, StreamMeta};
+use crate::model::{ShardMeta, StreamMeta, StreamStatus};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -111,4 +111,28 @@ pub struct Tag {
     pub key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughput {
+    #[serde(rename = "TargetMiBps")]
+    pub target_mibps: u32,
+    #[serde(rename = "CurrentMiBps")]
+    pub current_mibps: u32,
+}
+
+impl WarmThroughput {
+    /// The warm throughput of a stream that has one; the target is current once it is ACTIVE.
+    pub fn of(stream: &StreamMeta, status: StreamStatus) -> Option<WarmThroughput> {
+        let target = stream.settings.warm_throughput_mibps?;
+        let current = match status {
+            StreamStatus::Updating => stream.settings.previous_warm_throughput_mibps.unwrap_or(0),
+            _ => target,
+        };
+        Some(WarmThroughput {
+            target_mibps: target,
+            current_mibps: current,
+        })
+    }
 }

@@ -78,13 +78,11 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
             ));
         }
     };
-    if request.warm_throughput_mi_bps.is_some_and(|warm| warm > 0) {
-        return Err(StreamsError::InvalidArgument(
-            "WarmThroughputMiBps requires a minimum throughput billing commitment, which this \
-             account does not have."
-                .to_string(),
-        ));
-    }
+    let warm = super::update_stream_warm_throughput::warm_target(
+        service,
+        mode,
+        request.warm_throughput_mi_bps,
+    )?;
     if let Some(tags) = &request.tags {
         tags::check_semantics(service, &name, tags, 0)?;
     }
@@ -100,27 +98,40 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
         // A deleted stream whose removal is due but not yet done frees its name now.
         service.reap(&guard, &existing).await?;
     }
-    create(
-        service,
-        &guard,
+    let new = NewStream {
         name,
         mode,
         shard_count,
-        request.tags,
-        request.max_record_size_in_ki_b,
-    )
-    .await
+        tags: request.tags,
+        max_record_size_kib: request.max_record_size_in_ki_b,
+        warm,
+    };
+    create(service, &guard, new).await
 }
 
-async fn create(
-    service: &StreamsService,
-    guard: &crate::registry::ControlGuard<'_>,
+/// A stream about to be created, as the request asked for it.
+struct NewStream {
     name: String,
     mode: StreamMode,
     shard_count: u32,
     tags: Option<BTreeMap<String, String>>,
     max_record_size_kib: Option<i64>,
+    warm: Option<u32>,
+}
+
+async fn create(
+    service: &StreamsService,
+    guard: &crate::registry::ControlGuard<'_>,
+    new: NewStream,
 ) -> Result<Empty, StreamsError> {
+    let NewStream {
+        name,
+        mode,
+        shard_count,
+        tags,
+        max_record_size_kib,
+        warm,
+    } = new;
     let open_shards: usize = service
         .registry
         .all()
@@ -188,6 +199,10 @@ async fn create(
         tags: tags.unwrap_or_default(),
         scalings_ms: Vec::new(),
         mode_changes_ms: Vec::new(),
+        settings: crate::model::StreamSettings {
+            warm_throughput_mibps: warm,
+            ..Default::default()
+        },
     };
     service
         .registry

@@ -48,6 +48,8 @@ pub struct StreamDescription {
     pub stream_creation_timestamp: i64,
     pub enhanced_monitoring: Vec<EnhancedMetrics>,
     pub encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,9 +92,17 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             retention_period_hours: stream.retention_hours,
             stream_creation_timestamp: stream.created_ms,
             enhanced_monitoring: vec![EnhancedMetrics {
-                shard_level_metrics: Vec::new(),
+                shard_level_metrics: stream.settings.shard_level_metrics.clone(),
             }],
-            encryption_type: "NONE",
+            encryption_type: match stream.settings.encryption {
+                Some(_) => crate::sse::KMS,
+                None => crate::sse::NONE,
+            },
+            key_id: stream
+                .settings
+                .encryption
+                .as_ref()
+                .map(|encryption| encryption.key_id.clone()),
         },
     })
 }

@@ -36,10 +36,14 @@ pub struct StreamDescriptionSummary {
     pub stream_creation_timestamp: i64,
     pub enhanced_monitoring: Vec<EnhancedMetrics>,
     pub encryption_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     pub open_shard_count: usize,
     pub consumer_count: usize,
     #[serde(rename = "MaxRecordSizeInKiB")]
     pub max_record_size_in_kib: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<crate::shapes::WarmThroughput>,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,12 +67,21 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             retention_period_hours: stream.retention_hours,
             stream_creation_timestamp: stream.created_ms,
             enhanced_monitoring: vec![EnhancedMetrics {
-                shard_level_metrics: Vec::new(),
+                shard_level_metrics: stream.settings.shard_level_metrics.clone(),
             }],
-            encryption_type: "NONE",
+            encryption_type: match stream.settings.encryption {
+                Some(_) => crate::sse::KMS,
+                None => crate::sse::NONE,
+            },
+            key_id: stream
+                .settings
+                .encryption
+                .as_ref()
+                .map(|encryption| encryption.key_id.clone()),
             open_shard_count: stream.open_shards().count(),
             consumer_count: service.visible_consumers(&stream).len(),
             max_record_size_in_kib: stream.max_record_size_kib,
+            warm_throughput: crate::shapes::WarmThroughput::of(&stream, status),
         },
     })
 }

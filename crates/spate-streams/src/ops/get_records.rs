@@ -2,7 +2,6 @@
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use spate_log::StoredRecord;
 use spate_wire::Violations;
 
 use super::get_shard_iterator::find_shard;
@@ -11,6 +10,7 @@ use crate::error::StreamsError;
 use crate::iterator::{ITERATOR_LIFETIME_MS, IteratorState};
 use crate::service::StreamsService;
 use crate::shapes::ChildShard;
+use crate::sse;
 use crate::validation;
 
 #[derive(Debug, Deserialize)]
@@ -49,6 +49,8 @@ pub struct Record {
     #[serde(with = "spate_wire::codec::blob")]
     pub data: Bytes,
     pub partition_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_type: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,13 +122,16 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     let finished = shard
         .closed_at_position
         .is_some_and(|end| next_position >= end);
-    let records = stored
+    let records = service
+        .open_records(stored)
+        .await?
         .into_iter()
-        .map(|record: StoredRecord| Record {
+        .map(|record| Record {
             sequence_number: shard.sequence_number(record.offset, record.timestamp_ms),
             approximate_arrival_timestamp: record.timestamp_ms,
-            data: record.value,
-            partition_key: String::from_utf8_lossy(&record.key).into_owned(),
+            data: record.data,
+            partition_key: record.partition_key,
+            encryption_type: record.encrypted.then_some(sse::KMS),
         })
         .collect();
     if finished {

@@ -10,6 +10,7 @@ use crate::model::StreamMode;
 use crate::routing;
 use crate::sequence::SequenceNumber;
 use crate::service::StreamsService;
+use crate::sse;
 use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
@@ -98,10 +99,13 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     {
         return Err(service.throttled(&name, &shard.shard_id()));
     }
-    let mut appended = service
-        .log
-        .append(vec![(shard.log_id(), vec![routed.record])])
-        .await?;
+    let sealer = service.sealer(&stream).await?;
+    let batches = vec![(shard.log_id(), vec![routed.record])];
+    let batches = match &sealer {
+        Some(sealer) => sealer.seal_batches(batches).await?,
+        None => batches,
+    };
+    let mut appended = service.log.append(batches).await?;
     let record = appended
         .pop()
         .and_then(|mut batch| batch.pop())
@@ -109,6 +113,6 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     Ok(Response {
         shard_id: shard.shard_id(),
         sequence_number: shard.sequence_number(record.offset, record.timestamp_ms),
-        encryption_type: "NONE",
+        encryption_type: sse::encryption_type(&sealer),
     })
 }

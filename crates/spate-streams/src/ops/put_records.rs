@@ -10,6 +10,7 @@ use crate::error::StreamsError;
 use crate::model::StreamMode;
 use crate::routing;
 use crate::service::StreamsService;
+use crate::sse;
 use crate::validation::{self, StreamRef};
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +158,11 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         }
     }
     let (batches, places) = routing::batch(admitted);
+    let sealer = service.sealer(&stream).await?;
+    let batches = match &sealer {
+        Some(sealer) if !batches.is_empty() => sealer.seal_batches(batches).await?,
+        _ => batches,
+    };
     let appended = if batches.is_empty() {
         Vec::new()
     } else {
@@ -195,7 +201,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     Ok(Response {
         failed_record_count: failed,
         records: results,
-        encryption_type: "NONE",
+        encryption_type: sse::encryption_type(&sealer),
     })
 }
 

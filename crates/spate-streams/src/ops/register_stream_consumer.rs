@@ -97,6 +97,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         status: ConsumerStatus::Creating,
         status_until_ms: Some(now.saturating_add(delay)),
         tags: request.tags.unwrap_or_default(),
+        resource_policy: None,
     };
     // A consumer of the same name that is gone but not yet removed is replaced.
     let consumer = service.consumers.save(&guard, consumer).await?;

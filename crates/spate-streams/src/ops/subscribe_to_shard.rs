@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::sse::OpenedRecord;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use spate_log::StoredRecord;
 use spate_wire::{AWS_JSON_1_1, Violations, eventstream};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
@@ -359,7 +359,8 @@ impl Pusher {
             };
             self.position = last.offset + 1;
             self.last_timestamp_ms = Some(last.timestamp_ms);
-            let records = stored.into_iter().map(|r| self.record(r)).collect();
+            let opened = self.service.open_records(stored).await?;
+            let records = opened.into_iter().map(|r| self.record(r)).collect();
             let event = self.event(records, behind);
             return Ok(Some(if self.send(&event).await {
                 Step::Continue
@@ -400,14 +401,15 @@ impl Pusher {
         Ok(None)
     }
 
-    fn record(&self, record: StoredRecord) -> Record {
+    fn record(&self, record: OpenedRecord) -> Record {
         Record {
             sequence_number: self
                 .shard
                 .sequence_number(record.offset, record.timestamp_ms),
             approximate_arrival_timestamp: record.timestamp_ms,
-            data: record.value,
-            partition_key: String::from_utf8_lossy(&record.key).into_owned(),
+            data: record.data,
+            partition_key: record.partition_key,
+            encryption_type: record.encrypted.then_some(crate::sse::KMS),
         }
     }
 
@@ -503,6 +505,7 @@ mod tests {
             tags: BTreeMap::new(),
             scalings_ms: Vec::new(),
             mode_changes_ms: Vec::new(),
+            settings: Default::default(),
         };
         let of_zero: Vec<String> = ChildShard::of(&stream, 0)
             .into_iter()

@@ -65,13 +65,11 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
         _ => StreamMode::Provisioned,
     };
     let account = &service.config.account_id;
-    if request.warm_throughput_mi_bps.is_some_and(|warm| warm > 0) {
-        return Err(StreamsError::InvalidArgument(
-            "WarmThroughputMiBps requires a minimum throughput billing commitment, which this \
-             account does not have."
-                .to_string(),
-        ));
-    }
+    let warm = super::update_stream_warm_throughput::warm_target(
+        service,
+        mode,
+        request.warm_throughput_mi_bps,
+    )?;
     let guard = service.registry.lock().await;
     let stream = service.active_stream(&name)?;
     if stream.mode == mode {
@@ -110,6 +108,12 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
     }
     let mut updated = service.settled(&stream);
     updated.mode = mode;
+    if mode == StreamMode::OnDemand {
+        updated.settings.warm_throughput_mibps = warm;
+    } else {
+        updated.settings.warm_throughput_mibps = None;
+        updated.settings.previous_warm_throughput_mibps = None;
+    }
     updated.mode_changes_ms.retain(|at| now - *at < DAY_MS);
     updated.mode_changes_ms.push(now);
     let delay = i64::try_from(service.config.update_delay_ms).unwrap_or(i64::MAX);

@@ -1,0 +1,79 @@
+//! StartStreamEncryption: encrypts records written from now on with a key of Spate's key store.
+
+use serde::Deserialize;
+use spate_wire::Violations;
+
+use super::Empty;
+use super::update::{Transition, change_stream};
+use crate::api::Validate;
+use crate::error::StreamsError;
+use crate::kms::format_key_id;
+use crate::model::Encryption;
+use crate::service::StreamsService;
+use crate::validation::StreamRef;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    #[serde(flatten)]
+    pub stream: StreamRef,
+    pub encryption_type: Option<String>,
+    pub key_id: Option<String>,
+}
+
+/// The modeled `EncryptionType` values.
+pub const ENCRYPTION_TYPES: [&str; 2] = ["NONE", "KMS"];
+
+/// Checks `EncryptionType` and `KeyId`, shared with StopStreamEncryption.
+pub fn validate_encryption(
+    v: &mut Violations,
+    encryption_type: &Option<String>,
+    key_id: &Option<String>,
+) {
+    match encryption_type {
+        None => v.required("encryptionType", encryption_type),
+        Some(kind) => v.one_of("encryptionType", kind, &ENCRYPTION_TYPES),
+    }
+    match key_id {
+        None => v.required("keyId", key_id),
+        Some(key) => v.string_length("keyId", key, 1, 2048),
+    }
+}
+
+/// Only `KMS` encrypts; AWS refuses `NONE` in both encryption operations.
+pub fn require_kms(encryption_type: Option<&str>) -> Result<(), StreamsError> {
+    match encryption_type {
+        Some("KMS") => Ok(()),
+        other => Err(StreamsError::InvalidArgument(format!(
+            "Encryption type {} is not supported. The only valid value is KMS.",
+            other.unwrap_or_default()
+        ))),
+    }
+}
+
+impl Validate for Request {
+    fn validate(&self, v: &mut Violations) {
+        self.stream.validate(v);
+        validate_encryption(v, &self.encryption_type, &self.key_id);
+    }
+}
+
+pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
+    let name = request.stream.resolve(&service.config)?;
+    require_kms(request.encryption_type.as_deref())?;
+    let key_id = request.key_id.unwrap_or_default();
+    // The stream first, as AWS does: a missing stream is reported before a missing key.
+    service.active_stream(&name)?;
+    let key = service.keys.resolve(&key_id)?;
+    // Make the key material now, so the first encrypted write does not pay for it.
+    service.keys.cipher(&key).await?;
+    change_stream(service, &name, Transition::Updating, |stream| {
+        stream.settings.encryption = Some(Encryption {
+            key_id,
+            key: format_key_id(&key),
+        });
+        Ok(())
+    })
+    .await?;
+    Ok(Empty {})
+}
