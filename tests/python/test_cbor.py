@@ -17,8 +17,14 @@ from __future__ import annotations
 import datetime
 import time
 
+import urllib.request
+
 import cbor2
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.eventstream import EventStreamBuffer
 
 import harness
 from harness import CBOR_1_1, not_found_message, raw_call, shard_id
@@ -237,3 +243,40 @@ def test_undecodable_cbor_is_a_serialization_error(endpoint, body):
     assert status == 400
     assert headers["content-type"] == CBOR_1_1
     assert decode(answer)["__type"] == headers["x-amzn-errortype"] == "SerializationException"
+
+
+def test_subscribe_to_shard_over_cbor_streams_cbor_events(endpoint, kinesis, cbor_stream):
+    """The KCL subscribes with CBOR: the event-stream payloads come back in CBOR too, with byte
+    strings and tag-1 millisecond timestamps, each message saying so in :content-type."""
+    name = cbor_stream(1)
+    consumer = harness.register_active_consumer(kinesis, name, "kcl")
+    cbor_ok(endpoint, "PutRecord", {"StreamName": name, "PartitionKey": "k",
+                                    "Data": b"\x00\xffkcl"})
+    body = java_cbor({"ConsumerARN": consumer, "ShardId": shard_id(0),
+                      "StartingPosition": {"Type": "TRIM_HORIZON"}})
+    request = AWSRequest(method="POST", url=endpoint + "/", data=body, headers={
+        "X-Amz-Target": "Kinesis_20131202.SubscribeToShard", "Content-Type": CBOR_1_1})
+    SigV4Auth(Credentials("test", "test"), "kinesis", "us-east-1").add_auth(request)
+    prepared = urllib.request.Request(endpoint + "/", data=body, method="POST",
+                                      headers=dict(request.headers.items()))
+    messages = []
+    with urllib.request.urlopen(prepared, timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/vnd.amazon.eventstream"
+        buffer = EventStreamBuffer()
+        while len(messages) < 2:
+            chunk = response.read1(65536)
+            assert chunk, "the stream ended early"
+            buffer.add_data(chunk)
+            messages.extend(buffer)
+    initial, first = messages[0], messages[1]
+    assert initial.headers[":event-type"] == "initial-response"
+    assert initial.headers[":content-type"] == CBOR_1_1
+    assert decode(initial.payload) == {}
+    assert first.headers[":event-type"] == "SubscribeToShardEvent"
+    assert first.headers[":content-type"] == CBOR_1_1
+    event = decode(first.payload)
+    record = event["Records"][0]
+    assert record["Data"] == b"\x00\xffkcl"
+    assert_recent_millis(record["ApproximateArrivalTimestamp"])
+    assert event["ContinuationSequenceNumber"] == record["SequenceNumber"]

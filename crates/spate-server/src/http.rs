@@ -153,16 +153,10 @@ async fn subscribe_to_shard(
     request_id: &str,
 ) -> Response {
     let started = async {
-        if codec == Codec::Cbor {
-            return Err(AwsError::serialization(
-                "SubscribeToShard does not take CBOR requests yet; disable CBOR in the client \
-                 (AWS_CBOR_DISABLE=true or aws.cborEnabled=false) for enhanced fan-out.",
-            ));
-        }
         let body = read_body(body).await?;
         state
             .streams
-            .subscribe_json(&body)
+            .subscribe(&body, codec)
             .await
             .map_err(|err| err.to_aws())
     }

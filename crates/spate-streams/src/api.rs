@@ -54,14 +54,23 @@ macro_rules! operations {
 }
 
 impl StreamsService {
-    /// Starts SubscribeToShard from an awsJson body: an error before anything is streamed, or the
-    /// event-stream messages to send.
+    /// Starts SubscribeToShard from a body in `codec`'s encoding: an error before anything is
+    /// streamed, or the event-stream messages to send, whose payloads use the same encoding.
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        body: &[u8],
+        codec: Codec,
+    ) -> Result<ops::subscribe_to_shard::Subscription, StreamsError> {
+        let request: ops::subscribe_to_shard::Request = decode(codec, body)?;
+        ops::subscribe_to_shard::handle(self, request, codec).await
+    }
+
+    /// [`StreamsService::subscribe`] with an awsJson body.
     pub async fn subscribe_json(
         self: &Arc<Self>,
         body: &[u8],
     ) -> Result<ops::subscribe_to_shard::Subscription, StreamsError> {
-        let request: ops::subscribe_to_shard::Request = decode(Codec::Json, body)?;
-        ops::subscribe_to_shard::handle(self, request).await
+        self.subscribe(body, Codec::Json).await
     }
 
     /// Runs one operation on an awsJson body. `None` when Spate does not implement the operation.

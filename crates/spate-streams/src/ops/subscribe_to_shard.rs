@@ -25,7 +25,7 @@ use crate::sse::OpenedRecord;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use spate_wire::{AWS_JSON_1_1, Violations, eventstream};
+use spate_wire::{Codec, Violations, eventstream};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -146,6 +146,7 @@ impl Subscription {
 pub async fn handle(
     service: &Arc<StreamsService>,
     request: Request,
+    codec: Codec,
 ) -> Result<Subscription, StreamsError> {
     let arn = request.consumer_arn.unwrap_or_default();
     let not_found = || {
@@ -233,6 +234,7 @@ pub async fn handle(
         consumer_name: consumer.name.clone(),
         consumer_created_ms: consumer.created_ms,
         arn,
+        codec,
     };
     let service = service.clone();
     tokio::spawn(async move {
@@ -258,6 +260,9 @@ struct Pusher {
     arn: String,
     consumer_name: String,
     consumer_created_ms: i64,
+    /// The request's encoding, which every event payload uses too (JSON, or CBOR for the Java
+    /// SDKs and so the KCL).
+    codec: Codec,
 }
 
 enum Step {
@@ -274,7 +279,11 @@ impl Pusher {
         let config = &self.service.config;
         let heartbeat = Duration::from_millis(config.subscription_heartbeat_ms.max(1));
         let deadline = Instant::now() + Duration::from_millis(config.subscription_lifetime_ms);
-        let initial = eventstream::json_event("initial-response", AWS_JSON_1_1, b"{}");
+        let Some(empty) = self.encode(&serde_json::Map::new()) else {
+            return;
+        };
+        let initial =
+            eventstream::json_event("initial-response", self.codec.content_type(), &empty);
         if self.sender.send(initial).await.is_err() {
             return;
         }
@@ -433,15 +442,23 @@ impl Pusher {
 
     /// Sends an event; false when the client has gone away.
     async fn send(&self, event: &Event) -> bool {
-        let payload = match serde_json::to_vec(event) {
-            Ok(payload) => payload,
+        let Some(payload) = self.encode(event) else {
+            return false;
+        };
+        let content_type = self.codec.content_type();
+        let message = eventstream::json_event("SubscribeToShardEvent", content_type, &payload);
+        self.sender.send(message).await.is_ok()
+    }
+
+    /// An event payload in the subscription's encoding.
+    fn encode<T: Serialize>(&self, payload: &T) -> Option<Vec<u8>> {
+        match self.codec.encode(payload) {
+            Ok(bytes) => Some(bytes),
             Err(err) => {
                 warn!(error = %err, "subscription event does not encode");
-                return false;
+                None
             }
-        };
-        let message = eventstream::json_event("SubscribeToShardEvent", AWS_JSON_1_1, &payload);
-        self.sender.send(message).await.is_ok()
+        }
     }
 
     /// Ends the stream with an exception event, the way AWS reports errors mid-stream.
@@ -450,8 +467,10 @@ impl Pusher {
             warn!(consumer = %self.arn, error = %err, "subscription failed");
         }
         let aws = err.to_aws();
-        let payload = serde_json::json!({ "message": aws.message }).to_string();
-        let message = eventstream::exception(aws.code, AWS_JSON_1_1, payload.as_bytes());
+        let Some(payload) = self.encode(&serde_json::json!({ "message": aws.message })) else {
+            return;
+        };
+        let message = eventstream::exception(aws.code, self.codec.content_type(), &payload);
         let _ = self.sender.send(message).await;
     }
 }
