@@ -65,7 +65,8 @@ impl Default for QuotaConfig {
     }
 }
 
-/// Calls per second AWS allows a control-plane operation (per account; ListShards per stream).
+/// Calls per second AWS allows a control-plane operation (per account; ListShards per stream,
+/// GetShardIterator per shard, SubscribeToShard per consumer and shard).
 pub fn control_rate(operation: &str) -> Option<f64> {
     let rate = match operation {
         "AddTagsToStream"
@@ -84,7 +85,7 @@ pub fn control_rate(operation: &str) -> Option<f64> {
         "DescribeStream" | "UpdateShardCount" => 10.0,
         "GetShardIterator" => 5.0,
         "DescribeStreamSummary" | "DescribeStreamConsumer" => 20.0,
-        "DescribeLimits" => 1.0,
+        "DescribeLimits" | "SubscribeToShard" => 1.0,
         "ListShards" => 1000.0,
         _ => return None,
     };

@@ -197,6 +197,7 @@ pub async fn handle(
 
     let key = (arn.clone(), shard.index);
     let now = service.now_ms();
+
     let open = {
         let mut open = service.subscriptions.open.lock();
         if let Some(existing) = open.get(&key)
@@ -204,6 +205,18 @@ pub async fn handle(
         {
             return Err(StreamsError::ResourceInUse(format!(
                 "Another active subscription exists for consumer {arn} on shard {}.",
+                shard.shard_id()
+            )));
+        }
+        // One call a second per consumer and shard, checked after the more specific refusal.
+        let scope = format!("{arn}/{}", shard.index);
+        if !service
+            .quotas
+            .admit_control("SubscribeToShard", &scope, now)
+        {
+            return Err(StreamsError::LimitExceeded(format!(
+                "Rate exceeded for SubscribeToShard by consumer {arn} on shard {}: one call a \
+                 second is allowed.",
                 shard.shard_id()
             )));
         }
