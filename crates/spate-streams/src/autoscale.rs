@@ -166,42 +166,11 @@ fn split_point(sample: &VecDeque<u128>, start: u128, end: u128) -> Option<u128> 
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::hashing::split_hash_space;
-    use crate::model::{ShardMeta, StreamMode, StreamStatus};
+    use crate::model::StreamMode;
 
     fn stream(count: u32) -> StreamMeta {
-        StreamMeta {
-            name: "s".into(),
-            created_ms: 0,
-            status: StreamStatus::Active,
-            status_until_ms: None,
-            mode: StreamMode::OnDemand,
-            retention_hours: 24,
-            max_record_size_kib: 1024,
-            shards: split_hash_space(count)
-                .into_iter()
-                .enumerate()
-                .map(|(i, (start, end))| ShardMeta {
-                    index: i as u32,
-                    log: i as u64 + 1,
-                    created_ms: 0,
-                    hash_start: start,
-                    hash_end: end,
-                    parent: None,
-                    adjacent_parent: None,
-                    closed_at_position: None,
-                    closed_at_ms: None,
-                })
-                .collect(),
-            next_shard_index: count,
-            tags: BTreeMap::new(),
-            scalings_ms: Vec::new(),
-            mode_changes_ms: Vec::new(),
-            settings: Default::default(),
-        }
+        crate::model::testing::stream(count, StreamMode::OnDemand)
     }
 
     #[test]

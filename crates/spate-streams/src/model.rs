@@ -223,6 +223,74 @@ impl StreamMeta {
     pub fn max_record_bytes(&self) -> usize {
         self.max_record_size_kib as usize * 1024
     }
+
+    /// `EncryptionType` as DescribeStream and DescribeStreamSummary report it.
+    pub fn encryption_type(&self) -> &'static str {
+        if self.settings.encryption.is_some() {
+            crate::sse::KMS
+        } else {
+            crate::sse::NONE
+        }
+    }
+
+    /// `KeyId` as DescribeStream and DescribeStreamSummary report it: the key as it was named.
+    pub fn key_id(&self) -> Option<String> {
+        self.settings
+            .encryption
+            .as_ref()
+            .map(|encryption| encryption.key_id.clone())
+    }
+}
+
+/// Streams for the unit tests of the modules that work on them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// An ACTIVE stream `s` created at 0 whose `count` shards split the key space evenly, shard
+    /// i on log i + 1.
+    pub fn stream(count: u32, mode: StreamMode) -> StreamMeta {
+        let shards = crate::hashing::split_hash_space(count)
+            .into_iter()
+            .zip(0u32..)
+            .map(|((start, end), index)| shard(index, None, None, (start, end)))
+            .collect();
+        StreamMeta {
+            name: "s".into(),
+            created_ms: 0,
+            status: StreamStatus::Active,
+            status_until_ms: None,
+            mode,
+            retention_hours: 24,
+            max_record_size_kib: 1024,
+            shards,
+            next_shard_index: count,
+            tags: BTreeMap::new(),
+            scalings_ms: Vec::new(),
+            mode_changes_ms: Vec::new(),
+            settings: StreamSettings::default(),
+        }
+    }
+
+    /// An open shard created at 0 on log `index + 1`, with the given parents and hash range.
+    pub fn shard(
+        index: u32,
+        parent: Option<u32>,
+        adjacent: Option<u32>,
+        range: (u128, u128),
+    ) -> ShardMeta {
+        ShardMeta {
+            index,
+            log: u64::from(index) + 1,
+            created_ms: 0,
+            hash_start: range.0,
+            hash_end: range.1,
+            parent,
+            adjacent_parent: adjacent,
+            closed_at_position: None,
+            closed_at_ms: None,
+        }
+    }
 }
 
 #[cfg(test)]

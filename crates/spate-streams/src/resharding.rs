@@ -212,42 +212,11 @@ impl<'a> Resharder<'a> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::model::{StreamMode, StreamStatus};
+    use crate::model::StreamMode;
 
     fn stream(count: u32) -> StreamMeta {
-        let shards = split_hash_space(count)
-            .into_iter()
-            .enumerate()
-            .map(|(i, (start, end))| ShardMeta {
-                index: i as u32,
-                log: i as u64 + 1,
-                created_ms: 0,
-                hash_start: start,
-                hash_end: end,
-                parent: None,
-                adjacent_parent: None,
-                closed_at_position: None,
-                closed_at_ms: None,
-            })
-            .collect();
-        StreamMeta {
-            name: "s".into(),
-            created_ms: 0,
-            status: StreamStatus::Active,
-            status_until_ms: None,
-            mode: StreamMode::Provisioned,
-            retention_hours: 24,
-            max_record_size_kib: 1024,
-            shards,
-            next_shard_index: count,
-            tags: BTreeMap::new(),
-            scalings_ms: Vec::new(),
-            mode_changes_ms: Vec::new(),
-            settings: Default::default(),
-        }
+        crate::model::testing::stream(count, StreamMode::Provisioned)
     }
 
     /// The open shards cover the whole key space exactly once, and every shard has at most two

@@ -94,15 +94,8 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             enhanced_monitoring: vec![EnhancedMetrics {
                 shard_level_metrics: stream.settings.shard_level_metrics.clone(),
             }],
-            encryption_type: match stream.settings.encryption {
-                Some(_) => crate::sse::KMS,
-                None => crate::sse::NONE,
-            },
-            key_id: stream
-                .settings
-                .encryption
-                .as_ref()
-                .map(|encryption| encryption.key_id.clone()),
+            encryption_type: stream.encryption_type(),
+            key_id: stream.key_id(),
         },
     })
 }

@@ -491,54 +491,22 @@ impl Pusher {
 /// The shards whose parent or adjacent parent is shard `index`.
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::model::{StreamMeta, StreamMode, StreamStatus};
-
-    fn shard(
-        index: u32,
-        parent: Option<u32>,
-        adjacent: Option<u32>,
-        range: (u128, u128),
-    ) -> ShardMeta {
-        ShardMeta {
-            index,
-            log: u64::from(index),
-            created_ms: 0,
-            hash_start: range.0,
-            hash_end: range.1,
-            parent,
-            adjacent_parent: adjacent,
-            closed_at_position: None,
-            closed_at_ms: None,
-        }
-    }
+    use crate::model::StreamMode;
+    use crate::model::testing::{self, shard};
 
     #[test]
     fn child_shards_follow_both_parents() {
         // 0 was split into 2 and 3; 3 and 1 were merged into 4.
-        let stream = StreamMeta {
-            name: "s".into(),
-            created_ms: 0,
-            status: StreamStatus::Active,
-            status_until_ms: None,
-            mode: StreamMode::Provisioned,
-            retention_hours: 24,
-            max_record_size_kib: 1024,
-            shards: vec![
-                shard(0, None, None, (0, 99)),
-                shard(1, None, None, (100, 199)),
-                shard(2, Some(0), None, (0, 49)),
-                shard(3, Some(0), None, (50, 99)),
-                shard(4, Some(3), Some(1), (50, 199)),
-            ],
-            next_shard_index: 5,
-            tags: BTreeMap::new(),
-            scalings_ms: Vec::new(),
-            mode_changes_ms: Vec::new(),
-            settings: Default::default(),
-        };
+        let mut stream = testing::stream(2, StreamMode::Provisioned);
+        stream.shards = vec![
+            shard(0, None, None, (0, 99)),
+            shard(1, None, None, (100, 199)),
+            shard(2, Some(0), None, (0, 49)),
+            shard(3, Some(0), None, (50, 99)),
+            shard(4, Some(3), Some(1), (50, 199)),
+        ];
+        stream.next_shard_index = 5;
         let of_zero: Vec<String> = ChildShard::of(&stream, 0)
             .into_iter()
             .map(|c| c.shard_id)
