@@ -182,6 +182,8 @@ pub struct StreamSettings {
     pub warm_throughput_mibps: Option<u32>,
     /// ... and the value before the last update, current while the stream is UPDATING.
     pub previous_warm_throughput_mibps: Option<u32>,
+    /// When Start/StopStreamEncryption changed the key, for their limit of 25 a day.
+    pub encryption_changes_ms: Vec<i64>,
 }
 
 impl StreamMeta {

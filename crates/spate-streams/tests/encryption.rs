@@ -2,16 +2,14 @@
 //! transition, records encrypted in the log and readable across a restart, and settings that
 //! survive it.
 
-use std::sync::Arc;
+mod common;
 
+use common::{Fixture, code};
 use serde_json::{Value, json};
-use spate_log::{Clock, Log, LogConfig, LogId, ManualClock};
-use spate_meta::{MemoryStore, MetaStore};
+use spate_log::LogId;
+use spate_streams::StreamsConfig;
 use spate_streams::kms::{KeyConfig, KmsConfig};
-use spate_streams::{StreamsConfig, StreamsService};
-use spate_wire::AwsError;
 
-const START_MS: i64 = 1_700_000_000_000;
 const CUSTOMER_KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
 
 fn config() -> StreamsConfig {
@@ -34,116 +32,38 @@ fn config() -> StreamsConfig {
     }
 }
 
-struct Fixture {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
-    clock: Arc<ManualClock>,
-    meta: MemoryStore,
-    log: Log,
-    service: Arc<StreamsService>,
+/// The shared fixture with the keys above configured.
+async fn fixture() -> Fixture {
+    Fixture::with_config(config()).await
 }
 
-async fn open(
-    path: &std::path::Path,
-    clock: &Arc<ManualClock>,
-    meta: &MemoryStore,
-) -> (Log, Arc<StreamsService>) {
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let log = Log::open(path, LogConfig::default(), dyn_clock.clone()).expect("log opens");
-    let meta: Arc<dyn MetaStore> = Arc::new(meta.clone());
-    let service = StreamsService::open(config(), log.clone(), meta, dyn_clock)
-        .await
-        .expect("service opens");
-    (log, service)
+async fn describe_summary(fx: &Fixture, stream: &str) -> Value {
+    fx.ok("DescribeStreamSummary", json!({"StreamName": stream}))
+        .await["StreamDescriptionSummary"]
+        .clone()
 }
 
-impl Fixture {
-    async fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().to_path_buf();
-        let clock = Arc::new(ManualClock::new(START_MS));
-        let meta = MemoryStore::new();
-        let (log, service) = open(&path, &clock, &meta).await;
-        Fixture {
-            _dir: dir,
-            path,
-            clock,
-            meta,
-            log,
-            service,
-        }
-    }
-
-    async fn restart(&mut self) {
-        self.log.close().expect("close");
-        let (log, service) = open(&self.path, &self.clock, &self.meta).await;
-        self.log = log;
-        self.service = service;
-    }
-
-    async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError> {
-        let bytes = serde_json::to_vec(&body).expect("json");
-        match self.service.handle_json(operation, &bytes).await {
-            Some(Ok(out)) => Ok(serde_json::from_slice(&out).expect("response is json")),
-            Some(Err(err)) => Err(err.to_aws()),
-            None => panic!("{operation} is not implemented"),
-        }
-    }
-
-    async fn ok(&self, operation: &str, body: Value) -> Value {
-        match self.call(operation, body).await {
-            Ok(value) => value,
-            Err(err) => panic!("{operation} failed: {err}"),
-        }
-    }
-
-    async fn summary(&self, stream: &str) -> Value {
-        self.ok("DescribeStreamSummary", json!({"StreamName": stream}))
-            .await["StreamDescriptionSummary"]
-            .clone()
-    }
-
-    async fn active_stream(&self, name: &str) {
-        self.ok("CreateStream", json!({"StreamName": name, "ShardCount": 1}))
-            .await;
-        self.clock.advance(config().create_delay_ms as i64);
-    }
-
-    async fn put(&self, stream: &str, key: &str, data: &[u8]) -> Value {
-        self.ok(
-            "PutRecord",
-            json!({"StreamName": stream, "PartitionKey": key, "Data": spate_wire::codec::encode_blob(data)}),
-        )
-        .await
-    }
-
-    async fn read_all(&self, stream: &str) -> Vec<Value> {
-        let iterator = self
-            .ok(
-                "GetShardIterator",
-                json!({"StreamName": stream, "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}),
-            )
-            .await["ShardIterator"]
-            .clone();
-        let out = self
-            .ok("GetRecords", json!({"ShardIterator": iterator}))
-            .await;
-        out["Records"].as_array().expect("records").clone()
-    }
+async fn put(fx: &Fixture, stream: &str, key: &str, data: &[u8]) -> Value {
+    fx.ok(
+        "PutRecord",
+        json!({"StreamName": stream, "PartitionKey": key, "Data": spate_wire::codec::encode_blob(data)}),
+    )
+    .await
 }
 
-fn code(result: Result<Value, AwsError>) -> &'static str {
-    match result {
-        Ok(value) => panic!("expected an error, got {value}"),
-        Err(err) => err.code,
-    }
+async fn read_all(fx: &Fixture, stream: &str) -> Vec<Value> {
+    let iterator = fx.iterator(stream, "TRIM_HORIZON").await;
+    let out = fx
+        .ok("GetRecords", json!({"ShardIterator": iterator}))
+        .await;
+    out["Records"].as_array().expect("records").clone()
 }
 
 #[tokio::test]
 async fn encryption_passes_through_updating_and_applies_to_later_records() {
-    let mut fx = Fixture::new().await;
-    fx.active_stream("s").await;
-    let before = fx.put("s", "plain-key", b"before").await;
+    let mut fx = fixture().await;
+    fx.active_stream("s", 1).await;
+    let before = put(&fx, "s", "plain-key", b"before").await;
     assert_eq!(before["EncryptionType"], "NONE");
 
     fx.ok(
@@ -151,7 +71,7 @@ async fn encryption_passes_through_updating_and_applies_to_later_records() {
         json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/orders"}),
     )
     .await;
-    let summary = fx.summary("s").await;
+    let summary = describe_summary(&fx, "s").await;
     assert_eq!(summary["StreamStatus"], "UPDATING");
     assert_eq!(summary["EncryptionType"], "KMS");
     assert_eq!(summary["KeyId"], "alias/orders");
@@ -164,11 +84,11 @@ async fn encryption_passes_through_updating_and_applies_to_later_records() {
         .await;
     assert_eq!(code(again), "ResourceInUseException");
     fx.clock.advance(config().update_delay_ms as i64 - 1);
-    assert_eq!(fx.summary("s").await["StreamStatus"], "UPDATING");
+    assert_eq!(describe_summary(&fx, "s").await["StreamStatus"], "UPDATING");
     fx.clock.advance(1);
-    assert_eq!(fx.summary("s").await["StreamStatus"], "ACTIVE");
+    assert_eq!(describe_summary(&fx, "s").await["StreamStatus"], "ACTIVE");
 
-    let after = fx.put("s", "secret-key", b"after").await;
+    let after = put(&fx, "s", "secret-key", b"after").await;
     assert_eq!(after["EncryptionType"], "KMS");
 
     // What the log holds: the first record as is, the second only as an envelope.
@@ -182,7 +102,7 @@ async fn encryption_passes_through_updating_and_applies_to_later_records() {
     assert!(!raw.windows(10).any(|w| w == b"secret-key"));
 
     fx.restart().await;
-    let records = fx.read_all("s").await;
+    let records = read_all(&fx, "s").await;
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["PartitionKey"], "plain-key");
     assert!(records[0].get("EncryptionType").is_none());
@@ -195,18 +115,18 @@ async fn encryption_passes_through_updating_and_applies_to_later_records() {
         json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/orders"}),
     )
     .await;
-    assert_eq!(fx.summary("s").await["StreamStatus"], "UPDATING");
-    assert_eq!(fx.summary("s").await["EncryptionType"], "NONE");
+    assert_eq!(describe_summary(&fx, "s").await["StreamStatus"], "UPDATING");
+    assert_eq!(describe_summary(&fx, "s").await["EncryptionType"], "NONE");
     fx.clock.advance(config().update_delay_ms as i64);
-    let last = fx.put("s", "k", b"plain again").await;
+    let last = put(&fx, "s", "k", b"plain again").await;
     assert_eq!(last["EncryptionType"], "NONE");
-    assert_eq!(fx.read_all("s").await.len(), 3);
+    assert_eq!(read_all(&fx, "s").await.len(), 3);
 }
 
 #[tokio::test]
 async fn unknown_and_disabled_keys_leave_the_stream_alone() {
-    let fx = Fixture::new().await;
-    fx.active_stream("s").await;
+    let fx = fixture().await;
+    fx.active_stream("s", 1).await;
     let missing = fx
         .call(
             "StartStreamEncryption",
@@ -221,15 +141,15 @@ async fn unknown_and_disabled_keys_leave_the_stream_alone() {
         )
         .await;
     assert_eq!(code(disabled), "KMSDisabledException");
-    let summary = fx.summary("s").await;
+    let summary = describe_summary(&fx, "s").await;
     assert_eq!(summary["StreamStatus"], "ACTIVE");
     assert_eq!(summary["EncryptionType"], "NONE");
 }
 
 #[tokio::test]
 async fn settings_survive_a_restart() {
-    let mut fx = Fixture::new().await;
-    fx.active_stream("s").await;
+    let mut fx = fixture().await;
+    fx.active_stream("s", 1).await;
     fx.ok(
         "EnableEnhancedMonitoring",
         json!({"StreamName": "s", "ShardLevelMetrics": ["IncomingBytes"]}),
@@ -247,7 +167,7 @@ async fn settings_survive_a_restart() {
     )
     .await;
     fx.restart().await;
-    let summary = fx.summary("s").await;
+    let summary = describe_summary(&fx, "s").await;
     assert_eq!(
         summary["EnhancedMonitoring"][0]["ShardLevelMetrics"],
         json!(["IncomingBytes"])
@@ -265,8 +185,8 @@ async fn settings_survive_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_batches_are_sealed_and_opened_off_the_runtime() {
-    let fx = Fixture::new().await;
-    fx.active_stream("s").await;
+    let fx = fixture().await;
+    fx.active_stream("s", 1).await;
     fx.ok(
         "StartStreamEncryption",
         json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": CUSTOMER_KEY}),
@@ -283,11 +203,44 @@ async fn large_batches_are_sealed_and_opened_off_the_runtime() {
         .ok("PutRecords", json!({"StreamName": "s", "Records": records}))
         .await;
     assert_eq!(out["EncryptionType"], "KMS");
-    let read = fx.read_all("s").await;
+    let read = read_all(&fx, "s").await;
     assert_eq!(read.len(), 3);
     for (index, record) in read.iter().enumerate() {
         let expected = vec![u8::try_from(index).expect("small"); 200 * 1024];
         assert_eq!(record["Data"], spate_wire::codec::encode_blob(&expected));
         assert_eq!(record["EncryptionType"], "KMS");
     }
+}
+
+#[tokio::test]
+async fn encryption_key_changes_are_limited_to_25_a_day() {
+    let fx = fixture().await;
+    fx.active_stream("s", 1).await;
+    let update_delay = StreamsConfig::default().update_delay_ms as i64;
+    let change = |start: bool| {
+        let operation = if start {
+            "StartStreamEncryption"
+        } else {
+            "StopStreamEncryption"
+        };
+        let body = json!({"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/orders"});
+        (operation, body)
+    };
+    for index in 0..25 {
+        let (operation, body) = change(index % 2 == 0);
+        fx.ok(operation, body).await;
+        fx.clock.advance(update_delay);
+    }
+    let (operation, body) = change(false);
+    assert_eq!(
+        code(fx.call(operation, body.clone()).await),
+        "LimitExceededException"
+    );
+    assert_eq!(
+        describe_summary(&fx, "s").await["EncryptionType"],
+        "KMS",
+        "refused: unchanged"
+    );
+    fx.clock.advance(24 * 3_600_000);
+    fx.ok(operation, body).await;
 }

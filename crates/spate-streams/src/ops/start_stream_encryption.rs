@@ -8,7 +8,7 @@ use super::update::{Transition, change_stream};
 use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::kms::format_key_id;
-use crate::model::Encryption;
+use crate::model::{Encryption, StreamMeta};
 use crate::service::StreamsService;
 use crate::validation::StreamRef;
 
@@ -51,6 +51,25 @@ pub fn require_kms(encryption_type: Option<&str>) -> Result<(), StreamsError> {
     }
 }
 
+/// Successful key changes (Start- and StopStreamEncryption together) a stream may make in a
+/// rolling day, as AWS documents.
+pub const KEY_CHANGES_PER_DAY: usize = 25;
+
+/// Counts one key change against the daily limit, or refuses it with LimitExceededException.
+pub fn count_key_change(stream: &mut StreamMeta, now_ms: i64) -> Result<(), StreamsError> {
+    let changes = &mut stream.settings.encryption_changes_ms;
+    changes.retain(|at| now_ms - *at < super::reshard::DAY_MS);
+    if changes.len() >= KEY_CHANGES_PER_DAY {
+        return Err(StreamsError::LimitExceeded(format!(
+            "Stream {} has had {KEY_CHANGES_PER_DAY} encryption key changes in the last 24 \
+             hours, the most allowed.",
+            stream.name
+        )));
+    }
+    changes.push(now_ms);
+    Ok(())
+}
+
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
         self.stream.validate(v);
@@ -67,7 +86,9 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
     let key = service.keys.resolve(&key_id)?;
     // Make the key material now, so the first encrypted write does not pay for it.
     service.keys.cipher(&key).await?;
+    let now = service.now_ms();
     change_stream(service, &name, Transition::Updating, |stream| {
+        count_key_change(stream, now)?;
         stream.settings.encryption = Some(Encryption {
             key_id,
             key: format_key_id(&key),

@@ -32,7 +32,9 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
     let name = request.stream.resolve(&service.config)?;
     require_kms(request.encryption_type.as_deref())?;
     // The model lists no KMS errors for this operation: the key is not looked up.
+    let now = service.now_ms();
     change_stream(service, &name, Transition::Updating, |stream| {
+        super::start_stream_encryption::count_key_change(stream, now)?;
         stream.settings.encryption = None;
         Ok(())
     })
