@@ -1,9 +1,9 @@
 //! Spate's server: storage opened from the configuration, services wired to one HTTP listener.
 //!
-//! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 on one port, cleartext or [`tls`]) -> routed by
-//! `X-Amz-Target` -> a service crate (`spate-streams`) -> the storage engine (`spate-log`) and the
-//! metadata store (`spate-meta`). This crate owns configuration ([`config`]), start-up order and
-//! shutdown; it holds no Kinesis semantics of its own.
+//! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
+//! [`tls`]) -> routed by `X-Amz-Target` -> a service crate (`spate-streams`) -> the storage engine
+//! (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
+//! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
 
 pub mod config;
 pub mod http;

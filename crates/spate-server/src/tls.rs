@@ -45,6 +45,8 @@ pub enum TlsError {
         path: PathBuf,
         message: String,
     },
+    #[error("tls.cert and tls.key go together: give both, or neither for a self-signed one")]
+    Incomplete,
     #[error("TLS certificate file {0} holds no certificate")]
     NoCertificate(PathBuf),
     #[error("cannot generate a self-signed certificate: {0}")]
@@ -83,11 +85,11 @@ impl Tls {
                 info!(cert = %cert.display(), fingerprint = %fingerprint(&chain[0]), "tls certificate loaded");
                 (chain, key, None)
             }
-            // The configuration refuses one without the other.
-            _ => {
+            (None, None) => {
                 let (chain, key, path) = self_signed(data_dir)?;
                 (chain, key, Some(path))
             }
+            _ => return Err(TlsError::Incomplete),
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
@@ -120,14 +122,18 @@ impl Tls {
             };
             let (tcp, peer) = match accepted {
                 Ok(accepted) => accepted,
+                Err(err) if is_connection_error(&err) => continue,
                 Err(err) => {
-                    // Per-connection failures (reset before accept) and running out of file
-                    // descriptors alike: wait a moment rather than spin.
+                    // Out of file descriptors, most likely: wait rather than spin.
                     warn!(error = %err, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
             };
+            // Small requests and responses (and TLS records) must not wait on Nagle's algorithm.
+            if let Err(err) = tcp.set_nodelay(true) {
+                debug!(peer = %peer, error = %err, "cannot set TCP_NODELAY");
+            }
             let acceptor = self.acceptor.clone();
             let service = TowerToHyperService::new(app.clone());
             let builder = builder.clone();
@@ -164,6 +170,16 @@ impl Tls {
         graceful.shutdown().await;
         Ok(())
     }
+}
+
+/// Failures of one connection before it was accepted, as opposed to the listener's own.
+fn is_connection_error(err: &std::io::Error) -> bool {
+    matches!(
+        err.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 type Chain = Vec<CertificateDer<'static>>;
@@ -263,5 +279,12 @@ mod tests {
         };
         let err = Tls::prepare(&settings, dir.path()).expect_err("a certificate is no key");
         assert!(err.to_string().contains("key"), "{err}");
+
+        let settings = TlsSettings {
+            key: None,
+            ..settings
+        };
+        let err = Tls::prepare(&settings, dir.path()).expect_err("a certificate needs its key");
+        assert!(matches!(err, TlsError::Incomplete), "{err}");
     }
 }
