@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -137,8 +138,12 @@ def free_port() -> int:
 # --- clients -------------------------------------------------------------------------------------
 
 
-def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections: int = 10):
-    """A boto3 Kinesis client for endpoint that never retries, so every error surfaces as is."""
+def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections: int = 10,
+                   verify: str | Path | None = None):
+    """A boto3 Kinesis client for endpoint that never retries, so every error surfaces as is.
+
+    `verify`: for https endpoints, the PEM of the certificate to trust (botocore's `verify=`).
+    """
     session = boto3.session.Session(
         aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
@@ -150,7 +155,8 @@ def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections
         read_timeout=read_timeout,
         max_pool_connections=max_pool_connections,
     )
-    return session.client("kinesis", endpoint_url=endpoint, config=config)
+    return session.client("kinesis", endpoint_url=endpoint, config=config,
+                          verify=str(verify) if verify is not None else None)
 
 
 JSON_1_1 = "application/x-amz-json-1.1"
@@ -338,9 +344,11 @@ def external_endpoint() -> str | None:
     return os.environ.get("SPATE_TEST_ENDPOINT") or None
 
 
-def http_get(url: str, timeout: float = 2) -> int:
+def http_get(url: str, timeout: float = 2, cafile: Path | None = None) -> int:
+    """GETs url; over https, trusting only the certificate in cafile."""
+    context = ssl.create_default_context(cafile=str(cafile)) if cafile else None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             return response.status
     except urllib.error.HTTPError as err:
         return err.code
@@ -364,9 +372,20 @@ class SpateServer:
         SpateServer.instances.append(self)
 
     @property
+    def tls(self) -> bool:
+        """Whether the server was started with SPATE_TLS on (https, a self-signed certificate)."""
+        return self.env.get("SPATE_TLS", "off") in ("on", "true")
+
+    @property
+    def ca_bundle(self) -> Path:
+        """The self-signed certificate a TLS server writes at each start, for clients to trust."""
+        return self.data_dir / "tls" / "self-signed.pem"
+
+    @property
     def endpoint(self) -> str:
         assert self.port is not None, "server not started"
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -398,7 +417,8 @@ class SpateServer:
                 raise RuntimeError(f"spate exited with status {self.process.returncode} before "
                                    f"answering /health; log tail:\n{self.log_tail()}")
             try:
-                if http_get(f"{self.endpoint}/health", timeout=1) == 200:
+                cafile = self.ca_bundle if self.tls else None
+                if http_get(f"{self.endpoint}/health", timeout=1, cafile=cafile) == 200:
                     return self
             except OSError:
                 pass

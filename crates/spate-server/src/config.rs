@@ -18,6 +18,7 @@
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 //! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
+//! | `SPATE_TLS` (`on` or `off`), `SPATE_TLS_CERT`, `SPATE_TLS_KEY` | `tls.enabled`, `tls.cert`, `tls.key` |
 //!
 //! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) has no
 //! environment variables: a list of keys is configured in a file.
@@ -86,7 +87,13 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
         "SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS",
         &["streams", "on_demand_scale_down_after_secs"],
     ),
+    ("SPATE_TLS", &["tls", "enabled"]),
+    ("SPATE_TLS_CERT", &["tls", "cert"]),
+    ("SPATE_TLS_KEY", &["tls", "key"]),
 ];
+
+/// Which environment variables hold paths, so a value such as `123` stays a string.
+const PATH_VARIABLES: &[&str] = &["SPATE_DATA_DIR", "SPATE_TLS_CERT", "SPATE_TLS_KEY"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -109,6 +116,29 @@ pub struct LogSettings {
     pub read_cache_mib: u64,
 }
 
+/// TLS on the listener. Off, the listener speaks cleartext HTTP/1.1 and HTTP/2 (prior knowledge).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// Serve HTTPS (HTTP/1.1 and HTTP/2, ALPN `h2` and `http/1.1`) instead of cleartext.
+    pub enabled: bool,
+    /// PEM file with the certificate chain, leaf first; unset (`""`) with `key` unset: a
+    /// self-signed certificate is generated and written to `<data_dir>/tls/self-signed.pem`.
+    #[serde(deserialize_with = "empty_path_is_none")]
+    pub cert: Option<PathBuf>,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1) of `cert`.
+    #[serde(deserialize_with = "empty_path_is_none")]
+    pub key: Option<PathBuf>,
+}
+
+fn empty_path_is_none<'de, D>(deserializer: D) -> Result<Option<PathBuf>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    Ok((!text.is_empty()).then(|| PathBuf::from(text)))
+}
+
 /// Everything `spate serve` needs, validated.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +157,8 @@ pub struct ServerConfig {
     pub streams: StreamsConfig,
     /// Keys for server-side encryption besides the AWS-managed `alias/aws/kinesis`.
     pub kms: KmsConfig,
+    /// TLS on the listener.
+    pub tls: TlsSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +185,8 @@ pub struct Overrides {
     pub durability: Option<String>,
     /// `on` or `off`.
     pub quotas: Option<String>,
+    /// `on` or `off`.
+    pub tls: Option<String>,
 }
 
 impl ServerConfig {
@@ -172,7 +206,12 @@ impl ServerConfig {
         }
         for (name, value) in env {
             if let Some((_, key)) = ENVIRONMENT.iter().find(|(known, _)| *known == name) {
-                set(&mut merged, key, scalar(&value));
+                let value = if PATH_VARIABLES.contains(&name.as_str()) {
+                    toml::Value::String(value)
+                } else {
+                    scalar(&value)
+                };
+                set(&mut merged, key, value);
             }
         }
         if let Some(quotas) = &overrides.quotas {
@@ -181,6 +220,9 @@ impl ServerConfig {
                 &["streams", "quotas", "enabled"],
                 scalar(quotas),
             );
+        }
+        if let Some(tls) = &overrides.tls {
+            set(&mut merged, &["tls", "enabled"], scalar(tls));
         }
         if let Some(listen) = &overrides.listen {
             set(
@@ -223,6 +265,13 @@ impl ServerConfig {
             ));
         }
         self.kms.validate().map_err(ConfigError::Invalid)?;
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls.cert and tls.key go together: give both, or neither for a self-signed \
+                 certificate"
+                    .into(),
+            ));
+        }
         if self.maintenance_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "maintenance_interval_ms must be positive".into(),
@@ -361,6 +410,7 @@ mod tests {
             data_dir: Some("/from-flag".into()),
             durability: Some("os".into()),
             quotas: None,
+            tls: None,
         };
         let config = load(Some(file), &env, flags);
         assert_eq!(config.listen.port(), 3000);
@@ -417,6 +467,51 @@ mod tests {
         let err = ServerConfig::load(Some(&path), Vec::new(), &Overrides::default())
             .expect_err("a bad key id is refused");
         assert!(err.to_string().contains("not-a-uuid"), "{err}");
+    }
+
+    #[test]
+    fn tls_is_off_by_default_and_set_by_file_environment_or_flag() {
+        let config = load(None, &[], Overrides::default());
+        assert_eq!(config.tls, TlsSettings::default());
+
+        let file =
+            "[tls]\nenabled = true\ncert = \"/etc/spate/cert.pem\"\nkey = \"/etc/spate/key.pem\"\n";
+        let config = load(Some(file), &[], Overrides::default());
+        assert!(config.tls.enabled);
+        assert_eq!(config.tls.cert, Some(PathBuf::from("/etc/spate/cert.pem")));
+        assert_eq!(config.tls.key, Some(PathBuf::from("/etc/spate/key.pem")));
+
+        let env = [
+            ("SPATE_TLS", "on"),
+            ("SPATE_TLS_CERT", "1234"),
+            ("SPATE_TLS_KEY", "/k.pem"),
+        ];
+        let config = load(None, &env, Overrides::default());
+        assert!(config.tls.enabled);
+        assert_eq!(
+            config.tls.cert,
+            Some(PathBuf::from("1234")),
+            "a path, never a number"
+        );
+        assert_eq!(config.tls.key, Some(PathBuf::from("/k.pem")));
+
+        let flags = Overrides {
+            tls: Some("off".into()),
+            ..Overrides::default()
+        };
+        assert!(!load(None, &[("SPATE_TLS", "on")], flags).tls.enabled);
+        let flags = Overrides {
+            tls: Some("on".into()),
+            ..Overrides::default()
+        };
+        let config = load(None, &[], flags);
+        assert!(config.tls.enabled);
+        assert_eq!(config.tls.cert, None, "no files: a self-signed certificate");
+
+        let only_cert = [("SPATE_TLS_CERT".to_string(), "/c.pem".to_string())];
+        let err = ServerConfig::load(None, only_cert, &Overrides::default())
+            .expect_err("a certificate without its key is refused");
+        assert!(err.to_string().contains("tls.key"), "{err}");
     }
 
     #[test]

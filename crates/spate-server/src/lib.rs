@@ -1,12 +1,13 @@
 //! Spate's server: storage opened from the configuration, services wired to one HTTP listener.
 //!
-//! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 cleartext on one port) -> routed by
-//! `X-Amz-Target` -> a service crate (`spate-streams`) -> the storage engine (`spate-log`) and the
-//! metadata store (`spate-meta`). This crate owns configuration ([`config`]), start-up order and
-//! shutdown; it holds no Kinesis semantics of its own.
+//! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
+//! [`tls`]) -> routed by `X-Amz-Target` -> a service crate (`spate-streams`) -> the storage engine
+//! (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
+//! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
 
 pub mod config;
 pub mod http;
+pub mod tls;
 
 use std::future::Future;
 use std::path::Path;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tracing::info;
 
 pub use config::{ConfigError, Overrides, ServerConfig};
+pub use tls::{Tls, TlsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -35,6 +37,8 @@ pub enum ServerError {
         address: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("storage engine: {0}")]
     Log(#[from] LogError),
     #[error("metadata store: {0}")]
@@ -53,6 +57,8 @@ pub struct Spate {
     pub streams: Arc<StreamsService>,
     log: Log,
     config: ServerConfig,
+    /// Set when the configuration enables TLS.
+    tls: Option<Tls>,
 }
 
 impl Spate {
@@ -63,6 +69,11 @@ impl Spate {
             path: data_dir.display().to_string(),
             source,
         })?;
+        let tls = if config.tls.enabled {
+            Some(Tls::prepare(&config.tls, &data_dir)?)
+        } else {
+            None
+        };
         // The metadata store is opened first: it refuses a second server on the same directory.
         let meta_path = data_dir.join("meta.redb");
         let meta: Arc<dyn MetaStore> =
@@ -79,11 +90,17 @@ impl Spate {
             streams,
             log,
             config,
+            tls,
         })
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir
+    }
+
+    /// The TLS setup, when TLS is on.
+    pub fn tls(&self) -> Option<&Tls> {
+        self.tls.as_ref()
     }
 
     /// Serves on `listener` until `shutdown` resolves, then closes storage cleanly.
@@ -104,9 +121,14 @@ impl Spate {
             shutdown.await;
             streams.end_subscriptions();
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = match &self.tls {
+            Some(tls) => tls.serve(listener, app, shutdown).await,
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
         maintenance.abort();
         let closed = self.log.close();
         served.map_err(ServerError::Serve)?;
@@ -130,6 +152,11 @@ pub async fn run(
             source,
         })?;
     let bound = listener.local_addr().map_err(ServerError::Serve)?;
-    info!(address = %bound, data_dir = %spate.data_dir().display(), "spate is serving");
+    let scheme = if spate.tls().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    info!(address = %bound, scheme, data_dir = %spate.data_dir().display(), "spate is serving");
     spate.serve(listener, shutdown).await
 }

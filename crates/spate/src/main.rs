@@ -38,6 +38,10 @@ struct ServeArgs {
     /// Throughput quotas like AWS's: "on" (default) or "off" for local testing.
     #[arg(long, value_parser = ["on", "off"])]
     quotas: Option<String>,
+    /// TLS on the listener: "on" (https; a self-signed certificate unless tls.cert and tls.key
+    /// are configured) or "off" (default).
+    #[arg(long, value_parser = ["on", "off"])]
+    tls: Option<String>,
     /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
     #[arg(long, env = "SPATE_CONFIG")]
     config: Option<PathBuf>,
@@ -62,6 +66,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
         durability: args.durability,
         quotas: args.quotas,
+        tls: args.tls,
     };
     let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
         .context("loading the configuration")?;
