@@ -1,0 +1,91 @@
+"""`spate bench`: the load generator run against a fresh server, its JSON report checked against
+what the stream holds afterwards."""
+
+import json
+import subprocess
+
+import pytest
+
+import harness
+
+
+def run_bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([str(harness.spate_binary()), "bench", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def server(spate_factory):
+    return spate_factory(env={"SPATE_QUOTAS": "off"})
+
+
+def check_report(report: dict, workload: str, records: int, records_per_call: int):
+    assert report["workload"] == workload
+    assert report["stream"] == "s"
+    assert report["records"] == records
+    assert report["records_failed"] == 0
+    assert report["requests"] == -(-records // records_per_call)
+    assert report["requests_failed"] == 0
+    assert report["records_per_call"] == records_per_call
+    assert report["record_size"] == 100
+    assert report["records_per_sec"] > 0
+    assert report["mb_per_sec"] > 0
+    assert report["elapsed_secs"] > 0
+    latency = report["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["p999"] \
+        <= latency["max"]
+    assert report["errors"] == {}
+    assert report["record_errors"] == {}
+
+
+def stored_records(server) -> list[dict]:
+    client = harness.kinesis_client(server.endpoint)
+    shards = harness.read_stream(client, "s")
+    return [record for records in shards.values() for record in records]
+
+
+def test_put_records_stores_exactly_the_count(server):
+    result = run_bench("put-records", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "2", "--count", "2000", "--records-per-call", "100",
+                       "--connections", "4", "--json")
+    assert result.returncode == 0, result.stderr
+    check_report(json.loads(result.stdout), "put-records", 2000, 100)
+    records = stored_records(server)
+    assert len(records) == 2000
+    assert all(len(record["Data"]) == 100 for record in records)
+    # Random keys spread the records over both shards.
+    assert len({record["PartitionKey"] for record in records}) == 2000
+
+
+def test_put_record_stores_exactly_the_count(server):
+    result = run_bench("put-record", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "1", "--count", "50", "--connections", "4",
+                       "--keys", "fixed", "--json")
+    assert result.returncode == 0, result.stderr
+    check_report(json.loads(result.stdout), "put-record", 50, 1)
+    records = stored_records(server)
+    assert len(records) == 50
+    assert {record["PartitionKey"] for record in records} == {"spate-bench"}
+
+
+def test_text_report_and_failure_without_a_stream(server):
+    result = run_bench("put-record", "--endpoint", server.endpoint, "--stream", "missing",
+                       "--count", "1")
+    assert result.returncode != 0
+    assert "does not exist" in result.stderr
+
+    result = run_bench("put-records", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "1", "--duration", "1500ms", "--connections", "2",
+                       "--records-per-call", "10")
+    assert result.returncode == 0, result.stderr
+    assert "records/s" in result.stdout
+    assert "p99.9" in result.stdout
+    # The progress line, once a second, on stderr.
+    assert "records/s" in result.stderr
+
+
+def test_nothing_stored_is_a_failure():
+    # Nothing listens on port 9 of loopback: the run cannot start, and the exit code says so.
+    result = run_bench("put-record", "--endpoint", "http://127.0.0.1:9", "--stream", "s",
+                       "--count", "3", "--json")
+    assert result.returncode != 0
