@@ -89,3 +89,17 @@ def test_nothing_stored_is_a_failure():
     result = run_bench("put-record", "--endpoint", "http://127.0.0.1:9", "--stream", "s",
                        "--count", "3", "--json")
     assert result.returncode != 0
+
+
+def test_get_latency_reads_back_every_record(server):
+    result = run_bench("get-latency", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "2", "--count", "100", "--connections", "2",
+                       "--poll-interval", "10ms", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    check_report(report, "get-latency", 100, 1)
+    assert report["records_received"] == 100
+    latency = report["put_to_get_ms"]
+    assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]
+    assert report["get_errors"] == {}
+    assert len(stored_records(server)) == 100

@@ -1,9 +1,11 @@
 //! `spate bench`: a load generator that drives any Kinesis endpoint over the real awsJson wire
-//! protocol, SigV4-signed, with named workloads (one file each: `put_records`, `put_record`).
+//! protocol, SigV4-signed, with named workloads (one file each: `put_records`, `put_record`,
+//! `get_latency`).
 //! `options` parses the flags, `client` sends signed requests, `setup` readies the stream,
 //! `records` makes keys and data, `runner` drives the workers, `report` counts and prints.
 
 mod client;
+mod get_latency;
 mod options;
 mod put_record;
 mod put_records;
@@ -29,6 +31,19 @@ pub enum BenchCommand {
     PutRecords(PutArgs),
     /// One PutRecord call per record.
     PutRecord(PutArgs),
+    /// PutRecord calls of time-stamped records, read back by a polling GetRecords consumer on
+    /// every shard: put-to-get latency (--records-per-call is ignored).
+    GetLatency(GetLatencyArgs),
+}
+
+/// The options of `get-latency`.
+#[derive(Debug, clap::Args)]
+pub struct GetLatencyArgs {
+    #[command(flatten)]
+    put: PutArgs,
+    /// How long each shard's consumer waits between GetRecords calls (10ms, 1s).
+    #[arg(long, default_value = "10ms", value_parser = options::parse_duration)]
+    poll_interval: std::time::Duration,
 }
 
 /// Runs one workload to its end; fails (exit code 1) if no record was stored.
@@ -41,6 +56,8 @@ pub fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    let base = std::time::Instant::now();
+    let mut poll_interval = None;
     let (args, records_per_call, workload): (PutArgs, u32, Arc<dyn Workload>) = match command {
         BenchCommand::PutRecords(args) => {
             let workload = put_records::PutRecords {
@@ -54,6 +71,20 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
             let workload = put_record::PutRecord {
                 stream_member: format!("\"StreamName\":{}", records::json_string(&args.stream)),
                 data: records::encoded_data(args.record_size),
+            };
+            (args, 1, Arc::new(workload))
+        }
+        BenchCommand::GetLatency(GetLatencyArgs {
+            put: mut args,
+            poll_interval: interval,
+        }) => {
+            poll_interval = Some(interval);
+            // Every record carries its send time, so none is shorter than the stamp.
+            args.record_size = args.record_size.max(get_latency::STAMP_DIGITS);
+            let workload = get_latency::StampedPuts {
+                stream_member: format!("\"StreamName\":{}", records::json_string(&args.stream)),
+                record_size: args.record_size,
+                base,
             };
             (args, 1, Arc::new(workload))
         }
@@ -71,7 +102,21 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
         keys: args.keys,
         stop: args.stop(),
     };
+    let consumers = match poll_interval {
+        Some(interval) => {
+            let stream_member = format!("\"StreamName\":{}", records::json_string(&args.stream));
+            let consumers =
+                get_latency::Consumers::start(Arc::clone(&client), &stream_member, interval, base)
+                    .await?;
+            Some(consumers)
+        }
+        None => None,
+    };
     let (tally, elapsed) = runner::run(client, Arc::clone(&workload), &plan).await?;
+    let arrivals = match consumers {
+        Some(consumers) => Some(consumers.finish(tally.records).await?),
+        None => None,
+    };
     let shape = RunShape {
         workload: workload.name(),
         stream: args.stream.clone(),
@@ -79,7 +124,8 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
         records_per_call,
         record_size: args.record_size,
     };
-    let report = Report::new(shape, &tally, elapsed);
+    let mut report = Report::new(shape, &tally, elapsed);
+    report.arrivals = arrivals;
     if args.json {
         println!("{}", report.to_json());
     } else {

@@ -13,7 +13,10 @@
 //!   the MB, partition keys not counted) per second;
 //! - `latency_ms`: `p50`, `p90`, `p99`, `p999`, `max` of successful requests, in milliseconds;
 //! - `errors`: failed calls by AWS error type (`__type`), `Transport` or `Timeout`;
-//! - `record_errors`: records failed inside PutRecords answers, by `ErrorCode`.
+//! - `record_errors`: records failed inside PutRecords answers, by `ErrorCode`;
+//! - `get-latency` only: `records_received` (records of this run read back), `put_to_get_ms`
+//!   (`p50` ... `max` from a record's send to the GetRecords answer carrying it) and
+//!   `get_errors` (failed GetShardIterator and GetRecords calls by error type).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,8 +44,7 @@ pub struct Tally {
 impl Default for Tally {
     fn default() -> Self {
         Self {
-            latency_micros: Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3)
-                .expect("the bounds are valid constants"),
+            latency_micros: latency_histogram(),
             requests: 0,
             requests_failed: 0,
             records: 0,
@@ -58,9 +60,7 @@ impl Tally {
     /// A call that was answered with success: `stored` of its records (of `record_size` bytes)
     /// were kept, the others failed with the codes already given to [`Tally::record_error`].
     pub fn succeeded(&mut self, latency: Duration, stored: u64, record_size: usize) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.latency_micros
-            .saturating_record(micros.clamp(1, MAX_LATENCY_MICROS));
+        record_latency(&mut self.latency_micros, latency);
         self.requests += 1;
         self.records += stored;
         self.bytes += stored * record_size as u64;
@@ -119,6 +119,42 @@ pub struct Latency {
     pub max: f64,
 }
 
+impl Latency {
+    /// The percentiles of a histogram of microseconds.
+    pub fn of(histogram: &Histogram<u64>) -> Self {
+        let millis = |micros: u64| micros as f64 / 1000.0;
+        Self {
+            p50: millis(histogram.value_at_quantile(0.50)),
+            p90: millis(histogram.value_at_quantile(0.90)),
+            p99: millis(histogram.value_at_quantile(0.99)),
+            p999: millis(histogram.value_at_quantile(0.999)),
+            max: millis(histogram.max()),
+        }
+    }
+}
+
+/// A histogram of microseconds from 1 µs to a minute, 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3).expect("the bounds are valid constants")
+}
+
+/// Records `latency` in a histogram made by [`latency_histogram`], clamped to its bounds.
+pub fn record_latency(histogram: &mut Histogram<u64>, latency: Duration) {
+    let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+    histogram.saturating_record(micros.clamp(1, MAX_LATENCY_MICROS));
+}
+
+/// What a consumer saw: `get-latency` only.
+#[derive(Debug, Clone, Serialize)]
+pub struct Arrivals {
+    /// Records read back that this run had put.
+    pub records_received: u64,
+    /// From a record's send to the GetRecords answer that carried it, in milliseconds.
+    pub put_to_get_ms: Latency,
+    /// Failed GetRecords calls (and iterator requests) by error type.
+    pub get_errors: BTreeMap<String, u64>,
+}
+
 /// The result of a run; its JSON form is documented in the module comment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -134,20 +170,15 @@ pub struct Report {
     pub latency_ms: Latency,
     pub errors: BTreeMap<String, u64>,
     pub record_errors: BTreeMap<String, u64>,
+    /// `get-latency` only: what the polling consumers saw.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub arrivals: Option<Arrivals>,
 }
 
 impl Report {
     pub fn new(shape: RunShape, tally: &Tally, elapsed: Duration) -> Self {
         let seconds = elapsed.as_secs_f64().max(1e-9);
-        let millis = |micros: u64| micros as f64 / 1000.0;
-        let histogram = &tally.latency_micros;
-        let latency_ms = Latency {
-            p50: millis(histogram.value_at_quantile(0.50)),
-            p90: millis(histogram.value_at_quantile(0.90)),
-            p99: millis(histogram.value_at_quantile(0.99)),
-            p999: millis(histogram.value_at_quantile(0.999)),
-            max: millis(histogram.max()),
-        };
+        let latency_ms = Latency::of(&tally.latency_micros);
         Self {
             shape,
             elapsed_secs: elapsed.as_secs_f64(),
@@ -160,6 +191,7 @@ impl Report {
             latency_ms,
             errors: tally.errors.clone(),
             record_errors: tally.record_errors.clone(),
+            arrivals: None,
         }
     }
 
@@ -200,6 +232,22 @@ impl Report {
         }
         for (name, count) in &self.record_errors {
             text.push_str(&format!("record error {name}: {count} records\n"));
+        }
+        if let Some(arrivals) = &self.arrivals {
+            let latency = &arrivals.put_to_get_ms;
+            text.push_str(&format!(
+                "read back: {} records\n\
+                 put-to-get ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}\n",
+                arrivals.records_received,
+                latency.p50,
+                latency.p90,
+                latency.p99,
+                latency.p999,
+                latency.max,
+            ));
+            for (name, count) in &arrivals.get_errors {
+                text.push_str(&format!("get error {name}: {count} requests\n"));
+            }
         }
         text
     }
