@@ -1,17 +1,24 @@
 """`spate bench`: the load generator run against a fresh server, its JSON report checked against
 what the stream holds afterwards."""
 
+import datetime
+import http.server
 import json
 import subprocess
+import threading
+from unittest import mock
 
+import botocore.auth
 import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 import harness
 
 
-def run_bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_bench(*args: str, timeout: float = 60, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([str(harness.spate_binary()), "bench", *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 @pytest.fixture
@@ -103,3 +110,61 @@ def test_get_latency_reads_back_every_record(server):
     assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]
     assert report["get_errors"] == {}
     assert len(stored_records(server)) == 100
+
+
+def test_requests_are_signed_as_botocore_signs_them():
+    """A stand-in endpoint records what the bench sends; botocore signs the same request at the
+    same instant with the same credentials, and the signatures must agree."""
+    captured = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            captured.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            answer = json.dumps({"StreamDescriptionSummary": {"StreamStatus": "ACTIVE"}}).encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        env = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI",
+               "AWS_DEFAULT_REGION": "eu-west-1"}
+        result = run_bench("put-record", "--endpoint", url, "--stream", "s", "--count", "1",
+                           "--connections", "1", "--json", env=env)
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.shutdown()
+
+    targets = [headers["x-amz-target"] for headers, _ in captured]
+    assert targets == ["Kinesis_20131202.DescribeStreamSummary", "Kinesis_20131202.PutRecord"]
+    for headers, body in captured:
+        request = AWSRequest(method="POST", url=f"{url}/", data=body, headers={
+            "Content-Type": headers["content-type"], "X-Amz-Target": headers["x-amz-target"]})
+        signed_at = datetime.datetime.strptime(headers["x-amz-date"], "%Y%m%dT%H%M%SZ")
+
+        class At(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return signed_at
+
+            @classmethod
+            def now(cls, tz=None):
+                return signed_at.replace(tzinfo=tz) if tz else signed_at
+
+        # botocore reads the signing time from datetime.datetime in botocore.auth.
+        with mock.patch.object(botocore.auth.datetime, "datetime", At):
+            botocore.auth.SigV4Auth(Credentials(env["AWS_ACCESS_KEY_ID"],
+                                                env["AWS_SECRET_ACCESS_KEY"]),
+                                    "kinesis", "eu-west-1").add_auth(request)
+        expected = request.headers["Authorization"]
+        assert headers["authorization"].split("Signature=")[1] == expected.split("Signature=")[1]
+        assert "/eu-west-1/kinesis/aws4_request" in headers["authorization"]
