@@ -1,6 +1,10 @@
-//! The `spate` command: `spate serve` runs the server; more tools join as they are built.
+//! The `spate` command: `spate serve` runs the server; `spate bench` drives a Kinesis endpoint
+//! with named load workloads (module `bench`).
+
+mod bench;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -22,6 +26,10 @@ struct Cli {
 enum Command {
     /// Serve every service on one listener, with embedded storage.
     Serve(ServeArgs),
+    /// Drive a Kinesis endpoint (Spate or another) with a load workload and report throughput
+    /// and latency.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,7 +55,7 @@ struct ServeArgs {
     config: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -56,7 +64,8 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(args).map(|()| ExitCode::SUCCESS),
+        Command::Bench(command) => bench::run(command),
     }
 }
 

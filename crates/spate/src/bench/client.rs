@@ -1,0 +1,238 @@
+//! A minimal Kinesis client for the load generator: awsJson 1.1 requests over HTTP/1.1
+//! keep-alive (hyper-util's pooled legacy client), signed with SigV4 by the official `aws-sigv4`
+//! crate, with AWS error responses turned into their error type (`__type`).
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The content type of Kinesis's JSON protocol.
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// No response of Kinesis is larger than a GetRecords answer (10 MiB of data, base64): 32 MiB.
+const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+/// A request that takes longer than this counts as failed ("Timeout").
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The service answered with an error: `error_type` is `__type` without its namespace.
+    #[error("{error_type} (HTTP {status}): {message}")]
+    Service {
+        error_type: String,
+        status: u16,
+        message: String,
+    },
+    /// No answer: connection refused or reset, or a malformed response.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// No answer within the request timeout.
+    #[error("timed out after {REQUEST_TIMEOUT:?}")]
+    Timeout,
+}
+
+impl CallError {
+    /// The name errors are counted under in the report.
+    pub fn error_type(&self) -> &str {
+        match self {
+            CallError::Service { error_type, .. } => error_type,
+            CallError::Transport(_) => "Transport",
+            CallError::Timeout => "Timeout",
+        }
+    }
+}
+
+/// One endpoint, one set of credentials; cheap to share between workers behind an `Arc`.
+#[derive(Debug)]
+pub struct KinesisClient {
+    http: Client<HttpConnector, Full<Bytes>>,
+    uri: http::Uri,
+    host: http::HeaderValue,
+    identity: Identity,
+    region: String,
+}
+
+impl KinesisClient {
+    /// A client for `endpoint` (http:// only) keeping up to `connections` idle connections.
+    /// Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN),
+    /// or are `test`/`test`; the region from AWS_DEFAULT_REGION (or AWS_REGION), or us-east-1.
+    pub fn new(endpoint: &str, connections: usize) -> anyhow::Result<Self> {
+        let uri: http::Uri = endpoint
+            .parse()
+            .with_context(|| format!("{endpoint:?} is not a URL"))?;
+        if uri.scheme_str() != Some("http") {
+            bail!("--endpoint must be an http:// URL (https is not supported by spate bench yet)");
+        }
+        let authority = uri
+            .authority()
+            .with_context(|| format!("{endpoint:?} names no host"))?;
+        let host = http::HeaderValue::from_str(authority.as_str())
+            .context("the endpoint's host is not a valid header value")?;
+        let uri = http::Uri::builder()
+            .scheme("http")
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .context("building the request URL")?;
+
+        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let access_key = env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "test".to_owned());
+        let secret_key = env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "test".to_owned());
+        let region = env("AWS_DEFAULT_REGION")
+            .or_else(|| env("AWS_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let credentials = Credentials::new(
+            access_key,
+            secret_key,
+            env("AWS_SESSION_TOKEN"),
+            None,
+            "spate-bench",
+        );
+
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let http = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(connections)
+            .build(connector);
+        Ok(Self {
+            http,
+            uri,
+            host,
+            identity: credentials.into(),
+            region,
+        })
+    }
+
+    /// Calls `Kinesis_20131202.<operation>` with a JSON body; returns the response body.
+    pub async fn call(&self, operation: &str, body: Vec<u8>) -> Result<Bytes, CallError> {
+        let request = self.signed_request(operation, body)?;
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|err| CallError::Transport(err.to_string()))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_RESPONSE_BYTES)
+                .collect()
+                .await
+                .map_err(|err| CallError::Transport(err.to_string()))?
+                .to_bytes();
+            Ok::<_, CallError>((parts, body))
+        })
+        .await
+        .map_err(|_| CallError::Timeout)??;
+        let (parts, body) = response;
+        if parts.status.is_success() {
+            return Ok(body);
+        }
+        Err(service_error(parts.status, &parts.headers, &body))
+    }
+
+    fn signed_request(
+        &self,
+        operation: &str,
+        body: Vec<u8>,
+    ) -> Result<http::Request<Full<Bytes>>, CallError> {
+        let target = format!("Kinesis_20131202.{operation}");
+        let host = self.host.to_str().unwrap_or_default();
+        let headers = [
+            ("host", host),
+            ("content-type", CONTENT_TYPE),
+            ("x-amz-target", target.as_str()),
+        ];
+        let sign_error =
+            |err: &dyn std::fmt::Display| CallError::Transport(format!("signing: {err}"));
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(&self.region)
+            .name("kinesis")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|err| sign_error(&err))?
+            .into();
+        let uri = self.uri.to_string();
+        let signable = SignableRequest::new(
+            "POST",
+            &uri,
+            headers.iter().copied(),
+            SignableBody::Bytes(&body),
+        )
+        .map_err(|err| sign_error(&err))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|err| sign_error(&err))?
+            .into_parts();
+
+        let mut request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(self.uri.clone())
+            .header(http::header::HOST, self.host.clone())
+            .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
+            .header("x-amz-target", target)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|err| CallError::Transport(err.to_string()))?;
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+}
+
+/// The error of a non-2xx answer: `__type` from the body (namespace dropped), else the
+/// `x-amzn-ErrorType` header, else `HTTP <status>`.
+fn service_error(status: http::StatusCode, headers: &http::HeaderMap, body: &[u8]) -> CallError {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(rename = "__type")]
+        error_type: Option<String>,
+        #[serde(alias = "Message")]
+        message: Option<String>,
+    }
+    let envelope: Option<Envelope> = serde_json::from_slice(body).ok();
+    let from_body = envelope.as_ref().and_then(|e| e.error_type.clone());
+    let from_header = headers
+        .get("x-amzn-errortype")
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(':').next().unwrap_or(value).to_owned());
+    let raw = from_body
+        .or(from_header)
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    let error_type = raw.rsplit('#').next().unwrap_or(&raw).to_owned();
+    CallError::Service {
+        error_type,
+        status: status.as_u16(),
+        message: envelope.and_then(|e| e.message).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_type_comes_from_the_body_without_its_namespace() {
+        let body =
+            br#"{"__type":"com.amazonaws.kinesis#ResourceNotFoundException","message":"no"}"#;
+        let err = service_error(http::StatusCode::BAD_REQUEST, &http::HeaderMap::new(), body);
+        assert_eq!(err.error_type(), "ResourceNotFoundException");
+
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "x-amzn-errortype",
+            http::HeaderValue::from_static("ThrottlingException:http://internal"),
+        );
+        let err = service_error(http::StatusCode::BAD_REQUEST, &headers, b"not json");
+        assert_eq!(err.error_type(), "ThrottlingException");
+
+        let err = service_error(http::StatusCode::BAD_GATEWAY, &http::HeaderMap::new(), b"");
+        assert_eq!(err.error_type(), "HTTP 502");
+    }
+}
