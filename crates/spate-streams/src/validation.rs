@@ -136,6 +136,32 @@ impl StreamRef {
     }
 }
 
+/// The `StreamModeDetails` member of CreateStream and UpdateStreamMode.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamModeDetails {
+    pub stream_mode: Option<String>,
+}
+
+impl StreamModeDetails {
+    /// `StreamMode` is required inside the structure and is one of the two modes.
+    pub fn validate(&self, v: &mut Violations) {
+        let path = "streamModeDetails.streamMode";
+        match &self.stream_mode {
+            None => v.required(path, &self.stream_mode),
+            Some(mode) => v.one_of(path, mode, &["PROVISIONED", "ON_DEMAND"]),
+        }
+    }
+
+    /// The mode asked for; PROVISIONED when the member is absent, as AWS defaults.
+    pub fn mode(details: Option<&StreamModeDetails>) -> crate::model::StreamMode {
+        match details.and_then(|d| d.stream_mode.as_deref()) {
+            Some("ON_DEMAND") => crate::model::StreamMode::OnDemand,
+            _ => crate::model::StreamMode::Provisioned,
+        }
+    }
+}
+
 /// The stream a request names by `StreamName`, `StreamARN` or both.
 pub fn resolve_stream_name(
     config: &StreamsConfig,

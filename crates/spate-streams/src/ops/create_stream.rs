@@ -12,13 +12,7 @@ use crate::error::StreamsError;
 use crate::hashing::split_hash_space;
 use crate::model::{ShardMeta, StreamMeta, StreamMode, StreamStatus};
 use crate::service::StreamsService;
-use crate::validation;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StreamModeDetails {
-    pub stream_mode: Option<String>,
-}
+use crate::validation::{self, StreamModeDetails};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -31,8 +25,6 @@ pub struct Request {
     pub max_record_size_in_ki_b: Option<i64>,
 }
 
-const MODES: [&str; 2] = ["PROVISIONED", "ON_DEMAND"];
-
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
         validation::name(v, "streamName", &self.stream_name, true);
@@ -40,10 +32,7 @@ impl Validate for Request {
             v.range("shardCount", count, Some(1), None);
         }
         if let Some(details) = &self.stream_mode_details {
-            match &details.stream_mode {
-                None => v.required::<String>("streamModeDetails.streamMode", &None),
-                Some(mode) => v.one_of("streamModeDetails.streamMode", mode, &MODES),
-            }
+            details.validate(v);
         }
         if let Some(tags) = &self.tags {
             tags::validate_map(v, "tags", tags);
@@ -59,14 +48,7 @@ impl Validate for Request {
 
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
     let name = request.stream_name.unwrap_or_default();
-    let mode = match request
-        .stream_mode_details
-        .and_then(|d| d.stream_mode)
-        .as_deref()
-    {
-        Some("ON_DEMAND") => StreamMode::OnDemand,
-        _ => StreamMode::Provisioned,
-    };
+    let mode = StreamModeDetails::mode(request.stream_mode_details.as_ref());
     let shard_count = match (mode, request.shard_count) {
         (StreamMode::OnDemand, _) => service.config.on_demand_initial_shards,
         (StreamMode::Provisioned, Some(count)) => u32::try_from(count).map_err(|_| {

@@ -10,13 +10,7 @@ use crate::api::Validate;
 use crate::error::StreamsError;
 use crate::model::{StreamMode, StreamStatus};
 use crate::service::StreamsService;
-use crate::validation;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StreamModeDetails {
-    pub stream_mode: Option<String>,
-}
+use crate::validation::{self, StreamModeDetails};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -35,14 +29,7 @@ impl Validate for Request {
         }
         match &self.stream_mode_details {
             None => v.required("streamModeDetails", &self.stream_mode_details),
-            Some(details) => match &details.stream_mode {
-                None => v.required("streamModeDetails.streamMode", &details.stream_mode),
-                Some(mode) => v.one_of(
-                    "streamModeDetails.streamMode",
-                    mode,
-                    &["PROVISIONED", "ON_DEMAND"],
-                ),
-            },
+            Some(details) => details.validate(v),
         }
         if let Some(warm) = self.warm_throughput_mi_bps {
             v.range("warmThroughputMiBps", warm, Some(0), None);
@@ -56,14 +43,7 @@ const CHANGES_PER_DAY: usize = 2;
 pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty, StreamsError> {
     let name =
         validation::resolve_stream_name(&service.config, None, request.stream_arn.as_deref())?;
-    let mode = match request
-        .stream_mode_details
-        .and_then(|d| d.stream_mode)
-        .as_deref()
-    {
-        Some("ON_DEMAND") => StreamMode::OnDemand,
-        _ => StreamMode::Provisioned,
-    };
+    let mode = StreamModeDetails::mode(request.stream_mode_details.as_ref());
     let account = &service.config.account_id;
     let warm = super::update_stream_warm_throughput::warm_target(
         service,
