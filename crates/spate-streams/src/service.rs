@@ -153,6 +153,23 @@ impl StreamsService {
         ))
     }
 
+    /// Refuses one more ON_DEMAND stream past the account's on-demand stream limit.
+    pub(crate) fn check_on_demand_limit(&self) -> Result<(), StreamsError> {
+        let on_demand = self
+            .registry
+            .all()
+            .iter()
+            .filter(|s| s.mode == StreamMode::OnDemand)
+            .count();
+        if on_demand >= self.config.on_demand_stream_limit as usize {
+            return Err(StreamsError::LimitExceeded(format!(
+                "This request would exceed the on-demand stream limit of {} for the account {}.",
+                self.config.on_demand_stream_limit, self.config.account_id
+            )));
+        }
+        Ok(())
+    }
+
     /// The stream if its configuration may change now (ACTIVE only).
     pub(crate) fn active_stream(&self, name: &str) -> Result<Arc<StreamMeta>, StreamsError> {
         let stream = self.visible_stream(name)?;

@@ -130,18 +130,7 @@ async fn create(
         )));
     }
     if mode == StreamMode::OnDemand {
-        let on_demand = service
-            .registry
-            .all()
-            .iter()
-            .filter(|s| s.mode == StreamMode::OnDemand)
-            .count();
-        if on_demand >= service.config.on_demand_stream_limit as usize {
-            return Err(StreamsError::LimitExceeded(format!(
-                "This request would exceed the on-demand stream limit of {} for the account {}.",
-                service.config.on_demand_stream_limit, service.config.account_id
-            )));
-        }
+        service.check_on_demand_limit()?;
     }
 
     let now = service.now_ms();

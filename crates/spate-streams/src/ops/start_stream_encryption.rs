@@ -24,8 +24,8 @@ pub struct Request {
 /// The modeled `EncryptionType` values.
 pub const ENCRYPTION_TYPES: [&str; 2] = ["NONE", "KMS"];
 
-/// Checks `EncryptionType` and `KeyId`, shared with StopStreamEncryption.
-pub fn validate_encryption(
+/// Checks `EncryptionType` and `KeyId` (StopStreamEncryption takes the same request shape).
+fn validate_encryption(
     v: &mut Violations,
     encryption_type: &Option<String>,
     key_id: &Option<String>,

@@ -72,19 +72,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
         )));
     }
     if mode == StreamMode::OnDemand {
-        let on_demand = service
-            .registry
-            .all()
-            .iter()
-            .filter(|s| s.mode == StreamMode::OnDemand)
-            .count();
-        if on_demand >= service.config.on_demand_stream_limit as usize {
-            return Err(StreamsError::LimitExceeded(format!(
-                "This request would exceed the on-demand stream limit of {} for the account \
-                 {account}.",
-                service.config.on_demand_stream_limit
-            )));
-        }
+        service.check_on_demand_limit()?;
     }
     let mut updated = service.settled(&stream);
     updated.mode = mode;
