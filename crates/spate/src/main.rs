@@ -11,6 +11,12 @@ use clap::{Parser, Subcommand};
 use spate_server::{Overrides, ServerConfig};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: the request path makes many short-lived
+/// allocations across threads, where glibc's malloc spent a third of the server's CPU time
+/// (bench/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "spate",
