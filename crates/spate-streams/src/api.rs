@@ -23,9 +23,11 @@ pub trait Validate {
     fn validate(&self, v: &mut Violations);
 }
 
+/// Decodes and validates a request. Blobs and partition keys are decoded into one buffer per
+/// request (`spate_wire::arena`), so the records PutRecords stores cost one allocation per call.
 fn decode<T: DeserializeOwned + Validate>(codec: Codec, body: &[u8]) -> Result<T, StreamsError> {
     let request: T = codec
-        .decode(body)
+        .decode_in_arena(body)
         .map_err(|err| StreamsError::Serialization(err.to_string()))?;
     let mut violations = Violations::new();
     request.validate(&mut violations);

@@ -7,9 +7,9 @@
 
 use md5::{Digest, Md5};
 
-/// The hash key of a partition key.
-pub fn partition_key_hash(partition_key: &str) -> u128 {
-    let digest: [u8; 16] = Md5::digest(partition_key.as_bytes()).into();
+/// The hash key of a partition key, given as its UTF-8 bytes.
+pub fn partition_key_hash(partition_key: &[u8]) -> u128 {
+    let digest: [u8; 16] = Md5::digest(partition_key).into();
     u128::from_be_bytes(digest)
 }
 
@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn md5_hash_of_known_key() {
         // md5("a") = 0cc175b9c0f1b6a831c399e269772661
-        assert_eq!(partition_key_hash("a"), 0x0cc175b9c0f1b6a831c399e269772661);
+        assert_eq!(partition_key_hash(b"a"), 0x0cc175b9c0f1b6a831c399e269772661);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use spate_log::LogId;
 
-use crate::sequence::SequenceNumber;
+use crate::sequence::{SequenceNumber, SequenceText};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -71,6 +71,11 @@ impl ShardMeta {
         shard_id(self.index)
     }
 
+    /// [`ShardMeta::shard_id`] without allocating.
+    pub fn shard_id_text(&self) -> ShardIdText {
+        ShardIdText::new(self.index)
+    }
+
     pub fn log_id(&self) -> LogId {
         LogId(self.log)
     }
@@ -86,13 +91,20 @@ impl ShardMeta {
 
     /// The sequence number of the record at `position` that arrived at `arrival_ms`.
     pub fn sequence_number(&self, position: u64, arrival_ms: i64) -> String {
+        self.sequence_text(position, arrival_ms)
+            .as_str()
+            .to_string()
+    }
+
+    /// [`ShardMeta::sequence_number`] without allocating.
+    pub fn sequence_text(&self, position: u64, arrival_ms: i64) -> SequenceText {
         SequenceNumber {
             shard_created_secs: secs(self.created_ms),
             shard_index: self.index,
             position,
             arrival_secs: secs(arrival_ms),
         }
-        .encode()
+        .text()
     }
 
     /// The first sequence number the shard can hold, reported as `StartingSequenceNumber`.
@@ -111,7 +123,45 @@ fn secs(millis: i64) -> u64 {
 
 /// `shardId-` and a 12-digit zero-padded index.
 pub fn shard_id(index: u32) -> String {
-    format!("shardId-{index:012}")
+    ShardIdText::new(index).as_str().to_string()
+}
+
+/// A shard id (`shardId-%012d`) held inline: serialises as a string without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShardIdText([u8; SHARD_ID_LEN]);
+
+const SHARD_ID_PREFIX: &[u8] = b"shardId-";
+/// The prefix and 12 digits; a `u32` index has at most 10.
+const SHARD_ID_LEN: usize = SHARD_ID_PREFIX.len() + 12;
+
+impl ShardIdText {
+    pub fn new(index: u32) -> ShardIdText {
+        let mut text = [b'0'; SHARD_ID_LEN];
+        text[..SHARD_ID_PREFIX.len()].copy_from_slice(SHARD_ID_PREFIX);
+        let mut rest = index;
+        for digit in text[SHARD_ID_PREFIX.len()..].iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        ShardIdText(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ShardIdText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl serde::Serialize for ShardIdText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// The index in a shard id, if it has the `shardId-%012d` form.
@@ -334,6 +384,7 @@ mod tests {
     #[test]
     fn shard_ids_round_trip() {
         assert_eq!(shard_id(0), "shardId-000000000000");
+        assert_eq!(shard_id(u32::MAX), "shardId-004294967295");
         assert_eq!(parse_shard_id("shardId-000000000042"), Some(42));
         assert_eq!(parse_shard_id("shardId-42"), None);
         assert_eq!(parse_shard_id("shard-000000000042"), None);

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 use spate_log::{AppendRecord, LogId};
+use spate_wire::codec::Text;
 
 use crate::error::StreamsError;
 use crate::hashing::{parse_hash_key, partition_key_hash};
@@ -16,13 +17,15 @@ pub struct Routed<'a> {
 }
 
 /// Picks the open shard for a record and checks it against the stream's record size limit
-/// (data plus partition key, as AWS counts it). `path` names the data member in messages.
+/// (data plus partition key, as AWS counts it). `data_path` names the data member in messages;
+/// it is only called for one. The partition key and data become the stored record as they are,
+/// without a copy.
 pub fn route<'a>(
     stream: &'a StreamMeta,
-    partition_key: &str,
+    partition_key: Text,
     explicit_hash_key: Option<&str>,
     data: Bytes,
-    path: &str,
+    data_path: impl FnOnce() -> String,
 ) -> Result<Routed<'a>, StreamsError> {
     let limit = stream.max_record_bytes();
     if data.len() > limit {
@@ -30,7 +33,8 @@ pub fn route<'a>(
             "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' \
              at '{path}' failed to satisfy constraint: Member must have length less than or equal \
              to {limit}",
-            len = data.len()
+            len = data.len(),
+            path = data_path(),
         )));
     }
     if data.len() + partition_key.len() > limit {
@@ -48,7 +52,7 @@ pub fn route<'a>(
                  340282366920938463463374607431768211455]. Specified value was {text}"
             ))
         })?,
-        None => partition_key_hash(partition_key),
+        None => partition_key_hash(partition_key.bytes()),
     };
     let shard = stream.shard_for_hash(hash_key).ok_or_else(|| {
         StreamsError::Internal(format!(
@@ -60,7 +64,7 @@ pub fn route<'a>(
         shard,
         hash_key,
         record: AppendRecord {
-            key: Bytes::copy_from_slice(partition_key.as_bytes()),
+            key: partition_key.into_bytes(),
             value: data,
         },
     })

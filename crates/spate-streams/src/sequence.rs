@@ -26,6 +26,11 @@ type Limbs = [u64; 3];
 impl SequenceNumber {
     /// The 56-digit decimal form.
     pub fn encode(&self) -> String {
+        self.text().as_str().to_string()
+    }
+
+    /// The 56-digit decimal form, without allocating: for responses that carry one per record.
+    pub fn text(&self) -> SequenceText {
         let shard_index = u128::from(self.shard_index);
         let position = u128::from(self.position);
         let low: u128 = 0x2
@@ -36,7 +41,7 @@ impl SequenceNumber {
             | (u64::from(self.shard_index & 0xf) << 16)
             | ((self.shard_created_secs & SECS_MASK) << 20)
             | (0x2 << 56);
-        to_decimal([low as u64, (low >> 64) as u64, high])
+        SequenceText::from_limbs([low as u64, (low >> 64) as u64, high])
     }
 
     /// Decodes a decimal sequence number; `None` when it is not in Spate's layout.
@@ -74,26 +79,75 @@ pub fn is_sequence_number_syntax(text: &str) -> bool {
     }
 }
 
-fn to_decimal(mut limbs: Limbs) -> String {
-    const CHUNK: u64 = 10_000_000_000_000_000_000; // 10^19, the largest power of ten in a u64
-    let mut chunks = Vec::new();
-    while limbs != [0, 0, 0] {
-        let mut remainder: u128 = 0;
-        for limb in limbs.iter_mut().rev() {
-            let current = (remainder << 64) | u128::from(*limb);
-            *limb = (current / u128::from(CHUNK)) as u64;
-            remainder = current % u128::from(CHUNK);
+/// Digits in one chunk of a decimal conversion: 10^9 fits in 32 bits, so every step of the long
+/// division below is a 64-by-constant division the compiler turns into a multiplication (u128
+/// division is a slow library call).
+const CHUNK_DIGITS: usize = 9;
+/// Room for the decimal digits of any 192-bit number (58 digits), in whole chunks.
+const TEXT_CAPACITY: usize = 7 * CHUNK_DIGITS;
+
+/// A sequence number in decimal, held inline: serialises as a string without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SequenceText {
+    digits: [u8; TEXT_CAPACITY],
+    start: usize,
+}
+
+impl SequenceText {
+    fn from_limbs(limbs: Limbs) -> SequenceText {
+        const CHUNK: u64 = 1_000_000_000;
+        // The number as six 32-bit limbs, most significant first.
+        let mut words = [0u32; 6];
+        for (i, limb) in limbs.iter().rev().enumerate() {
+            words[2 * i] = (limb >> 32) as u32;
+            words[2 * i + 1] = *limb as u32;
         }
-        chunks.push(remainder as u64);
+        let mut digits = [b'0'; TEXT_CAPACITY];
+        let mut end = TEXT_CAPACITY;
+        while words != [0; 6] && end >= CHUNK_DIGITS {
+            let mut remainder: u64 = 0;
+            for word in words.iter_mut() {
+                let current = (remainder << 32) | u64::from(*word);
+                *word = (current / CHUNK) as u32;
+                remainder = current % CHUNK;
+            }
+            for digit in digits[end - CHUNK_DIGITS..end].iter_mut().rev() {
+                *digit = b'0' + (remainder % 10) as u8;
+                remainder /= 10;
+            }
+            end -= CHUNK_DIGITS;
+        }
+        // No leading zeros; zero itself keeps its last digit.
+        let start = digits
+            .iter()
+            .position(|digit| *digit != b'0')
+            .unwrap_or(TEXT_CAPACITY - 1);
+        SequenceText { digits, start }
     }
-    let Some((most, rest)) = chunks.split_last() else {
-        return "0".to_string();
-    };
-    let mut text = most.to_string();
-    for chunk in rest.iter().rev() {
-        text.push_str(&format!("{chunk:019}"));
+
+    /// The decimal digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever written, so this never falls back.
+        std::str::from_utf8(&self.digits[self.start..]).unwrap_or("0")
     }
-    text
+}
+
+impl std::fmt::Display for SequenceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for SequenceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl serde::Serialize for SequenceText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 fn from_decimal(text: &str) -> Option<Limbs> {
@@ -136,6 +190,32 @@ mod tests {
             let text = number.encode();
             assert_eq!(text.len(), 56, "{text}");
             assert_eq!(SequenceNumber::decode(&text), Some(number));
+        }
+    }
+
+    #[test]
+    fn decimal_text_matches_big_integer_arithmetic() {
+        assert_eq!(SequenceText::from_limbs([0, 0, 0]).as_str(), "0");
+        assert_eq!(SequenceText::from_limbs([7, 0, 0]).as_str(), "7");
+        assert_eq!(
+            SequenceText::from_limbs([u64::MAX, 0, 0]).as_str(),
+            u64::MAX.to_string()
+        );
+        assert_eq!(
+            SequenceText::from_limbs([u64::MAX, u64::MAX, 0]).as_str(),
+            u128::MAX.to_string()
+        );
+        // 2^192 - 1, the largest three limbs hold.
+        assert_eq!(
+            SequenceText::from_limbs([u64::MAX; 3]).as_str(),
+            "6277101735386680763835789423207666416102355444464034512895"
+        );
+        for text in [
+            "10000000000000000000",
+            "49546986683135544286507457936321625675700192471156785154",
+        ] {
+            let limbs = from_decimal(text).expect("decimal");
+            assert_eq!(SequenceText::from_limbs(limbs).as_str(), text);
         }
     }
 

@@ -75,6 +75,12 @@ impl Codec {
         }
     }
 
+    /// [`Codec::decode`] with the blobs and texts of the body decoded into one buffer (see
+    /// [`crate::arena`]): for request shapes whose blobs are kept, such as records to store.
+    pub fn decode_in_arena<T: DeserializeOwned>(self, body: &[u8]) -> Result<T, DecodeError> {
+        crate::arena::with_arena(body.len(), || self.decode(body))
+    }
+
     /// Encodes a response shape.
     pub fn encode<T: Serialize>(self, value: &T) -> Result<Vec<u8>, EncodeError> {
         let encoded = match self {

@@ -22,6 +22,8 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serializer, de};
 
+use crate::arena;
+
 /// Largest timestamp magnitude accepted, in epoch milliseconds (about the year 287,000): far
 /// beyond any real instant, small enough that no arithmetic on it overflows an `i64`.
 const MAX_TIMESTAMP_MILLIS: f64 = 9.0e15;
@@ -166,20 +168,36 @@ impl serde::Serialize for BlobRef<'_> {
     }
 }
 
-/// A blob member on its way in, from either encoding.
+/// A blob member on its way in, from either encoding; decoded into the request's arena when
+/// there is one ([`crate::arena`]).
 struct WireBlob(Bytes);
 
 impl<'de> Deserialize<'de> for WireBlob {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if deserializer.is_human_readable() {
-            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-            return decode_blob(&text)
-                .map(|data| WireBlob(Bytes::from(data)))
-                .map_err(|err| de::Error::custom(format!("blob is not valid base64: {err}")));
+            return deserializer.deserialize_str(Base64BlobVisitor);
         }
         // `byte_buf`, not `bytes`: ciborium's `deserialize_bytes` refuses byte strings longer than
         // its 4 KiB scratch buffer and chunked (indefinite-length) ones.
         deserializer.deserialize_byte_buf(CborBlobVisitor)
+    }
+}
+
+/// A blob as base64 text: borrowed from the body when it has no JSON escapes, so the only
+/// allocation is the decoded data's (none inside an arena).
+struct Base64BlobVisitor;
+
+impl de::Visitor<'_> for Base64BlobVisitor {
+    type Value = WireBlob;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a blob as a base64 string")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<WireBlob, E> {
+        arena::decode_base64(text)
+            .map(WireBlob)
+            .map_err(|err| E::custom(format!("blob is not valid base64: {err}")))
     }
 }
 
@@ -193,11 +211,76 @@ impl de::Visitor<'_> for CborBlobVisitor {
     }
 
     fn visit_bytes<E: de::Error>(self, value: &[u8]) -> Result<WireBlob, E> {
-        Ok(WireBlob(Bytes::copy_from_slice(value)))
+        Ok(WireBlob(arena::copy(value)))
     }
 
     fn visit_byte_buf<E: de::Error>(self, value: Vec<u8>) -> Result<WireBlob, E> {
         Ok(WireBlob(Bytes::from(value)))
+    }
+}
+
+/// A string member kept as UTF-8 bytes, for strings that end up stored as bytes (partition
+/// keys): decoded into the request's arena when there is one, so no `String` is allocated.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text(Bytes);
+
+impl Text {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        // Only ever built from a `str`, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The string's UTF-8 bytes, sharing the buffer.
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// The string's UTF-8 bytes, sharing the buffer.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text(Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
+
+impl serde::Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl de::Visitor<'_> for TextVisitor {
+    type Value = Text;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Text, E> {
+        Ok(Text(arena::copy(text.as_bytes())))
     }
 }
 

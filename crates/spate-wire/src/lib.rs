@@ -11,6 +11,7 @@
 //! of streaming responses ([`eventstream`]). Service crates build typed requests and responses on
 //! top of it; the server crate puts the bytes on the wire.
 
+pub mod arena;
 pub mod body;
 pub mod codec;
 pub mod error;

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
+use spate_wire::codec::Text;
 
 use crate::api::Validate;
 use crate::error::StreamsError;
@@ -20,7 +21,7 @@ pub struct Request {
     pub stream: StreamRef,
     #[serde(default, with = "spate_wire::codec::opt_blob")]
     pub data: Option<Bytes>,
-    pub partition_key: Option<String>,
+    pub partition_key: Option<Text>,
     pub explicit_hash_key: Option<String>,
     pub sequence_number_for_ordering: Option<String>,
 }
@@ -45,7 +46,7 @@ impl Validate for Request {
         }
         match &self.partition_key {
             None => v.required("partitionKey", &self.partition_key),
-            Some(key) => v.string_length("partitionKey", key, 1, 256),
+            Some(key) => v.string_length("partitionKey", key.as_str(), 1, 256),
         }
         validation::hash_key(v, "explicitHashKey", &self.explicit_hash_key);
         validation::sequence_number(
@@ -77,13 +78,12 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
             service.config.account_id
         )));
     }
-    let partition_key = request.partition_key.unwrap_or_default();
     let routed = routing::route(
         &stream,
-        &partition_key,
+        request.partition_key.unwrap_or_default(),
         request.explicit_hash_key.as_deref(),
         request.data.unwrap_or_default(),
-        "data",
+        || "data".to_string(),
     )?;
     let shard = routed.shard;
     let bytes = routed.record.key.len() + routed.record.value.len();

@@ -3,12 +3,14 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
+use spate_wire::codec::Text;
 
 use super::put_record::MAX_DATA_BYTES;
 use crate::api::Validate;
 use crate::error::StreamsError;
-use crate::model::StreamMode;
+use crate::model::{ShardIdText, StreamMode};
 use crate::routing;
+use crate::sequence::SequenceText;
 use crate::service::StreamsService;
 use crate::sse;
 use crate::validation::{self, StreamRef};
@@ -19,7 +21,7 @@ pub struct Entry {
     #[serde(default, with = "spate_wire::codec::opt_blob")]
     pub data: Option<Bytes>,
     pub explicit_hash_key: Option<String>,
-    pub partition_key: Option<String>,
+    pub partition_key: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,10 +59,16 @@ impl Validate for Request {
                         ),
                         Some(_) => {}
                     }
-                    validation::hash_key(v, &path("explicitHashKey"), &entry.explicit_hash_key);
+                    // Paths are formatted only for members that have something to check or
+                    // report: this runs for every record of every call.
+                    if entry.explicit_hash_key.is_some() {
+                        validation::hash_key(v, &path("explicitHashKey"), &entry.explicit_hash_key);
+                    }
                     match &entry.partition_key {
                         None => v.required(&path("partitionKey"), &entry.partition_key),
-                        Some(key) => v.string_length(&path("partitionKey"), key, 1, 256),
+                        // Up to 256 bytes is up to 256 characters: no need to count them.
+                        Some(key) if (1..=256).contains(&key.len()) => {}
+                        Some(key) => v.string_length(&path("partitionKey"), key.as_str(), 1, 256),
                     }
                 }
             }
@@ -74,9 +82,9 @@ impl Validate for Request {
 #[serde(rename_all = "PascalCase")]
 pub struct ResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<String>,
+    pub sequence_number: Option<SequenceText>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard_id: Option<String>,
+    pub shard_id: Option<ShardIdText>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,7 +92,7 @@ pub struct ResultEntry {
 }
 
 impl ResultEntry {
-    fn stored(shard_id: String, sequence_number: String) -> ResultEntry {
+    fn stored(shard_id: ShardIdText, sequence_number: SequenceText) -> ResultEntry {
         ResultEntry {
             sequence_number: Some(sequence_number),
             shard_id: Some(shard_id),
@@ -118,7 +126,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     let total: usize = entries
         .iter()
         .map(|e| {
-            e.data.as_ref().map_or(0, Bytes::len) + e.partition_key.as_ref().map_or(0, String::len)
+            e.data.as_ref().map_or(0, Bytes::len) + e.partition_key.as_ref().map_or(0, Text::len)
         })
         .sum();
     if total > MAX_REQUEST_BYTES {
@@ -131,10 +139,10 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
     for (index, entry) in entries.into_iter().enumerate() {
         routed.push(routing::route(
             &stream,
-            entry.partition_key.as_deref().unwrap_or_default(),
+            entry.partition_key.unwrap_or_default(),
             entry.explicit_hash_key.as_deref(),
             entry.data.unwrap_or_default(),
-            &format!("records.{}.member.data", index + 1),
+            || format!("records.{}.member.data", index + 1),
         )?);
     }
     // Entries over their shard's write quota fail on their own, as on AWS; the rest are
@@ -184,8 +192,8 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
                         StreamsError::Internal("the log acknowledged too few records".into())
                     })?;
                 results.push(ResultEntry::stored(
-                    shard.shard_id(),
-                    shard.sequence_number(record.offset, record.timestamp_ms),
+                    shard.shard_id_text(),
+                    shard.sequence_text(record.offset, record.timestamp_ms),
                 ));
             }
             Err(shard_id) => {
