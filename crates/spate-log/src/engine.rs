@@ -20,7 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use crate::fsutil::sync_dir;
 use crate::journal::{FRAME_OVERHEAD, JournalWriter};
 use crate::recovery::{DELETED_SUFFIX, JOURNAL_DIR, LOGS_DIR, recover};
-use crate::sealer::{SealMode, SealerSignal, maintain};
+use crate::sealer::{SealMode, SealScratch, SealerSignal, maintain};
 use crate::segment::BlockCache;
 use crate::state::{LogInner, LogState, ReadLimits};
 use crate::writer::{Pending, Queue};
@@ -87,8 +87,8 @@ pub(crate) struct Shared {
     /// The file the writer appends to; stored (Release) only after older files' records are
     /// published to the tails.
     pub(crate) current_journal: AtomicU64,
-    /// Serializes create, delete, seal and trim.
-    pub(crate) maintenance: Mutex<()>,
+    /// Serializes create, delete, seal and trim; holds the sealer's reusable buffers.
+    pub(crate) maintenance: Mutex<SealScratch>,
     /// Segment indexes and record chunks, bounded by `read_cache_bytes`.
     pub(crate) cache: BlockCache,
     pub(crate) sealer_signal: Mutex<SealerSignal>,
@@ -274,7 +274,7 @@ impl Log {
             fail_writes: AtomicBool::new(false),
             current_journal: AtomicU64::new(journal.seq()),
             journal_files: Mutex::new(journal_files),
-            maintenance: Mutex::new(()),
+            maintenance: Mutex::new(SealScratch::default()),
             cache: BlockCache::new(config_cache_bytes),
             // A first pass right away seals what recovery left in the tails.
             sealer_signal: Mutex::new(SealerSignal {

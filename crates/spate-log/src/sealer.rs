@@ -20,7 +20,7 @@ use crate::engine::Shared;
 use crate::fsutil::{numbered_name, sync_dir, write_atomically};
 use crate::journal::journal_path;
 use crate::recovery::JOURNAL_DIR;
-use crate::segment::{SEGMENT_EXT, Segment, encode};
+use crate::segment::{SEGMENT_EXT, Segment, encode_into};
 use crate::state::LogState;
 use crate::{LogConfig, LogError, StoredRecord};
 
@@ -32,6 +32,16 @@ pub(crate) const JOURNAL_FILES_BEFORE_FORCED_SEAL: usize = 4;
 pub(crate) struct SealerSignal {
     pub(crate) wake: bool,
     pub(crate) stop: bool,
+}
+
+/// Buffers reused from one seal to the next (they keep the capacity of the largest segment
+/// sealed so far: `seal_bytes` plus one record at most).
+#[derive(Debug, Default)]
+pub(crate) struct SealScratch {
+    /// The segment file being built.
+    encoded: Vec<u8>,
+    /// The tail records going into it.
+    records: Vec<StoredRecord>,
 }
 
 /// Which tails a maintenance pass seals.
@@ -114,18 +124,19 @@ pub(crate) fn maintain(shared: &Shared, mode: SealMode) -> Result<(), LogError> 
 
 /// Seals the log's whole current tail into segments of at most `seal_bytes`.
 pub(crate) fn seal_log(shared: &Shared, state: &LogState) -> Result<(), LogError> {
-    let _maintenance = shared.maintenance.lock();
+    let mut scratch = shared.maintenance.lock();
+    let SealScratch { encoded, records } = &mut *scratch;
     let seal_bytes = shared.config.seal_bytes;
     let target = state.inner.lock().end();
     loop {
-        let records: Vec<StoredRecord> = {
+        records.clear();
+        {
             let inner = state.inner.lock();
             if inner.deleted || inner.sealed_end >= target {
                 return Ok(());
             }
             let wanted = inner.tail_index(target);
             let mut bytes = 0u64;
-            let mut records = Vec::new();
             for tail_record in inner.tail.iter().take(wanted) {
                 let len = tail_record.record.data_len() as u64;
                 if !records.is_empty() && bytes + len > seal_bytes {
@@ -134,13 +145,12 @@ pub(crate) fn seal_log(shared: &Shared, state: &LogState) -> Result<(), LogError
                 bytes += len;
                 records.push(tail_record.record.clone());
             }
-            records
-        };
-        let (encoded, summary) = encode(state.id, &records);
+        }
+        let summary = encode_into(state.id, records, encoded);
         let path = state
             .dir
             .join(numbered_name(summary.base_offset, SEGMENT_EXT));
-        write_atomically(&path, &encoded)?;
+        write_atomically(&path, encoded)?;
         let segment = Arc::new(Segment::new(path, summary));
         {
             let mut inner = state.inner.lock();
@@ -148,7 +158,10 @@ pub(crate) fn seal_log(shared: &Shared, state: &LogState) -> Result<(), LogError
                 inner.sealed_end, summary.base_offset,
                 "seals are serialized"
             );
-            for _ in 0..records.len() {
+            let sealed_count = records.len();
+            // The records now live in the segment; let go of their data.
+            records.clear();
+            for _ in 0..sealed_count {
                 let sealed = inner
                     .tail
                     .pop_front()
