@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use spate_log::{Clock, Log, LogError, SystemClock};
 use spate_meta::{MetaError, MetaStore, RedbStore};
 use spate_streams::{StreamsError, StreamsService};
@@ -124,6 +125,13 @@ impl Spate {
         let served = match &self.tls {
             Some(tls) => tls.serve(listener, app, shutdown).await,
             None => {
+                // Small responses go out at once instead of waiting on Nagle's algorithm for
+                // the client's delayed ACK, as on the TLS path.
+                let listener = listener.tap_io(|tcp| {
+                    if let Err(err) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+                    }
+                });
                 axum::serve(listener, app)
                     .with_graceful_shutdown(shutdown)
                     .await
