@@ -20,9 +20,30 @@ pub(crate) fn create_dir_all(dir: &Path) -> Result<(), LogError> {
     fs::create_dir_all(dir).map_err(LogError::io(|| format!("creating {}", dir.display())))
 }
 
+/// What becomes of a written file's pages in the OS page cache once they are durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PageCache {
+    /// Left to the OS: small files read back soon.
+    Keep,
+    /// Dropped (`posix_fadvise(DONTNEED)`): segment files, written once and read through the
+    /// engine's own block cache. Left in the page cache they grow it by every byte ever sealed,
+    /// and writing into ever-new page cache memory cost several times more CPU than writing
+    /// into recycled pages (bench/RESULTS.md).
+    Drop,
+}
+
 /// Writes `bytes` to `path` so that after a crash either the old or the new content is seen:
 /// a temporary file is written and fsynced, renamed over `path`, and the directory fsynced.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LogError> {
+    write_atomically_with(path, bytes, PageCache::Keep)
+}
+
+/// [`write_atomically`], then does with the file's cached pages what `cache` says.
+pub(crate) fn write_atomically_with(
+    path: &Path,
+    bytes: &[u8],
+    cache: PageCache,
+) -> Result<(), LogError> {
     let tmp = path.with_extension("tmp");
     let write = || -> std::io::Result<()> {
         let mut file = OpenOptions::new()
@@ -32,6 +53,10 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LogError
             .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
+        if cache == PageCache::Drop {
+            // Advice only: a failure leaves the pages cached, which is harmless.
+            let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed);
+        }
         fs::rename(&tmp, path)
     };
     write().map_err(LogError::io(|| format!("writing {}", path.display())))?;

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::engine::Shared;
-use crate::fsutil::{numbered_name, sync_dir, write_atomically};
+use crate::fsutil::{PageCache, numbered_name, sync_dir, write_atomically_with};
 use crate::journal::journal_path;
 use crate::recovery::JOURNAL_DIR;
 use crate::segment::{SEGMENT_EXT, Segment, encode_into};
@@ -150,7 +150,7 @@ pub(crate) fn seal_log(shared: &Shared, state: &LogState) -> Result<(), LogError
         let path = state
             .dir
             .join(numbered_name(summary.base_offset, SEGMENT_EXT));
-        write_atomically(&path, encoded)?;
+        write_atomically_with(&path, encoded, PageCache::Drop)?;
         let segment = Arc::new(Segment::new(path, summary));
         {
             let mut inner = state.inner.lock();
