@@ -146,6 +146,8 @@ workload_args() {
   esac
 }
 
+# Other work on the machine skews every figure: the load average goes into the report.
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$work/runs.jsonl"
 for workload in put-records put-record get-latency fanout-latency; do
   for run in $(seq 1 "$runs"); do
@@ -183,13 +185,15 @@ commit="$(git -C "$repo" rev-parse --short HEAD)"
 git -C "$repo" diff --quiet HEAD -- crates Cargo.toml Cargo.lock || commit="$commit (modified)"
 python3 -c '
 import json, sys
-keys = ["date", "nproc", "cpu", "kernel", "commit", "duration", "runs"]
-machine = dict(zip(keys, sys.argv[1:8]))
-machine["peak_rss_kib"] = {"spate": int(sys.argv[8]), "kinesalite": int(sys.argv[9])}
+keys = ["date", "nproc", "cpu", "kernel", "commit", "duration", "runs", "load_before",
+        "load_after"]
+machine = dict(zip(keys, sys.argv[1:10]))
+machine["peak_rss_kib"] = {"spate": int(sys.argv[10]), "kinesalite": int(sys.argv[11])}
 print(json.dumps(machine))' \
   "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" \
   "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -r)" \
-  "$commit" "$duration" "$runs" "$(peak_rss "$spate_pid")" "$(peak_rss "$kinesalite_pid")" \
+  "$commit" "$duration" "$runs" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  "$(peak_rss "$spate_pid")" "$(peak_rss "$kinesalite_pid")" \
   >"$work/machine.json"
 
 python3 "$repo/bench/compare_report.py" "$work"

@@ -4,8 +4,9 @@
 Reads RESULTS_DIR/runs.jsonl, one line per run: {"server", "workload", "run", "report" (the
 `spate bench --json` object), "cpu_secs" (server CPU time, user + system, spent during the run)},
 and RESULTS_DIR/machine.json ({"date", "nproc", "cpu", "kernel", "commit", "duration", "runs",
-"peak_rss_kib": {server: VmHWM}}). Prints the medians per workload and server with the ratio
-Spate/kinesalite, and writes the same as a Markdown section to RESULTS_DIR/section.md.
+"load_before", "load_after" (/proc/loadavg: 1, 5 and 15 minutes), "peak_rss_kib": {server:
+VmHWM}}). Prints the medians per workload and server with the ratio Spate/kinesalite, and
+writes the same as a Markdown section to RESULTS_DIR/section.md.
 
 Usage: compare_report.py RESULTS_DIR
 """
@@ -85,7 +86,10 @@ def main() -> int:
               f"{machine['kernel']}, spate {machine['commit']}; {machine['runs']} runs of "
               f"{machine['duration']} per workload and server, medians")
 
+    load = (f"load average (1, 5, 15 min) {machine.get('load_before', '?')} before the runs, "
+            f"{machine.get('load_after', '?')} after, on {machine['nproc']} CPUs")
     print(header)
+    print(load)
     for workload, counts, lines in tables:
         print(f"\n{workload} (runs: " + ", ".join(f"{s} {counts[s]}" for s in SERVERS) + ")")
         print(f"  {'':28} {'spate':>12} {'kinesalite':>12} {'spate/kin.':>11}")
@@ -97,6 +101,7 @@ def main() -> int:
     md = [f"## {machine['date']}", "",
           f"- machine: {machine['nproc']} CPUs, {machine['cpu']}, kernel {machine['kernel']}",
           f"- spate commit: `{machine['commit']}`",
+          f"- {load}",
           f"- {machine['runs']} runs of {machine['duration']} per workload and server, "
           "alternating servers; medians below",
           "- peak RSS (VmHWM, whole session): " + ", ".join(

@@ -141,6 +141,21 @@ def test_fanout_latency_over_http1(server):
     assert report["get_errors"] == {}
 
 
+def test_fanout_latency_resubscribes_when_a_subscription_ends(spate_factory):
+    # Subscriptions that last 1.5 s instead of AWS's 5 minutes: a 4-second run crosses their
+    # end, and the bench must pick up after the continuation sequence number, losing nothing.
+    server = spate_factory(env={"SPATE_QUOTAS": "off", "SPATE_SUBSCRIPTION_LIFETIME_MS": "1500",
+                                "SPATE_SUBSCRIPTION_HEARTBEAT_MS": "200"})
+    result = run_bench("fanout-latency", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "1", "--duration", "4s", "--connections", "1",
+                       "--rate", "100", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["records"] >= 300
+    assert report["records_received"] == report["records"]
+    assert len(stored_records(server)) == report["records"]
+
+
 def test_requests_are_signed_as_botocore_signs_them():
     """A stand-in endpoint records what the bench sends; botocore signs the same request at the
     same instant with the same credentials, and the signatures must agree."""
