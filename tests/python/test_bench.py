@@ -112,6 +112,50 @@ def test_get_latency_reads_back_every_record(server):
     assert len(stored_records(server)) == 100
 
 
+def test_fanout_latency_reads_back_every_record(server):
+    result = run_bench("fanout-latency", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "2", "--count", "200", "--connections", "2",
+                       "--rate", "400", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    check_report(report, "fanout-latency", 200, 1)
+    assert report["records_received"] == 200
+    latency = report["put_to_get_ms"]
+    assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["p999"] \
+        <= latency["max"]
+    assert report["get_errors"] == {}
+    assert len(stored_records(server)) == 200
+    # The consumer the run registered is gone again.
+    client = harness.kinesis_client(server.endpoint)
+    arn = client.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamARN"]
+    assert client.list_stream_consumers(StreamARN=arn)["Consumers"] == []
+
+
+def test_fanout_latency_over_http1(server):
+    result = run_bench("fanout-latency", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "1", "--count", "50", "--connections", "1",
+                       "--subscribe-protocol", "http1", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["records_received"] == 50
+    assert report["get_errors"] == {}
+
+
+def test_fanout_latency_resubscribes_when_a_subscription_ends(spate_factory):
+    # Subscriptions that last 1.5 s instead of AWS's 5 minutes: a 4-second run crosses their
+    # end, and the bench must pick up after the continuation sequence number, losing nothing.
+    server = spate_factory(env={"SPATE_QUOTAS": "off", "SPATE_SUBSCRIPTION_LIFETIME_MS": "1500",
+                                "SPATE_SUBSCRIPTION_HEARTBEAT_MS": "200"})
+    result = run_bench("fanout-latency", "--endpoint", server.endpoint, "--stream", "s",
+                       "--create-shards", "1", "--duration", "4s", "--connections", "1",
+                       "--rate", "100", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["records"] >= 300
+    assert report["records_received"] == report["records"]
+    assert len(stored_records(server)) == report["records"]
+
+
 def test_requests_are_signed_as_botocore_signs_them():
     """A stand-in endpoint records what the bench sends; botocore signs the same request at the
     same instant with the same credentials, and the signatures must agree."""

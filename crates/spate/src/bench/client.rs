@@ -1,6 +1,8 @@
 //! A minimal Kinesis client for the load generator: awsJson 1.1 requests over HTTP/1.1
 //! keep-alive (hyper-util's pooled legacy client), signed with SigV4 by the official `aws-sigv4`
-//! crate, with AWS error responses turned into their error type (`__type`).
+//! crate, with AWS error responses turned into their error type (`__type`). SubscribeToShard's
+//! answer is handed back as a body still streaming, over HTTP/1.1 or over one HTTP/2 connection
+//! (cleartext, prior knowledge) that carries every subscription, as the AWS SDKs do.
 
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +13,7 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -51,10 +54,21 @@ impl CallError {
     }
 }
 
+/// Which HTTP version carries subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubscribeProtocol {
+    /// One HTTP/2 connection (h2c, prior knowledge), a stream per subscription.
+    Http2,
+    /// One HTTP/1.1 connection per subscription, the answer chunked.
+    Http1,
+}
+
 /// One endpoint, one set of credentials; cheap to share between workers behind an `Arc`.
 #[derive(Debug)]
 pub struct KinesisClient {
     http: Client<HttpConnector, Full<Bytes>>,
+    /// HTTP/2 only; its connection is opened on first use, by subscriptions over HTTP/2.
+    http2: Client<HttpConnector, Full<Bytes>>,
     uri: http::Uri,
     host: http::HeaderValue,
     identity: Identity,
@@ -102,9 +116,13 @@ impl KinesisClient {
         connector.set_nodelay(true);
         let http = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(connections)
+            .build(connector.clone());
+        let http2 = Client::builder(TokioExecutor::new())
+            .http2_only(true)
             .build(connector);
         Ok(Self {
             http,
+            http2,
             uri,
             host,
             identity: credentials.into(),
@@ -135,6 +153,37 @@ impl KinesisClient {
         if parts.status.is_success() {
             return Ok(body);
         }
+        Err(service_error(parts.status, &parts.headers, &body))
+    }
+
+    /// Calls SubscribeToShard with a JSON body; once the answer's status says success, returns
+    /// its body, which goes on streaming event-stream messages.
+    pub async fn subscribe(
+        &self,
+        body: Vec<u8>,
+        protocol: SubscribeProtocol,
+    ) -> Result<Incoming, CallError> {
+        let request = self.signed_request("SubscribeToShard", body)?;
+        let http = match protocol {
+            SubscribeProtocol::Http1 => &self.http,
+            SubscribeProtocol::Http2 => &self.http2,
+        };
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, http.request(request))
+            .await
+            .map_err(|_| CallError::Timeout)?
+            .map_err(|err| CallError::Transport(err.to_string()))?;
+        let (parts, body) = response.into_parts();
+        if parts.status.is_success() {
+            return Ok(body);
+        }
+        let body = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            Limited::new(body, MAX_RESPONSE_BYTES).collect(),
+        )
+        .await
+        .map_err(|_| CallError::Timeout)?
+        .map_err(|err| CallError::Transport(err.to_string()))?
+        .to_bytes();
         Err(service_error(parts.status, &parts.headers, &body))
     }
 

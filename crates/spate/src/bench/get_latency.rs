@@ -24,13 +24,15 @@ use super::runner::Workload;
 /// Digits of the send time at the start of each record's data.
 pub const STAMP_DIGITS: usize = 20;
 /// How long consumers keep reading after the last put for records still missing.
-const GRACE: Duration = Duration::from_secs(5);
+pub(super) const GRACE: Duration = Duration::from_secs(5);
 /// Records per GetRecords call.
 const GET_LIMIT: u32 = 10_000;
 
-/// PutRecord of time-stamped records.
+/// PutRecord of time-stamped records (shared with `fanout-latency`).
 #[derive(Debug)]
 pub struct StampedPuts {
+    /// The workload's name in the report.
+    pub name: &'static str,
     /// `"StreamName":"..."` ready to paste.
     pub stream_member: String,
     /// Bytes per record, at least [`STAMP_DIGITS`].
@@ -41,7 +43,7 @@ pub struct StampedPuts {
 
 impl Workload for StampedPuts {
     fn name(&self) -> &'static str {
-        "get-latency"
+        self.name
     }
 
     fn operation(&self) -> &'static str {
@@ -74,7 +76,7 @@ fn stamped_data(since_base: Duration, size: usize) -> Vec<u8> {
 }
 
 /// The send time a record's data carries, if it is one of ours.
-fn read_stamp(data: &[u8]) -> Option<Duration> {
+pub(super) fn read_stamp(data: &[u8]) -> Option<Duration> {
     let digits = std::str::from_utf8(data.get(..STAMP_DIGITS)?).ok()?;
     let micros: u64 = digits.parse().ok()?;
     Some(Duration::from_micros(micros))
@@ -90,9 +92,9 @@ pub struct Consumers {
 }
 
 #[derive(Debug)]
-struct Seen {
-    latency_micros: Histogram<u64>,
-    errors: BTreeMap<String, u64>,
+pub(super) struct Seen {
+    pub(super) latency_micros: Histogram<u64>,
+    pub(super) errors: BTreeMap<String, u64>,
 }
 
 impl Consumers {
@@ -233,7 +235,10 @@ impl Poller {
 }
 
 /// The ids of every shard of the stream (first page of ListShards: up to 1,000 shards).
-async fn list_shards(client: &KinesisClient, stream_member: &str) -> anyhow::Result<Vec<String>> {
+pub(super) async fn list_shards(
+    client: &KinesisClient,
+    stream_member: &str,
+) -> anyhow::Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Output {
         #[serde(rename = "Shards")]

@@ -97,6 +97,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// Parses a rate in records per second: a positive number (`1000`, `2.5`).
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a rate in records per second"))?;
+    if !(rate > 0.0 && rate.is_finite()) {
+        return Err(format!("{text:?}: the rate must be positive"));
+    }
+    Ok(rate)
+}
+
 /// Parses a byte size: `100`, `100B`, `1KiB` (or `1k`, `1K`), `1MiB` (or `1M`); 1 byte to 10 MiB.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
@@ -138,6 +150,16 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("10d").is_err());
+    }
+
+    #[test]
+    fn rates_are_positive_numbers() {
+        assert_eq!(parse_rate("1000"), Ok(1000.0));
+        assert_eq!(parse_rate("2.5"), Ok(2.5));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("-3").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert!(parse_rate("inf").is_err());
     }
 
     #[test]

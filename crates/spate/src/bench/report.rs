@@ -14,9 +14,10 @@
 //! - `latency_ms`: `p50`, `p90`, `p99`, `p999`, `max` of successful requests, in milliseconds;
 //! - `errors`: failed calls by AWS error type (`__type`), `Transport` or `Timeout`;
 //! - `record_errors`: records failed inside PutRecords answers, by `ErrorCode`;
-//! - `get-latency` only: `records_received` (records of this run read back), `put_to_get_ms`
-//!   (`p50` ... `max` from a record's send to the GetRecords answer carrying it) and
-//!   `get_errors` (failed GetShardIterator and GetRecords calls by error type).
+//! - `get-latency` and `fanout-latency` only: `records_received` (records of this run read
+//!   back), `put_to_get_ms` (`p50` ... `max` from a record's send to the GetRecords answer, or
+//!   the SubscribeToShardEvent, carrying it) and `get_errors` (failed GetShardIterator and
+//!   GetRecords calls, or failed SubscribeToShard calls and exception events, by error type).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,14 +145,14 @@ pub fn record_latency(histogram: &mut Histogram<u64>, latency: Duration) {
     histogram.saturating_record(micros.clamp(1, MAX_LATENCY_MICROS));
 }
 
-/// What a consumer saw: `get-latency` only.
+/// What the consumers saw: `get-latency` and `fanout-latency` only.
 #[derive(Debug, Clone, Serialize)]
 pub struct Arrivals {
     /// Records read back that this run had put.
     pub records_received: u64,
-    /// From a record's send to the GetRecords answer that carried it, in milliseconds.
+    /// From a record's send to the answer or event that carried it, in milliseconds.
     pub put_to_get_ms: Latency,
-    /// Failed GetRecords calls (and iterator requests) by error type.
+    /// Failed reads (GetRecords and iterator requests, or subscriptions) by error type.
     pub get_errors: BTreeMap<String, u64>,
 }
 
@@ -170,7 +171,7 @@ pub struct Report {
     pub latency_ms: Latency,
     pub errors: BTreeMap<String, u64>,
     pub record_errors: BTreeMap<String, u64>,
-    /// `get-latency` only: what the polling consumers saw.
+    /// The latency workloads only: what the consumers saw.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub arrivals: Option<Arrivals>,
 }

@@ -1,7 +1,8 @@
 //! Runs a workload: `--connections` tokio tasks, each sending one request at a time on its own
 //! pooled keep-alive connection, until a record count is used up or a duration has passed; a
-//! ticker prints progress on stderr once a second. Each worker keeps its own [`Tally`]; they are
-//! merged once all have finished.
+//! ticker prints progress on stderr once a second. With a rate, each worker sends on a schedule
+//! instead of as soon as its previous call was answered. Each worker keeps its own [`Tally`];
+//! they are merged once all have finished.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +29,8 @@ pub trait Workload: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub connections: u32,
+    /// Records per second over all workers, or None to send as fast as answers come back.
+    pub rate: Option<f64>,
     pub records_per_call: u64,
     pub record_size: usize,
     pub keys: KeyMode,
@@ -61,13 +64,24 @@ pub async fn run(
         plan.record_size,
     ));
     let mut workers = Vec::with_capacity(plan.connections as usize);
+    // Each worker sends a call every `period`, the workers' schedules spread evenly over it.
+    let period = plan.rate.map(|rate| {
+        Duration::from_secs_f64(
+            f64::from(plan.connections) * plan.records_per_call as f64 / rate.max(1e-6),
+        )
+    });
     for index in 0..plan.connections {
+        let pace = period.map(|period| {
+            let offset = period.mul_f64(f64::from(index) / f64::from(plan.connections));
+            tokio::time::interval_at((started + offset).into(), period)
+        });
         let worker = Worker {
             client: Arc::clone(&client),
             workload: Arc::clone(&workload),
             progress: Arc::clone(&progress),
             remaining: Arc::clone(&remaining),
             deadline,
+            pace,
             records_per_call: plan.records_per_call,
             record_size: plan.record_size,
             keys: Keys::new(
@@ -93,6 +107,9 @@ struct Worker {
     progress: Arc<Progress>,
     remaining: Arc<AtomicU64>,
     deadline: Option<Instant>,
+    /// With a `--rate`: when to send the next call. A worker that falls behind catches up (the
+    /// interval's default burst behaviour), so the offered rate holds whatever the latency.
+    pace: Option<tokio::time::Interval>,
     records_per_call: u64,
     record_size: usize,
     keys: Keys,
@@ -102,6 +119,9 @@ impl Worker {
     async fn run(mut self) -> Tally {
         let mut tally = Tally::default();
         loop {
+            if let Some(pace) = &mut self.pace {
+                pace.tick().await;
+            }
             if self
                 .deadline
                 .is_some_and(|deadline| Instant::now() >= deadline)
