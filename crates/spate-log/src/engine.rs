@@ -477,6 +477,38 @@ impl Log {
         Ok(out)
     }
 
+    /// [`Log::read`] when it can be answered from memory, with the log's bounds taken in the
+    /// same instant; `None` when it would read a segment file. Consumers keeping up with a log
+    /// read its in-memory tail, so this lets them skip a hop to a blocking thread.
+    pub fn read_resident(
+        &self,
+        id: LogId,
+        from: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Option<(Vec<StoredRecord>, LogBounds)>, LogError> {
+        let state = self.shared().state(id)?;
+        let inner = state.inner.lock();
+        if inner.deleted {
+            return Err(LogError::UnknownLog(id));
+        }
+        let next = from.max(inner.start);
+        if next < inner.sealed_end {
+            return Ok(None);
+        }
+        let mut limits = ReadLimits::new(max_records, max_bytes);
+        let mut out = Vec::new();
+        if next < inner.end() {
+            for tail_record in inner.tail.range(inner.tail_index(next)..) {
+                if !limits.admit(tail_record.record.data_len()) {
+                    break;
+                }
+                out.push(tail_record.record.clone());
+            }
+        }
+        Ok(Some((out, inner.bounds())))
+    }
+
     /// The readable range of a log.
     pub fn bounds(&self, id: LogId) -> Result<LogBounds, LogError> {
         let state = self.shared().state(id)?;
@@ -627,6 +659,38 @@ mod tests {
             .collect();
         files.sort();
         files.pop().expect("a journal file with frames")
+    }
+
+    #[test]
+    fn resident_reads_answer_from_the_tail_and_defer_sealed_ranges() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let log = open_with(dir.path(), &clock);
+        log.create_log(LogId(1))?;
+        log.append_blocking(vec![(LogId(1), vec![record("a", "1"), record("b", "2")])])?;
+        log.seal_now()?;
+        log.append_blocking(vec![(LogId(1), vec![record("c", "3"), record("d", "4")])])?;
+        // Offsets 0-1 are in a segment, 2-3 in the tail.
+        assert_eq!(log.read_resident(LogId(1), 0, 100, 1 << 20)?, None);
+        let (tail, bounds) = log
+            .read_resident(LogId(1), 2, 100, 1 << 20)?
+            .expect("the tail is resident");
+        assert_eq!(tail, log.read(LogId(1), 2, 100, 1 << 20)?);
+        assert_eq!(values(&tail), vec!["3", "4"]);
+        assert_eq!(bounds, log.bounds(LogId(1))?);
+        let (limited, _) = log
+            .read_resident(LogId(1), 3, 1, 1 << 20)?
+            .expect("the tail is resident");
+        assert_eq!(values(&limited), vec!["4"]);
+        let (past_end, _) = log
+            .read_resident(LogId(1), 4, 100, 1 << 20)?
+            .expect("nothing to read is resident");
+        assert!(past_end.is_empty());
+        assert!(matches!(
+            log.read_resident(LogId(9), 0, 1, 1),
+            Err(LogError::UnknownLog(LogId(9)))
+        ));
+        Ok(())
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spate_log::{Clock, Log, LogError, LogId};
+use spate_log::{Clock, Log, LogBounds, LogError, LogId, StoredRecord};
 use spate_meta::{Check, MetaStore, Outcome, Txn};
 use tracing::{info, warn};
 
@@ -98,6 +98,31 @@ impl StreamsService {
             .await
             .map_err(|err| StreamsError::Internal(format!("storage task failed: {err}")))?
             .map_err(StreamsError::from)
+    }
+
+    /// Reads up to `max_records` / `max_bytes` of a log from `from`, with its bounds: from memory
+    /// on the calling task when the range is in the log's tail (consumers that keep up), else
+    /// on a blocking thread, since segment reads may wait on the disk.
+    pub(crate) async fn read_log(
+        &self,
+        log_id: LogId,
+        from: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<(Vec<StoredRecord>, LogBounds), StreamsError> {
+        if let Some(resident) = self
+            .log
+            .read_resident(log_id, from, max_records, max_bytes)?
+        {
+            return Ok(resident);
+        }
+        self.with_log(move |log| {
+            Ok((
+                log.read(log_id, from, max_records, max_bytes)?,
+                log.bounds(log_id)?,
+            ))
+        })
+        .await
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

@@ -98,14 +98,7 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         return Err(service.throttled(&stream.name, &shard.shard_id()));
     }
     let position = state.position;
-    let (stored, bounds) = service
-        .with_log(move |log| {
-            Ok((
-                log.read(log_id, position, limit, MAX_BYTES)?,
-                log.bounds(log_id)?,
-            ))
-        })
-        .await?;
+    let (stored, bounds) = service.read_log(log_id, position, limit, MAX_BYTES).await?;
 
     let bytes: usize = stored.iter().map(|r| r.key.len() + r.value.len()).sum();
     service.quotas.charge_read(&stream.name, log_id, bytes, now);

@@ -364,12 +364,7 @@ impl Pusher {
         let position = self.position;
         let (stored, bounds) = self
             .service
-            .with_log(move |log| {
-                Ok((
-                    log.read(log_id, position, MAX_RECORDS as usize, MAX_BYTES)?,
-                    log.bounds(log_id)?,
-                ))
-            })
+            .read_log(log_id, position, MAX_RECORDS as usize, MAX_BYTES)
             .await?;
         if self.last_timestamp_ms.is_none() && self.position == bounds.end {
             self.last_timestamp_ms = bounds.last_timestamp_ms;
