@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use spate_streams::StreamsService;
 use spate_wire::{AwsError, Codec, MAX_JSON_BODY_BYTES, Target};
-use tracing::{Instrument, debug, error, info, info_span};
+use tracing::{Instrument, debug, debug_span, error, info};
 
 /// What request handlers share.
 #[derive(Debug, Clone)]
@@ -65,7 +65,10 @@ async fn aws_json(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let codec = request_codec(&headers);
-    let span = info_span!(
+    // A debug span: at the default level it costs nothing per request (an enabled span is an
+    // allocation in the subscriber's registry plus formatting its fields), and the events
+    // worth seeing at info level carry the request id and target themselves.
+    let span = debug_span!(
         "request",
         request_id = %request_id,
         target = target_header.as_deref().unwrap_or("-"),
@@ -79,8 +82,15 @@ async fn aws_json(
         match result {
             Ok(body) => body_response(StatusCode::OK, body, codec, &request_id),
             Err(error) => {
+                let target = target_header.as_deref().unwrap_or("-");
                 if error.status >= 500 {
-                    error!(code = error.code, message = %error.message, "request failed");
+                    error!(
+                        request_id = %request_id,
+                        target,
+                        code = error.code,
+                        message = %error.message,
+                        "request failed"
+                    );
                 } else {
                     debug!(code = error.code, message = %error.message, "request refused");
                 }
@@ -219,18 +229,20 @@ fn error_response(error: &AwsError, codec: Codec, request_id: &str) -> Response 
     response
 }
 
-/// A random request id in the UUID form AWS uses.
+/// A random request id in the UUID form AWS uses (8-4-4-4-12 hex digits), built in place: this
+/// runs for every request.
 fn request_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let random: [u8; 16] = rand::random();
+    let mut id = String::with_capacity(36);
+    for (index, byte) in random.iter().enumerate() {
+        if matches!(index, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        id.push(char::from(HEX[usize::from(byte >> 4)]));
+        id.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    id
 }
 
 #[cfg(test)]
@@ -241,7 +253,9 @@ mod tests {
     fn request_ids_look_like_uuids() {
         let id = request_id();
         assert_eq!(id.len(), 36);
-        assert_eq!(id.matches('-').count(), 4);
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, vec![8, 4, 4, 4, 12]);
+        assert!(id.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()));
         assert_ne!(id, request_id());
     }
 }
