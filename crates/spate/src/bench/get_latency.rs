@@ -233,7 +233,10 @@ impl Poller {
 }
 
 /// The ids of every shard of the stream (first page of ListShards: up to 1,000 shards).
-async fn list_shards(client: &KinesisClient, stream_member: &str) -> anyhow::Result<Vec<String>> {
+pub async fn list_shards(
+    client: &KinesisClient,
+    stream_member: &str,
+) -> anyhow::Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Output {
         #[serde(rename = "Shards")]

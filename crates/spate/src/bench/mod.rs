@@ -9,6 +9,7 @@ mod get_latency;
 mod options;
 mod put_record;
 mod put_records;
+mod read_back;
 mod records;
 mod report;
 mod runner;
@@ -34,6 +35,9 @@ pub enum BenchCommand {
     /// PutRecord calls of time-stamped records, read back by a polling GetRecords consumer on
     /// every shard: put-to-get latency (--records-per-call is ignored).
     GetLatency(GetLatencyArgs),
+    /// GetRecords from TRIM_HORIZON on every shard, --connections shards at a time, until each
+    /// is caught up or closed and read to its end: read throughput of retained records.
+    ReadBack(read_back::ReadBackArgs),
 }
 
 /// The options of `get-latency`.
@@ -74,6 +78,7 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             (args, 1, Arc::new(workload))
         }
+        BenchCommand::ReadBack(args) => return read_back::run_and_print(&args).await,
         BenchCommand::GetLatency(GetLatencyArgs {
             put: mut args,
             poll_interval: interval,
