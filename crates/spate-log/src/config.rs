@@ -40,7 +40,7 @@ impl Default for LogConfig {
             seal_bytes: 4 * 1024 * 1024,
             seal_age: Duration::from_secs(60),
             read_cache_bytes: 64 * 1024 * 1024,
-            max_unsealed_bytes: 128 * 1024 * 1024,
+            max_unsealed_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -57,6 +57,6 @@ mod tests {
         assert_eq!(config.seal_bytes, 4 << 20);
         assert_eq!(config.seal_age, Duration::from_secs(60));
         assert_eq!(config.read_cache_bytes, 64 << 20);
-        assert_eq!(config.max_unsealed_bytes, 128 << 20);
+        assert_eq!(config.max_unsealed_bytes, 64 << 20);
     }
 }
