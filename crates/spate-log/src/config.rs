@@ -1,4 +1,4 @@
-//! Engine settings: durability mode, journal roll size, sealing thresholds, cache bound.
+//! Engine settings: durability mode, journal roll size, sealing thresholds, memory bounds.
 
 use std::time::Duration;
 
@@ -26,6 +26,10 @@ pub struct LogConfig {
     pub seal_age: Duration,
     /// Upper bound on segment data and indexes cached in memory for reads.
     pub read_cache_bytes: u64,
+    /// Upper bound on durable but unsealed records held in memory, all logs together. At or
+    /// above it, appends wait and the sealer seals the largest tails whatever their size or
+    /// age; so appends run no faster than sealing can follow, and memory stays bounded.
+    pub max_unsealed_bytes: u64,
 }
 
 impl Default for LogConfig {
@@ -36,6 +40,7 @@ impl Default for LogConfig {
             seal_bytes: 4 * 1024 * 1024,
             seal_age: Duration::from_secs(60),
             read_cache_bytes: 64 * 1024 * 1024,
+            max_unsealed_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -52,5 +57,6 @@ mod tests {
         assert_eq!(config.seal_bytes, 4 << 20);
         assert_eq!(config.seal_age, Duration::from_secs(60));
         assert_eq!(config.read_cache_bytes, 64 << 20);
+        assert_eq!(config.max_unsealed_bytes, 64 << 20);
     }
 }

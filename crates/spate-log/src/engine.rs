@@ -15,7 +15,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle};
 
 use parking_lot::{Condvar, Mutex, RwLock};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 use crate::fsutil::sync_dir;
 use crate::journal::{FRAME_OVERHEAD, JournalWriter};
@@ -56,6 +56,8 @@ pub struct EngineStats {
     pub cache_misses: u64,
     /// Bytes held by the read cache now.
     pub cache_bytes: u64,
+    /// Key + value bytes of durable unsealed records in all tails now.
+    pub unsealed_bytes: u64,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +95,12 @@ pub(crate) struct Shared {
     pub(crate) cache: BlockCache,
     pub(crate) sealer_signal: Mutex<SealerSignal>,
     pub(crate) sealer_ready: Condvar,
+    /// Key + value bytes in every log's tail together: what `config.max_unsealed_bytes`
+    /// bounds. Raised by the writer as it publishes, lowered by sealing and log deletion.
+    unsealed_bytes: AtomicU64,
+    /// Wakes appenders waiting for `unsealed_bytes` to fall under the limit; also notified at
+    /// shutdown.
+    unsealed_fell: Notify,
     /// The directory lock, released at shutdown so the directory can be reopened.
     dir_lock: Mutex<Option<std::fs::File>>,
 }
@@ -118,6 +126,48 @@ impl Shared {
     pub(crate) fn wake_sealer(&self) {
         self.sealer_signal.lock().wake = true;
         self.sealer_ready.notify_one();
+    }
+
+    /// Unsealed bytes of all logs together.
+    pub(crate) fn unsealed_bytes(&self) -> u64 {
+        self.unsealed_bytes.load(Ordering::Acquire)
+    }
+
+    /// True when appends must wait for sealing.
+    pub(crate) fn over_unsealed_limit(&self) -> bool {
+        self.unsealed_bytes() >= self.config.max_unsealed_bytes
+    }
+
+    /// `bytes` more are held in tails (the writer published them).
+    pub(crate) fn add_unsealed(&self, bytes: u64) {
+        self.unsealed_bytes.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    /// `bytes` left the tails (sealed, or their log deleted); wakes waiting appenders.
+    pub(crate) fn remove_unsealed(&self, bytes: u64) {
+        let before = self.unsealed_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        debug_assert!(before >= bytes, "unsealed bytes never go negative");
+        self.unsealed_fell.notify_waiters();
+    }
+
+    /// Returns once the unsealed bytes are under the limit (at once, normally), waking the
+    /// sealer while it waits. Only admission is gated: one append may take the total past the
+    /// limit, by at most the commit queue's bound.
+    async fn wait_for_unsealed_room(&self) -> Result<(), LogError> {
+        loop {
+            let mut fell = std::pin::pin!(self.unsealed_fell.notified());
+            // Registered before the check, so a seal finishing in between still wakes us.
+            fell.as_mut().enable();
+            if !self.over_unsealed_limit() {
+                return Ok(());
+            }
+            self.check_open()?;
+            if let Some(reason) = self.poison_reason() {
+                return Err(LogError::Poisoned { reason });
+            }
+            self.wake_sealer();
+            fell.await;
+        }
     }
 
     fn check_open(&self) -> Result<(), LogError> {
@@ -233,6 +283,7 @@ fn shutdown(shared: &Shared, threads: &Mutex<Vec<JoinHandle<()>>>) {
     shared.admission.close();
     shared.sealer_signal.lock().stop = true;
     shared.sealer_ready.notify_all();
+    shared.unsealed_fell.notify_waiters();
     let threads = std::mem::take(&mut *threads.lock());
     for thread in threads {
         if thread.join().is_err() {
@@ -259,6 +310,11 @@ impl Log {
         let config_cache_bytes = config.read_cache_bytes;
         let mut journal_files = recovered.journal_files;
         journal_files.insert(journal.seq());
+        let recovered_unsealed: u64 = recovered
+            .logs
+            .values()
+            .map(|state| state.inner.lock().tail_bytes)
+            .sum();
         let shared = Arc::new(Shared {
             dir: dir.to_owned(),
             config,
@@ -282,6 +338,8 @@ impl Log {
                 stop: false,
             }),
             sealer_ready: Condvar::new(),
+            unsealed_bytes: AtomicU64::new(recovered_unsealed),
+            unsealed_fell: Notify::new(),
             dir_lock: Mutex::new(Some(dir_lock)),
         });
         let writer_shared = Arc::clone(&shared);
@@ -343,13 +401,16 @@ impl Log {
         std::fs::rename(&state.dir, &doomed)
             .map_err(LogError::io(|| format!("renaming {}", state.dir.display())))?;
         sync_dir(&logs_dir)?;
-        {
+        let dropped_unsealed = {
             let mut logs = shared.logs.write();
             logs.remove(&id);
             let mut inner = state.inner.lock();
             inner.deleted = true;
+            let tail_bytes = inner.tail_bytes;
             inner.clear_data();
-        }
+            tail_bytes
+        };
+        shared.remove_unsealed(dropped_unsealed);
         // Once renamed, the log is gone for recovery too; removing the files is housekeeping.
         if let Err(err) = std::fs::remove_dir_all(&doomed) {
             tracing::warn!(path = %doomed.display(), error = %err, "could not remove deleted log's files");
@@ -391,6 +452,7 @@ impl Log {
             }
             return Ok(batches.iter().map(|_| Vec::new()).collect());
         }
+        shared.wait_for_unsealed_room().await?;
         let permits = u32::try_from(cost.min(u64::from(MAX_QUEUED_BYTES)))
             .expect("clamped to MAX_QUEUED_BYTES");
         let permit = Arc::clone(&shared.admission)
@@ -595,6 +657,7 @@ impl Log {
             segments_sealed: counters.segments_sealed.load(Ordering::Relaxed),
             journal_files_deleted: counters.journal_files_deleted.load(Ordering::Relaxed),
             journal_files: self.shared().journal_files.lock().len() as u64,
+            unsealed_bytes: self.shared().unsealed_bytes(),
             cache_hits,
             cache_misses,
             cache_bytes: self.shared().cache.weight(),
@@ -1044,6 +1107,8 @@ mod tests {
             journal_file_bytes: 4 << 10,
             seal_bytes: 2 << 10,
             read_cache_bytes: 16 << 10,
+            // Small enough that the writers also wait on sealing now and then.
+            max_unsealed_bytes: 3 << 10,
             ..LogConfig::default()
         };
         let dyn_clock: Arc<dyn Clock> = clock.clone();

@@ -21,10 +21,13 @@
 //!
 //! What stays resident: per log, a few counters, its watch channel, one small metadata struct
 //! per segment file (path, base offset, count, first/last timestamp, index position; no file
-//! handle, no data), and its tail of durable unsealed records (bounded by `seal_bytes`, plus
-//! whatever arrives within `seal_age`). Engine-wide, the read cache (bounded by
-//! `read_cache_bytes`), the commit queue (bounded to 64 MiB of records; appenders wait beyond
-//! that) and the set of journal file numbers. Retained data on disk does not grow memory.
+//! handle, no data), and its tail of durable unsealed records (sealed past `seal_bytes` or
+//! `seal_age`). Engine-wide: the tails of all logs together (bounded by `max_unsealed_bytes`;
+//! appenders wait beyond it while the sealer seals the largest tails), the read cache (bounded
+//! by `read_cache_bytes`; a read caches only the chunk it stops in, so scans do not fill it),
+//! the commit queue (bounded to 64 MiB of records; appenders wait beyond that), the writer's
+//! group buffer (the size of one group, at most the queue) and the set of journal file
+//! numbers. Retained data on disk does not grow memory.
 //!
 //! Time comes only through [`Clock`], so tests drive timestamps and age-based sealing with a
 //! [`ManualClock`].

@@ -7,7 +7,9 @@
 //! `seal_bytes` each. A segment is durable (file and directory fsynced) before its records
 //! leave memory. When more than [`JOURNAL_FILES_BEFORE_FORCED_SEAL`] journal files exist, logs
 //! holding records in the oldest one are sealed whatever their size or age, so an idle log
-//! cannot pin old journal files forever. Journal files older than every log's oldest unsealed
+//! cannot pin old journal files forever. When the tails of all logs together hold
+//! `max_unsealed_bytes` or more (appends then wait, see `Log::append`), the largest tails are
+//! sealed whatever their size or age until they hold less than half of it. Journal files older than every log's oldest unsealed
 //! record (and older than the writer's current file) are then deleted.
 //!
 //! Sealing failures are logged and retried: the records stay safe in the journal meanwhile.
@@ -101,6 +103,10 @@ pub(crate) fn maintain(shared: &Shared, mode: SealMode) -> Result<(), LogError> 
         }
     }
 
+    if shared.over_unsealed_limit() {
+        seal_largest_tails(shared, &logs)?;
+    }
+
     let (file_count, oldest_file) = {
         let files = shared.journal_files.lock();
         (files.len(), files.first().copied())
@@ -120,6 +126,27 @@ pub(crate) fn maintain(shared: &Shared, mode: SealMode) -> Result<(), LogError> 
         }
     }
     delete_sealed_journal_files(shared)
+}
+
+/// Seals the largest tails first until all tails together hold less than half of
+/// `max_unsealed_bytes`, so appenders waiting on the limit go on and do not stop again at once.
+fn seal_largest_tails(shared: &Shared, logs: &[Arc<LogState>]) -> Result<(), LogError> {
+    let mut by_size: Vec<(u64, &Arc<LogState>)> = Vec::with_capacity(logs.len());
+    for state in logs {
+        let tail_bytes = state.inner.lock().tail_bytes;
+        if tail_bytes > 0 {
+            by_size.push((tail_bytes, state));
+        }
+    }
+    by_size.sort_unstable_by_key(|entry| std::cmp::Reverse(entry.0));
+    let target = shared.config.max_unsealed_bytes / 2;
+    for (_, state) in by_size {
+        if shared.unsealed_bytes() < target {
+            break;
+        }
+        seal_log(shared, state)?;
+    }
+    Ok(())
 }
 
 /// Seals the log's whole current tail into segments of at most `seal_bytes`.
@@ -161,15 +188,19 @@ pub(crate) fn seal_log(shared: &Shared, state: &LogState) -> Result<(), LogError
             let sealed_count = records.len();
             // The records now live in the segment; let go of their data.
             records.clear();
+            let mut sealed_bytes = 0;
             for _ in 0..sealed_count {
                 let sealed = inner
                     .tail
                     .pop_front()
                     .expect("only the sealer removes tail records");
-                inner.tail_bytes -= sealed.record.data_len() as u64;
+                sealed_bytes += sealed.record.data_len() as u64;
             }
+            inner.tail_bytes -= sealed_bytes;
             inner.sealed_end = segment.end();
             inner.segments.push_back(segment);
+            drop(inner);
+            shared.remove_unsealed(sealed_bytes);
         }
         shared
             .counters
@@ -394,6 +425,45 @@ mod tests {
         drop(log);
         let log = open(dir.path(), config(), &clock);
         assert_eq!(log.logs(), vec![LogId(2)]);
+        Ok(())
+    }
+
+    #[test]
+    fn tails_of_many_logs_stay_under_the_unsealed_bound() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        // No tail reaches seal_bytes and the clock never moves: only the bound makes seals.
+        let config = LogConfig {
+            seal_bytes: 1 << 20,
+            max_unsealed_bytes: 10 << 10,
+            ..config()
+        };
+        let log = open(dir.path(), config, &clock);
+        let logs: Vec<LogId> = (1..=20).map(LogId).collect();
+        for id in &logs {
+            log.create_log(*id)?;
+        }
+        let value = "v".repeat(1023);
+        for i in 0..400 {
+            let id = logs[i % logs.len()];
+            log.append_blocking(vec![(id, vec![record("k", &value)])])?;
+            let unsealed = log.stats().unsealed_bytes;
+            // One append may pass the bound; the next one waits for sealing.
+            assert!(unsealed <= (10 << 10) + 1024, "{unsealed} bytes unsealed");
+        }
+        assert!(log.stats().segments_sealed > 0);
+        for id in &logs {
+            let records = log.read(*id, 0, 1000, 1 << 20)?;
+            assert_eq!(records.len(), 20, "{id:?}");
+            assert!(values(&records).iter().all(|v| *v == value));
+        }
+        log.seal_now()?;
+        assert_eq!(log.stats().unsealed_bytes, 0);
+        // Deleting a log gives back its unsealed bytes too.
+        log.append_blocking(vec![(LogId(1), vec![record("k", &value)])])?;
+        assert_eq!(log.stats().unsealed_bytes, 1024);
+        log.delete_log(LogId(1))?;
+        assert_eq!(log.stats().unsealed_bytes, 0);
         Ok(())
     }
 }

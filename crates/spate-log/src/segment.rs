@@ -330,6 +330,23 @@ pub(crate) struct Segment {
     summary: Summary,
 }
 
+/// A chunk's records, as [`Segment::load_chunk`] found them.
+struct LoadedChunk {
+    key: BlockKey,
+    records: Arc<[StoredRecord]>,
+    /// The weight to cache them under, if they came from the file (None: already cached).
+    from_file_weight: Option<u64>,
+}
+
+impl LoadedChunk {
+    /// Caches the records if they came from the file.
+    fn keep(&self, cache: &BlockCache) {
+        if let Some(weight) = self.from_file_weight {
+            cache.insert(self.key, Block::Chunk(Arc::clone(&self.records)), weight);
+        }
+    }
+}
+
 impl Segment {
     /// A segment just written from `summary`.
     pub(crate) fn new(path: PathBuf, summary: Summary) -> Segment {
@@ -402,19 +419,35 @@ impl Segment {
         Ok(index)
     }
 
-    /// The records of chunk `chunk`, from the cache or the file.
+    /// The records of chunk `chunk`, from the cache or the file; cached if read from the file.
     fn chunk(
         &self,
         cache: &BlockCache,
         index: &[IndexEntry],
         chunk: usize,
     ) -> Result<Arc<[StoredRecord]>, LogError> {
+        let loaded = self.load_chunk(cache, index, chunk)?;
+        loaded.keep(cache);
+        Ok(loaded.records)
+    }
+
+    /// The records of chunk `chunk`, from the cache or the file, without caching them.
+    fn load_chunk(
+        &self,
+        cache: &BlockCache,
+        index: &[IndexEntry],
+        chunk: usize,
+    ) -> Result<LoadedChunk, LogError> {
         let key = (
             self.uid,
             u32::try_from(chunk).expect("chunk numbers fit in u32"),
         );
         if let Some(Block::Chunk(records)) = cache.get(&key) {
-            return Ok(records);
+            return Ok(LoadedChunk {
+                key,
+                records,
+                from_file_weight: None,
+            });
         }
         let entry = index[chunk];
         let (end_pos, end_rel) = match index.get(chunk + 1) {
@@ -427,13 +460,20 @@ impl Segment {
         let records: Arc<[StoredRecord]> = decode_chunk(&bytes, first_offset, count)
             .map_err(|reason| LogError::corrupt(&self.path, reason))?
             .into();
-        let weight = bytes.len() as u64 + count * CACHED_RECORD_OVERHEAD;
-        cache.insert(key, Block::Chunk(Arc::clone(&records)), weight);
-        Ok(records)
+        Ok(LoadedChunk {
+            key,
+            records,
+            from_file_weight: Some(bytes.len() as u64 + count * CACHED_RECORD_OVERHEAD),
+        })
     }
 
     /// Appends to `out` the records from offset `from` (inside this segment) onward, as far as
     /// `limits` allow.
+    ///
+    /// Scan-resistant: of the chunks read from the file, only the one the read stops in is
+    /// cached, since the reader's next call resumes there. Chunks read through are not: a
+    /// consumer catching up from far behind (10 MiB per GetRecords) would otherwise flush the
+    /// whole cache on every call and keep it full of data nobody reads again.
     pub(crate) fn read(
         &self,
         cache: &BlockCache,
@@ -448,9 +488,10 @@ impl Segment {
         let mut skip = usize::try_from(rel - u64::from(index[chunk].rel_offset))
             .expect("chunk lengths fit in memory");
         while chunk < index.len() {
-            let records = self.chunk(cache, &index, chunk)?;
-            for record in records.iter().skip(skip) {
+            let loaded = self.load_chunk(cache, &index, chunk)?;
+            for record in loaded.records.iter().skip(skip) {
                 if !limits.admit(record.data_len()) {
+                    loaded.keep(cache);
                     return Ok(());
                 }
                 out.push(record.clone());
@@ -642,5 +683,41 @@ pub(crate) mod tests {
             Segment::open(&path, LogId(1)),
             Err(LogError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_read_caches_only_the_chunk_it_stops_in() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let input = records(0, 300, 1000); // ~300 KiB: several chunks
+        let segment = write(dir.path(), LogId(1), &input);
+        let cache = BlockCache::new(1 << 20);
+        let index = segment.index(&cache).expect("index");
+        assert!(index.len() > 3, "{} chunks", index.len());
+        let index_weight = cache.weight();
+
+        // Read through to the end: no chunk is kept.
+        assert_eq!(read_all(&segment, &cache, 0), input);
+        assert_eq!(cache.weight(), index_weight);
+
+        // Stop in the middle: the chunk holding the next record is kept, and only it.
+        let mut limits = ReadLimits::new(150, usize::MAX);
+        let mut out = Vec::new();
+        segment
+            .read(&cache, 0, &mut limits, &mut out)
+            .expect("read");
+        assert_eq!(out, input[..150]);
+        let chunk_weight = cache.weight() - index_weight;
+        assert!(
+            chunk_weight > 0 && chunk_weight < 100 * 1024,
+            "{chunk_weight} bytes of chunks cached"
+        );
+        let (hits_before, _) = cache.hit_counts();
+        let mut out = Vec::new();
+        segment
+            .read(&cache, 150, &mut ReadLimits::new(1, usize::MAX), &mut out)
+            .expect("read");
+        assert_eq!(out, input[150..151]);
+        // The index and the resumed chunk both came from the cache.
+        assert_eq!(cache.hit_counts().0, hits_before + 2);
     }
 }

@@ -2,8 +2,9 @@
 //! the list of sealed segments, and the watch channel that wakes tail readers.
 //!
 //! Resident per log: a few counters, segment metadata (one small struct per segment file, no
-//! data), and the tail. The tail holds only records that are durable but not yet sealed, so it
-//! is bounded by `seal_bytes` plus what arrives during one `seal_age` period.
+//! data), and the tail. The tail holds only records that are durable but not yet sealed: it is
+//! sealed past `seal_bytes` or `seal_age`, and all tails together are bounded by
+//! `max_unsealed_bytes` (see `sealer`).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;

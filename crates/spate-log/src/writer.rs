@@ -97,6 +97,7 @@ fn commit(shared: &Shared, journal: &mut JournalWriter, buf: &mut Vec<u8>, group
     let seq = journal.seq();
     let seal_bytes = shared.config.seal_bytes;
     let mut tail_full = false;
+    let mut published_bytes = 0;
     for pending in group {
         for (state, records) in pending.batches {
             let end = {
@@ -104,7 +105,9 @@ fn commit(shared: &Shared, journal: &mut JournalWriter, buf: &mut Vec<u8>, group
                 if inner.deleted {
                     continue;
                 }
+                let before = inner.tail_bytes;
                 inner.push_tail(records, seq);
+                published_bytes += inner.tail_bytes - before;
                 tail_full |= inner.tail_bytes >= seal_bytes;
                 inner.end()
             };
@@ -113,7 +116,8 @@ fn commit(shared: &Shared, journal: &mut JournalWriter, buf: &mut Vec<u8>, group
         // The appender may have gone away (a cancelled future); its records stay durable.
         let _ = pending.done.send(Ok(()));
     }
-    if tail_full {
+    shared.add_unsealed(published_bytes);
+    if tail_full || shared.over_unsealed_limit() {
         shared.wake_sealer();
     }
 }

@@ -108,6 +108,8 @@ impl Harness {
             seal_bytes: 300,
             seal_age: Duration::from_secs(1),
             read_cache_bytes: 2_000,
+            // Under a few seal_bytes, so appends also wait on forced sealing of the largest tails.
+            max_unsealed_bytes: 700,
         };
         let mut harness = Harness {
             dir: tempfile::tempdir().expect("temp dir"),

@@ -47,6 +47,7 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     ("SPATE_LOG_SEAL_MIB", &["log", "seal_mib"]),
     ("SPATE_LOG_SEAL_AGE_SECS", &["log", "seal_age_secs"]),
     ("SPATE_LOG_READ_CACHE_MIB", &["log", "read_cache_mib"]),
+    ("SPATE_LOG_MAX_UNSEALED_MIB", &["log", "max_unsealed_mib"]),
     ("SPATE_REGION", &["streams", "region"]),
     ("SPATE_ACCOUNT_ID", &["streams", "account_id"]),
     (
@@ -114,6 +115,9 @@ pub struct LogSettings {
     pub seal_age_secs: u64,
     /// MiB of memory for cached segment data.
     pub read_cache_mib: u64,
+    /// MiB of unsealed records all shards together may hold in memory; at this bound, writes
+    /// wait for sealing to catch up.
+    pub max_unsealed_mib: u64,
 }
 
 /// TLS on the listener. Off, the listener speaks cleartext HTTP/1.1 and HTTP/2 (prior knowledge).
@@ -259,7 +263,10 @@ impl ServerConfig {
                 "streams.account_id must be 12 digits, not {account:?}"
             )));
         }
-        if self.log.journal_file_mib == 0 || self.log.seal_mib == 0 {
+        if self.log.journal_file_mib == 0
+            || self.log.seal_mib == 0
+            || self.log.max_unsealed_mib == 0
+        {
             return Err(ConfigError::Invalid(
                 "log sizes must be at least 1 MiB".to_string(),
             ));
@@ -300,6 +307,7 @@ impl ServerConfig {
             seal_bytes: self.log.seal_mib * MIB,
             seal_age: Duration::from_secs(self.log.seal_age_secs),
             read_cache_bytes: self.log.read_cache_mib * MIB,
+            max_unsealed_bytes: self.log.max_unsealed_mib * MIB,
         }
     }
 }

@@ -235,7 +235,7 @@ impl Poller {
 }
 
 /// The ids of every shard of the stream (first page of ListShards: up to 1,000 shards).
-pub(super) async fn list_shards(
+pub async fn list_shards(
     client: &KinesisClient,
     stream_member: &str,
 ) -> anyhow::Result<Vec<String>> {

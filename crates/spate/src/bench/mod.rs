@@ -10,6 +10,7 @@ mod get_latency;
 mod options;
 mod put_record;
 mod put_records;
+mod read_back;
 mod records;
 mod report;
 mod runner;
@@ -39,6 +40,9 @@ pub enum BenchCommand {
     /// a registered consumer subscribed (SubscribeToShard) to every shard. Spate only among the
     /// emulators (kinesalite has no SubscribeToShard).
     FanoutLatency(FanoutLatencyArgs),
+    /// GetRecords from TRIM_HORIZON on every shard, --connections shards at a time, until each
+    /// is caught up or closed and read to its end: read throughput of retained records.
+    ReadBack(read_back::ReadBackArgs),
 }
 
 /// The options of `get-latency`.
@@ -105,6 +109,7 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             (args, 1, Arc::new(workload))
         }
+        BenchCommand::ReadBack(args) => return read_back::run_and_print(&args).await,
         BenchCommand::GetLatency(GetLatencyArgs {
             put,
             poll_interval,

@@ -21,7 +21,9 @@ pub struct PutArgs {
     /// Records per PutRecords call (1-500; put-record always sends one).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub records_per_call: u32,
-    /// Bytes of data per record: a number, or with a unit (1KiB, 1MiB).
+    /// Bytes of data per record: a number, or with a unit (1KiB, 1MiB). Data plus partition key
+    /// (16 bytes with random keys) must fit the stream's maximum record size, 1 MiB unless
+    /// raised with UpdateMaxRecordSize: so 1000KiB, not 1MiB, on a default stream.
     #[arg(long, default_value = "100", value_parser = parse_size)]
     pub record_size: usize,
     /// Partition keys: a new random key per record, or one fixed key (one hot shard).

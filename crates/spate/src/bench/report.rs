@@ -18,6 +18,10 @@
 //!   back), `put_to_get_ms` (`p50` ... `max` from a record's send to the GetRecords answer, or
 //!   the SubscribeToShardEvent, carrying it) and `get_errors` (failed GetShardIterator and
 //!   GetRecords calls, or failed SubscribeToShard calls and exception events, by error type).
+//! - `read-back` only (where `records` counts records read, `records_per_call` is the GetRecords
+//!   `Limit`, `record_size` is 0 and `latency_ms` is per GetRecords call): `shards` (shards
+//!   listed), `shards_abandoned` (given up after repeated failures) and `bytes_read` (data bytes
+//!   read, partition keys not counted).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,6 +69,15 @@ impl Tally {
         self.requests += 1;
         self.records += stored;
         self.bytes += stored * record_size as u64;
+    }
+
+    /// A read call that was answered with success, bringing `records` records of `bytes` data
+    /// bytes in all.
+    pub fn read(&mut self, latency: Duration, records: u64, bytes: u64) {
+        record_latency(&mut self.latency_micros, latency);
+        self.requests += 1;
+        self.records += records;
+        self.bytes += bytes;
     }
 
     /// One record failed inside a successful PutRecords answer.
@@ -156,6 +169,18 @@ pub struct Arrivals {
     pub get_errors: BTreeMap<String, u64>,
 }
 
+/// What a reader of the whole stream saw: `read-back` only.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadBack {
+    /// Shards listed (and read, unless abandoned).
+    pub shards: u64,
+    /// Shards given up after repeated failures.
+    pub shards_abandoned: u64,
+    /// Data bytes read.
+    #[serde(rename = "bytes_read")]
+    pub bytes: u64,
+}
+
 /// The result of a run; its JSON form is documented in the module comment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -174,6 +199,9 @@ pub struct Report {
     /// The latency workloads only: what the consumers saw.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub arrivals: Option<Arrivals>,
+    /// `read-back` only: what was read.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<ReadBack>,
 }
 
 impl Report {
@@ -193,6 +221,7 @@ impl Report {
             errors: tally.errors.clone(),
             record_errors: tally.record_errors.clone(),
             arrivals: None,
+            read_back: None,
         }
     }
 
@@ -203,6 +232,9 @@ impl Report {
 
     /// The report for people.
     pub fn to_text(&self) -> String {
+        if let Some(read_back) = &self.read_back {
+            return self.read_back_text(read_back);
+        }
         let shape = &self.shape;
         let latency = &self.latency_ms;
         let mut text = format!(
@@ -249,6 +281,40 @@ impl Report {
             for (name, count) in &arrivals.get_errors {
                 text.push_str(&format!("get error {name}: {count} requests\n"));
             }
+        }
+        text
+    }
+}
+
+impl Report {
+    /// The report of a `read-back` run for people.
+    fn read_back_text(&self, read_back: &ReadBack) -> String {
+        let latency = &self.latency_ms;
+        let mut text = format!(
+            "read-back on {}: {} shards, {} read at once, GetRecords Limit {}\n\
+             {:.1} s: {} requests ({} failed), {} records and {} bytes read, {} shards abandoned\n\
+             throughput: {:.0} records/s, {:.2} MB/s\n\
+             GetRecords latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}\n",
+            self.shape.stream,
+            read_back.shards,
+            self.shape.connections,
+            self.shape.records_per_call,
+            self.elapsed_secs,
+            self.requests,
+            self.requests_failed,
+            self.records,
+            read_back.bytes,
+            read_back.shards_abandoned,
+            self.records_per_sec,
+            self.mb_per_sec,
+            latency.p50,
+            latency.p90,
+            latency.p99,
+            latency.p999,
+            latency.max,
+        );
+        for (name, count) in &self.errors {
+            text.push_str(&format!("error {name}: {count} requests\n"));
         }
         text
     }
@@ -364,5 +430,27 @@ mod tests {
         }
         assert_eq!(json["records"], 10);
         assert_eq!(json["errors"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_read_back_report_counts_bytes_read() {
+        let mut tally = Tally::default();
+        tally.read(Duration::from_millis(2), 3, 1000);
+        tally.read(Duration::from_millis(1), 0, 0);
+        let mut report = Report::new(shape(), &tally, Duration::from_secs(1));
+        report.read_back = Some(ReadBack {
+            shards: 2,
+            shards_abandoned: 0,
+            bytes: tally.bytes,
+        });
+        let json: serde_json::Value =
+            serde_json::from_str(&report.to_json()).expect("the report is JSON");
+        assert_eq!(json["records"], 3);
+        assert_eq!(json["requests"], 2);
+        assert_eq!(json["bytes_read"], 1000);
+        assert_eq!(json["shards"], 2);
+        assert_eq!(json["shards_abandoned"], 0);
+        assert!((report.mb_per_sec - 0.001).abs() < 1e-12);
+        assert!(report.to_text().contains("3 records and 1000 bytes read"));
     }
 }
