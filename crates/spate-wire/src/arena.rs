@@ -9,8 +9,10 @@
 //!
 //! The arena is a thread-local that exists only for the duration of the synchronous decode
 //! call, so nothing async can observe it; outside [`with_arena`] the codecs allocate per member
-//! as before. Views keep the whole buffer alive, which costs at most the body's size per request
-//! while any of its records is held.
+//! as before. It hands out chunks of at most [`CHUNK_BYTES`], and members of [`OWN_BUFFER_BYTES`]
+//! or more get an exact buffer of their own, where one allocation is cheap next to the bytes: a
+//! view keeps its whole chunk alive, so a chunk's unused end and the records it shares with are
+//! the memory a held record can pin, at most one chunk.
 
 use std::cell::RefCell;
 
@@ -18,35 +20,66 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::{Bytes, BytesMut};
 
-thread_local! {
-    static ARENA: RefCell<Option<BytesMut>> = const { RefCell::new(None) };
+/// The most one arena buffer holds; a request whose members need more gets further chunks.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+/// Members this large (decoded) get a buffer of their own instead of a share of a chunk.
+pub const OWN_BUFFER_BYTES: usize = 8 * 1024;
+
+/// The buffer members are decoded into: the current chunk, split off member by member.
+struct Arena {
+    chunk: BytesMut,
+    /// Capacity of the next chunk when this one runs out.
+    chunk_bytes: usize,
 }
 
-/// Runs `decode` with an arena of `capacity` bytes for the blobs and texts it decodes.
+impl Arena {
+    /// A chunk with room for `len` more bytes.
+    fn room_for(&mut self, len: usize) -> &mut BytesMut {
+        if self.chunk.capacity() - self.chunk.len() < len {
+            self.chunk = BytesMut::with_capacity(self.chunk_bytes.max(len));
+        }
+        &mut self.chunk
+    }
+}
+
+thread_local! {
+    static ARENA: RefCell<Option<Arena>> = const { RefCell::new(None) };
+}
+
+/// Runs `decode` with an arena for the blobs and texts it decodes, sized for `capacity` bytes
+/// (up to [`CHUNK_BYTES`] at first).
 ///
 /// `capacity` should bound what will be decoded (a request body's length does: base64 and JSON
 /// escapes only shrink when decoded, CBOR byte strings keep their size); going over it is
 /// correct, just one more allocation.
 pub fn with_arena<R>(capacity: usize, decode: impl FnOnce() -> R) -> R {
     /// Puts back the arena that was there before, also when `decode` unwinds.
-    struct Restore(Option<BytesMut>);
+    struct Restore(Option<Arena>);
     impl Drop for Restore {
         fn drop(&mut self) {
             let previous = self.0.take();
             ARENA.with(|arena| *arena.borrow_mut() = previous);
         }
     }
-    let previous = ARENA.with(|arena| arena.replace(Some(BytesMut::with_capacity(capacity))));
+    let arena = Arena {
+        chunk: BytesMut::with_capacity(capacity.min(CHUNK_BYTES)),
+        chunk_bytes: CHUNK_BYTES,
+    };
+    let previous = ARENA.with(|cell| cell.replace(Some(arena)));
     let _restore = Restore(previous);
     decode()
 }
 
 /// `bytes` as [`Bytes`]: a view of the arena when there is one, else a copy of its own.
 pub(crate) fn copy(bytes: &[u8]) -> Bytes {
+    if bytes.len() >= OWN_BUFFER_BYTES {
+        return Bytes::copy_from_slice(bytes);
+    }
     ARENA.with(|arena| match arena.borrow_mut().as_mut() {
         Some(arena) => {
-            arena.extend_from_slice(bytes);
-            arena.split().freeze()
+            let chunk = arena.room_for(bytes.len());
+            chunk.extend_from_slice(bytes);
+            chunk.split().freeze()
         }
         None => Bytes::copy_from_slice(bytes),
     })
@@ -54,17 +87,22 @@ pub(crate) fn copy(bytes: &[u8]) -> Bytes {
 
 /// Decodes standard base64 (with padding) into the arena when there is one.
 pub(crate) fn decode_base64(text: &str) -> Result<Bytes, base64::DecodeError> {
+    let estimate = base64::decoded_len_estimate(text.len());
+    if estimate >= OWN_BUFFER_BYTES {
+        return STANDARD.decode(text).map(Bytes::from);
+    }
     ARENA.with(|arena| match arena.borrow_mut().as_mut() {
         Some(arena) => {
-            let start = arena.len();
-            arena.resize(start + base64::decoded_len_estimate(text.len()), 0);
-            match STANDARD.decode_slice(text, &mut arena[start..]) {
+            let chunk = arena.room_for(estimate);
+            let start = chunk.len();
+            chunk.resize(start + estimate, 0);
+            match STANDARD.decode_slice(text, &mut chunk[start..]) {
                 Ok(written) => {
-                    arena.truncate(start + written);
-                    Ok(arena.split().freeze())
+                    chunk.truncate(start + written);
+                    Ok(chunk.split().freeze())
                 }
                 Err(err) => {
-                    arena.truncate(start);
+                    chunk.truncate(start);
                     Err(match err {
                         base64::DecodeSliceError::DecodeError(err) => err,
                         // The estimate is an upper bound, so the output always fits.
@@ -110,6 +148,26 @@ mod tests {
             let next = copy(b"ok");
             assert_eq!(&next[..], b"ok");
         });
+    }
+
+    #[test]
+    fn large_members_get_their_own_buffer_and_small_ones_share_chunks() {
+        let big = vec![9u8; OWN_BUFFER_BYTES];
+        let (first, large, second) = with_arena(1 << 20, || (copy(b"ab"), copy(&big), copy(b"cd")));
+        assert_eq!(&large[..], &big[..]);
+        // The large member did not go into the chunk: the small ones are still adjacent.
+        assert_eq!(first.as_ptr().wrapping_add(2), second.as_ptr());
+        // A body larger than a chunk gets chunks of CHUNK_BYTES, never one body-sized buffer.
+        let views = with_arena(10 * CHUNK_BYTES, || {
+            (0..3 * CHUNK_BYTES / 4096)
+                .map(|i| copy(&[i as u8; 4096]))
+                .collect::<Vec<_>>()
+        });
+        let starts = views
+            .windows(2)
+            .filter(|pair| pair[0].as_ptr().wrapping_add(4096) != pair[1].as_ptr())
+            .count();
+        assert_eq!(starts, 2, "three chunks of 16 members each");
     }
 
     #[test]
