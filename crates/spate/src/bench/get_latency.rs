@@ -2,7 +2,10 @@
 //! (20 decimal digits: microseconds since the run began, on this process's monotonic clock), and
 //! one polling consumer per shard (GetShardIterator LATEST before the first put, then
 //! GetRecords every `--poll-interval`) that measures each record's put-to-get latency. Producer
-//! and consumers share one process, so no clock skew enters the figure.
+//! and consumers share one process, so no clock skew enters the figure. Consumers poll on a
+//! fixed schedule (a call starts every interval, as "polled every 10 ms" means), not an interval
+//! after each answer, which would stretch the period by the call's round trip and the timer's
+//! rounding and count that against the server.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -194,7 +197,11 @@ impl Poller {
             latency_micros: latency_histogram(),
             errors: BTreeMap::new(),
         };
+        let mut schedule = tokio::time::interval(self.poll_interval);
+        // A call slower than the interval delays the next one instead of bursting to catch up.
+        schedule.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            schedule.tick().await;
             let finished = *self.finished.borrow();
             if let Some((stored, give_up)) = finished
                 && (self.received.load(Ordering::Relaxed) >= stored || Instant::now() >= give_up)
@@ -228,7 +235,6 @@ impl Poller {
                 Ok(Err(_)) => *seen.errors.entry("Unreadable".to_owned()).or_default() += 1,
                 Err(err) => *seen.errors.entry(err.error_type().to_owned()).or_default() += 1,
             }
-            tokio::time::sleep(self.poll_interval).await;
         }
         seen
     }
