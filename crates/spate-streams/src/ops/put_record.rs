@@ -7,9 +7,9 @@ use spate_wire::codec::Text;
 
 use crate::api::Validate;
 use crate::error::StreamsError;
-use crate::model::StreamMode;
+use crate::model::{ShardIdText, StreamMode};
 use crate::routing;
-use crate::sequence::SequenceNumber;
+use crate::sequence::{SequenceNumber, SequenceText};
 use crate::service::StreamsService;
 use crate::sse;
 use crate::validation::{self, StreamRef};
@@ -60,8 +60,8 @@ impl Validate for Request {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Response {
-    pub shard_id: String,
-    pub sequence_number: String,
+    pub shard_id: ShardIdText,
+    pub sequence_number: SequenceText,
     pub encryption_type: &'static str,
 }
 
@@ -111,8 +111,8 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Respon
         .and_then(|mut batch| batch.pop())
         .ok_or_else(|| StreamsError::Internal("the log acknowledged no record".to_string()))?;
     Ok(Response {
-        shard_id: shard.shard_id(),
-        sequence_number: shard.sequence_number(record.offset, record.timestamp_ms),
+        shard_id: shard.shard_id_text(),
+        sequence_number: shard.sequence_text(record.offset, record.timestamp_ms),
         encryption_type: sse::encryption_type(&sealer),
     })
 }
