@@ -32,9 +32,18 @@ impl Keys {
                 z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                 z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
                 z ^= z >> 31;
-                out.push_str(&format!("{z:016x}"));
+                push_hex16(out, z);
             }
         }
+    }
+}
+
+/// Appends `value` as 16 lowercase hex digits (what `format!("{value:016x}")` gives, without
+/// the allocation: this runs once per record sent).
+fn push_hex16(out: &mut String, value: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(char::from(HEX[((value >> (shift * 4)) & 0xf) as usize]));
     }
 }
 
@@ -52,6 +61,15 @@ pub fn json_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_keys_match_the_formatter() {
+        for value in [0, 1, 0xdead_beef, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut out = String::new();
+            push_hex16(&mut out, value);
+            assert_eq!(out, format!("{value:016x}"));
+        }
+    }
 
     #[test]
     fn random_keys_differ_and_fixed_keys_do_not() {
