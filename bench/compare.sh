@@ -16,6 +16,8 @@
 #   put-record      1 KiB records, 64 connections
 #   get-latency     4 connections at 1000 records/s, GetRecords polled every 10 ms
 #   fanout-latency  4 connections at 1000 records/s, SubscribeToShard (Spate only)
+# The server not under test is paused (SIGSTOP) during each run, so neither's background work
+# takes CPU from the other's measurement.
 # Each server's CPU time (utime + stime, /proc/PID/stat) is sampled before and after every run;
 # peak RSS is VmHWM from /proc/PID/status at the end. bench/compare_report.py prints the
 # medians and the ratio Spate/kinesalite. Both servers are killed on exit, failed or not.
@@ -41,6 +43,7 @@ spate_pid=""
 kinesalite_pid=""
 cleanup() {
   for pid in $spate_pid $kinesalite_pid; do
+    kill -CONT "$pid" 2>/dev/null || true # it may be paused (below)
     kill "$pid" 2>/dev/null || true
   done
   for pid in $spate_pid $kinesalite_pid; do
@@ -156,10 +159,14 @@ for workload in put-records put-record get-latency fanout-latency; do
         continue # kinesalite has no SubscribeToShard
       fi
       if [[ $server == spate ]]; then
-        port=$spate_port pid=$spate_pid
+        port=$spate_port pid=$spate_pid other=$kinesalite_pid
       else
-        port=$kinesalite_port pid=$kinesalite_pid
+        port=$kinesalite_port pid=$kinesalite_pid other=$spate_pid
       fi
+      # The server not under test is paused (SIGSTOP) for the run, so its background work
+      # (kinesalite's garbage collector over the records of earlier runs, Spate's sealing)
+      # does not take CPU from the one being measured on a small machine.
+      kill -STOP "$other"
       stream="$workload-$server-$run-$RANDOM"
       log "$workload run $run on $server"
       before="$(cpu_secs "$pid")"
@@ -168,6 +175,7 @@ for workload in put-records put-record get-latency fanout-latency; do
         --stream "$stream" --create-shards 4 --duration "$duration" --json \
         >"$work/$workload.$server.$run.json" 2>>"$work/bench.log"
       after="$(cpu_secs "$pid")"
+      kill -CONT "$other"
       python3 -c '
 import json, sys
 server, workload, run, before, after, path = sys.argv[1:]

@@ -86,6 +86,25 @@ const CHUNK_DIGITS: usize = 9;
 /// Room for the decimal digits of any 192-bit number (58 digits), in whole chunks.
 const TEXT_CAPACITY: usize = 7 * CHUNK_DIGITS;
 
+/// Writes `value` (below 10^9) as exactly nine digits, two at a time from a table.
+fn write_chunk(out: &mut [u8], mut value: u32) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+                                2021222324252627282930313233343536373839\
+                                4041424344454647484950515253545556575859\
+                                6061626364656667686970717273747576777879\
+                                8081828384858687888990919293949596979899";
+    let mut at = out.len();
+    while at >= 2 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        out[at - 2..at].copy_from_slice(&PAIRS[pair..pair + 2]);
+        at -= 2;
+    }
+    if at == 1 {
+        out[0] = b'0' + (value % 10) as u8;
+    }
+}
+
 /// A sequence number in decimal, held inline: serialises as a string without allocating.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SequenceText {
@@ -102,19 +121,24 @@ impl SequenceText {
             words[2 * i] = (limb >> 32) as u32;
             words[2 * i + 1] = *limb as u32;
         }
+        // Leading zero words need no division: the number shrinks by a word every chunk or so.
+        let mut first = words
+            .iter()
+            .position(|word| *word != 0)
+            .unwrap_or(words.len());
         let mut digits = [b'0'; TEXT_CAPACITY];
         let mut end = TEXT_CAPACITY;
-        while words != [0; 6] && end >= CHUNK_DIGITS {
+        while first < words.len() && end >= CHUNK_DIGITS {
             let mut remainder: u64 = 0;
-            for word in words.iter_mut() {
+            for word in &mut words[first..] {
                 let current = (remainder << 32) | u64::from(*word);
                 *word = (current / CHUNK) as u32;
                 remainder = current % CHUNK;
             }
-            for digit in digits[end - CHUNK_DIGITS..end].iter_mut().rev() {
-                *digit = b'0' + (remainder % 10) as u8;
-                remainder /= 10;
+            if words[first] == 0 {
+                first += 1;
             }
+            write_chunk(&mut digits[end - CHUNK_DIGITS..end], remainder as u32);
             end -= CHUNK_DIGITS;
         }
         // No leading zeros; zero itself keeps its last digit.
