@@ -97,7 +97,6 @@ fn commit(shared: &Shared, journal: &mut JournalWriter, buf: &mut Vec<u8>, group
     let seq = journal.seq();
     let seal_bytes = shared.config.seal_bytes;
     let mut tail_full = false;
-    let mut published_bytes = 0;
     for pending in group {
         for (state, records) in pending.batches {
             let end = {
@@ -107,7 +106,10 @@ fn commit(shared: &Shared, journal: &mut JournalWriter, buf: &mut Vec<u8>, group
                 }
                 let before = inner.tail_bytes;
                 inner.push_tail(records, seq);
-                published_bytes += inner.tail_bytes - before;
+                // Counted before the log's lock is released: the sealer and delete_log take
+                // bytes out of the count as they find them in a tail, so bytes must never be in
+                // a tail without being in the count (the count would go below zero).
+                shared.add_unsealed(inner.tail_bytes - before);
                 tail_full |= inner.tail_bytes >= seal_bytes;
                 inner.end()
             };
@@ -116,7 +118,6 @@ fn commit(shared: &Shared, journal: &mut JournalWriter, buf: &mut Vec<u8>, group
         // The appender may have gone away (a cancelled future); its records stay durable.
         let _ = pending.done.send(Ok(()));
     }
-    shared.add_unsealed(published_bytes);
     if tail_full || shared.over_unsealed_limit() {
         shared.wake_sealer();
     }
