@@ -27,8 +27,8 @@ use spate_wire::eventstream::{self, FrameError};
 use tokio::sync::watch;
 
 use super::client::{CallError, KinesisClient, SubscribeProtocol};
-use super::get_latency::{GRACE, Seen, list_shards, read_stamp};
-use super::report::{Arrivals, Latency, latency_histogram, record_latency};
+use super::get_latency::{Readers, Seen, list_shards, read_stamp};
+use super::report::{latency_histogram, record_latency};
 
 /// How long a registered consumer may take to become ACTIVE.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -135,15 +135,9 @@ pub async fn deregister_consumer(client: &KinesisClient, arn: &str) {
     }
 }
 
-/// The subscribers' side of a run: started before the first put, stopped by
-/// [`Subscribers::finish`].
+/// SubscribeToShard readers, one per shard.
 #[derive(Debug)]
-pub struct Subscribers {
-    tasks: Vec<tokio::task::JoinHandle<Seen>>,
-    received: Arc<AtomicU64>,
-    /// Once the puts are over: how many records were stored, and when to give up waiting.
-    finish: watch::Sender<Option<(u64, Instant)>>,
-}
+pub struct Subscribers;
 
 impl Subscribers {
     /// Subscribes the consumer to every shard of the stream (LATEST) and starts reading; returns
@@ -154,7 +148,7 @@ impl Subscribers {
         consumer_arn: &str,
         protocol: SubscribeProtocol,
         base: Instant,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<Readers> {
         let shards = list_shards(&client, stream_member).await?;
         let received = Arc::new(AtomicU64::new(0));
         let (finish, finished) = watch::channel(None);
@@ -176,33 +170,10 @@ impl Subscribers {
                 .with_context(|| format!("subscribing to shard {}", subscriber.shard))?;
             tasks.push(tokio::spawn(subscriber.run(first)));
         }
-        Ok(Self {
+        Ok(Readers {
             tasks,
             received,
             finish,
-        })
-    }
-
-    /// Tells the subscribers that `stored` records were put; they stop once all are read, or
-    /// [`GRACE`] later. Returns what they saw.
-    pub async fn finish(self, stored: u64) -> anyhow::Result<Arrivals> {
-        // An error only means every subscriber has already ended.
-        let _ = self.finish.send(Some((stored, Instant::now() + GRACE)));
-        let mut latency_micros = latency_histogram();
-        let mut get_errors = BTreeMap::new();
-        for task in self.tasks {
-            let seen = task.await?;
-            latency_micros
-                .add(&seen.latency_micros)
-                .expect("every histogram has the same bounds");
-            for (name, count) in seen.errors {
-                *get_errors.entry(name).or_default() += count;
-            }
-        }
-        Ok(Arrivals {
-            records_received: self.received.load(Ordering::Relaxed),
-            put_to_get_ms: Latency::of(&latency_micros),
-            get_errors,
         })
     }
 }

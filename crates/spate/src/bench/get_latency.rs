@@ -85,14 +85,44 @@ pub(super) fn read_stamp(data: &[u8]) -> Option<Duration> {
     Some(Duration::from_micros(micros))
 }
 
-/// The consumers' side of a run: started before the first put, stopped by [`Consumers::finish`].
+/// The reading side of a latency run, polling consumers or subscribers: one task per shard,
+/// started before the first put, stopped by [`Readers::finish`].
 #[derive(Debug)]
-pub struct Consumers {
-    tasks: Vec<tokio::task::JoinHandle<Seen>>,
-    received: Arc<AtomicU64>,
+pub struct Readers {
+    pub(super) tasks: Vec<tokio::task::JoinHandle<Seen>>,
+    pub(super) received: Arc<AtomicU64>,
     /// Once the puts are over: how many records were stored, and when to give up waiting.
-    finish: watch::Sender<Option<(u64, Instant)>>,
+    pub(super) finish: watch::Sender<Option<(u64, Instant)>>,
 }
+
+impl Readers {
+    /// Tells the readers that `stored` records were put; they stop once all are read, or
+    /// [`GRACE`] later. Returns what they saw.
+    pub async fn finish(self, stored: u64) -> anyhow::Result<Arrivals> {
+        // An error only means every reader has already ended.
+        let _ = self.finish.send(Some((stored, Instant::now() + GRACE)));
+        let mut latency_micros = latency_histogram();
+        let mut get_errors = BTreeMap::new();
+        for task in self.tasks {
+            let seen = task.await?;
+            latency_micros
+                .add(&seen.latency_micros)
+                .expect("every histogram has the same bounds");
+            for (name, count) in seen.errors {
+                *get_errors.entry(name).or_default() += count;
+            }
+        }
+        Ok(Arrivals {
+            records_received: self.received.load(Ordering::Relaxed),
+            put_to_get_ms: Latency::of(&latency_micros),
+            get_errors,
+        })
+    }
+}
+
+/// Polling GetRecords consumers, one per shard.
+#[derive(Debug)]
+pub struct Consumers;
 
 #[derive(Debug)]
 pub(super) struct Seen {
@@ -107,7 +137,7 @@ impl Consumers {
         stream_member: &str,
         poll_interval: Duration,
         base: Instant,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<Readers> {
         let shards = list_shards(&client, stream_member).await?;
         let received = Arc::new(AtomicU64::new(0));
         let (finish, finished) = watch::channel(None);
@@ -132,33 +162,10 @@ impl Consumers {
             };
             tasks.push(tokio::spawn(poller.run()));
         }
-        Ok(Self {
+        Ok(Readers {
             tasks,
             received,
             finish,
-        })
-    }
-
-    /// Tells the consumers that `stored` records were put; they stop once all are read, or
-    /// [`GRACE`] later. Returns what they saw.
-    pub async fn finish(self, stored: u64) -> anyhow::Result<Arrivals> {
-        // An error only means every poller has already ended.
-        let _ = self.finish.send(Some((stored, Instant::now() + GRACE)));
-        let mut latency_micros = latency_histogram();
-        let mut get_errors = BTreeMap::new();
-        for task in self.tasks {
-            let seen = task.await?;
-            latency_micros
-                .add(&seen.latency_micros)
-                .expect("every histogram has the same bounds");
-            for (name, count) in seen.errors {
-                *get_errors.entry(name).or_default() += count;
-            }
-        }
-        Ok(Arrivals {
-            records_received: self.received.load(Ordering::Relaxed),
-            put_to_get_ms: Latency::of(&latency_micros),
-            get_errors,
         })
     }
 }
