@@ -147,6 +147,17 @@ impl Latency {
     }
 }
 
+/// The percentiles as the text reports print them: `p50 1.00  p90 ...  max 9.00`.
+impl std::fmt::Display for Latency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+            self.p50, self.p90, self.p99, self.p999, self.max
+        )
+    }
+}
+
 /// A histogram of microseconds from 1 µs to a minute, 3 significant digits.
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_MICROS, 3).expect("the bounds are valid constants")
@@ -236,12 +247,11 @@ impl Report {
             return self.read_back_text(read_back);
         }
         let shape = &self.shape;
-        let latency = &self.latency_ms;
         let mut text = format!(
             "{} on {}: {} connections, {} records per call, {} bytes per record\n\
              {:.1} s: {} requests ({} failed), {} records stored ({} failed)\n\
              throughput: {:.0} records/s, {:.2} MB/s\n\
-             latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}\n",
+             latency ms: {}\n",
             shape.workload,
             shape.stream,
             shape.connections,
@@ -254,11 +264,7 @@ impl Report {
             self.records_failed,
             self.records_per_sec,
             self.mb_per_sec,
-            latency.p50,
-            latency.p90,
-            latency.p99,
-            latency.p999,
-            latency.max,
+            self.latency_ms,
         );
         for (name, count) in &self.errors {
             text.push_str(&format!("error {name}: {count} requests\n"));
@@ -267,16 +273,9 @@ impl Report {
             text.push_str(&format!("record error {name}: {count} records\n"));
         }
         if let Some(arrivals) = &self.arrivals {
-            let latency = &arrivals.put_to_get_ms;
             text.push_str(&format!(
-                "read back: {} records\n\
-                 put-to-get ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}\n",
-                arrivals.records_received,
-                latency.p50,
-                latency.p90,
-                latency.p99,
-                latency.p999,
-                latency.max,
+                "read back: {} records\nput-to-get ms: {}\n",
+                arrivals.records_received, arrivals.put_to_get_ms,
             ));
             for (name, count) in &arrivals.get_errors {
                 text.push_str(&format!("get error {name}: {count} requests\n"));
@@ -289,12 +288,11 @@ impl Report {
 impl Report {
     /// The report of a `read-back` run for people.
     fn read_back_text(&self, read_back: &ReadBack) -> String {
-        let latency = &self.latency_ms;
         let mut text = format!(
             "read-back on {}: {} shards, {} read at once, GetRecords Limit {}\n\
              {:.1} s: {} requests ({} failed), {} records and {} bytes read, {} shards abandoned\n\
              throughput: {:.0} records/s, {:.2} MB/s\n\
-             GetRecords latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}\n",
+             GetRecords latency ms: {}\n",
             self.shape.stream,
             read_back.shards,
             self.shape.connections,
@@ -307,11 +305,7 @@ impl Report {
             read_back.shards_abandoned,
             self.records_per_sec,
             self.mb_per_sec,
-            latency.p50,
-            latency.p90,
-            latency.p99,
-            latency.p999,
-            latency.max,
+            self.latency_ms,
         );
         for (name, count) in &self.errors {
             text.push_str(&format!("error {name}: {count} requests\n"));
