@@ -27,16 +27,20 @@ pub const OWN_BUFFER_BYTES: usize = 8 * 1024;
 
 /// The buffer members are decoded into: the current chunk, split off member by member.
 struct Arena {
+    /// Empty (no allocation) until the first member arrives, so requests without blobs or
+    /// texts, most of them, pay nothing.
     chunk: BytesMut,
-    /// Capacity of the next chunk when this one runs out.
-    chunk_bytes: usize,
+    /// Capacity of the next chunk when this one runs out: the body's size (up to
+    /// [`CHUNK_BYTES`]) for the first, [`CHUNK_BYTES`] after.
+    next_chunk_bytes: usize,
 }
 
 impl Arena {
     /// A chunk with room for `len` more bytes.
     fn room_for(&mut self, len: usize) -> &mut BytesMut {
         if self.chunk.capacity() - self.chunk.len() < len {
-            self.chunk = BytesMut::with_capacity(self.chunk_bytes.max(len));
+            self.chunk = BytesMut::with_capacity(self.next_chunk_bytes.max(len));
+            self.next_chunk_bytes = CHUNK_BYTES;
         }
         &mut self.chunk
     }
@@ -62,8 +66,8 @@ pub fn with_arena<R>(capacity: usize, decode: impl FnOnce() -> R) -> R {
         }
     }
     let arena = Arena {
-        chunk: BytesMut::with_capacity(capacity.min(CHUNK_BYTES)),
-        chunk_bytes: CHUNK_BYTES,
+        chunk: BytesMut::new(),
+        next_chunk_bytes: capacity.min(CHUNK_BYTES),
     };
     let previous = ARENA.with(|cell| cell.replace(Some(arena)));
     let _restore = Restore(previous);

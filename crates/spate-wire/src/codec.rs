@@ -252,12 +252,6 @@ impl Text {
     }
 }
 
-impl From<&str> for Text {
-    fn from(text: &str) -> Text {
-        Text(Bytes::copy_from_slice(text.as_bytes()))
-    }
-}
-
 impl serde::Serialize for Text {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
