@@ -510,13 +510,7 @@ impl Log {
                     break;
                 }
                 if next >= inner.sealed_end {
-                    let first = inner.tail_index(next);
-                    for tail_record in inner.tail.range(first..) {
-                        if !limits.admit(tail_record.record.data_len()) {
-                            break;
-                        }
-                        out.push(tail_record.record.clone());
-                    }
+                    inner.read_tail(next, &mut limits, &mut out);
                     break;
                 }
                 inner
@@ -561,12 +555,7 @@ impl Log {
         let mut limits = ReadLimits::new(max_records, max_bytes);
         let mut out = Vec::new();
         if next < inner.end() {
-            for tail_record in inner.tail.range(inner.tail_index(next)..) {
-                if !limits.admit(tail_record.record.data_len()) {
-                    break;
-                }
-                out.push(tail_record.record.clone());
-            }
+            inner.read_tail(next, &mut limits, &mut out);
         }
         Ok(Some((out, inner.bounds())))
     }

@@ -111,6 +111,22 @@ impl LogInner {
         self.tail.front().map(|t| t.journal_seq)
     }
 
+    /// Copies tail records from offset `from` (in the tail: `sealed_end <= from < end`) into
+    /// `out` while `limits` admit them.
+    pub(crate) fn read_tail(
+        &self,
+        from: u64,
+        limits: &mut ReadLimits,
+        out: &mut Vec<StoredRecord>,
+    ) {
+        for tail_record in self.tail.range(self.tail_index(from)..) {
+            if !limits.admit(tail_record.record.data_len()) {
+                break;
+            }
+            out.push(tail_record.record.clone());
+        }
+    }
+
     /// Appends durable records to the tail; they must continue the log densely.
     pub(crate) fn push_tail(&mut self, records: impl IntoIterator<Item = StoredRecord>, seq: u64) {
         for record in records {
