@@ -1,22 +1,19 @@
 //! A minimal Kinesis client for the load generator: awsJson 1.1 requests over HTTP/1.1
-//! keep-alive (hyper-util's pooled legacy client), signed with SigV4 by the official `aws-sigv4`
-//! crate, with AWS error responses turned into their error type (`__type`). SubscribeToShard's
+//! keep-alive (hyper-util's pooled legacy client), signed with SigV4 by Spate's own signer
+//! (`spate_wire::sigv4`, checked against the official `aws-sigv4` crate), with AWS error responses turned into their error type (`__type`). SubscribeToShard's
 //! answer is handed back as a body still streaming, over HTTP/1.1 or over one HTTP/2 connection
 //! (cleartext, prior knowledge) that carries every subscription, as the AWS SDKs do.
 
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::identity::Identity;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use spate_wire::sigv4::{Credentials, Signer};
 
 /// The content type of Kinesis's JSON protocol.
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -71,8 +68,7 @@ pub struct KinesisClient {
     http2: Client<HttpConnector, Full<Bytes>>,
     uri: http::Uri,
     host: http::HeaderValue,
-    identity: Identity,
-    region: String,
+    signer: Signer,
 }
 
 impl KinesisClient {
@@ -104,13 +100,11 @@ impl KinesisClient {
         let region = env("AWS_DEFAULT_REGION")
             .or_else(|| env("AWS_REGION"))
             .unwrap_or_else(|| "us-east-1".to_owned());
-        let credentials = Credentials::new(
-            access_key,
-            secret_key,
-            env("AWS_SESSION_TOKEN"),
-            None,
-            "spate-bench",
-        );
+        let credentials = Credentials {
+            access_key_id: access_key,
+            secret_access_key: secret_key,
+            session_token: env("AWS_SESSION_TOKEN"),
+        };
 
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -125,8 +119,7 @@ impl KinesisClient {
             http2,
             uri,
             host,
-            identity: credentials.into(),
-            region,
+            signer: Signer::new(credentials, &region, "kinesis"),
         })
     }
 
@@ -195,43 +188,27 @@ impl KinesisClient {
         let target = format!("Kinesis_20131202.{operation}");
         let host = self.host.to_str().unwrap_or_default();
         let headers = [
-            ("host", host),
             ("content-type", CONTENT_TYPE),
+            ("host", host),
             ("x-amz-target", target.as_str()),
         ];
-        let sign_error =
-            |err: &dyn std::fmt::Display| CallError::Transport(format!("signing: {err}"));
-        let params = v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name("kinesis")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|err| sign_error(&err))?
-            .into();
-        let uri = self.uri.to_string();
-        let signable = SignableRequest::new(
-            "POST",
-            &uri,
-            headers.iter().copied(),
-            SignableBody::Bytes(&body),
-        )
-        .map_err(|err| sign_error(&err))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|err| sign_error(&err))?
-            .into_parts();
-
+        let signed = self
+            .signer
+            .sign(SystemTime::now(), "POST", "/", "", &headers, &body);
         let mut request = http::Request::builder()
             .method(http::Method::POST)
             .uri(self.uri.clone())
             .header(http::header::HOST, self.host.clone())
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header("x-amz-target", target)
+            .header("x-amz-date", signed.x_amz_date.as_str())
+            .header(http::header::AUTHORIZATION, signed.authorization);
+        if let Some(token) = signed.x_amz_security_token {
+            request = request.header("x-amz-security-token", token);
+        }
+        request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|err| CallError::Transport(err.to_string()))?;
-        instructions.apply_to_request_http1x(&mut request);
-        Ok(request)
+            .map_err(|err| CallError::Transport(err.to_string()))
     }
 }
 
