@@ -4,7 +4,7 @@
 //! (`logs/<id>.deleted`); load every `logs/<id>/` (its segments define the sealed end); then
 //! read journal files in sequence order, verifying every frame. In the newest file the first
 //! bad frame is taken for a torn write and the file is truncated there; in any older file it is
-//! corruption. Records of logs whose directory is gone (deleted) and records already covered by
+//! corruption. A zero-filled spare file left by a crash is removed. Records of logs whose directory is gone (deleted) and records already covered by
 //! segments are skipped; every other record must continue its log densely.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::fsutil::{create_dir_all, list_dir, parse_numbered, sync_dir};
-use crate::journal::{JOURNAL_EXT, JOURNAL_HEADER_LEN, scan};
+use crate::journal::{JOURNAL_EXT, JOURNAL_HEADER_LEN, SPARE_NAME, scan};
 use crate::retention::read_mark;
 use crate::segment::{SEGMENT_EXT, Segment};
 use crate::state::{LogInner, LogState};
@@ -62,6 +62,10 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, LogError> {
 
     let mut journal_files = BTreeSet::new();
     for (name, path) in list_dir(&journal_dir)? {
+        if name == SPARE_NAME {
+            remove(&path)?; // a preallocated file the writer had not yet put to use
+            continue;
+        }
         match parse_numbered(&name, JOURNAL_EXT) {
             Some(seq) => {
                 journal_files.insert(seq);

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -162,6 +162,7 @@ impl Harness {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path().join("journal"))
             .expect("list journal")
             .map(|e| e.expect("entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "jnl"))
             .collect();
         files.sort();
         files
@@ -295,10 +296,20 @@ impl Harness {
                 let newest = self.journal_files().pop().expect("a journal file");
                 let frame = unacknowledged_frame(200);
                 let keep = (*keep).min(frame.len() - 1);
+                // The torn write lands where the data ends: at the end of the file, or where the
+                // zero fill of a preallocated file begins (every frame ends with a value byte,
+                // and values are never zero bytes).
+                let bytes = std::fs::read(&newest).expect("read journal");
+                let data_end = bytes
+                    .iter()
+                    .rposition(|&byte| byte != 0)
+                    .map_or(bytes.len(), |last| last + 1)
+                    .max(JOURNAL_HEADER_LEN);
                 let mut file = OpenOptions::new()
-                    .append(true)
+                    .write(true)
                     .open(&newest)
                     .expect("open journal");
+                file.seek(SeekFrom::Start(data_end as u64)).expect("seek");
                 file.write_all(&frame[..keep]).expect("tear");
             }
             Torn::PartialNewFile { keep } => {
@@ -363,6 +374,9 @@ fn file_stem(path: &Path) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// Length of a journal file's header (magic, version, reserved).
+const JOURNAL_HEADER_LEN: usize = 16;
 
 /// A complete journal frame (format in the `journal` module docs) that was never acknowledged.
 fn unacknowledged_frame(value_len: usize) -> Vec<u8> {
