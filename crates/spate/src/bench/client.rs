@@ -3,6 +3,10 @@
 //! (`spate_wire::sigv4`, checked against the official `aws-sigv4` crate), with AWS error responses turned into their error type (`__type`). SubscribeToShard's
 //! answer is handed back as a body still streaming, over HTTP/1.1 or over one HTTP/2 connection
 //! (cleartext, prior knowledge) that carries every subscription, as the AWS SDKs do.
+//!
+//! The load-generating workers each own a [`Connection`] instead: one HTTP/1.1 connection that
+//! the worker's own task drives while it waits for an answer, so a call costs no hand-off to a
+//! connection task and no pool checkout.
 
 use std::time::{Duration, SystemTime};
 
@@ -10,9 +14,10 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::client::conn::http1;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use spate_wire::sigv4::{Credentials, Signer};
 
 /// The content type of Kinesis's JSON protocol.
@@ -209,6 +214,93 @@ impl KinesisClient {
         request
             .body(Full::new(Bytes::from(body)))
             .map_err(|err| CallError::Transport(err.to_string()))
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection, driven by the task that calls on it; reopened after a
+/// failure.
+pub struct Connection {
+    client: std::sync::Arc<KinesisClient>,
+    open: Option<OpenConnection>,
+}
+
+struct OpenConnection {
+    sender: http1::SendRequest<Full<Bytes>>,
+    driver: std::pin::Pin<Box<http1::Connection<TokioIo<tokio::net::TcpStream>, Full<Bytes>>>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("open", &self.open.is_some())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// A connection to `client`'s endpoint, opened on the first call.
+    pub fn new(client: std::sync::Arc<KinesisClient>) -> Self {
+        Self { client, open: None }
+    }
+
+    /// Calls `Kinesis_20131202.<operation>` with a JSON body; returns the response body.
+    pub async fn call(&mut self, operation: &str, body: Vec<u8>) -> Result<Bytes, CallError> {
+        let request = self.client.signed_request(operation, body)?;
+        let outcome = tokio::time::timeout(REQUEST_TIMEOUT, self.exchange(request))
+            .await
+            .unwrap_or(Err(CallError::Timeout));
+        if matches!(outcome, Err(CallError::Transport(_) | CallError::Timeout)) {
+            self.open = None;
+        }
+        let (parts, body) = outcome?;
+        if parts.status.is_success() {
+            return Ok(body);
+        }
+        Err(service_error(parts.status, &parts.headers, &body))
+    }
+
+    /// Sends `request` and reads its whole answer, driving the connection meanwhile.
+    async fn exchange(
+        &mut self,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<(http::response::Parts, Bytes), CallError> {
+        let transport = |err: &dyn std::fmt::Display| CallError::Transport(err.to_string());
+        if self.open.is_none() {
+            let stream =
+                tokio::net::TcpStream::connect(self.client.host.to_str().unwrap_or_default())
+                    .await
+                    .map_err(|err| transport(&err))?;
+            stream.set_nodelay(true).map_err(|err| transport(&err))?;
+            let (sender, driver) = http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|err| transport(&err))?;
+            self.open = Some(OpenConnection {
+                sender,
+                driver: Box::pin(driver),
+            });
+        }
+        let OpenConnection { sender, driver } = self.open.as_mut().expect("opened just above");
+        let answer = async {
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|err| transport(&err))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_RESPONSE_BYTES)
+                .collect()
+                .await
+                .map_err(|err| transport(&*err))?
+                .to_bytes();
+            Ok((parts, body))
+        };
+        tokio::select! {
+            biased;
+            answer = answer => answer,
+            closed = driver.as_mut() => Err(match closed {
+                Ok(()) => CallError::Transport("the server closed the connection".to_owned()),
+                Err(err) => transport(&err),
+            }),
+        }
     }
 }
 

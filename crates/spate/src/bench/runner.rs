@@ -1,5 +1,5 @@
 //! Runs a workload: `--connections` tokio tasks, each sending one request at a time on its own
-//! pooled keep-alive connection, until a record count is used up or a duration has passed; a
+//! keep-alive connection ([`Connection`]), until a record count is used up or a duration has passed; a
 //! ticker prints progress on stderr once a second. With a rate, each worker sends on a schedule
 //! instead of as soon as its previous call was answered. Each worker keeps its own [`Tally`];
 //! they are merged once all have finished.
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::client::KinesisClient;
+use super::client::{Connection, KinesisClient};
 use super::options::{KeyMode, Stop};
 use super::records::Keys;
 use super::report::{Progress, Tally};
@@ -76,7 +76,7 @@ pub async fn run(
             tokio::time::interval_at((started + offset).into(), period)
         });
         let worker = Worker {
-            client: Arc::clone(&client),
+            connection: Connection::new(Arc::clone(&client)),
             workload: Arc::clone(&workload),
             progress: Arc::clone(&progress),
             remaining: Arc::clone(&remaining),
@@ -102,7 +102,7 @@ pub async fn run(
 
 #[derive(Debug)]
 struct Worker {
-    client: Arc<KinesisClient>,
+    connection: Connection,
     workload: Arc<dyn Workload>,
     progress: Arc<Progress>,
     remaining: Arc<AtomicU64>,
@@ -134,7 +134,7 @@ impl Worker {
             }
             let body = self.workload.body(&mut self.keys, records);
             let sent = Instant::now();
-            match self.client.call(self.workload.operation(), body).await {
+            match self.connection.call(self.workload.operation(), body).await {
                 Ok(response) => {
                     let latency = sent.elapsed();
                     let stored = self.workload.stored(&response, records, &mut tally);
