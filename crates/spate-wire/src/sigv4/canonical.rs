@@ -194,7 +194,7 @@ pub fn write_uri_encoded(bytes: &[u8], out: &mut impl Sink) {
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
-fn percent_decode(text: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;

@@ -9,10 +9,12 @@
 pub mod canonical;
 mod signer;
 mod time;
+pub mod verify;
 
 pub use canonical::{CanonicalRequest, Sink};
 pub use signer::{Credentials, SignedHeaders, Signer};
 pub use time::AmzDate;
+pub use verify::{AuthFailure, Presented, RequestParts, SignatureForm};
 
 /// The algorithm name that opens the string to sign and the `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
