@@ -60,7 +60,8 @@ def kinesis(endpoint):
 
 @pytest.fixture
 def spate_factory(tmp_path):
-    """Starts servers of the test's own: `spate_factory(env={...})` returns a running server.
+    """Starts servers of the test's own: `spate_factory(env={...}, args=[...])` returns a running
+    server (`args`: more `spate serve` arguments).
 
     Each has its own data directory (or `data_dir=`) and log; all are stopped at teardown.
     Skipped against an external endpoint, which cannot be started, stopped or counted on.
@@ -70,10 +71,11 @@ def spate_factory(tmp_path):
     binary = _require_binary()
     servers: list[SpateServer] = []
 
-    def start(env: dict[str, str] | None = None, data_dir=None) -> SpateServer:
+    def start(env: dict[str, str] | None = None, data_dir=None,
+              args: list[str] | None = None) -> SpateServer:
         index = len(servers)
         server = SpateServer(binary, data_dir or tmp_path / f"data-{index}",
-                             tmp_path / f"server-{index}.log", env=env)
+                             tmp_path / f"server-{index}.log", env=env, args=args)
         servers.append(server)
         return server.start()
 

@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 import boto3
+import botocore
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -139,14 +140,18 @@ def free_port() -> int:
 
 
 def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections: int = 10,
-                   verify: str | Path | None = None):
+                   verify: str | Path | None = None, access_key_id: str | None = None,
+                   secret_access_key: str | None = None, session_token: str | None = None,
+                   unsigned: bool = False):
     """A boto3 Kinesis client for endpoint that never retries, so every error surfaces as is.
 
     `verify`: for https endpoints, the PEM of the certificate to trust (botocore's `verify=`).
+    Credentials are the tests' own (test/test) unless given; `unsigned` sends no signature.
     """
     session = boto3.session.Session(
-        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        aws_access_key_id=access_key_id or AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret_access_key or AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=session_token,
         region_name=REGION,
     )
     config = Config(
@@ -154,6 +159,7 @@ def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections
         connect_timeout=5,
         read_timeout=read_timeout,
         max_pool_connections=max_pool_connections,
+        signature_version=botocore.UNSIGNED if unsigned else None,
     )
     return session.client("kinesis", endpoint_url=endpoint, config=config,
                           verify=str(verify) if verify is not None else None)
@@ -361,11 +367,13 @@ class SpateServer:
     instances: list["SpateServer"] = []
 
     def __init__(self, binary: Path, data_dir: Path, log_path: Path,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, args: list[str] | None = None):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.env = {"NO_COLOR": "1", **FAST_DELAYS, **(env or {})}
+        # More `spate serve` arguments, after --listen and --data-dir.
+        self.args = list(args or [])
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.stopped_at: float | None = None
@@ -403,7 +411,7 @@ class SpateServer:
             log.flush()
             self.process = subprocess.Popen(
                 [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
-                 "--data-dir", str(self.data_dir)],
+                 "--data-dir", str(self.data_dir), *self.args],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -483,15 +491,19 @@ class ExternalServer:
 # --- the aws CLI ---------------------------------------------------------------------------------
 
 
-def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60):
+def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
+            env_overrides: dict[str, str] | None = None, global_args: tuple[str, ...] = ()):
     """Runs `aws --endpoint-url endpoint --output json kinesis <args>` with the pinned awscli.
 
+    `env_overrides` (credentials, say) apply after the tests' isolated AWS environment;
+    `global_args` (`--no-sign-request`, `--ca-bundle PEM`) go before the service name.
     Returns (parsed JSON output or None, completed process).
     """
     env = {**os.environ}
     isolate_aws_environment(env)
+    env.update(env_overrides or {})
     command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
-               "kinesis", *args]
+               *global_args, "kinesis", *args]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     if check and completed.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {completed.returncode}:\n"

@@ -20,8 +20,10 @@
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
 //! | `SPATE_TLS` (`on` or `off`), `SPATE_TLS_CERT`, `SPATE_TLS_KEY` | `tls.enabled`, `tls.cert`, `tls.key` |
 //!
-//! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) has no
-//! environment variables: a list of keys is configured in a file.
+//! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) and the
+//! `[[auth.credentials]]` list have no environment variables: lists are configured in a file.
+//! One credential can also be given on the command line (`--access-key-id` and
+//! `--secret-access-key`); it is added to the file's.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -143,6 +145,15 @@ where
     Ok((!text.is_empty()).then(|| PathBuf::from(text)))
 }
 
+/// Authentication of requests (see the `auth` module for the modes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The access keys requests may be signed with. With none, a loopback listener accepts any
+    /// well-formed signature, and any other listener refuses to start.
+    pub credentials: Vec<crate::auth::CredentialSettings>,
+}
+
 /// Everything `spate serve` needs, validated.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +174,8 @@ pub struct ServerConfig {
     pub kms: KmsConfig,
     /// TLS on the listener.
     pub tls: TlsSettings,
+    /// Authentication of requests.
+    pub auth: AuthSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +204,9 @@ pub struct Overrides {
     pub quotas: Option<String>,
     /// `on` or `off`.
     pub tls: Option<String>,
+    /// One more credential (`--access-key-id`, `--secret-access-key`): both or neither.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
 }
 
 impl ServerConfig {
@@ -227,6 +243,30 @@ impl ServerConfig {
         }
         if let Some(tls) = &overrides.tls {
             set(&mut merged, &["tls", "enabled"], scalar(tls));
+        }
+        match (&overrides.access_key_id, &overrides.secret_access_key) {
+            (Some(access_key_id), Some(secret)) => {
+                let mut credential = toml::Table::new();
+                credential.insert(
+                    "access_key_id".to_owned(),
+                    toml::Value::String(access_key_id.clone()),
+                );
+                credential.insert(
+                    "secret_access_key".to_owned(),
+                    toml::Value::String(secret.clone()),
+                );
+                push(
+                    &mut merged,
+                    &["auth", "credentials"],
+                    toml::Value::Table(credential),
+                );
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "--access-key-id and --secret-access-key go together".to_owned(),
+                ));
+            }
         }
         if let Some(listen) = &overrides.listen {
             set(
@@ -279,6 +319,7 @@ impl ServerConfig {
                     .into(),
             ));
         }
+        self.authenticator()?;
         if self.maintenance_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "maintenance_interval_ms must be positive".into(),
@@ -293,6 +334,14 @@ impl ServerConfig {
             kms: self.kms.clone(),
             ..self.streams.clone()
         }
+    }
+
+    /// The authenticator of requests, in the mode the listener and credentials call for.
+    pub fn authenticator(&self) -> Result<crate::auth::Authenticator, ConfigError> {
+        let mode = crate::auth::AuthMode::for_listener(self.listen, &self.auth.credentials)
+            .map_err(ConfigError::Invalid)?;
+        crate::auth::Authenticator::new(mode, &self.auth.credentials, &self.streams.account_id)
+            .map_err(ConfigError::Invalid)
     }
 
     /// The storage engine's configuration.
@@ -330,6 +379,32 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
                 base.insert(key, value);
             }
         }
+    }
+}
+
+/// Appends `value` to the array at `path` (made an array if it is not one).
+fn push(table: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut current = table;
+    for parent in parents {
+        let entry = current
+            .entry(parent.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        current = entry.as_table_mut().expect("just made a table");
+    }
+    let entry = current
+        .entry(last.to_string())
+        .or_insert_with(|| toml::Value::Array(Vec::new()));
+    if !entry.is_array() {
+        *entry = toml::Value::Array(Vec::new());
+    }
+    if let Some(array) = entry.as_array_mut() {
+        array.push(value);
     }
 }
 
@@ -417,8 +492,7 @@ mod tests {
             listen: Some("127.0.0.1:3000".into()),
             data_dir: Some("/from-flag".into()),
             durability: Some("os".into()),
-            quotas: None,
-            tls: None,
+            ..Overrides::default()
         };
         let config = load(Some(file), &env, flags);
         assert_eq!(config.listen.port(), 3000);
@@ -536,5 +610,100 @@ mod tests {
         assert!(ServerConfig::load(None, std::iter::empty(), &flags).is_err());
         let env = [("SPATE_ACCOUNT_ID".to_string(), "12".to_string())];
         assert!(ServerConfig::load(None, env, &Overrides::default()).is_err());
+    }
+
+    fn try_load(file: Option<&str>, overrides: Overrides) -> Result<ServerConfig, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("spate.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).expect("write");
+        }
+        ServerConfig::load(file.map(|_| path.as_path()), std::iter::empty(), &overrides)
+    }
+
+    #[test]
+    fn credentials_come_from_the_file_and_one_more_from_the_flags() {
+        let file = r#"
+[[auth.credentials]]
+access_key_id = "AKIDFILE"
+secret_access_key = "file-secret"
+account_id = "111122223333"
+user_name = "alice"
+"#;
+        let flags = Overrides {
+            access_key_id: Some("AKIDFLAG".into()),
+            secret_access_key: Some("flag-secret".into()),
+            ..Overrides::default()
+        };
+        let config = load(Some(file), &[], flags);
+        let keys: Vec<&str> = config
+            .auth
+            .credentials
+            .iter()
+            .map(|c| c.access_key_id.as_str())
+            .collect();
+        assert_eq!(keys, ["AKIDFILE", "AKIDFLAG"]);
+        assert_eq!(
+            config.auth.credentials[0].account_id.as_deref(),
+            Some("111122223333")
+        );
+        let auth = config.authenticator().expect("valid");
+        assert_eq!(auth.mode(), crate::auth::AuthMode::Strict);
+    }
+
+    #[test]
+    fn without_credentials_only_a_loopback_listener_may_start() {
+        let config = load(None, &[], Overrides::default());
+        assert_eq!(
+            config.authenticator().expect("valid").mode(),
+            crate::auth::AuthMode::AnySignature
+        );
+        let open = Overrides {
+            listen: Some("0.0.0.0:4567".into()),
+            ..Overrides::default()
+        };
+        let err = try_load(None, open).expect_err("refused");
+        assert!(err.to_string().contains("configure credentials"), "{err}");
+        let open_with_key = Overrides {
+            listen: Some("0.0.0.0:4567".into()),
+            access_key_id: Some("AKID".into()),
+            secret_access_key: Some("secret".into()),
+            ..Overrides::default()
+        };
+        try_load(None, open_with_key).expect("credentials make it strict");
+    }
+
+    #[test]
+    fn bad_credentials_are_refused_at_load() {
+        for (file, expected) in [
+            (
+                "[[auth.credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"\"\n",
+                "empty secret",
+            ),
+            (
+                "[[auth.credentials]]\naccess_key_id = \"A-B\"\nsecret_access_key = \"s\"\n",
+                "letters and digits",
+            ),
+            (
+                "[[auth.credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\naccount_id = \"12\"\n",
+                "12 digits",
+            ),
+            (
+                "[[auth.credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\n[[auth.credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"t\"\n",
+                "configured twice",
+            ),
+            (
+                "[[auth.credentials]]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\nsecret = 1\n",
+                "unknown field",
+            ),
+        ] {
+            let err = try_load(Some(file), Overrides::default()).expect_err(file);
+            assert!(err.to_string().contains(expected), "{file}: {err}");
+        }
+        let half = Overrides {
+            access_key_id: Some("AKID".into()),
+            ..Overrides::default()
+        };
+        assert!(try_load(None, half).is_err());
     }
 }

@@ -13,17 +13,21 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use spate_streams::StreamsService;
+use spate_wire::sigv4::RequestParts;
 use spate_wire::{AwsError, Codec, MAX_JSON_BODY_BYTES, Target};
+
+use crate::auth::{self, Authenticator, Caller};
 use tracing::{Instrument, debug, debug_span, error, info};
 
 /// What request handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub streams: Arc<StreamsService>,
+    pub auth: Arc<Authenticator>,
 }
 
 /// The router of every path Spate serves.
@@ -46,15 +50,84 @@ async fn unknown_path(headers: HeaderMap) -> Response {
     response
 }
 
-/// Target prefixes of the services Spate will serve but does not yet.
-const PLANNED_PREFIXES: &[&str] = &[
-    "Firehose_20150804",
-    "KinesisAnalytics_20150814",
-    "KinesisAnalytics_20180523",
+/// Target prefixes of the services Spate will serve but does not yet, with their SigV4 signing
+/// names.
+const PLANNED_PREFIXES: &[(&str, &str)] = &[
+    ("Firehose_20150804", "firehose"),
+    ("KinesisAnalytics_20150814", "kinesisanalytics"),
+    ("KinesisAnalytics_20180523", "kinesisanalytics"),
 ];
+
+/// The SigV4 signing name of Kinesis Data Streams.
+const KINESIS_SIGNING_NAME: &str = "kinesis";
+
+/// What authentication needs of a request besides its body.
+struct RequestHead<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+}
+
+impl RequestHead<'_> {
+    fn parts(&self) -> RequestParts<'_> {
+        RequestParts {
+            method: self.method.as_str(),
+            path: self.uri.path(),
+            query: self.uri.query().unwrap_or(""),
+            headers: self.headers,
+        }
+    }
+}
+
+/// Checks the request's signature for the service `signing_name`.
+fn authenticate(
+    state: &AppState,
+    head: &RequestHead<'_>,
+    signing_name: &str,
+    body: &[u8],
+) -> Result<Caller, AwsError> {
+    state
+        .auth
+        .authenticate(&head.parts(), signing_name, body)
+        .map_err(|failure| {
+            debug!(code = failure.code(), "authentication failed");
+            failure.to_aws()
+        })
+}
+
+/// Authorizes a Data Streams call (strict mode only: without a configured key there is no
+/// identity, and the body is not even looked at).
+fn authorize_kinesis(
+    state: &AppState,
+    caller: &Caller,
+    operation: &str,
+    body: &[u8],
+    codec: Codec,
+) -> Result<(), AwsError> {
+    if caller.principal.is_none() {
+        return Ok(());
+    }
+    let action = format!("kinesis:{operation}");
+    let resource = state.streams.resource_arn_of_request(body, codec);
+    let resource_policy = state.streams.resource_policy(&resource);
+    // arn:aws:kinesis:<region>:<account>:...
+    let resource_account = resource
+        .split(':')
+        .nth(4)
+        .filter(|account| !account.is_empty())
+        .unwrap_or(state.streams.account_id());
+    caller.authorize(&auth::Target {
+        action: &action,
+        resource: &resource,
+        resource_account,
+        resource_policy: resource_policy.as_deref(),
+    })
+}
 
 async fn aws_json(
     State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
     version: Version,
     headers: HeaderMap,
     body: Body,
@@ -74,11 +147,16 @@ async fn aws_json(
         target = target_header.as_deref().unwrap_or("-"),
         encoding = %codec
     );
+    let head = RequestHead {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
     async move {
         if target_header.as_deref() == Some(SUBSCRIBE_TO_SHARD) {
-            return subscribe_to_shard(&state, version, codec, body, &request_id).await;
+            return subscribe_to_shard(&state, &head, version, codec, body, &request_id).await;
         }
-        let result = dispatch(&state, target_header.as_deref(), codec, body).await;
+        let result = dispatch(&state, &head, target_header.as_deref(), codec, body).await;
         match result {
             Ok(body) => body_response(StatusCode::OK, body, codec, &request_id),
             Err(error) => {
@@ -113,6 +191,7 @@ fn request_codec(headers: &HeaderMap) -> Codec {
 
 async fn dispatch(
     state: &AppState,
+    head: &RequestHead<'_>,
     target_header: Option<&str>,
     codec: Codec,
     body: Body,
@@ -123,8 +202,10 @@ async fn dispatch(
             format!("Cannot route the request: {err}."),
         )
     })?;
-    let body = read_body(body).await?;
     if target.prefix == spate_streams::TARGET_PREFIX {
+        let body = read_body(body).await?;
+        let caller = authenticate(state, head, KINESIS_SIGNING_NAME, &body)?;
+        authorize_kinesis(state, &caller, target.operation, &body, codec)?;
         return match state.streams.handle(target.operation, &body, codec).await {
             Some(Ok(body)) => Ok(body),
             Some(Err(err)) => Err(err.to_aws()),
@@ -134,7 +215,12 @@ async fn dispatch(
             ))),
         };
     }
-    if PLANNED_PREFIXES.contains(&target.prefix) {
+    if let Some((_, signing_name)) = PLANNED_PREFIXES
+        .iter()
+        .find(|(prefix, _)| *prefix == target.prefix)
+    {
+        let body = read_body(body).await?;
+        authenticate(state, head, signing_name, &body)?;
         return Err(AwsError::client(
             "UnknownOperationException",
             format!(
@@ -157,6 +243,7 @@ const SUBSCRIBE_TO_SHARD: &str = "Kinesis_20131202.SubscribeToShard";
 /// HTTP/2 DATA frames, whichever the connection speaks).
 async fn subscribe_to_shard(
     state: &AppState,
+    head: &RequestHead<'_>,
     version: Version,
     codec: Codec,
     body: Body,
@@ -164,6 +251,8 @@ async fn subscribe_to_shard(
 ) -> Response {
     let started = async {
         let body = read_body(body).await?;
+        let caller = authenticate(state, head, KINESIS_SIGNING_NAME, &body)?;
+        authorize_kinesis(state, &caller, "SubscribeToShard", &body, codec)?;
         state
             .streams
             .subscribe(&body, codec)

@@ -1,10 +1,12 @@
 //! Spate's server: storage opened from the configuration, services wired to one HTTP listener.
 //!
 //! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
-//! [`tls`]) -> routed by `X-Amz-Target` -> a service crate (`spate-streams`) -> the storage engine
+//! [`tls`]) -> routed by `X-Amz-Target` -> its SigV4 signature checked ([`auth`]) -> a service
+//! crate (`spate-streams`) -> the storage engine
 //! (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
 //! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
 
+pub mod auth;
 pub mod config;
 pub mod http;
 pub mod tls;
@@ -60,6 +62,7 @@ pub struct Spate {
     config: ServerConfig,
     /// Set when the configuration enables TLS.
     tls: Option<Tls>,
+    auth: Arc<auth::Authenticator>,
 }
 
 impl Spate {
@@ -70,6 +73,17 @@ impl Spate {
             path: data_dir.display().to_string(),
             source,
         })?;
+        let auth = Arc::new(config.authenticator()?);
+        match auth.mode() {
+            auth::AuthMode::Strict => info!(
+                credentials = config.auth.credentials.len(),
+                "requests must be signed with a configured access key"
+            ),
+            auth::AuthMode::AnySignature => info!(
+                "no credentials configured: on this loopback listener any well-formed SigV4 \
+                 signature is accepted (local development mode)"
+            ),
+        }
         let tls = if config.tls.enabled {
             Some(Tls::prepare(&config.tls, &data_dir)?)
         } else {
@@ -92,6 +106,7 @@ impl Spate {
             log,
             config,
             tls,
+            auth,
         })
     }
 
@@ -114,6 +129,7 @@ impl Spate {
         let maintenance = tokio::spawn(self.streams.clone().maintenance_loop(period));
         let app = http::router(http::AppState {
             streams: self.streams.clone(),
+            auth: self.auth.clone(),
         });
         // Open subscriptions are responses that would otherwise keep a graceful shutdown waiting
         // for up to their 5-minute lifetime: end them when shutdown begins.

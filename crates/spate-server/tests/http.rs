@@ -2,6 +2,8 @@
 //! HTTP/1.1 and HTTP/2 cleartext (prior knowledge) served on the same real port, including the
 //! SubscribeToShard event stream over both.
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -11,11 +13,20 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use spate_log::{Clock, Log, LogConfig, SystemClock};
 use spate_meta::{MemoryStore, MetaStore};
+use spate_server::auth::{AuthMode, Authenticator, CredentialSettings};
 use spate_server::http::{AppState, router};
 use spate_streams::{StreamsConfig, StreamsService};
 use tower::ServiceExt;
 
 async fn state(dir: &std::path::Path) -> AppState {
+    state_with(dir, AuthMode::AnySignature, &[]).await
+}
+
+async fn state_with(
+    dir: &std::path::Path,
+    mode: AuthMode,
+    credentials: &[CredentialSettings],
+) -> AppState {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let log = Log::open(dir, LogConfig::default(), clock.clone()).expect("log");
     let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
@@ -27,10 +38,18 @@ async fn state(dir: &std::path::Path) -> AppState {
     let streams = StreamsService::open(config, log, meta, clock)
         .await
         .expect("service");
-    AppState { streams }
+    let auth = Arc::new(Authenticator::new(mode, credentials, "000000000000").expect("valid"));
+    AppState { streams, auth }
 }
 
+/// A signed Kinesis call.
 fn kinesis(operation: &str, body: &str) -> Request<Body> {
+    let mut request = kinesis_unsigned(operation, body);
+    common::sign(&mut request, body.as_bytes());
+    request
+}
+
+fn kinesis_unsigned(operation: &str, body: &str) -> Request<Body> {
     Request::post("/")
         .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
         .header("content-type", "application/x-amz-json-1.1")
@@ -93,11 +112,19 @@ async fn operations_spate_does_not_serve_are_named_not_silently_accepted() {
             .contains("Kinesis_20131202.PutRecordz")
     );
 
-    let firehose = Request::post("/")
+    let mut firehose = Request::post("/")
         .header("x-amz-target", "Firehose_20150804.CreateDeliveryStream")
         .header("content-type", "application/x-amz-json-1.1")
         .body(Body::from("{}"))
         .expect("request");
+    common::sign_as(
+        &mut firehose,
+        b"{}",
+        common::ACCESS_KEY_ID,
+        common::SECRET_ACCESS_KEY,
+        std::time::SystemTime::now(),
+        "firehose",
+    );
     let (status, _, body) = send(&state, firehose).await;
     assert_eq!(status, 400);
     assert_eq!(body["__type"], "UnknownOperationException");
@@ -119,11 +146,13 @@ async fn operations_spate_does_not_serve_are_named_not_silently_accepted() {
 fn kinesis_cbor(operation: &str, body: &ciborium::Value) -> Request<Body> {
     let mut bytes = Vec::new();
     ciborium::ser::into_writer(body, &mut bytes).expect("cbor");
-    Request::post("/")
+    let mut request = Request::post("/")
         .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
         .header("content-type", "application/x-amz-cbor-1.1")
-        .body(Body::from(bytes))
-        .expect("request")
+        .body(Body::from(bytes.clone()))
+        .expect("request");
+    common::sign(&mut request, &bytes);
+    request
 }
 
 /// Sends a request and decodes the answer as CBOR, which it must be.
@@ -396,4 +425,101 @@ async fn subscribe_to_shard_streams_events_over_http2_and_http1() {
         assert!(payload["ContinuationSequenceNumber"].is_string());
     }
     server.abort();
+}
+
+fn strict_credentials() -> Vec<CredentialSettings> {
+    let file = format!(
+        "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
+        common::ACCESS_KEY_ID,
+        common::SECRET_ACCESS_KEY
+    );
+    vec![toml::from_str(&file).expect("valid credential")]
+}
+
+/// Strict mode: the right key and secret work; an unsigned request, an unknown key, a wrong
+/// secret and a request dated ten minutes ago each get AWS's error.
+#[tokio::test]
+async fn strict_mode_checks_key_secret_and_date() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state_with(dir.path(), AuthMode::Strict, &strict_credentials()).await;
+    let body = "{}";
+    let signed_as = |key: &str, secret: &str, time: std::time::SystemTime| {
+        let mut request = kinesis_unsigned("ListStreams", body);
+        common::sign_as(&mut request, body.as_bytes(), key, secret, time, "kinesis");
+        request
+    };
+    let now = std::time::SystemTime::now();
+
+    let (status, _, answer) = send(&state, kinesis("ListStreams", body)).await;
+    assert_eq!(
+        (status, &answer["StreamNames"]),
+        (200, &serde_json::json!([]))
+    );
+
+    let cases = [
+        (
+            kinesis_unsigned("ListStreams", body),
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ),
+        (
+            signed_as("AKIDUNKNOWN", common::SECRET_ACCESS_KEY, now),
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        (
+            signed_as(common::ACCESS_KEY_ID, "not the secret", now),
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided.",
+        ),
+        (
+            signed_as(
+                common::ACCESS_KEY_ID,
+                common::SECRET_ACCESS_KEY,
+                now - std::time::Duration::from_secs(600),
+            ),
+            "InvalidSignatureException",
+            "Signature expired: ",
+        ),
+    ];
+    for (request, code, message) in cases {
+        let (status, headers, answer) = send(&state, request).await;
+        assert_eq!(status, 400, "{code}");
+        assert_eq!(answer["__type"], code);
+        assert_eq!(headers["x-amzn-errortype"], code);
+        let text = answer["message"].as_str().expect("message");
+        assert!(text.starts_with(message), "{code}: {text}");
+    }
+
+    // A body changed after signing no longer matches its signature.
+    let mut tampered = kinesis("ListStreams", body);
+    *tampered.body_mut() = Body::from("{\"Limit\":1}");
+    let (status, _, answer) = send(&state, tampered).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("InvalidSignatureException"))
+    );
+}
+
+/// Any-signature mode (loopback, no credentials) still wants a well-formed signature.
+#[tokio::test]
+async fn any_signature_mode_still_requires_a_signature() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = state(dir.path()).await;
+    let (status, _, answer) = send(&state, kinesis_unsigned("ListStreams", "{}")).await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (400, Some("MissingAuthenticationTokenException"))
+    );
+    let mut other_key = kinesis_unsigned("ListStreams", "{}");
+    common::sign_as(
+        &mut other_key,
+        b"{}",
+        "AKIDANY",
+        "any secret",
+        std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
+        "kinesis",
+    );
+    let (status, _, _) = send(&state, other_key).await;
+    assert_eq!(status, 200);
 }

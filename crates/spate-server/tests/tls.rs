@@ -3,6 +3,8 @@
 //! PEM, over ALPN `h2`, ALPN `http/1.1`, and HTTP/2 prior knowledge without ALPN (older Java
 //! SDKs). Then a graceful shutdown with connections still open.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -88,12 +90,14 @@ async fn connect(
 }
 
 fn kinesis(uri: &str, operation: &str, body: &str) -> Request<Full<Bytes>> {
-    Request::post(uri)
+    let mut request = Request::post(uri)
         .header("host", "localhost")
         .header("x-amz-target", format!("Kinesis_20131202.{operation}"))
         .header("content-type", "application/x-amz-json-1.1")
         .body(Full::new(Bytes::from(body.to_string())))
-        .expect("request")
+        .expect("request");
+    common::sign(&mut request, body.as_bytes());
+    request
 }
 
 async fn json(response: hyper::Response<hyper::body::Incoming>) -> (u16, hyper::Version, Value) {

@@ -9,6 +9,7 @@
 //! operation name, a body and its encoding, awsJson or CBOR ([`StreamsService::handle`]), and gets
 //! a body in the same encoding or an error back.
 
+pub mod access;
 pub mod account;
 pub mod api;
 pub mod autoscale;

@@ -8,7 +8,8 @@
 //! (`N validation error(s) detected: ...`, [`validate`]), and the member encodings that differ
 //! between JSON and CBOR (epoch-second timestamps and base64 blobs in JSON, tag-1
 //! epoch-millisecond timestamps and byte strings in CBOR, [`codec`]), and the event-stream framing
-//! of streaming responses ([`eventstream`]), and Signature Version 4 ([`sigv4`]). Service crates build typed requests and responses on
+//! of streaming responses ([`eventstream`]), Signature Version 4 ([`sigv4`]) and the IAM policy
+//! grammar Spate evaluates ([`policy`]). Service crates build typed requests and responses on
 //! top of it; the server crate puts the bytes on the wire.
 
 pub mod arena;
@@ -16,6 +17,7 @@ pub mod body;
 pub mod codec;
 pub mod error;
 pub mod eventstream;
+pub mod policy;
 pub mod sigv4;
 pub mod target;
 pub mod validate;

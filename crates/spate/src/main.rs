@@ -56,6 +56,19 @@ struct ServeArgs {
     /// are configured) or "off" (default).
     #[arg(long, value_parser = ["on", "off"])]
     tls: Option<String>,
+    /// An access key requests may be signed with (with --secret-access-key); the configuration
+    /// file's [[auth.credentials]] can hold more. With any credential configured, every request's
+    /// signature is verified.
+    #[arg(long, env = "SPATE_ACCESS_KEY_ID", requires = "secret_access_key")]
+    access_key_id: Option<String>,
+    /// The secret of --access-key-id.
+    #[arg(
+        long,
+        env = "SPATE_SECRET_ACCESS_KEY",
+        requires = "access_key_id",
+        hide_env_values = true
+    )]
+    secret_access_key: Option<String>,
     /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
     #[arg(long, env = "SPATE_CONFIG")]
     config: Option<PathBuf>,
@@ -82,6 +95,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         durability: args.durability,
         quotas: args.quotas,
         tls: args.tls,
+        access_key_id: args.access_key_id,
+        secret_access_key: args.secret_access_key,
     };
     let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
         .context("loading the configuration")?;

@@ -1,6 +1,7 @@
-//! PutResourcePolicy: attaches a policy document to a stream, stored and returned exactly as
-//! given (enforcement comes with authentication). Consumer ARNs name no resource until consumers
-//! exist.
+//! PutResourcePolicy: attaches a policy document to a stream or consumer, stored and returned
+//! exactly as given, and evaluated for every request on that resource once credentials are
+//! configured. A document using what Spate does not evaluate (a `Condition`, say) is refused
+//! here, naming it, rather than stored and ignored.
 
 use serde::Deserialize;
 use spate_wire::Violations;
@@ -48,6 +49,11 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
         return Err(StreamsError::InvalidArgument(
             "Policy is not a valid JSON policy document.".to_string(),
         ));
+    }
+    if let Err(err) = spate_wire::policy::Policy::parse(&policy, true) {
+        return Err(StreamsError::InvalidArgument(format!(
+            "Policy is not supported by Spate: {err}."
+        )));
     }
     match resource {
         Resource::Stream(name) => {
