@@ -1,7 +1,8 @@
 """The AWS SDK for JavaScript v3 over HTTP/2 cleartext: tests/js/subscribe.mjs registers a
 consumer, subscribes and puts records, which must arrive through the event stream. The SDK
 sends SubscribeToShard over HTTP/2 (prior knowledge on http://); the server log shows the
-version each subscription was served on, and this test checks it was HTTP/2.
+version each subscription was served on, and this test checks it was HTTP/2. The server
+verifies signatures against the script's key (HTTP/2 signs its `:authority` as `host`).
 
 Needs node and npm; `npm ci` installs the locked @aws-sdk/client-kinesis from the registry."""
 
@@ -21,7 +22,8 @@ def test_javascript_sdk_subscribes_over_http2(spate_factory):
     assert npm and node, "node and npm are needed for the JavaScript SDK test"
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_DIR,
                    check=True, timeout=300)
-    server = spate_factory()
+    # The credentials tests/js/subscribe.mjs signs with.
+    server = spate_factory(args=["--access-key-id", "AKIDSPATE", "--secret-access-key", "spate"])
 
     run = subprocess.run([node, "subscribe.mjs", server.endpoint], cwd=JS_DIR,
                          capture_output=True, text=True, timeout=120,

@@ -75,6 +75,7 @@ impl RequestHead<'_> {
             path: self.uri.path(),
             query: self.uri.query().unwrap_or(""),
             headers: self.headers,
+            authority: self.uri.authority().map(|authority| authority.as_str()),
         }
     }
 }

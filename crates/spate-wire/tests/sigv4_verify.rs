@@ -29,6 +29,7 @@ impl Signed {
             path: &self.path,
             query: &self.query,
             headers: &self.headers,
+            authority: None,
         }
     }
 }
@@ -121,6 +122,21 @@ fn accepts_a_presigned_url_by_the_official_crate() {
 }
 
 #[test]
+fn an_http2_request_signs_its_authority_as_host() {
+    let mut request = signed_by_official(SignatureLocation::Headers, "/", b"{}");
+    request.headers.remove("host");
+    let parts = RequestParts {
+        authority: Some("127.0.0.1:4567"),
+        ..request.parts()
+    };
+    let presented = read_signature(&parts, "kinesis", now()).expect("well formed");
+    check_signature(&parts, &presented, &request.body, &key()).expect("valid");
+    let without = request.parts();
+    let err = check_signature(&without, &presented, &request.body, &key()).expect_err("no host");
+    assert_eq!(err.code(), "InvalidSignatureException");
+}
+
+#[test]
 fn a_changed_body_or_secret_does_not_match() {
     let request = signed_by_official(SignatureLocation::Headers, "/", b"{}");
     let presented = read_signature(&request.parts(), "kinesis", now()).expect("well formed");
@@ -151,6 +167,7 @@ fn no_signature_at_all_is_a_missing_token() {
         path: "/",
         query: "",
         headers: &headers,
+        authority: None,
     };
     let err = read_signature(&parts, "kinesis", now()).expect_err("unsigned");
     assert_eq!(err, AuthFailure::MissingToken);
@@ -167,6 +184,7 @@ fn an_incomplete_header_lists_what_is_missing() {
         path: "/",
         query: "",
         headers: &headers,
+        authority: None,
     };
     let err = read_signature(&parts, "kinesis", now()).expect_err("incomplete");
     assert_eq!(
@@ -191,6 +209,7 @@ fn an_incomplete_header_lists_what_is_missing() {
         path: "/",
         query: "",
         headers: &headers,
+        authority: None,
     };
     let err = read_signature(&parts, "kinesis", now()).expect_err("incomplete");
     assert_eq!(
@@ -212,6 +231,7 @@ fn header_and_query_signatures_together_are_refused() {
         path: "/",
         query: "X-Amz-Algorithm",
         headers: &headers,
+        authority: None,
     };
     let err = read_signature(&parts, "kinesis", now()).expect_err("both");
     assert_eq!(err.code(), "InvalidSignatureException");
@@ -226,6 +246,7 @@ fn an_incomplete_query_lists_what_is_missing() {
         path: "/",
         query: "X-Amz-Algorithm=a&X-Amz-Credential=b&X-Amz-Signature=c&X-Amz-Date=d",
         headers: &headers,
+        authority: None,
     };
     let err = read_signature(&parts, "kinesis", now()).expect_err("incomplete");
     assert_eq!(
@@ -329,4 +350,54 @@ fn the_date_header_may_replace_x_amz_date() {
             .starts_with("Date in Credential scope does not match"),
         "{err}"
     );
+}
+
+#[test]
+fn an_authority_pseudo_header_may_be_signed_by_its_own_name() {
+    // The AWS SDK for JavaScript signs an HTTP/2 request's `:authority` under that name.
+    use spate_wire::sigv4::{Credentials, Signer};
+    let signer = Signer::new(
+        Credentials {
+            access_key_id: "AKIDEXAMPLE".to_owned(),
+            secret_access_key: SECRET.to_owned(),
+            session_token: None,
+        },
+        "us-east-1",
+        "kinesis",
+    );
+    let time = UNIX_EPOCH + Duration::from_secs(SIGNED_AT);
+    let signed = signer.sign(
+        time,
+        "POST",
+        "/",
+        "",
+        &[
+            (":authority", "127.0.0.1:4567"),
+            ("content-type", "application/x-amz-json-1.1"),
+        ],
+        b"{}",
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        "application/x-amz-json-1.1".parse().expect("header"),
+    );
+    headers.insert(
+        "x-amz-date",
+        signed.x_amz_date.as_str().parse().expect("header"),
+    );
+    headers.insert(
+        "authorization",
+        signed.authorization.parse().expect("header"),
+    );
+    let parts = RequestParts {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        authority: Some("127.0.0.1:4567"),
+    };
+    let presented = read_signature(&parts, "kinesis", now()).expect("well formed");
+    assert_eq!(presented.signed_headers[0], ":authority");
+    check_signature(&parts, &presented, b"{}", &key()).expect("valid");
 }

@@ -59,6 +59,9 @@ pub struct RequestParts<'a> {
     /// Without the `?`, still percent-encoded; empty for none.
     pub query: &'a str,
     pub headers: &'a HeaderMap,
+    /// The request target's authority (`host:port`): an HTTP/2 request carries its host as the
+    /// `:authority` pseudo-header, not a `Host` header, and signers sign it as `host`.
+    pub authority: Option<&'a str>,
 }
 
 /// Where a request carried its signature.
@@ -147,14 +150,19 @@ pub fn check_signature(
             values.push((name, value.to_str().unwrap_or("")));
         }
         if !any {
-            // A header signed but not sent (an HTTP/2 request's host is its :authority).
-            if name == "host"
-                && let Some(host) = request.headers.get(http::header::HOST)
-            {
-                values.push((name, host.to_str().unwrap_or("")));
-            } else {
-                values.push((name, ""));
-            }
+            // An HTTP/2 request carries its host as the `:authority` pseudo-header, which
+            // signers sign as `host` or as `:authority` (the JavaScript SDK); HTTP/1.1 the other
+            // way round.
+            let value = match name {
+                "host" | ":authority" => request.authority.or_else(|| {
+                    request
+                        .headers
+                        .get(http::header::HOST)
+                        .and_then(|host| host.to_str().ok())
+                }),
+                _ => None,
+            };
+            values.push((name, value.unwrap_or("")));
         }
     }
     let query_without_signature;
