@@ -382,22 +382,27 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
-/// Appends `value` to the array at `path` (made an array if it is not one).
-fn push(table: &mut toml::Table, path: &[&str], value: toml::Value) {
-    let Some((last, parents)) = path.split_last() else {
-        return;
-    };
+/// The table at `path` below `table`, made (or replacing what is there) as needed.
+fn table_at<'t>(table: &'t mut toml::Table, path: &[&str]) -> &'t mut toml::Table {
     let mut current = table;
-    for parent in parents {
+    for name in path {
         let entry = current
-            .entry(parent.to_string())
+            .entry(name.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
         current = entry.as_table_mut().expect("just made a table");
     }
-    let entry = current
+    current
+}
+
+/// Appends `value` to the array at `path` (made an array if it is not one).
+fn push(table: &mut toml::Table, path: &[&str], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let entry = table_at(table, parents)
         .entry(last.to_string())
         .or_insert_with(|| toml::Value::Array(Vec::new()));
     if !entry.is_array() {
@@ -412,17 +417,7 @@ fn set(table: &mut toml::Table, path: &[&str], value: toml::Value) {
     let Some((last, parents)) = path.split_last() else {
         return;
     };
-    let mut current = table;
-    for parent in parents {
-        let entry = current
-            .entry(parent.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        if !entry.is_table() {
-            *entry = toml::Value::Table(toml::Table::new());
-        }
-        current = entry.as_table_mut().expect("just made a table");
-    }
-    current.insert(last.to_string(), value);
+    table_at(table, parents).insert(last.to_string(), value);
 }
 
 /// An environment value as TOML: integers and booleans (also `on`/`off`) typed, anything else a

@@ -82,6 +82,17 @@ fn signed_by_official(location: SignatureLocation, path_and_query: &str, body: &
     }
 }
 
+/// An unsigned or hand-made request on `/`.
+fn bare<'a>(method: &'a str, query: &'a str, headers: &'a HeaderMap) -> RequestParts<'a> {
+    RequestParts {
+        method,
+        path: "/",
+        query,
+        headers,
+        authority: None,
+    }
+}
+
 fn key() -> SigningKey {
     let date = spate_wire::sigv4::AmzDate::from_epoch_seconds(SIGNED_AT as i64);
     SigningKey::derive(SECRET, date.date(), "us-east-1", "kinesis")
@@ -162,13 +173,7 @@ fn a_changed_body_or_secret_does_not_match() {
 #[test]
 fn no_signature_at_all_is_a_missing_token() {
     let headers = HeaderMap::new();
-    let parts = RequestParts {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        authority: None,
-    };
+    let parts = bare("POST", "", &headers);
     let err = read_signature(&parts, "kinesis", now()).expect_err("unsigned");
     assert_eq!(err, AuthFailure::MissingToken);
     assert_eq!(err.code(), "MissingAuthenticationTokenException");
@@ -179,13 +184,7 @@ fn no_signature_at_all_is_a_missing_token() {
 fn an_incomplete_header_lists_what_is_missing() {
     let mut headers = HeaderMap::new();
     headers.insert("authorization", "X".parse().expect("header"));
-    let parts = RequestParts {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        authority: None,
-    };
+    let parts = bare("POST", "", &headers);
     let err = read_signature(&parts, "kinesis", now()).expect_err("incomplete");
     assert_eq!(
         err,
@@ -204,13 +203,7 @@ fn an_incomplete_header_lists_what_is_missing() {
         "AWS4- Signature=b Credential=a".parse().expect("header"),
     );
     headers.insert("date", "a".parse().expect("header"));
-    let parts = RequestParts {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        authority: None,
-    };
+    let parts = bare("POST", "", &headers);
     let err = read_signature(&parts, "kinesis", now()).expect_err("incomplete");
     assert_eq!(
         err,
@@ -226,13 +219,7 @@ fn an_incomplete_header_lists_what_is_missing() {
 fn header_and_query_signatures_together_are_refused() {
     let mut headers = HeaderMap::new();
     headers.insert("authorization", "X".parse().expect("header"));
-    let parts = RequestParts {
-        method: "POST",
-        path: "/",
-        query: "X-Amz-Algorithm",
-        headers: &headers,
-        authority: None,
-    };
+    let parts = bare("POST", "X-Amz-Algorithm", &headers);
     let err = read_signature(&parts, "kinesis", now()).expect_err("both");
     assert_eq!(err.code(), "InvalidSignatureException");
     assert!(err.to_string().starts_with("Found both 'X-Amz-Algorithm'"));
@@ -241,13 +228,11 @@ fn header_and_query_signatures_together_are_refused() {
 #[test]
 fn an_incomplete_query_lists_what_is_missing() {
     let headers = HeaderMap::new();
-    let parts = RequestParts {
-        method: "GET",
-        path: "/",
-        query: "X-Amz-Algorithm=a&X-Amz-Credential=b&X-Amz-Signature=c&X-Amz-Date=d",
-        headers: &headers,
-        authority: None,
-    };
+    let parts = bare(
+        "GET",
+        "X-Amz-Algorithm=a&X-Amz-Credential=b&X-Amz-Signature=c&X-Amz-Date=d",
+        &headers,
+    );
     let err = read_signature(&parts, "kinesis", now()).expect_err("incomplete");
     assert_eq!(
         err,
