@@ -57,6 +57,12 @@ impl StreamsService {
         }
     }
 
+    /// Whether any stream or consumer may have a resource policy (once one was put, always).
+    pub fn may_have_resource_policies(&self) -> bool {
+        self.resource_policies_seen
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The account id the service's ARNs carry.
     pub fn account_id(&self) -> &str {
         &self.config.account_id

@@ -37,6 +37,9 @@ pub struct StreamsService {
     pub(crate) meta: Arc<dyn MetaStore>,
     /// The account settings and their stored revision; change them under the registry lock.
     pub(crate) account: parking_lot::Mutex<(AccountSettings, u64)>,
+    /// Set once any stream or consumer has (or had) a resource policy; never cleared. While it
+    /// is false, authorization need not look for one (`access`).
+    pub(crate) resource_policies_seen: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for StreamsService {
@@ -66,6 +69,14 @@ impl StreamsService {
         let account = crate::account::load(meta.as_ref()).await?;
         let registry = Registry::load(meta.clone()).await?;
         let consumers = ConsumerRegistry::load(meta.clone()).await?;
+        let resource_policies_seen = registry
+            .all()
+            .iter()
+            .any(|stream| stream.settings.resource_policy.is_some())
+            || consumers
+                .all()
+                .iter()
+                .any(|consumer| consumer.resource_policy.is_some());
         let service = StreamsService {
             quotas: Quotas::new(config.quotas.clone()),
             autoscaler: Autoscaler::default(),
@@ -79,6 +90,7 @@ impl StreamsService {
             keys,
             meta,
             account: parking_lot::Mutex::new(account),
+            resource_policies_seen: std::sync::atomic::AtomicBool::new(resource_policies_seen),
         };
         service.remove_orphan_logs()?;
         Ok(Arc::new(service))

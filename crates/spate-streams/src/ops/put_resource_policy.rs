@@ -55,6 +55,10 @@ pub async fn handle(service: &StreamsService, request: Request) -> Result<Empty,
             "Policy is not supported by Spate: {err}."
         )));
     }
+    // Before the policy is stored: a request authorized meanwhile must look for it.
+    service
+        .resource_policies_seen
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     match resource {
         Resource::Stream(name) => {
             change_stream(service, &name, Transition::Immediate, |stream| {
