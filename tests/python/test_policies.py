@@ -1,7 +1,7 @@
 """Authorization with credentials configured: a key's policy (IAM JSON in the configuration) and
 a stream's resource policy (PutResourcePolicy) are evaluated for every call; an explicit deny
 wins, and a refused call gets AccessDeniedException in AWS's message shape. A key of another
-account reaches only what a resource policy grants it."""
+account reaches (by ARN) only what a resource policy grants it."""
 
 import json
 
@@ -99,7 +99,7 @@ def test_resource_policies_grant_other_accounts_and_deny_explicitly(server, name
             f"User: arn:aws:iam::{OUTSIDER_ACCOUNT}:user/bob is not authorized to perform: "
             f"kinesis:DescribeStreamSummary on resource: {arn} because no resource-based "
             f"policy allows the kinesis:DescribeStreamSummary action"):
-        outsider.describe_stream_summary(StreamName=secret)
+        outsider.describe_stream_summary(StreamARN=arn)
 
     admin.put_resource_policy(ResourceARN=arn, Policy=json.dumps({
         "Version": "2012-10-17",
@@ -111,10 +111,10 @@ def test_resource_policies_grant_other_accounts_and_deny_explicitly(server, name
              "Action": "kinesis:DeleteStream", "Resource": arn},
         ],
     }))
-    assert outsider.describe_stream_summary(StreamName=secret)["StreamDescriptionSummary"]
+    assert outsider.describe_stream_summary(StreamARN=arn)["StreamDescriptionSummary"]
     outsider.put_record(StreamARN=arn, Data=b"from afar", PartitionKey="k")
     with harness.aws_error("AccessDeniedException"):
-        outsider.get_shard_iterator(StreamName=secret, ShardId="shardId-000000000000",
+        outsider.get_shard_iterator(StreamARN=arn, ShardId="shardId-000000000000",
                                     ShardIteratorType="TRIM_HORIZON")
     with harness.aws_error("AccessDeniedException") as info:
         admin.delete_stream(StreamName=secret)

@@ -17,6 +17,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, heade
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use spate_streams::StreamsService;
+
+use crate::accounts::Accounts;
 use spate_wire::sigv4::RequestParts;
 use spate_wire::{AwsError, Codec, MAX_JSON_BODY_BYTES, Target};
 
@@ -26,7 +28,8 @@ use tracing::{Instrument, debug, debug_span, error, info};
 /// What request handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub streams: Arc<StreamsService>,
+    /// The Data Streams service of each hosted account.
+    pub accounts: Arc<Accounts>,
     pub auth: Arc<Authenticator>,
 }
 
@@ -96,41 +99,43 @@ fn authenticate(
         })
 }
 
-/// Authorizes a Data Streams call (strict mode only: without a configured key there is no
+/// The service of the account a Data Streams call goes to (see [`Accounts::for_call`]), once
+/// the caller is authorized for it (strict mode only: without a configured key there is no
 /// identity to authorize).
-fn authorize_kinesis(
-    state: &AppState,
+fn kinesis_service<'a>(
+    state: &'a AppState,
     caller: &Caller,
     operation: &str,
     body: &[u8],
     codec: Codec,
-) -> Result<(), AwsError> {
+) -> Result<&'a Arc<StreamsService>, AwsError> {
+    let caller_account = caller
+        .principal
+        .as_ref()
+        .map(|principal| principal.account_id.as_str());
+    let streams = state.accounts.for_call(caller_account, body, codec);
     let Some(principal) = &caller.principal else {
-        return Ok(());
+        return Ok(streams);
     };
     // A key without a policy may do everything in its own account, so unless some resource
     // may have a policy of its own, the body need not be read for the resource it names.
     if principal.policy.is_none()
-        && principal.account_id == state.streams.account_id()
-        && !state.streams.may_have_resource_policies()
+        && principal.account_id == streams.account_id()
+        && !streams.may_have_resource_policies()
     {
-        return Ok(());
+        return Ok(streams);
     }
     let action = format!("kinesis:{operation}");
-    let resource = state.streams.resource_arn_of_request(body, codec);
-    let resource_policy = state.streams.resource_policy(&resource);
-    // arn:aws:kinesis:<region>:<account>:...
-    let resource_account = resource
-        .split(':')
-        .nth(4)
-        .filter(|account| !account.is_empty())
-        .unwrap_or(state.streams.account_id());
+    let resource = streams.resource_arn_of_request(body, codec);
+    let resource_policy = streams.resource_policy(&resource);
     caller.authorize(&auth::Target {
         action: &action,
         resource: &resource,
-        resource_account,
+        // The account that owns the resource: the one whose service holds it.
+        resource_account: streams.account_id(),
         resource_policy: resource_policy.as_deref(),
-    })
+    })?;
+    Ok(streams)
 }
 
 async fn aws_json(
@@ -214,8 +219,8 @@ async fn dispatch(
     if target.prefix == spate_streams::TARGET_PREFIX {
         let body = read_body(body).await?;
         let caller = authenticate(state, head, KINESIS_SIGNING_NAME, &body)?;
-        authorize_kinesis(state, &caller, target.operation, &body, codec)?;
-        return match state.streams.handle(target.operation, &body, codec).await {
+        let streams = kinesis_service(state, &caller, target.operation, &body, codec)?;
+        return match streams.handle(target.operation, &body, codec).await {
             Some(Ok(body)) => Ok(body),
             Some(Err(err)) => Err(err.to_aws()),
             None => Err(AwsError::unknown_operation(&format!(
@@ -261,9 +266,7 @@ async fn subscribe_to_shard(
     let started = async {
         let body = read_body(body).await?;
         let caller = authenticate(state, head, KINESIS_SIGNING_NAME, &body)?;
-        authorize_kinesis(state, &caller, "SubscribeToShard", &body, codec)?;
-        state
-            .streams
+        kinesis_service(state, &caller, "SubscribeToShard", &body, codec)?
             .subscribe(&body, codec)
             .await
             .map_err(|err| err.to_aws())

@@ -6,6 +6,7 @@
 //! (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
 //! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
 
+pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod http;
@@ -17,8 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
-use spate_log::{Clock, Log, LogError, SystemClock};
-use spate_meta::{MetaError, MetaStore, RedbStore};
+use spate_log::{Clock, LogError, SystemClock};
+use spate_meta::MetaError;
 use spate_streams::{StreamsError, StreamsService};
 use tokio::net::TcpListener;
 use tracing::info;
@@ -57,8 +58,7 @@ pub enum ServerError {
 /// Storage and services opened from a configuration, ready to serve.
 #[derive(Debug)]
 pub struct Spate {
-    pub streams: Arc<StreamsService>,
-    log: Log,
+    accounts: Arc<accounts::Accounts>,
     config: ServerConfig,
     /// Set when the configuration enables TLS.
     tls: Option<Tls>,
@@ -89,25 +89,19 @@ impl Spate {
         } else {
             None
         };
-        // The metadata store is opened first: it refuses a second server on the same directory.
-        let meta_path = data_dir.join("meta.redb");
-        let meta: Arc<dyn MetaStore> =
-            Arc::new(tokio::task::spawn_blocking(move || RedbStore::open(&meta_path)).await??);
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let log_dir = data_dir.join("log");
-        let log_config = config.log_config();
-        let log_clock = clock.clone();
-        let log = tokio::task::spawn_blocking(move || Log::open(&log_dir, log_config, log_clock))
-            .await??;
-        let streams =
-            StreamsService::open(config.streams_config(), log.clone(), meta, clock).await?;
+        let accounts = Arc::new(accounts::Accounts::open(&config, clock).await?);
         Ok(Spate {
-            streams,
-            log,
+            accounts,
             config,
             tls,
             auth,
         })
+    }
+
+    /// The server's own account's Data Streams service.
+    pub fn streams(&self) -> &Arc<StreamsService> {
+        self.accounts.default_service()
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -126,17 +120,23 @@ impl Spate {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let period = Duration::from_millis(self.config.maintenance_interval_ms);
-        let maintenance = tokio::spawn(self.streams.clone().maintenance_loop(period));
+        let maintenance: Vec<_> = self
+            .accounts
+            .all()
+            .map(|streams| tokio::spawn(streams.clone().maintenance_loop(period)))
+            .collect();
         let app = http::router(http::AppState {
-            streams: self.streams.clone(),
+            accounts: self.accounts.clone(),
             auth: self.auth.clone(),
         });
         // Open subscriptions are responses that would otherwise keep a graceful shutdown waiting
         // for up to their 5-minute lifetime: end them when shutdown begins.
-        let streams = self.streams.clone();
+        let accounts = self.accounts.clone();
         let shutdown = async move {
             shutdown.await;
-            streams.end_subscriptions();
+            for streams in accounts.all() {
+                streams.end_subscriptions();
+            }
         };
         let served = match &self.tls {
             Some(tls) => tls.serve(listener, app, shutdown).await,
@@ -153,8 +153,10 @@ impl Spate {
                     .await
             }
         };
-        maintenance.abort();
-        let closed = self.log.close();
+        for task in maintenance {
+            task.abort();
+        }
+        let closed = self.accounts.close();
         served.map_err(ServerError::Serve)?;
         closed?;
         info!("storage closed");

@@ -13,6 +13,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use spate_log::{Clock, Log, LogConfig, SystemClock};
 use spate_meta::{MemoryStore, MetaStore};
+use spate_server::accounts::Accounts;
 use spate_server::auth::{AuthMode, Authenticator, CredentialSettings};
 use spate_server::http::{AppState, router};
 use spate_streams::{StreamsConfig, StreamsService};
@@ -29,6 +30,7 @@ async fn state_with(
 ) -> AppState {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let log = Log::open(dir, LogConfig::default(), clock.clone()).expect("log");
+    let engine = log.clone();
     let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
     let config = StreamsConfig {
         create_delay_ms: 0,
@@ -39,7 +41,10 @@ async fn state_with(
         .await
         .expect("service");
     let auth = Arc::new(Authenticator::new(mode, credentials, "000000000000").expect("valid"));
-    AppState { streams, auth }
+    AppState {
+        accounts: Arc::new(Accounts::single(streams, engine)),
+        auth,
+    }
 }
 
 /// A signed Kinesis call.

@@ -1,0 +1,179 @@
+//! The accounts Spate hosts, each a Data Streams service of its own: the server's account
+//! (`streams.account_id`) and every other account a configured access key belongs to. Two
+//! accounts may each have a stream named `clicks`; each key sees its own account's streams, in
+//! ARNs that carry its account id.
+//!
+//! Each account has its own metadata store and storage engine: the server's account keeps the
+//! original layout (`<data_dir>/meta.redb`, `<data_dir>/log/`), any other lives under
+//! `<data_dir>/accounts/<account_id>/`. Their engines are independent (their own journal,
+//! writer thread and memory bounds), so one account's load or failure never holds up another's.
+//!
+//! A call goes to its caller's account, unless it names (by ARN) a resource of another account
+//! hosted here: then it goes there, and authorization requires that resource's policy to allow
+//! it, as cross-account access on AWS does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use spate_log::{Clock, Log, LogError};
+use spate_meta::{MetaStore, RedbStore};
+use spate_streams::StreamsService;
+use spate_wire::Codec;
+
+use crate::ServerError;
+use crate::config::ServerConfig;
+
+/// The hosted accounts' services, by account id.
+#[derive(Debug)]
+pub struct Accounts {
+    default_account: String,
+    services: BTreeMap<String, Arc<StreamsService>>,
+    logs: Vec<Log>,
+}
+
+impl Accounts {
+    /// Opens (and recovers) every account's storage and service.
+    pub async fn open(
+        config: &ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Accounts, ServerError> {
+        let data_dir = &config.data_dir;
+        let default_account = config.streams.account_id.clone();
+        let mut account_ids = vec![default_account.clone()];
+        for credential in &config.auth.credentials {
+            if let Some(account) = &credential.account_id
+                && !account_ids.contains(account)
+            {
+                account_ids.push(account.clone());
+            }
+        }
+        let mut services = BTreeMap::new();
+        let mut logs = Vec::new();
+        for account in account_ids {
+            let dir = if account == default_account {
+                data_dir.clone()
+            } else {
+                data_dir.join("accounts").join(&account)
+            };
+            let (service, log) = open_account(config, &account, &dir, clock.clone()).await?;
+            services.insert(account, service);
+            logs.push(log);
+        }
+        Ok(Accounts {
+            default_account,
+            services,
+            logs,
+        })
+    }
+
+    /// One account only, its service and engine already open (in-process tests).
+    pub fn single(service: Arc<StreamsService>, log: Log) -> Accounts {
+        let default_account = service.account_id().to_owned();
+        Accounts {
+            services: BTreeMap::from([(default_account.clone(), service)]),
+            default_account,
+            logs: vec![log],
+        }
+    }
+
+    /// The server's own account's service (the only one without other accounts configured).
+    pub fn default_service(&self) -> &Arc<StreamsService> {
+        self.services
+            .get(&self.default_account)
+            .expect("the server's account is always opened")
+    }
+
+    /// The service of `account`, if it is hosted here.
+    pub fn service(&self, account: &str) -> Option<&Arc<StreamsService>> {
+        self.services.get(account)
+    }
+
+    /// Every account's service.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<StreamsService>> {
+        self.services.values()
+    }
+
+    /// The service a Kinesis call from `caller_account` (None: no identity, the server's
+    /// account) goes to: the caller's, or that of another hosted account whose resource the
+    /// body names by ARN.
+    pub fn for_call(
+        &self,
+        caller_account: Option<&str>,
+        body: &[u8],
+        codec: Codec,
+    ) -> &Arc<StreamsService> {
+        let own = caller_account
+            .and_then(|account| self.services.get(account))
+            .unwrap_or_else(|| self.default_service());
+        if self.services.len() == 1 || !mentions_kinesis_arn(body) {
+            return own;
+        }
+        let resource = own.resource_arn_of_request(body, codec);
+        resource
+            .split(':')
+            .nth(4)
+            .and_then(|account| self.services.get(account))
+            .unwrap_or(own)
+    }
+
+    /// Closes every account's storage engine; the first error is returned, after all are closed.
+    pub fn close(&self) -> Result<(), LogError> {
+        let mut first_error = None;
+        for log in &self.logs {
+            if let Err(err) = log.close() {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Whether a body (JSON or CBOR: both carry ARNs as plain text) may name a Kinesis ARN.
+fn mentions_kinesis_arn(body: &[u8]) -> bool {
+    const PREFIX: &[u8] = b"arn:aws:kinesis:";
+    body.windows(PREFIX.len()).any(|window| window == PREFIX)
+}
+
+/// Opens one account's metadata store, storage engine and service under `dir`.
+async fn open_account(
+    config: &ServerConfig,
+    account: &str,
+    dir: &Path,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<StreamsService>, Log), ServerError> {
+    std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    // The metadata store is opened first: it refuses a second server on the same directory.
+    let meta_path = dir.join("meta.redb");
+    let meta: Arc<dyn MetaStore> =
+        Arc::new(tokio::task::spawn_blocking(move || RedbStore::open(&meta_path)).await??);
+    let log_dir = dir.join("log");
+    let log_config = config.log_config();
+    let log_clock = clock.clone();
+    let log =
+        tokio::task::spawn_blocking(move || Log::open(&log_dir, log_config, log_clock)).await??;
+    let mut streams_config = config.streams_config();
+    streams_config.account_id = account.to_owned();
+    let service = StreamsService::open(streams_config, log.clone(), meta, clock).await?;
+    Ok((service, log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinesis_arns_are_spotted_in_json_and_cbor_bodies() {
+        assert!(mentions_kinesis_arn(
+            br#"{"StreamARN":"arn:aws:kinesis:us-east-1:111122223333:stream/s"}"#
+        ));
+        assert!(mentions_kinesis_arn(
+            b"\xa1\x69StreamARN\x78\x30arn:aws:kinesis:us-east-1:111122223333:stream/s"
+        ));
+        assert!(!mentions_kinesis_arn(br#"{"StreamName":"s"}"#));
+        assert!(!mentions_kinesis_arn(b""));
+    }
+}
