@@ -20,8 +20,9 @@
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
 //! | `SPATE_TLS` (`on` or `off`), `SPATE_TLS_CERT`, `SPATE_TLS_KEY` | `tls.enabled`, `tls.cert`, `tls.key` |
 //!
-//! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) has no
-//! environment variables: a list of keys is configured in a file.
+//! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) and the
+//! `[limits]` section (bounds on request heads, bodies and slow connections) have no environment
+//! variables: they are configured in a file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -163,6 +164,8 @@ pub struct ServerConfig {
     pub kms: KmsConfig,
     /// TLS on the listener.
     pub tls: TlsSettings,
+    /// Bounds on request heads, bodies and slow or idle connections.
+    pub limits: crate::limits::LimitSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -279,6 +282,7 @@ impl ServerConfig {
                     .into(),
             ));
         }
+        self.limits.validate().map_err(ConfigError::Invalid)?;
         if self.maintenance_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "maintenance_interval_ms must be positive".into(),
@@ -520,6 +524,33 @@ mod tests {
         let err = ServerConfig::load(None, only_cert, &Overrides::default())
             .expect_err("a certificate without its key is refused");
         assert!(err.to_string().contains("tls.key"), "{err}");
+    }
+
+    #[test]
+    fn limits_have_defaults_and_are_checked() {
+        let config = load(None, &[], Overrides::default());
+        assert_eq!(config.limits.max_header_bytes, 65536);
+        assert_eq!(config.limits.header_read_timeout_secs, 30);
+        assert!(config.limits.validate().is_ok());
+        let file = "[limits]\nheader_read_timeout_secs = 2\n";
+        let config = load(Some(file), &[], Overrides::default());
+        assert_eq!(config.limits.header_read_timeout_secs, 2);
+        assert_eq!(config.limits.body_read_timeout_secs, 30);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("limits.toml");
+        for bad in [
+            "[limits]\nmax_header_bytes = 100\n",
+            "[limits]\nidle_timeout_secs = 0\n",
+            "[limits]\nheader_timeout = 5\n",
+        ] {
+            std::fs::write(&path, bad).expect("write");
+            let none = std::iter::empty();
+            assert!(
+                ServerConfig::load(Some(&path), none, &Overrides::default()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Spate's server: storage opened from the configuration, services wired to one HTTP listener.
 //!
-//! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
-//! [`tls`]) -> routed by `X-Amz-Target` -> a service crate (`spate-streams`) -> the storage engine
-//! (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
+//! A request flows: listener ([`listener`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
+//! [`tls`], bounded by [`limits`]) -> [`http`], routed by `X-Amz-Target` -> a service crate
+//! (`spate-streams`) -> the storage engine (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
 //! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
 
 pub mod config;
 pub mod http;
+pub mod limits;
+pub mod listener;
 pub mod tls;
 
 use std::future::Future;
@@ -14,7 +16,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use spate_log::{Clock, Log, LogError, SystemClock};
 use spate_meta::{MetaError, MetaStore, RedbStore};
 use spate_streams::{StreamsError, StreamsService};
@@ -122,21 +123,14 @@ impl Spate {
             shutdown.await;
             streams.end_subscriptions();
         };
-        let served = match &self.tls {
-            Some(tls) => tls.serve(listener, app, shutdown).await,
-            None => {
-                // Small responses go out at once instead of waiting on Nagle's algorithm for
-                // the client's delayed ACK, as on the TLS path.
-                let listener = listener.tap_io(|tcp| {
-                    if let Err(err) = tcp.set_nodelay(true) {
-                        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-                    }
-                });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }
-        };
+        let served = listener::serve(
+            listener,
+            app,
+            self.tls.clone(),
+            &self.config.limits,
+            shutdown,
+        )
+        .await;
         maintenance.abort();
         let closed = self.log.close();
         served.map_err(ServerError::Serve)?;
