@@ -361,11 +361,15 @@ class SpateServer:
     instances: list["SpateServer"] = []
 
     def __init__(self, binary: Path, data_dir: Path, log_path: Path,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, args: list[str] | None = None,
+                 ca_bundle: Path | None = None):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.env = {"NO_COLOR": "1", **FAST_DELAYS, **(env or {})}
+        # Extra `spate serve` flags, and the PEM to trust when TLS uses configured files.
+        self.args = list(args or [])
+        self.trusted_pem = ca_bundle
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.stopped_at: float | None = None
@@ -373,13 +377,17 @@ class SpateServer:
 
     @property
     def tls(self) -> bool:
-        """Whether the server was started with SPATE_TLS on (https, a self-signed certificate)."""
+        """Whether the server was started with TLS on, by SPATE_TLS or `--tls` (https)."""
+        if "--tls" in self.args:
+            following = self.args[self.args.index("--tls") + 1:]
+            return not following or following[0] != "off"
         return self.env.get("SPATE_TLS", "off") in ("on", "true")
 
     @property
     def ca_bundle(self) -> Path:
-        """The self-signed certificate a TLS server writes at each start, for clients to trust."""
-        return self.data_dir / "tls" / "self-signed.pem"
+        """The PEM clients trust: the self-signed certificate a TLS server writes at each start,
+        unless the test gave its own certificate (`ca_bundle=`)."""
+        return self.trusted_pem or self.data_dir / "tls" / "self-signed.pem"
 
     @property
     def endpoint(self) -> str:
@@ -403,7 +411,7 @@ class SpateServer:
             log.flush()
             self.process = subprocess.Popen(
                 [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
-                 "--data-dir", str(self.data_dir)],
+                 "--data-dir", str(self.data_dir), *self.args],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -483,15 +491,17 @@ class ExternalServer:
 # --- the aws CLI ---------------------------------------------------------------------------------
 
 
-def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60):
-    """Runs `aws --endpoint-url endpoint --output json kinesis <args>` with the pinned awscli.
+def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
+            global_options: tuple[str, ...] = ()):
+    """Runs `aws --endpoint-url endpoint --output json <global_options> kinesis <args>` with the
+    pinned awscli (global_options: e.g. `--ca-bundle <pem>` or `--no-verify-ssl`).
 
     Returns (parsed JSON output or None, completed process).
     """
     env = {**os.environ}
     isolate_aws_environment(env)
     command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
-               "kinesis", *args]
+               *global_options, "kinesis", *args]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     if check and completed.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {completed.returncode}:\n"

@@ -194,6 +194,10 @@ pub struct Overrides {
     pub quotas: Option<String>,
     /// `on` or `off`.
     pub tls: Option<String>,
+    /// `tls.cert`: PEM file of the certificate chain.
+    pub tls_cert: Option<PathBuf>,
+    /// `tls.key`: PEM file of the certificate's private key.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -230,6 +234,12 @@ impl ServerConfig {
         }
         if let Some(tls) = &overrides.tls {
             set(&mut merged, &["tls", "enabled"], scalar(tls));
+        }
+        for (key, path) in [("cert", &overrides.tls_cert), ("key", &overrides.tls_key)] {
+            if let Some(path) = path {
+                let value = toml::Value::String(path.display().to_string());
+                set(&mut merged, &["tls", key], value);
+            }
         }
         if let Some(listen) = &overrides.listen {
             set(
@@ -423,6 +433,8 @@ mod tests {
             durability: Some("os".into()),
             quotas: None,
             tls: None,
+            tls_cert: None,
+            tls_key: None,
         };
         let config = load(Some(file), &env, flags);
         assert_eq!(config.listen.port(), 3000);
@@ -519,6 +531,15 @@ mod tests {
         let config = load(None, &[], flags);
         assert!(config.tls.enabled);
         assert_eq!(config.tls.cert, None, "no files: a self-signed certificate");
+
+        let flags = Overrides {
+            tls_cert: Some("/flag/cert.pem".into()),
+            tls_key: Some("/flag/key.pem".into()),
+            ..Overrides::default()
+        };
+        let config = load(None, &env, flags);
+        assert_eq!(config.tls.cert, Some(PathBuf::from("/flag/cert.pem")));
+        assert_eq!(config.tls.key, Some(PathBuf::from("/flag/key.pem")));
 
         let only_cert = [("SPATE_TLS_CERT".to_string(), "/c.pem".to_string())];
         let err = ServerConfig::load(None, only_cert, &Overrides::default())

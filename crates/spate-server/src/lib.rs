@@ -159,6 +159,19 @@ pub async fn run(
     } else {
         "http"
     };
-    info!(address = %bound, scheme, data_dir = %spate.data_dir().display(), "spate is serving");
+    let data_dir = spate.data_dir().display();
+    match spate.tls().and_then(|tls| tls.self_signed_pem.as_deref()) {
+        Some(pem) => {
+            let pem = std::fs::canonicalize(pem).unwrap_or_else(|_| pem.to_path_buf());
+            info!(
+                address = %bound,
+                scheme,
+                %data_dir,
+                ca_bundle = %pem.display(),
+                "spate is serving with a self-signed certificate: trust ca_bundle"
+            );
+        }
+        None => info!(address = %bound, scheme, %data_dir, "spate is serving"),
+    }
     spate.serve(listener, shutdown).await
 }

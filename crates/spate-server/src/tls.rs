@@ -163,11 +163,14 @@ fn self_signed(data_dir: &Path) -> Result<(Chain, PrivateKeyDer<'static>, PathBu
             source,
         })?;
     let cert = certified.cert.der().clone();
+    // Printed in full, so it can be pasted after --ca-bundle from any directory.
+    let shown = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
     info!(
-        pem = %path.display(),
+        pem = %shown.display(),
         fingerprint = %fingerprint(&cert),
         names = ?SELF_SIGNED_NAMES,
-        "generated a self-signed tls certificate; trust it with AWS_CA_BUNDLE"
+        "generated a self-signed tls certificate; clients trust it with `aws --ca-bundle <pem>`, \
+         boto3 `verify=<pem>`, AWS_CA_BUNDLE=<pem> or NODE_EXTRA_CA_CERTS=<pem>"
     );
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),

@@ -52,10 +52,16 @@ struct ServeArgs {
     /// Throughput quotas like AWS's: "on" (default) or "off" for local testing.
     #[arg(long, value_parser = ["on", "off"])]
     quotas: Option<String>,
-    /// TLS on the listener: "on" (https; a self-signed certificate unless tls.cert and tls.key
-    /// are configured) or "off" (default).
-    #[arg(long, value_parser = ["on", "off"])]
+    /// TLS on the listener: "on" (https; a self-signed certificate unless --tls-cert and
+    /// --tls-key are given) or "off" (default). `--tls` alone means "on".
+    #[arg(long, value_parser = ["on", "off"], num_args = 0..=1, default_missing_value = "on")]
     tls: Option<String>,
+    /// PEM file of the TLS certificate chain, leaf first (tls.cert, SPATE_TLS_CERT).
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<PathBuf>,
+    /// PEM file of the TLS certificate's private key (tls.key, SPATE_TLS_KEY).
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<PathBuf>,
     /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
     #[arg(long, env = "SPATE_CONFIG")]
     config: Option<PathBuf>,
@@ -82,6 +88,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         durability: args.durability,
         quotas: args.quotas,
         tls: args.tls,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
     };
     let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
         .context("loading the configuration")?;
