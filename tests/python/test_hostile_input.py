@@ -339,3 +339,85 @@ def test_a_subscription_outlives_the_idle_and_header_timeouts(impatient):
     stream.close()
 
     assert events >= 8, events
+
+
+def h2_frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") \
+        + payload
+
+
+def hpack_literal(name: bytes, value: bytes) -> bytes:
+    """A header field literal never indexed, name and value as plain (not Huffman) strings."""
+    def string(data: bytes) -> bytes:
+        # 7-bit prefix integer (RFC 7541 5.1), Huffman bit clear.
+        if len(data) < 127:
+            return bytes([len(data)]) + data
+        encoded, rest = bytearray([127]), len(data) - 127
+        while rest >= 128:
+            encoded.append(rest % 128 + 128)
+            rest //= 128
+        encoded.append(rest)
+        return bytes(encoded) + data
+    return b"\x10" + string(name) + string(value)
+
+
+def h2_frames_until_closed(sock: socket.socket, timeout: float = 10) -> list[tuple[int, int]]:
+    """(frame type, stream id) of every frame the server sends until it closes or goes quiet."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (TimeoutError, socket.timeout, ConnectionResetError):
+        pass
+    frames = []
+    while len(data) >= 9:
+        length = int.from_bytes(data[:3], "big")
+        frames.append((data[3], int.from_bytes(data[5:9], "big") & 0x7FFFFFFF))
+        data = data[9 + length:]
+    return frames
+
+
+@pytest.mark.parametrize("padding,refused", [(0, False), (40, False), (70, True)],
+                         ids=["small", "40KiB, over h2's 16 KiB default", "70KiB"])
+def test_an_http2_header_list_over_the_bound_is_refused(spate, endpoint, padding, refused):
+    if isinstance(spate, harness.ExternalServer) or not endpoint.startswith("http://"):
+        pytest.skip("writes HTTP/2 frames by hand to a local cleartext Spate")
+    host, port = host_port(endpoint)
+    block = b"".join([
+        b"\x83",  # :method POST (static table index 3)
+        b"\x86",  # :scheme http
+        b"\x84",  # :path /
+        hpack_literal(b":authority", f"{host}:{port}".encode()),
+        hpack_literal(b"content-length", b"0"),
+        *[hpack_literal(f"x-padding-{i}".encode(), b"a" * 1000) for i in range(padding)],
+    ])
+    # Split into HEADERS and CONTINUATION frames of at most the default 16 KiB.
+    pieces = [block[at:at + 16384] for at in range(0, len(block), 16384)]
+    frames = b""
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        kind = 0x1 if index == 0 else 0x9
+        flags = (0x4 if last else 0) | (0x1 if index == 0 else 0)  # END_HEADERS, END_STREAM
+        frames += h2_frame(kind, flags, 1, piece)
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(0x4, 0, 0, b"")
+    goaway = h2_frame(0x7, 0, 0, (0).to_bytes(4, "big") + (0).to_bytes(4, "big"))
+    with socket.create_connection((host, port)) as sock:
+        try:
+            sock.sendall(preface + frames)
+            time.sleep(0.5)
+            sock.sendall(goaway)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        received = h2_frames_until_closed(sock, timeout=5)
+
+    on_stream = [kind for kind, stream in received if stream == 1]
+    if refused:
+        # h2 answers 431 and resets the stream (RST_STREAM), or ends the connection (GOAWAY).
+        assert 0x3 in on_stream or any(kind == 0x7 for kind, _ in received), received
+    else:
+        assert 0x1 in on_stream and 0x3 not in on_stream, received
+    assert_healthy(spate)
