@@ -50,6 +50,10 @@ UNDECODABLE = [
      b'{"StreamName": "s", "ShardId": "shardId-000000000000", '
      b'"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": 1e400}', JSON_1_1,
      "SerializationException", "number out of range"),
+    ("a timestamp far out of range", "GetShardIterator",
+     b'{"StreamName": "s", "ShardId": "shardId-000000000000", '
+     b'"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": -1e300}', JSON_1_1,
+     "SerializationException", "timestamp -1e300 is out of range"),
     ("a fraction where an integer goes", "ListStreams", b'{"Limit": 5.5}', JSON_1_1,
      "SerializationException", "input shape"),
     ("a string where an integer goes", "ListStreams", b'{"Limit": "ten"}', JSON_1_1,
