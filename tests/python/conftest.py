@@ -64,6 +64,8 @@ def spate_factory(tmp_path):
     server (`args`: more `spate serve` arguments).
 
     Each has its own data directory (or `data_dir=`) and log; all are stopped at teardown.
+    `args=` adds `spate serve` flags; `ca_bundle=` is the PEM to trust when TLS serves a
+    certificate the test made.
     Skipped against an external endpoint, which cannot be started, stopped or counted on.
     """
     if harness.external_endpoint():
@@ -71,11 +73,12 @@ def spate_factory(tmp_path):
     binary = _require_binary()
     servers: list[SpateServer] = []
 
-    def start(env: dict[str, str] | None = None, data_dir=None,
-              args: list[str] | None = None) -> SpateServer:
+    def start(env: dict[str, str] | None = None, data_dir=None, args: list[str] | None = None,
+              ca_bundle=None) -> SpateServer:
         index = len(servers)
         server = SpateServer(binary, data_dir or tmp_path / f"data-{index}",
-                             tmp_path / f"server-{index}.log", env=env, args=args)
+                             tmp_path / f"server-{index}.log", env=env, args=args,
+                             ca_bundle=ca_bundle)
         servers.append(server)
         return server.start()
 

@@ -367,13 +367,15 @@ class SpateServer:
     instances: list["SpateServer"] = []
 
     def __init__(self, binary: Path, data_dir: Path, log_path: Path,
-                 env: dict[str, str] | None = None, args: list[str] | None = None):
+                 env: dict[str, str] | None = None, args: list[str] | None = None,
+                 ca_bundle: Path | None = None):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.env = {"NO_COLOR": "1", **FAST_DELAYS, **(env or {})}
-        # More `spate serve` arguments, after --listen and --data-dir.
+        # Extra `spate serve` flags, and the PEM to trust when TLS uses configured files.
         self.args = list(args or [])
+        self.trusted_pem = ca_bundle
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.stopped_at: float | None = None
@@ -381,13 +383,17 @@ class SpateServer:
 
     @property
     def tls(self) -> bool:
-        """Whether the server was started with SPATE_TLS on (https, a self-signed certificate)."""
+        """Whether the server was started with TLS on, by SPATE_TLS or `--tls` (https)."""
+        if "--tls" in self.args:
+            following = self.args[self.args.index("--tls") + 1:]
+            return not following or following[0] != "off"
         return self.env.get("SPATE_TLS", "off") in ("on", "true")
 
     @property
     def ca_bundle(self) -> Path:
-        """The self-signed certificate a TLS server writes at each start, for clients to trust."""
-        return self.data_dir / "tls" / "self-signed.pem"
+        """The PEM clients trust: the self-signed certificate a TLS server writes at each start,
+        unless the test gave its own certificate (`ca_bundle=`)."""
+        return self.trusted_pem or self.data_dir / "tls" / "self-signed.pem"
 
     @property
     def endpoint(self) -> str:
@@ -492,18 +498,21 @@ class ExternalServer:
 
 
 def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
-            env_overrides: dict[str, str] | None = None, global_args: tuple[str, ...] = ()):
-    """Runs `aws --endpoint-url endpoint --output json kinesis <args>` with the pinned awscli.
+            env_overrides: dict[str, str] | None = None,
+            global_options: tuple[str, ...] = ()):
+    """Runs `aws --endpoint-url endpoint --output json <global_options> kinesis <args>` with the
+    pinned awscli.
 
     `env_overrides` (credentials, say) apply after the tests' isolated AWS environment;
-    `global_args` (`--no-sign-request`, `--ca-bundle PEM`) go before the service name.
+    `global_options` (`--no-sign-request`, `--ca-bundle PEM`, `--no-verify-ssl`) go before the
+    service name.
     Returns (parsed JSON output or None, completed process).
     """
     env = {**os.environ}
     isolate_aws_environment(env)
     env.update(env_overrides or {})
     command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
-               *global_args, "kinesis", *args]
+               *global_options, "kinesis", *args]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     if check and completed.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {completed.returncode}:\n"

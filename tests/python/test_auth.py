@@ -78,9 +78,9 @@ def test_the_cli_with_right_and_wrong_credentials(strict_server, stream_name):
          "UnrecognizedClientException"),
         (right, ("--no-sign-request",), "MissingAuthenticationTokenException"),
     ]
-    for env, global_args, code in cases:
+    for env, global_options, code in cases:
         _, completed = harness.run_aws(strict_server.endpoint, "list-streams", check=False,
-                                       env_overrides=env, global_args=global_args)
+                                       env_overrides=env, global_options=global_options)
         assert completed.returncode != 0, code
         assert f"({code})" in completed.stderr, completed.stderr
 

@@ -4,7 +4,12 @@ boto3 trusts exactly that PEM (`verify=`); a client that trusts nothing else is 
 
 The AWS SDK for JavaScript v3 is also run against the https endpoint with NODE_EXTRA_CA_CERTS:
 its NodeHttp2Handler negotiates h2 by ALPN, and the server log must show the subscription was
-served over HTTP/2."""
+served over HTTP/2.
+
+The aws CLI works with `--no-verify-ssl` and with `--ca-bundle <the written PEM>`, and fails
+with an SSL error with neither. A certificate chain and key made by the `openssl` command (a CA
+and a server certificate it signed) are served from `--tls-cert`/`--tls-key` (and from
+SPATE_TLS_CERT/SPATE_TLS_KEY), trusted through the CA alone."""
 
 import hashlib
 import http.client
@@ -90,3 +95,91 @@ def test_javascript_sdk_subscribes_over_https_with_http2(tls_server):
     log = tls_server.log_path.read_text()
     versions = re.findall(r"subscription started http_version=(\S+)", log)
     assert versions == ["HTTP/2.0"], versions
+
+
+# --- the aws CLI, and certificates given as files -------------------------------------------------
+
+
+def test_cli_over_https_with_no_verify_ssl_with_a_ca_bundle_and_without(spate_factory, tmp_path):
+    # `--tls` alone means on; the self-signed certificate's full path is in the start-up log.
+    server = spate_factory(args=["--tls"])
+    assert server.endpoint.startswith("https://")
+    log = server.log_path.read_text()
+    assert str(server.ca_bundle.resolve()) in log, "the PEM to trust is printed at start"
+
+    listed, _ = harness.run_aws(server.endpoint, "list-streams",
+                                global_options=("--no-verify-ssl",))
+    assert listed["StreamNames"] == []
+
+    harness.run_aws(server.endpoint, "create-stream", "--stream-name", "cli-tls",
+                    "--shard-count", "1", global_options=("--ca-bundle", str(server.ca_bundle)))
+    harness.wait_for_status(harness.kinesis_client(server.endpoint, verify=server.ca_bundle),
+                            "cli-tls")
+    listed, _ = harness.run_aws(server.endpoint, "list-streams",
+                                global_options=("--ca-bundle", str(server.ca_bundle)))
+    assert listed["StreamNames"] == ["cli-tls"]
+
+    _, refused = harness.run_aws(server.endpoint, "list-streams", check=False)
+    assert refused.returncode != 0
+    assert "SSL" in refused.stderr and "CERTIFICATE_VERIFY_FAILED" in refused.stderr, \
+        refused.stderr
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for localhost and 127.0.0.1 signed by it, made with the
+    openssl command; returns (CA PEM, server certificate chain PEM, server key PEM)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command makes the test's certificates")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Spate test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
+    (directory / "server.ext").write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+    # The chain the server sends: its certificate, then the CA's.
+    chain = directory / "chain.pem"
+    chain.write_text((directory / "server.pem").read_text() + (directory / "ca.pem").read_text())
+    return directory / "ca.pem", chain, directory / "server-key.pem"
+
+
+def test_certificate_and_key_files_from_flags_serve_https(spate_factory, tmp_path):
+    ca, chain, key = make_certificate(tmp_path)
+    server = spate_factory(args=["--tls", "--tls-cert", str(chain), "--tls-key", str(key)],
+                           ca_bundle=ca)
+
+    assert not (server.data_dir / "tls" / "self-signed.pem").exists(), \
+        "no certificate is generated when files are given"
+    harness.run_aws(server.endpoint, "create-stream", "--stream-name", "files",
+                    "--shard-count", "1", global_options=("--ca-bundle", str(ca)))
+    kinesis = harness.kinesis_client(server.endpoint, verify=ca)
+    harness.wait_for_status(kinesis, "files")
+    put = kinesis.put_record(StreamName="files", Data=b"signed by our CA", PartitionKey="k")
+    assert put["ShardId"] == harness.shard_id(0)
+    # Verified against the CA alone, by name as well as by address.
+    localhost = server.endpoint.replace("127.0.0.1", "localhost")
+    listed, _ = harness.run_aws(localhost, "list-streams",
+                                global_options=("--ca-bundle", str(ca)))
+    assert listed["StreamNames"] == ["files"]
+    _, refused = harness.run_aws(server.endpoint, "list-streams", check=False)
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr, refused.stderr
+
+
+def test_certificate_and_key_files_from_the_environment(spate_factory, tmp_path):
+    ca, chain, key = make_certificate(tmp_path)
+    server = spate_factory(env={"SPATE_TLS": "on", "SPATE_TLS_CERT": str(chain),
+                                "SPATE_TLS_KEY": str(key)}, ca_bundle=ca)
+
+    kinesis = harness.kinesis_client(server.endpoint, verify=ca)
+    assert kinesis.list_streams()["StreamNames"] == []

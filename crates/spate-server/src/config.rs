@@ -21,7 +21,8 @@
 //! | `SPATE_TLS` (`on` or `off`), `SPATE_TLS_CERT`, `SPATE_TLS_KEY` | `tls.enabled`, `tls.cert`, `tls.key` |
 //!
 //! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) and the
-//! `[[auth.credentials]]` list have no environment variables: lists are configured in a file.
+//! `[[auth.credentials]]` list and the `[limits]` section (bounds on request heads, bodies and
+//! slow connections) have no environment variables: they are configured in a file.
 //! One credential can also be given on the command line (`--access-key-id` and
 //! `--secret-access-key`); it is added to the file's.
 
@@ -176,6 +177,8 @@ pub struct ServerConfig {
     pub tls: TlsSettings,
     /// Authentication of requests.
     pub auth: AuthSettings,
+    /// Bounds on request heads, bodies and slow or idle connections.
+    pub limits: crate::limits::LimitSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +210,10 @@ pub struct Overrides {
     /// One more credential (`--access-key-id`, `--secret-access-key`): both or neither.
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+    /// `tls.cert`: PEM file of the certificate chain.
+    pub tls_cert: Option<PathBuf>,
+    /// `tls.key`: PEM file of the certificate's private key.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -268,6 +275,12 @@ impl ServerConfig {
                 ));
             }
         }
+        for (key, path) in [("cert", &overrides.tls_cert), ("key", &overrides.tls_key)] {
+            if let Some(path) = path {
+                let value = toml::Value::String(path.display().to_string());
+                set(&mut merged, &["tls", key], value);
+            }
+        }
         if let Some(listen) = &overrides.listen {
             set(
                 &mut merged,
@@ -320,6 +333,7 @@ impl ServerConfig {
             ));
         }
         self.authenticator()?;
+        self.limits.validate().map_err(ConfigError::Invalid)?;
         if self.maintenance_interval_ms == 0 {
             return Err(ConfigError::Invalid(
                 "maintenance_interval_ms must be positive".into(),
@@ -585,10 +599,46 @@ mod tests {
         assert!(config.tls.enabled);
         assert_eq!(config.tls.cert, None, "no files: a self-signed certificate");
 
+        let flags = Overrides {
+            tls_cert: Some("/flag/cert.pem".into()),
+            tls_key: Some("/flag/key.pem".into()),
+            ..Overrides::default()
+        };
+        let config = load(None, &env, flags);
+        assert_eq!(config.tls.cert, Some(PathBuf::from("/flag/cert.pem")));
+        assert_eq!(config.tls.key, Some(PathBuf::from("/flag/key.pem")));
+
         let only_cert = [("SPATE_TLS_CERT".to_string(), "/c.pem".to_string())];
         let err = ServerConfig::load(None, only_cert, &Overrides::default())
             .expect_err("a certificate without its key is refused");
         assert!(err.to_string().contains("tls.key"), "{err}");
+    }
+
+    #[test]
+    fn limits_have_defaults_and_are_checked() {
+        let config = load(None, &[], Overrides::default());
+        assert_eq!(config.limits.max_header_bytes, 65536);
+        assert_eq!(config.limits.header_read_timeout_secs, 30);
+        assert!(config.limits.validate().is_ok());
+        let file = "[limits]\nheader_read_timeout_secs = 2\n";
+        let config = load(Some(file), &[], Overrides::default());
+        assert_eq!(config.limits.header_read_timeout_secs, 2);
+        assert_eq!(config.limits.body_read_timeout_secs, 30);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("limits.toml");
+        for bad in [
+            "[limits]\nmax_header_bytes = 100\n",
+            "[limits]\nidle_timeout_secs = 0\n",
+            "[limits]\nheader_timeout = 5\n",
+        ] {
+            std::fs::write(&path, bad).expect("write");
+            let none = std::iter::empty();
+            assert!(
+                ServerConfig::load(Some(&path), none, &Overrides::default()).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,8 @@ use spate_wire::{AwsError, Codec, MAX_JSON_BODY_BYTES, Target};
 use crate::auth::{self, Authenticator, Caller};
 use tracing::{Instrument, debug, debug_span, error, info};
 
+use crate::limits;
+
 /// What request handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -36,7 +38,10 @@ pub struct AppState {
 /// The router of every path Spate serves.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", post(aws_json))
+        .route(
+            "/",
+            post(aws_json).layer(axum::middleware::from_fn(limits::check_request_body)),
+        )
         .route("/health", get(health))
         .fallback(unknown_path)
         .with_state(state)
@@ -195,7 +200,7 @@ async fn aws_json(
 }
 
 /// The body encoding a request's `Content-Type` names.
-fn request_codec(headers: &HeaderMap) -> Codec {
+pub(crate) fn request_codec(headers: &HeaderMap) -> Codec {
     Codec::from_content_type(
         headers
             .get(header::CONTENT_TYPE)
@@ -307,7 +312,12 @@ async fn read_body(body: Body) -> Result<Bytes, AwsError> {
         })
 }
 
-fn body_response(status: StatusCode, body: Vec<u8>, codec: Codec, request_id: &str) -> Response {
+pub(crate) fn body_response(
+    status: StatusCode,
+    body: Vec<u8>,
+    codec: Codec,
+    request_id: &str,
+) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -321,7 +331,7 @@ fn body_response(status: StatusCode, body: Vec<u8>, codec: Codec, request_id: &s
     response
 }
 
-fn error_response(error: &AwsError, codec: Codec, request_id: &str) -> Response {
+pub(crate) fn error_response(error: &AwsError, codec: Codec, request_id: &str) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = body_response(status, error.to_body(codec), codec, request_id);
     response
@@ -332,7 +342,7 @@ fn error_response(error: &AwsError, codec: Codec, request_id: &str) -> Response 
 
 /// A random request id in the UUID form AWS uses (8-4-4-4-12 hex digits), built in place: this
 /// runs for every request.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let random: [u8; 16] = rand::random();
     let mut id = String::with_capacity(36);

@@ -1,15 +1,17 @@
 //! Spate's server: storage opened from the configuration, services wired to one HTTP listener.
 //!
-//! A request flows: listener ([`http`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
-//! [`tls`]) -> routed by `X-Amz-Target` -> its SigV4 signature checked ([`auth`]) -> a service
-//! crate (`spate-streams`) -> the storage engine
-//! (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
+//! A request flows: listener ([`listener`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
+//! [`tls`], bounded by [`limits`]) -> [`http`], routed by `X-Amz-Target` -> its SigV4 signature
+//! checked ([`auth`]) -> the caller's account's service crate (`spate-streams`, [`accounts`]) ->
+//! the storage engine (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
 //! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
 
 pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod limits;
+pub mod listener;
 pub mod tls;
 
 use std::future::Future;
@@ -17,7 +19,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use spate_log::{Clock, LogError, SystemClock};
 use spate_meta::MetaError;
 use spate_streams::{StreamsError, StreamsService};
@@ -138,21 +139,14 @@ impl Spate {
                 streams.end_subscriptions();
             }
         };
-        let served = match &self.tls {
-            Some(tls) => tls.serve(listener, app, shutdown).await,
-            None => {
-                // Small responses go out at once instead of waiting on Nagle's algorithm for
-                // the client's delayed ACK, as on the TLS path.
-                let listener = listener.tap_io(|tcp| {
-                    if let Err(err) = tcp.set_nodelay(true) {
-                        tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-                    }
-                });
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }
-        };
+        let served = listener::serve(
+            listener,
+            app,
+            self.tls.clone(),
+            &self.config.limits,
+            shutdown,
+        )
+        .await;
         for task in maintenance {
             task.abort();
         }
@@ -183,6 +177,19 @@ pub async fn run(
     } else {
         "http"
     };
-    info!(address = %bound, scheme, data_dir = %spate.data_dir().display(), "spate is serving");
+    let data_dir = spate.data_dir().display();
+    match spate.tls().and_then(|tls| tls.self_signed_pem.as_deref()) {
+        Some(pem) => {
+            let pem = std::fs::canonicalize(pem).unwrap_or_else(|_| pem.to_path_buf());
+            info!(
+                address = %bound,
+                scheme,
+                %data_dir,
+                ca_bundle = %pem.display(),
+                "spate is serving with a self-signed certificate: trust ca_bundle"
+            );
+        }
+        None => info!(address = %bound, scheme, %data_dir, "spate is serving"),
+    }
     spate.serve(listener, shutdown).await
 }

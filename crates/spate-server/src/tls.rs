@@ -6,25 +6,23 @@
 //! `NODE_EXTRA_CA_CERTS`, boto3's `verify=`), and its SHA-256 fingerprint is logged. A new one is
 //! made on every start; its private key never touches the disk.
 //!
-//! Each accepted connection is served by hyper-util's `auto` builder, which picks HTTP/2 from the
-//! connection preface rather than from ALPN, so clients that speak HTTP/2 over TLS without ALPN
-//! (older Java SDKs, by prior knowledge) are served too.
+//! After the handshake ([`Tls::accept`], bounded by `limits.tls_handshake_timeout_secs`), the
+//! connection is served like a cleartext one by [`crate::listener`], whose builder picks HTTP/2
+//! from the connection preface rather than from ALPN, so clients that speak HTTP/2 over TLS
+//! without ALPN (older Java SDKs, by prior knowledge) are served too.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tracing::{debug, info, warn};
+use tokio_rustls::server::TlsStream;
+use tracing::{debug, info};
 
 use crate::config::TlsSettings;
 
@@ -33,9 +31,6 @@ pub const SELF_SIGNED_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
 /// ALPN protocols offered, in order of preference.
 pub const ALPN_PROTOCOLS: &[&[u8]] = &[b"h2", b"http/1.1"];
-
-/// How long a client may take to finish the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -103,83 +98,33 @@ impl Tls {
         })
     }
 
-    /// Serves `app` over TLS on `listener` until `shutdown` resolves, then lets open connections
-    /// finish (HTTP/2 connections get a GOAWAY, idle HTTP/1.1 ones are closed), like
-    /// `axum::serve(...).with_graceful_shutdown(...)` does for cleartext.
-    pub async fn serve(
+    /// Completes the TLS handshake of an accepted connection within `timeout`; `None` (logged
+    /// at debug level) when the client fails or takes too long.
+    pub(crate) async fn accept(
         &self,
-        listener: TcpListener,
-        app: Router,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let accepted = tokio::select! {
-                accepted = listener.accept() => accepted,
-                () = &mut shutdown => break,
-            };
-            let (tcp, peer) = match accepted {
-                Ok(accepted) => accepted,
-                Err(err) if is_connection_error(&err) => continue,
-                Err(err) => {
-                    // Out of file descriptors, most likely: wait rather than spin.
-                    warn!(error = %err, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            // Small requests and responses (and TLS records) must not wait on Nagle's algorithm.
-            if let Err(err) = tcp.set_nodelay(true) {
-                debug!(peer = %peer, error = %err, "cannot set TCP_NODELAY");
+        tcp: TcpStream,
+        peer: SocketAddr,
+        timeout: Duration,
+    ) -> Option<TlsStream<TcpStream>> {
+        let stream = match tokio::time::timeout(timeout, self.acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => {
+                debug!(peer = %peer, error = %err, "tls handshake failed");
+                return None;
             }
-            let acceptor = self.acceptor.clone();
-            let service = TowerToHyperService::new(app.clone());
-            let builder = builder.clone();
-            // Taken before the handshake, so shutdown waits for connections still shaking hands.
-            let watcher = graceful.watcher();
-            tokio::spawn(async move {
-                let stream =
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(err)) => {
-                            debug!(peer = %peer, error = %err, "tls handshake failed");
-                            return;
-                        }
-                        Err(_) => {
-                            debug!(peer = %peer, "tls handshake timed out");
-                            return;
-                        }
-                    };
-                let alpn = stream
-                    .get_ref()
-                    .1
-                    .alpn_protocol()
-                    .map(|p| String::from_utf8_lossy(p).into_owned());
-                debug!(peer = %peer, alpn = alpn.as_deref().unwrap_or("-"), "tls connection");
-                let connection = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                if let Err(err) = watcher.watch(connection).await {
-                    debug!(peer = %peer, error = %err, "connection ended with an error");
-                }
-            });
-        }
-        drop(listener);
-        graceful.shutdown().await;
-        Ok(())
+            Err(_) => {
+                debug!(peer = %peer, "tls handshake timed out");
+                return None;
+            }
+        };
+        let alpn = stream
+            .get_ref()
+            .1
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        debug!(peer = %peer, alpn = alpn.as_deref().unwrap_or("-"), "tls connection");
+        Some(stream)
     }
-}
-
-/// Failures of one connection before it was accepted, as opposed to the listener's own.
-fn is_connection_error(err: &std::io::Error) -> bool {
-    matches!(
-        err.kind(),
-        std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::ConnectionReset
-    )
 }
 
 type Chain = Vec<CertificateDer<'static>>;
@@ -218,11 +163,14 @@ fn self_signed(data_dir: &Path) -> Result<(Chain, PrivateKeyDer<'static>, PathBu
             source,
         })?;
     let cert = certified.cert.der().clone();
+    // Printed in full, so it can be pasted after --ca-bundle from any directory.
+    let shown = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
     info!(
-        pem = %path.display(),
+        pem = %shown.display(),
         fingerprint = %fingerprint(&cert),
         names = ?SELF_SIGNED_NAMES,
-        "generated a self-signed tls certificate; trust it with AWS_CA_BUNDLE"
+        "generated a self-signed tls certificate; clients trust it with `aws --ca-bundle <pem>`, \
+         boto3 `verify=<pem>`, AWS_CA_BUNDLE=<pem> or NODE_EXTRA_CA_CERTS=<pem>"
     );
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),

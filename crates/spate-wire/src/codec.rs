@@ -86,7 +86,10 @@ impl<'de> Deserialize<'de> for WireTimestamp {
             let seconds = f64::deserialize(deserializer)?;
             return epoch_seconds_to_millis(seconds)
                 .map(WireTimestamp)
-                .ok_or_else(|| de::Error::custom(format!("timestamp {seconds} is out of range")));
+                // `{:e}`: 1e300 is shown as such, not as 301 digits.
+                .ok_or_else(|| {
+                    de::Error::custom(format!("timestamp {seconds:e} is out of range"))
+                });
         }
         let ciborium::tag::Captured(tag, CborMillis(millis)) =
             Deserialize::deserialize(deserializer)?;
@@ -149,7 +152,7 @@ impl de::Visitor<'_> for CborMillisVisitor {
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<CborMillis, E> {
         cbor_millis(value).map(CborMillis).ok_or_else(|| {
             E::custom(format!(
-                "timestamp {value} (epoch milliseconds) is out of range"
+                "timestamp {value:e} (epoch milliseconds) is out of range"
             ))
         })
     }

@@ -52,9 +52,9 @@ struct ServeArgs {
     /// Throughput quotas like AWS's: "on" (default) or "off" for local testing.
     #[arg(long, value_parser = ["on", "off"])]
     quotas: Option<String>,
-    /// TLS on the listener: "on" (https; a self-signed certificate unless tls.cert and tls.key
-    /// are configured) or "off" (default).
-    #[arg(long, value_parser = ["on", "off"])]
+    /// TLS on the listener: "on" (https; a self-signed certificate unless --tls-cert and
+    /// --tls-key are given) or "off" (default). `--tls` alone means "on".
+    #[arg(long, value_parser = ["on", "off"], num_args = 0..=1, default_missing_value = "on")]
     tls: Option<String>,
     /// An access key requests may be signed with (with --secret-access-key); the configuration
     /// file's [[auth.credentials]] can hold more. With any credential configured, every request's
@@ -69,6 +69,12 @@ struct ServeArgs {
         hide_env_values = true
     )]
     secret_access_key: Option<String>,
+    /// PEM file of the TLS certificate chain, leaf first (tls.cert, SPATE_TLS_CERT).
+    #[arg(long, value_name = "PATH")]
+    tls_cert: Option<PathBuf>,
+    /// PEM file of the TLS certificate's private key (tls.key, SPATE_TLS_KEY).
+    #[arg(long, value_name = "PATH")]
+    tls_key: Option<PathBuf>,
     /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
     #[arg(long, env = "SPATE_CONFIG")]
     config: Option<PathBuf>,
@@ -97,6 +103,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tls: args.tls,
         access_key_id: args.access_key_id,
         secret_access_key: args.secret_access_key,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
     };
     let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
         .context("loading the configuration")?;
