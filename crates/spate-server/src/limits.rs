@@ -24,6 +24,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -35,7 +36,6 @@ use axum::response::Response;
 use hyper::body::{Frame, SizeHint};
 use serde::{Deserialize, Serialize};
 use spate_wire::{AwsError, MAX_JSON_BODY_BYTES};
-use tokio::sync::watch;
 
 use crate::http;
 
@@ -103,38 +103,46 @@ impl LimitSettings {
     }
 }
 
-/// Requests one connection has in flight, from the call until the response body is dropped.
+/// Requests one connection has in flight, from the call until the response body is dropped,
+/// and when the last one ended. Plain atomics: a request costs two counter updates and a clock
+/// read, and the connection's idle check runs on its own timer, never woken by requests.
 #[derive(Debug)]
 pub(crate) struct Activity {
-    in_flight: watch::Sender<usize>,
+    in_flight: AtomicUsize,
+    /// When a request last ended, in nanoseconds since `since`.
+    last_end_nanos: AtomicU64,
+    since: tokio::time::Instant,
 }
 
 impl Activity {
     pub(crate) fn new() -> Arc<Activity> {
         Arc::new(Activity {
-            in_flight: watch::Sender::new(0),
+            in_flight: AtomicUsize::new(0),
+            last_end_nanos: AtomicU64::new(0),
+            since: tokio::time::Instant::now(),
         })
     }
 
     /// Counts a request in flight until the guard is dropped.
     pub(crate) fn begin(self: &Arc<Self>) -> Busy {
-        self.in_flight.send_modify(|count| *count += 1);
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         Busy(self.clone())
     }
 
     /// Resolves once no request has been in flight for `timeout` in a row.
     pub(crate) async fn idle_for(&self, timeout: Duration) {
-        let mut in_flight = self.in_flight.subscribe();
         loop {
-            if in_flight.wait_for(|count| *count == 0).await.is_err() {
-                // The sender lives as long as `self`: never.
-                return std::future::pending().await;
+            if self.in_flight.load(Ordering::SeqCst) > 0 {
+                tokio::time::sleep(timeout).await;
+                continue;
             }
-            match tokio::time::timeout(timeout, in_flight.changed()).await {
-                Err(_elapsed) => return,
-                Ok(Ok(())) => continue,
-                Ok(Err(_closed)) => return std::future::pending().await,
+            let last_end =
+                self.since + Duration::from_nanos(self.last_end_nanos.load(Ordering::SeqCst));
+            let deadline = last_end + timeout;
+            if tokio::time::Instant::now() >= deadline {
+                return;
             }
+            tokio::time::sleep_until(deadline).await;
         }
     }
 }
@@ -145,9 +153,12 @@ pub(crate) struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0
-            .in_flight
-            .send_modify(|count| *count = count.saturating_sub(1));
+        let activity = &self.0;
+        let ended = tokio::time::Instant::now().saturating_duration_since(activity.since);
+        let nanos = u64::try_from(ended.as_nanos()).unwrap_or(u64::MAX);
+        // The time first: a check that sees the count at zero also sees when it got there.
+        activity.last_end_nanos.fetch_max(nanos, Ordering::SeqCst);
+        activity.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
