@@ -16,8 +16,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use ciborium::Value as Cbor;
 use serde_json::{Value as Json, json};
 use spate_fuzz::{
-    ITERATOR_KEY, NOW_EPOCH_SECONDS, SECRET_ACCESS_KEY, join_fields, seal_iterator_plaintext,
-    selector,
+    ITERATOR_KEY, NOW_EPOCH_SECONDS, SECRET_ACCESS_KEY, SignedRequest, join_fields,
+    seal_iterator_plaintext, selector,
 };
 use spate_streams::api::decode_request;
 use spate_streams::iterator::{IteratorCodec, IteratorState};
@@ -25,7 +25,8 @@ use spate_streams::sequence::SequenceNumber;
 use spate_wire::Codec;
 use spate_wire::codec::decode_blob;
 use spate_wire::eventstream;
-use spate_wire::sigv4::{AmzDate, Credentials, Signer};
+use spate_wire::sigv4::verify::{check_signature, read_signature};
+use spate_wire::sigv4::{AmzDate, Credentials, Signer, SigningKey};
 
 fn main() -> std::io::Result<()> {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -353,6 +354,8 @@ fn sigv4(corpus: &Path) -> std::io::Result<()> {
             more_headers.as_bytes(),
             body,
         ]);
+        // Seeds are requests the server accepts: they reach past reading into checking.
+        expect_verified(&input, true);
         write(corpus, "sigv4_signature", name, &input)?;
 
         let date_header = format!("x-amz-date:{amz_date}");
@@ -389,6 +392,8 @@ fn sigv4(corpus: &Path) -> std::io::Result<()> {
         b"host:localhost:4567",
         body,
     ]);
+    // Read well, but refused: the signer signed `x-amz-date`, which this request lacks.
+    expect_verified(&http_date, false);
     write(corpus, "sigv4_signature", "http-date", &http_date)?;
     // A presigned URL: the signature's parts in the query string.
     let presigned_query = format!(
@@ -407,5 +412,24 @@ fn sigv4(corpus: &Path) -> std::io::Result<()> {
         b"host:localhost:4567",
         b"",
     ]);
+    // Read well, but refused: the signature is zeros.
+    expect_verified(&presigned, false);
     write(corpus, "sigv4_signature", "presigned", &presigned)
+}
+
+/// Checks that a `sigv4_signature` input reads well and that its signature is accepted (or,
+/// with `accepted` false, refused), as the target does it.
+fn expect_verified(input: &[u8], accepted: bool) {
+    let signed = SignedRequest::parse(input);
+    let request = signed.parts();
+    let presented = read_signature(&request, "kinesis", Some(NOW_EPOCH_SECONDS))
+        .expect("the seed's signature reads well");
+    let key = SigningKey::derive(
+        SECRET_ACCESS_KEY,
+        &presented.scope_date,
+        &presented.region,
+        &presented.service,
+    );
+    let outcome = check_signature(&request, &presented, signed.body, &key);
+    assert_eq!(outcome.is_ok(), accepted, "{outcome:?}");
 }

@@ -78,3 +78,70 @@ pub fn decode_request_body(codec: spate_wire::Codec, data: &[u8]) {
         "{operation} is listed, so it has a decoder"
     );
 }
+
+/// A request as the `sigv4_signature` target reads it: seven fields split at NUL
+/// ([`split_fields`]): `Authorization`, `X-Amz-Date`, `Date`, the query string, the path, more
+/// headers as `name:value` lines, and the body. An empty or invalid header value leaves that
+/// header out; a missing path is `/`.
+#[derive(Debug)]
+pub struct SignedRequest<'a> {
+    pub headers: http::HeaderMap,
+    pub query: std::borrow::Cow<'a, str>,
+    pub path: std::borrow::Cow<'a, str>,
+    pub body: &'a [u8],
+}
+
+impl<'a> SignedRequest<'a> {
+    pub fn parse(data: &'a [u8]) -> Self {
+        use http::{HeaderName, HeaderValue};
+        let [
+            authorization,
+            amz_date,
+            date,
+            query,
+            path,
+            more_headers,
+            body,
+        ] = split_fields::<7>(data);
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in [
+            (http::header::AUTHORIZATION, authorization),
+            (HeaderName::from_static("x-amz-date"), amz_date),
+            (http::header::DATE, date),
+        ] {
+            let value = value.filter(|value| !value.is_empty());
+            if let Some(Ok(value)) = value.map(HeaderValue::from_bytes) {
+                headers.append(name, value);
+            }
+        }
+        for line in more_headers
+            .unwrap_or_default()
+            .split(|byte| *byte == b'\n')
+        {
+            let Some(colon) = line.iter().position(|byte| *byte == b':') else {
+                continue;
+            };
+            let name = HeaderName::from_bytes(&line[..colon]);
+            let value = HeaderValue::from_bytes(&line[colon + 1..]);
+            if let (Ok(name), Ok(value)) = (name, value) {
+                headers.append(name, value);
+            }
+        }
+        SignedRequest {
+            headers,
+            query: String::from_utf8_lossy(query.unwrap_or_default()),
+            path: String::from_utf8_lossy(path.unwrap_or(b"/")),
+            body: body.unwrap_or_default(),
+        }
+    }
+
+    /// The parts a signature covers; the method is always `POST`, as for every Kinesis call.
+    pub fn parts(&self) -> spate_wire::sigv4::RequestParts<'_> {
+        spate_wire::sigv4::RequestParts {
+            method: "POST",
+            path: &self.path,
+            query: &self.query,
+            headers: &self.headers,
+        }
+    }
+}
