@@ -136,12 +136,17 @@ impl<'a> SignedRequest<'a> {
     }
 
     /// The parts a signature covers; the method is always `POST`, as for every Kinesis call.
+    /// Without a Host header the request is taken for an HTTP/2 one, whose `:authority` stands
+    /// in for it.
     pub fn parts(&self) -> spate_wire::sigv4::RequestParts<'_> {
+        let authority =
+            (!self.headers.contains_key(http::header::HOST)).then_some("127.0.0.1:4567");
         spate_wire::sigv4::RequestParts {
             method: "POST",
             path: &self.path,
             query: &self.query,
             headers: &self.headers,
+            authority,
         }
     }
 }
