@@ -165,6 +165,26 @@ def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections
                           verify=str(verify) if verify is not None else None)
 
 
+def keyed_client(server, key: tuple[str, str], **kwargs):
+    """A Kinesis client of `server` signing with `key`, an (access key id, secret) pair."""
+    return kinesis_client(server.endpoint, access_key_id=key[0], secret_access_key=key[1],
+                          **kwargs)
+
+
+def write_credentials_config(path: Path, *credentials: dict[str, str]) -> Path:
+    """Writes a configuration file with an [[auth.credentials]] table per dict; `policy`, a JSON
+    document, is written as a TOML literal string. Returns the path."""
+    tables = []
+    for credential in credentials:
+        lines = ["[[auth.credentials]]"]
+        for key, value in credential.items():
+            quoted = f"'''{value}'''" if key == "policy" else json.dumps(value)
+            lines.append(f"{key} = {quoted}")
+        tables.append("\n".join(lines))
+    path.write_text("\n\n".join(tables) + "\n")
+    return path
+
+
 JSON_1_1 = "application/x-amz-json-1.1"
 CBOR_1_1 = "application/x-amz-cbor-1.1"
 

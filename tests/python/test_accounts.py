@@ -18,23 +18,16 @@ AWAY_ACCOUNT = "444455556666"
 
 @pytest.fixture
 def server(spate_factory, tmp_path):
-    config = tmp_path / "spate.toml"
-    config.write_text(f"""
-[[auth.credentials]]
-access_key_id = "{HOME[0]}"
-secret_access_key = "{HOME[1]}"
-
-[[auth.credentials]]
-access_key_id = "{AWAY[0]}"
-secret_access_key = "{AWAY[1]}"
-account_id = "{AWAY_ACCOUNT}"
-user_name = "away"
-""")
+    config = harness.write_credentials_config(
+        tmp_path / "spate.toml",
+        {"access_key_id": HOME[0], "secret_access_key": HOME[1]},
+        {"access_key_id": AWAY[0], "secret_access_key": AWAY[1], "account_id": AWAY_ACCOUNT,
+         "user_name": "away"},
+    )
     return spate_factory(env={"SPATE_CONFIG": str(config)})
 
 
-def client(server, key):
-    return harness.kinesis_client(server.endpoint, access_key_id=key[0], secret_access_key=key[1])
+client = harness.keyed_client
 
 
 def arn_in(account: str, name: str) -> str:

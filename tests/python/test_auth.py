@@ -86,17 +86,12 @@ def test_the_cli_with_right_and_wrong_credentials(strict_server, stream_name):
 
 
 def test_configured_keys_with_session_token_and_own_account(spate_factory, tmp_path):
-    config = tmp_path / "spate.toml"
-    config.write_text(f"""
-[[auth.credentials]]
-access_key_id = "{KEY}"
-secret_access_key = "{SECRET}"
-
-[[auth.credentials]]
-access_key_id = "AKIDTEMPORARY"
-secret_access_key = "temporary-secret"
-session_token = "the-session-token"
-""")
+    config = harness.write_credentials_config(
+        tmp_path / "spate.toml",
+        {"access_key_id": KEY, "secret_access_key": SECRET},
+        {"access_key_id": "AKIDTEMPORARY", "secret_access_key": "temporary-secret",
+         "session_token": "the-session-token"},
+    )
     server = spate_factory(env={"SPATE_CONFIG": str(config)})
     assert client(server, access_key_id=KEY, secret_access_key=SECRET).list_streams()
     temporary = {"access_key_id": "AKIDTEMPORARY", "secret_access_key": "temporary-secret"}

@@ -35,29 +35,18 @@ def names():
 @pytest.fixture
 def server(spate_factory, tmp_path, names):
     secret, _ = names
-    config = tmp_path / "spate.toml"
-    config.write_text(f"""
-[[auth.credentials]]
-access_key_id = "{ADMIN[0]}"
-secret_access_key = "{ADMIN[1]}"
-
-[[auth.credentials]]
-access_key_id = "{LIMITED[0]}"
-secret_access_key = "{LIMITED[1]}"
-user_name = "limited"
-policy = '''{limited_policy(secret)}'''
-
-[[auth.credentials]]
-access_key_id = "{OUTSIDER[0]}"
-secret_access_key = "{OUTSIDER[1]}"
-account_id = "{OUTSIDER_ACCOUNT}"
-user_name = "bob"
-""")
+    config = harness.write_credentials_config(
+        tmp_path / "spate.toml",
+        {"access_key_id": ADMIN[0], "secret_access_key": ADMIN[1]},
+        {"access_key_id": LIMITED[0], "secret_access_key": LIMITED[1], "user_name": "limited",
+         "policy": limited_policy(secret)},
+        {"access_key_id": OUTSIDER[0], "secret_access_key": OUTSIDER[1],
+         "account_id": OUTSIDER_ACCOUNT, "user_name": "bob"},
+    )
     return spate_factory(env={"SPATE_CONFIG": str(config)})
 
 
-def client(server, key):
-    return harness.kinesis_client(server.endpoint, access_key_id=key[0], secret_access_key=key[1])
+client = harness.keyed_client
 
 
 def test_a_policy_denying_put_record_on_one_stream_denies_exactly_that(server, names):
@@ -135,13 +124,12 @@ def test_a_resource_policy_spate_cannot_evaluate_is_refused(server, names):
 
 
 def test_a_key_policy_spate_cannot_evaluate_stops_the_server_at_start(spate_factory, tmp_path):
-    config = tmp_path / "spate.toml"
-    config.write_text(f"""
-[[auth.credentials]]
-access_key_id = "{ADMIN[0]}"
-secret_access_key = "{ADMIN[1]}"
-policy = '{{"Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {{}}}}]}}'
-""")
+    config = harness.write_credentials_config(
+        tmp_path / "spate.toml",
+        {"access_key_id": ADMIN[0], "secret_access_key": ADMIN[1],
+         "policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                                              "Condition": {}}]})},
+    )
     with pytest.raises(RuntimeError) as info:
         spate_factory(env={"SPATE_CONFIG": str(config)})
     assert "Condition" in str(info.value)
