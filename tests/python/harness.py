@@ -519,13 +519,13 @@ class ExternalServer:
 
 def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
             env_overrides: dict[str, str] | None = None,
-            global_options: tuple[str, ...] = ()):
+            global_options: tuple[str, ...] = (), clock_offset: str | None = None):
     """Runs `aws --endpoint-url endpoint --output json <global_options> kinesis <args>` with the
     pinned awscli.
 
     `env_overrides` (credentials, say) apply after the tests' isolated AWS environment;
     `global_options` (`--no-sign-request`, `--ca-bundle PEM`, `--no-verify-ssl`) go before the
-    service name.
+    service name. `clock_offset` (faketime's `-10m`, say) runs the CLI with its clock shifted.
     Returns (parsed JSON output or None, completed process).
     """
     env = {**os.environ}
@@ -533,6 +533,8 @@ def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
     env.update(env_overrides or {})
     command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
                *global_options, "kinesis", *args]
+    if clock_offset is not None:
+        command = ["faketime", "-f", clock_offset, *command]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     if check and completed.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {completed.returncode}:\n"

@@ -3,7 +3,7 @@
 With credentials configured (`--access-key-id`/`--secret-access-key`, or [[auth.credentials]] in
 a configuration file) every request's signature is verified: the right key and secret work; a
 wrong secret, an unknown key, a request dated ten minutes ago and an unsigned request each get
-the error AWS gives. A loopback listener without credentials accepts any well-formed signature
+the error AWS gives, from boto3 and from the aws CLI (run under faketime for the date). A loopback listener without credentials accepts any well-formed signature
 and says so in its log; a listener reachable from the network refuses to start without any."""
 
 import datetime
@@ -118,3 +118,12 @@ def test_a_listener_open_to_the_network_needs_credentials(tmp_path):
         capture_output=True, text=True, timeout=30)
     assert completed.returncode != 0
     assert "configure credentials" in completed.stderr, completed.stderr
+
+
+def test_the_cli_ten_minutes_behind_has_expired(strict_server):
+    right = {"AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
+    _, completed = harness.run_aws(strict_server.endpoint, "list-streams", check=False,
+                                   env_overrides=right, clock_offset="-10m")
+    assert completed.returncode != 0
+    assert "(InvalidSignatureException)" in completed.stderr, completed.stderr
+    assert "Signature expired: " in completed.stderr, completed.stderr
