@@ -24,6 +24,14 @@ use spate_wire::Codec;
 use crate::ServerError;
 use crate::config::ServerConfig;
 
+/// The account a call goes to.
+#[derive(Debug)]
+pub struct Routed<'a> {
+    pub streams: &'a Arc<StreamsService>,
+    /// The ARN of the resource the call names, if the body was read to route it.
+    pub resource: Option<String>,
+}
+
 /// The hosted accounts' services, by account id.
 #[derive(Debug)]
 pub struct Accounts {
@@ -94,27 +102,30 @@ impl Accounts {
         self.services.values()
     }
 
-    /// The service a Kinesis call from `caller_account` (None: no identity, the server's
-    /// account) goes to: the caller's, or that of another hosted account whose resource the
-    /// body names by ARN.
-    pub fn for_call(
-        &self,
-        caller_account: Option<&str>,
-        body: &[u8],
-        codec: Codec,
-    ) -> &Arc<StreamsService> {
+    /// Where a Kinesis call from `caller_account` (None: no identity, the server's account)
+    /// goes: the caller's account, or another hosted account whose resource the body names by
+    /// ARN. When the body had to be read for that, the resource ARN found comes along, so that
+    /// authorization need not read it again.
+    pub fn for_call(&self, caller_account: Option<&str>, body: &[u8], codec: Codec) -> Routed<'_> {
         let own = caller_account
             .and_then(|account| self.services.get(account))
             .unwrap_or_else(|| self.default_service());
         if self.services.len() == 1 || !mentions_kinesis_arn(body) {
-            return own;
+            return Routed {
+                streams: own,
+                resource: None,
+            };
         }
         let resource = own.resource_arn_of_request(body, codec);
-        resource
+        let streams = resource
             .split(':')
             .nth(4)
             .and_then(|account| self.services.get(account))
-            .unwrap_or(own)
+            .unwrap_or(own);
+        Routed {
+            streams,
+            resource: Some(resource),
+        }
     }
 
     /// Closes every account's storage engine; the first error is returned, after all are closed.

@@ -118,7 +118,8 @@ fn kinesis_service<'a>(
         .principal
         .as_ref()
         .map(|principal| principal.account_id.as_str());
-    let streams = state.accounts.for_call(caller_account, body, codec);
+    let routed = state.accounts.for_call(caller_account, body, codec);
+    let streams = routed.streams;
     let Some(principal) = &caller.principal else {
         return Ok(streams);
     };
@@ -131,7 +132,9 @@ fn kinesis_service<'a>(
         return Ok(streams);
     }
     let action = format!("kinesis:{operation}");
-    let resource = streams.resource_arn_of_request(body, codec);
+    let resource = routed
+        .resource
+        .unwrap_or_else(|| streams.resource_arn_of_request(body, codec));
     let resource_policy = streams.resource_policy(&resource);
     caller.authorize(&auth::Target {
         action: &action,
