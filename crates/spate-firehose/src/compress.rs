@@ -1,0 +1,1 @@
+//! Compression of delivered batches: GZIP, ZIP, Snappy (framed) and Hadoop-Snappy.
