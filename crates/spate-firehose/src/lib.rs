@@ -1,11 +1,28 @@
-//! Firehose: delivery streams that take records (`PutRecord`, `PutRecordBatch`, or a Kinesis
-//! data stream), keep them durably in a Spate log, and deliver them in buffered, processed and
-//! compressed batches to a destination, advancing a durable checkpoint only once the destination
-//! has confirmed.
+//! Firehose: delivery streams that take records (`PutRecord`, `PutRecordBatch`), keep them
+//! durably in a Spate log, and deliver them in buffered, compressed batches to a destination,
+//! advancing a durable checkpoint only once the destination has confirmed.
 //!
-//! Layout: `api` (the operation table of `Firehose_20150804`), `ops/` (one module per operation),
-//! `model` (delivery stream metadata as stored), `compress` (GZIP, ZIP, Snappy, Hadoop-Snappy),
-//! `keys` (S3 object keys and prefix expressions), `destination/` (where batches go).
+//! Layout: `api` (the operation table of `Firehose_20150804`), `ops/` (one module per
+//! operation), `model` (a delivery stream as stored), `settings` (the S3 destination's
+//! configuration and description), `service` (streams, log, workers), `delivery/` (the worker
+//! that buffers and delivers), `destination/` (where batches go), `compress` (GZIP, ZIP,
+//! Snappy, Hadoop-Snappy), `keys` (S3 object keys and prefix expressions), `crypto`
+//! (server-side encryption of held records).
 
+pub mod api;
 pub mod compress;
+pub mod config;
+mod crypto;
+mod delivery;
+pub mod destination;
+pub mod error;
 pub mod keys;
+pub mod model;
+pub mod ops;
+pub mod service;
+pub mod settings;
+
+pub use api::{SIGNING_NAME, TARGET_PREFIX};
+pub use config::FirehoseConfig;
+pub use error::FirehoseError;
+pub use service::FirehoseService;

@@ -8,6 +8,10 @@
 //! `<data_dir>/accounts/<account_id>/`. Their engines are independent (their own journal,
 //! writer thread and memory bounds), so one account's load or failure never holds up another's.
 //!
+//! Each account also has its Firehose service, on the same metadata store and a storage engine
+//! of its own (`firehose-log/` beside `log/`): delivery streams buffer by their own rhythm, and
+//! Data Streams' engine removes logs no stream owns.
+//!
 //! A call goes to its caller's account, unless it names (by ARN) a resource of another account
 //! hosted here: then it goes there, and authorization requires that resource's policy to allow
 //! it, as cross-account access on AWS does.
@@ -16,6 +20,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use spate_firehose::FirehoseService;
 use spate_log::{Clock, Log, LogError};
 use spate_meta::{MetaStore, RedbStore};
 use spate_streams::StreamsService;
@@ -37,6 +42,7 @@ pub struct Routed<'a> {
 pub struct Accounts {
     default_account: String,
     services: BTreeMap<String, Arc<StreamsService>>,
+    firehose: BTreeMap<String, Arc<FirehoseService>>,
     logs: Vec<Log>,
 }
 
@@ -57,6 +63,7 @@ impl Accounts {
             }
         }
         let mut services = BTreeMap::new();
+        let mut firehose = BTreeMap::new();
         let mut logs = Vec::new();
         for account in account_ids {
             let dir = if account == default_account {
@@ -64,13 +71,15 @@ impl Accounts {
             } else {
                 data_dir.join("accounts").join(&account)
             };
-            let (service, log) = open_account(config, &account, &dir, clock.clone()).await?;
-            services.insert(account, service);
-            logs.push(log);
+            let opened = open_account(config, &account, &dir, clock.clone()).await?;
+            services.insert(account.clone(), opened.streams);
+            firehose.insert(account, opened.firehose);
+            logs.extend(opened.logs);
         }
         Ok(Accounts {
             default_account,
             services,
+            firehose,
             logs,
         })
     }
@@ -80,6 +89,7 @@ impl Accounts {
         let default_account = service.account_id().to_owned();
         Accounts {
             services: BTreeMap::from([(default_account.clone(), service)]),
+            firehose: BTreeMap::new(),
             default_account,
             logs: vec![log],
         }
@@ -95,6 +105,19 @@ impl Accounts {
     /// The service of `account`, if it is hosted here.
     pub fn service(&self, account: &str) -> Option<&Arc<StreamsService>> {
         self.services.get(account)
+    }
+
+    /// The Firehose service of the caller's account (None: the server's account); `None` when
+    /// Firehose is not served (in-process tests of Data Streams alone).
+    pub fn firehose(&self, caller_account: Option<&str>) -> Option<&Arc<FirehoseService>> {
+        caller_account
+            .and_then(|account| self.firehose.get(account))
+            .or_else(|| self.firehose.get(&self.default_account))
+    }
+
+    /// Every account's Firehose service.
+    pub fn all_firehose(&self) -> impl Iterator<Item = &Arc<FirehoseService>> {
+        self.firehose.values()
     }
 
     /// Every account's service.
@@ -146,13 +169,20 @@ fn mentions_kinesis_arn(body: &[u8]) -> bool {
     memchr::memmem::find(body, b"arn:aws:kinesis:").is_some()
 }
 
-/// Opens one account's metadata store, storage engine and service under `dir`.
+/// One account's services and the storage engines under them.
+struct OpenAccount {
+    streams: Arc<StreamsService>,
+    firehose: Arc<FirehoseService>,
+    logs: Vec<Log>,
+}
+
+/// Opens one account's metadata store, storage engines and services under `dir`.
 async fn open_account(
     config: &ServerConfig,
     account: &str,
     dir: &Path,
     clock: Arc<dyn Clock>,
-) -> Result<(Arc<StreamsService>, Log), ServerError> {
+) -> Result<OpenAccount, ServerError> {
     std::fs::create_dir_all(dir).map_err(|source| ServerError::DataDir {
         path: dir.display().to_string(),
         source,
@@ -168,8 +198,25 @@ async fn open_account(
         tokio::task::spawn_blocking(move || Log::open(&log_dir, log_config, log_clock)).await??;
     let mut streams_config = config.streams_config();
     streams_config.account_id = account.to_owned();
-    let service = StreamsService::open(streams_config, log.clone(), meta, clock).await?;
-    Ok((service, log))
+    let streams =
+        StreamsService::open(streams_config, log.clone(), meta.clone(), clock.clone()).await?;
+
+    let firehose_dir = dir.join("firehose-log");
+    let firehose_log_config = config.log_config();
+    let firehose_clock = clock.clone();
+    let firehose_log = tokio::task::spawn_blocking(move || {
+        Log::open(&firehose_dir, firehose_log_config, firehose_clock)
+    })
+    .await??;
+    let mut firehose_config = config.firehose_config();
+    firehose_config.account_id = account.to_owned();
+    let firehose =
+        FirehoseService::open(firehose_config, firehose_log.clone(), meta, clock).await?;
+    Ok(OpenAccount {
+        streams,
+        firehose,
+        logs: vec![log, firehose_log],
+    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! | `SPATE_MAINTENANCE_INTERVAL_MS` | `maintenance_interval_ms` |
 //! | `SPATE_LOG_JOURNAL_FILE_MIB`, `SPATE_LOG_SEAL_MIB`, `SPATE_LOG_SEAL_AGE_SECS`, `SPATE_LOG_READ_CACHE_MIB` | `log.*` |
 //! | `SPATE_REGION`, `SPATE_ACCOUNT_ID` | `streams.region`, `streams.account_id` |
+//! | `SPATE_S3_ENDPOINT` | `firehose.s3.endpoint` |
 //! | `SPATE_STREAM_CREATE_DELAY_MS`, `SPATE_STREAM_DELETE_DELAY_MS`, `SPATE_STREAM_UPDATE_DELAY_MS` | `streams.*_delay_ms` |
 //! | `SPATE_CONSUMER_CREATE_DELAY_MS`, `SPATE_CONSUMER_DELETE_DELAY_MS` | `streams.consumer_*_delay_ms` |
 //! | `SPATE_SUBSCRIPTION_HEARTBEAT_MS`, `SPATE_SUBSCRIPTION_LIFETIME_MS` | `streams.subscription_*_ms` |
@@ -52,6 +53,7 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     ("SPATE_LOG_READ_CACHE_MIB", &["log", "read_cache_mib"]),
     ("SPATE_LOG_MAX_UNSEALED_MIB", &["log", "max_unsealed_mib"]),
     ("SPATE_REGION", &["streams", "region"]),
+    ("SPATE_S3_ENDPOINT", &["firehose", "s3", "endpoint"]),
     ("SPATE_ACCOUNT_ID", &["streams", "account_id"]),
     (
         "SPATE_STREAM_CREATE_DELAY_MS",
@@ -171,6 +173,8 @@ pub struct ServerConfig {
     pub log: LogSettings,
     /// Data Streams settings.
     pub streams: StreamsConfig,
+    /// Firehose settings (delivery retries, the S3-compatible servers buckets live on).
+    pub firehose: spate_firehose::FirehoseConfig,
     /// Keys for server-side encryption besides the AWS-managed `alias/aws/kinesis`.
     pub kms: KmsConfig,
     /// TLS on the listener.
@@ -214,6 +218,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     /// `tls.key`: PEM file of the certificate's private key.
     pub tls_key: Option<PathBuf>,
+    /// `firehose.s3.endpoint`: the S3-compatible server `arn:aws:s3:::BUCKET` resolves to.
+    pub s3_endpoint: Option<String>,
 }
 
 impl ServerConfig {
@@ -281,6 +287,13 @@ impl ServerConfig {
                 set(&mut merged, &["tls", key], value);
             }
         }
+        if let Some(endpoint) = &overrides.s3_endpoint {
+            set(
+                &mut merged,
+                &["firehose", "s3", "endpoint"],
+                toml::Value::String(endpoint.clone()),
+            );
+        }
         if let Some(listen) = &overrides.listen {
             set(
                 &mut merged,
@@ -347,6 +360,15 @@ impl ServerConfig {
         StreamsConfig {
             kms: self.kms.clone(),
             ..self.streams.clone()
+        }
+    }
+
+    /// The Firehose service's configuration, for the account `[streams]` names.
+    pub fn firehose_config(&self) -> spate_firehose::FirehoseConfig {
+        spate_firehose::FirehoseConfig {
+            region: self.streams.region.clone(),
+            account_id: self.streams.account_id.clone(),
+            ..self.firehose.clone()
         }
     }
 

@@ -61,7 +61,6 @@ async fn unknown_path(headers: HeaderMap) -> Response {
 /// Target prefixes of the services Spate will serve but does not yet, with their SigV4 signing
 /// names.
 const PLANNED_PREFIXES: &[(&str, &str)] = &[
-    ("Firehose_20150804", "firehose"),
     ("KinesisAnalytics_20150814", "kinesisanalytics"),
     ("KinesisAnalytics_20180523", "kinesisanalytics"),
 ];
@@ -144,6 +143,52 @@ fn kinesis_service<'a>(
         resource_policy: resource_policy.as_deref(),
     })?;
     Ok(streams)
+}
+
+/// The Firehose service of the caller's account, once the caller is authorized for the
+/// operation on the delivery stream the body names (strict mode only). Delivery streams have
+/// no resource policies; a call is authorized by the key's own policy.
+fn firehose_service<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    operation: &str,
+    body: &[u8],
+    codec: Codec,
+) -> Result<&'a Arc<spate_firehose::FirehoseService>, AwsError> {
+    let caller_account = caller
+        .principal
+        .as_ref()
+        .map(|principal| principal.account_id.as_str());
+    let firehose = state.accounts.firehose(caller_account).ok_or_else(|| {
+        AwsError::client(
+            "UnknownOperationException",
+            format!("Operation Firehose_20150804.{operation} is not served by this server."),
+        )
+    })?;
+    let Some(principal) = &caller.principal else {
+        return Ok(firehose);
+    };
+    if principal.policy.is_none() {
+        return Ok(firehose);
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        #[serde(rename = "DeliveryStreamName")]
+        name: Option<String>,
+    }
+    let resource = codec
+        .decode::<Named>(body)
+        .ok()
+        .and_then(|named| named.name)
+        .map_or_else(|| "*".to_owned(), |name| firehose.config().delivery_stream_arn(&name));
+    let action = format!("firehose:{operation}");
+    caller.authorize(&auth::Target {
+        action: &action,
+        resource: &resource,
+        resource_account: firehose.account_id(),
+        resource_policy: None,
+    })?;
+    Ok(firehose)
 }
 
 async fn aws_json(
@@ -236,6 +281,12 @@ async fn dispatch(
                 target.prefix, target.operation
             ))),
         };
+    }
+    if target.prefix == spate_firehose::TARGET_PREFIX {
+        let body = read_body(body).await?;
+        let caller = authenticate(state, head, spate_firehose::SIGNING_NAME, &body)?;
+        let firehose = firehose_service(state, &caller, target.operation, &body, codec)?;
+        return firehose.handle(target.operation, &body, codec).await;
     }
     if let Some((_, signing_name)) = PLANNED_PREFIXES
         .iter()

@@ -50,6 +50,8 @@ pub enum ServerError {
     Meta(#[from] MetaError),
     #[error("data streams: {0}")]
     Streams(#[from] StreamsError),
+    #[error("firehose: {0}")]
+    Firehose(#[from] spate_firehose::FirehoseError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("a start-up task failed: {0}")]
@@ -125,6 +127,18 @@ impl Spate {
             .accounts
             .all()
             .map(|streams| tokio::spawn(streams.clone().maintenance_loop(period)))
+            .chain(self.accounts.all_firehose().map(|firehose| {
+                let firehose = firehose.clone();
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(period);
+                    loop {
+                        tick.tick().await;
+                        if let Err(err) = firehose.maintain().await {
+                            tracing::warn!(error = %err, "Firehose maintenance failed");
+                        }
+                    }
+                })
+            }))
             .collect();
         let app = http::router(http::AppState {
             accounts: self.accounts.clone(),
@@ -149,6 +163,9 @@ impl Spate {
         .await;
         for task in maintenance {
             task.abort();
+        }
+        for firehose in self.accounts.all_firehose() {
+            firehose.shutdown().await;
         }
         let closed = self.accounts.close();
         served.map_err(ServerError::Serve)?;

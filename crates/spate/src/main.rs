@@ -75,6 +75,11 @@ struct ServeArgs {
     /// PEM file of the TLS certificate's private key (tls.key, SPATE_TLS_KEY).
     #[arg(long, value_name = "PATH")]
     tls_key: Option<PathBuf>,
+    /// The S3-compatible server Firehose delivers `arn:aws:s3:::BUCKET` to, path-style, e.g.
+    /// http://127.0.0.1:9000 (firehose.s3.endpoint, SPATE_S3_ENDPOINT). Credentials come from
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the configuration file.
+    #[arg(long, value_name = "URL")]
+    s3_endpoint: Option<String>,
     /// A TOML configuration file (see crates/spate-server/src/default.toml for every setting).
     #[arg(long, env = "SPATE_CONFIG")]
     config: Option<PathBuf>,
@@ -105,6 +110,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         secret_access_key: args.secret_access_key,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
+        s3_endpoint: args.s3_endpoint,
     };
     let config = ServerConfig::load(args.config.as_deref(), std::env::vars(), &overrides)
         .context("loading the configuration")?;

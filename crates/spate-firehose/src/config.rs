@@ -1,0 +1,86 @@
+//! Settings of the Firehose service.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// How the Firehose service behaves; defaults mirror AWS where AWS defines a value.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FirehoseConfig {
+    /// Region named in ARNs. Not part of `[firehose]`: the server fills it from `[streams]`.
+    #[serde(skip)]
+    pub region: String,
+    /// Twelve-digit account id named in ARNs and messages; filled by the server.
+    #[serde(skip)]
+    pub account_id: String,
+    /// How long a new delivery stream stays CREATING before it becomes ACTIVE.
+    pub create_delay_ms: u64,
+    /// How long a deleted delivery stream stays DELETING before it is gone.
+    pub delete_delay_ms: u64,
+    /// Delivery streams an account may have (AWS: 5,000 per region).
+    pub delivery_stream_limit: usize,
+    /// The first wait between two attempts at a failed delivery; it doubles up to `retry_max_ms`.
+    pub retry_initial_ms: u64,
+    /// The longest wait between two attempts at a failed delivery.
+    pub retry_max_ms: u64,
+    /// Where `arn:aws:s3:::BUCKET` goes: the S3-compatible server of every bucket, unless
+    /// `buckets` names another for it.
+    pub s3: S3Settings,
+}
+
+impl Default for FirehoseConfig {
+    fn default() -> FirehoseConfig {
+        FirehoseConfig {
+            region: "us-east-1".to_string(),
+            account_id: "000000000000".to_string(),
+            create_delay_ms: 500,
+            delete_delay_ms: 500,
+            delivery_stream_limit: 5_000,
+            retry_initial_ms: 1_000,
+            retry_max_ms: 30_000,
+            s3: S3Settings::default(),
+        }
+    }
+}
+
+impl FirehoseConfig {
+    /// The ARN of a delivery stream of this account and region.
+    pub fn delivery_stream_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:firehose:{}:{}:deliverystream/{}",
+            self.region, self.account_id, name
+        )
+    }
+
+    /// AWS's message for a delivery stream that does not exist.
+    pub fn not_found_message(&self, name: &str) -> String {
+        format!("Firehose {name} under account {} not found.", self.account_id)
+    }
+}
+
+/// The S3-compatible servers buckets live on.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Settings {
+    /// The server of every bucket not listed in `buckets`, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    /// The region to sign requests for.
+    pub region: Option<String>,
+    /// Credentials; when absent, the standard `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` /
+    /// `AWS_SESSION_TOKEN` environment variables are used.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Buckets on other servers, by bucket name.
+    pub buckets: BTreeMap<String, S3Endpoint>,
+}
+
+/// One bucket's server and credentials.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Endpoint {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+}

@@ -1,0 +1,337 @@
+//! The delivery worker: one task per delivery stream that reads the stream's log from its
+//! checkpoint, cuts buffers by the destination's buffering hints (size in MiB or interval in
+//! seconds, whichever is reached first; the interval counts from the arrival of the buffer's
+//! oldest record), writes each buffer as one object, and only then advances the durable
+//! checkpoint and lets the log drop what was delivered.
+//!
+//! A failed delivery is retried with doubling waits (`retry_initial_ms` up to `retry_max_ms`)
+//! for as long as it fails: the records stay in the log, so a destination that is down loses
+//! nothing, and a restart (or `kill -9`) starts again from the checkpoint. A crash between the
+//! object's write and the checkpoint's means that buffer is written again: delivery to S3 is
+//! at least once, as AWS documents.
+
+mod buffer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use spate_log::{LogBounds, LogId, StoredRecord};
+use spate_meta::Txn;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{debug, warn};
+
+use crate::compress::Compression;
+use crate::crypto;
+use crate::destination::DeliveryError;
+use crate::error::FirehoseError;
+use crate::keys;
+use crate::service::{CHECKPOINT_PREFIX, FirehoseService};
+use crate::settings::S3Destination;
+
+pub(crate) use buffer::Scan;
+
+/// Bytes read from the log at a time while a buffer is scanned or written out.
+const READ_CHUNK_BYTES: usize = 4 << 20;
+const READ_CHUNK_RECORDS: usize = 10_000;
+
+/// A running worker and the means to stop it.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
+impl Worker {
+    /// Asks the worker to stop after its current step; does not wait.
+    pub(crate) fn stop(self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Stops the worker and waits until it has (an object write in flight is abandoned, and
+    /// its records stay in the log).
+    pub(crate) async fn stop_and_wait(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+    }
+}
+
+pub(crate) fn spawn(service: Arc<FirehoseService>, name: String, log: LogId) -> Worker {
+    let (stop, stopped) = watch::channel(false);
+    let handle = tokio::spawn(async move {
+        let mut worker = Delivery {
+            service,
+            name,
+            log,
+            stopped,
+        };
+        if let Err(err) = worker.run().await {
+            warn!(delivery_stream = %worker.name, error = %err, "delivery worker ended");
+        }
+    });
+    Worker { stop, handle }
+}
+
+struct Delivery {
+    service: Arc<FirehoseService>,
+    name: String,
+    log: LogId,
+    stopped: watch::Receiver<bool>,
+}
+
+/// Why a wait ended.
+enum Woken {
+    Stop,
+    Other,
+}
+
+impl Delivery {
+    async fn run(&mut self) -> Result<(), FirehoseError> {
+        let mut checkpoint = self.load_checkpoint().await?;
+        let mut end = self.service.log.watch_end(self.log)?;
+        let mut scan = Scan::new(checkpoint);
+        let mut failures: u32 = 0;
+        loop {
+            if *self.stopped.borrow() {
+                return Ok(());
+            }
+            let Some(stream) = self.service.get(&self.name) else {
+                return Ok(());
+            };
+            if stream.deleting_since_ms.is_some() {
+                return Ok(());
+            }
+            let settings = stream.s3().clone();
+            let (size_limit, interval_ms) = settings.buffer_limits();
+            let bounds = self.bounds().await?;
+            if bounds.start > checkpoint {
+                checkpoint = bounds.start;
+                scan = Scan::new(checkpoint);
+            }
+            // Count what arrived since the last look, up to one buffer's worth.
+            while !scan.is_full(size_limit) && scan.scanned_to() < bounds.end {
+                let records = self.read(scan.scanned_to(), READ_CHUNK_BYTES).await?;
+                if records.is_empty() {
+                    break;
+                }
+                scan.add(&records, size_limit);
+            }
+            let Some(oldest_ms) = scan.oldest_ms() else {
+                // Nothing buffered: wait for records.
+                if let Woken::Stop = self.wait(&mut end, None).await {
+                    return Ok(());
+                }
+                continue;
+            };
+            let due_ms = oldest_ms.saturating_add(interval_ms as i64);
+            let now = self.service.now_ms();
+            if !scan.is_full(size_limit) && now < due_ms {
+                let wait = Duration::from_millis((due_ms - now) as u64);
+                if let Woken::Stop = self.wait(&mut end, Some(wait)).await {
+                    return Ok(());
+                }
+                continue;
+            }
+            let upto = scan.cut();
+            let version = stream.version;
+            match self
+                .deliver(&settings, version, checkpoint, upto, oldest_ms)
+                .await
+            {
+                Ok(Some(())) => {
+                    failures = 0;
+                    checkpoint = upto;
+                    self.store_checkpoint(checkpoint).await?;
+                    scan = Scan::new(checkpoint);
+                    self.trim(checkpoint).await;
+                }
+                Ok(None) => return Ok(()),
+                Err(err) => {
+                    failures = failures.saturating_add(1);
+                    let wait = self.backoff(failures);
+                    warn!(
+                        delivery_stream = %self.name,
+                        error = %err,
+                        attempt = failures,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "delivery failed; the records stay buffered and will be retried"
+                    );
+                    scan = Scan::new(checkpoint);
+                    if let Woken::Stop = self.sleep(wait).await {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, failures: u32) -> Duration {
+        let config = &self.service.config;
+        let factor = 1u64 << failures.saturating_sub(1).min(16);
+        Duration::from_millis(
+            config
+                .retry_initial_ms
+                .saturating_mul(factor)
+                .min(config.retry_max_ms),
+        )
+    }
+
+    /// Writes records `[from, upto)` as one object. `Ok(None)`: stopped meanwhile.
+    async fn deliver(
+        &mut self,
+        settings: &S3Destination,
+        version: u64,
+        from: u64,
+        upto: u64,
+        oldest_ms: i64,
+    ) -> Result<Option<()>, DeliveryError> {
+        let bucket = settings
+            .bucket()
+            .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?
+            .to_owned();
+        let body = self
+            .encode(settings.compression(), from, upto)
+            .await
+            .map_err(|err| DeliveryError::Failed(format!("reading buffered records: {err}")))?;
+        let key = keys::object_key(
+            settings.prefix.as_deref().unwrap_or(""),
+            &self.name,
+            version,
+            oldest_ms,
+            &settings.extension(),
+        )
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+        let records = upto - from;
+        let bytes = body.len();
+        let service = Arc::clone(&self.service);
+        let put = service.s3.put(&bucket, &key, body);
+        let mut stopped = self.stopped.clone();
+        tokio::select! {
+            result = put => {
+                result?;
+                debug!(delivery_stream = %self.name, bucket, key, records, bytes, "delivered");
+                Ok(Some(()))
+            }
+            _ = stopped.wait_for(|stop| *stop) => Ok(None),
+        }
+    }
+
+    /// The object body of records `[from, upto)`: their data concatenated, compressed.
+    async fn encode(
+        &self,
+        compression: Compression,
+        from: u64,
+        upto: u64,
+    ) -> Result<Vec<u8>, FirehoseError> {
+        let mut compressor = compression.compressor();
+        let mut data_key = None;
+        let mut next = from;
+        while next < upto {
+            let records = self.read(next, READ_CHUNK_BYTES).await?;
+            if records.is_empty() {
+                return Err(FirehoseError::Internal(format!(
+                    "log {} ends before offset {upto}",
+                    self.log
+                )));
+            }
+            for record in records.iter().take_while(|record| record.offset < upto) {
+                let written = if crypto::is_sealed(&record.key) {
+                    if data_key.is_none() {
+                        data_key = self.service.data_key(&self.name, false).await?;
+                    }
+                    let key = data_key.as_ref().ok_or_else(|| {
+                        FirehoseError::Internal("a sealed record but no data key".into())
+                    })?;
+                    compressor.write(&crypto::open(key, &record.key, &record.value)?)
+                } else {
+                    compressor.write(&record.value)
+                };
+                written.map_err(|err| FirehoseError::Internal(err.to_string()))?;
+                next = record.offset + 1;
+            }
+        }
+        compressor
+            .finish()
+            .map_err(|err| FirehoseError::Internal(err.to_string()))
+    }
+
+    async fn read(&self, from: u64, max_bytes: usize) -> Result<Vec<StoredRecord>, FirehoseError> {
+        let log = self.log;
+        if let Some((records, _)) =
+            self.service
+                .log
+                .read_resident(log, from, READ_CHUNK_RECORDS, max_bytes)?
+        {
+            return Ok(records);
+        }
+        self.service
+            .with_log(move |engine| engine.read(log, from, READ_CHUNK_RECORDS, max_bytes))
+            .await
+    }
+
+    async fn bounds(&self) -> Result<LogBounds, FirehoseError> {
+        Ok(self.service.log.bounds(self.log)?)
+    }
+
+    /// Waits for new records, `timeout`, or a stop.
+    async fn wait(&mut self, end: &mut watch::Receiver<u64>, timeout: Option<Duration>) -> Woken {
+        let sleep = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3600)));
+        tokio::select! {
+            _ = self.stopped.changed() => Woken::Stop,
+            changed = end.changed() => {
+                if changed.is_err() {
+                    // The log is gone (deleted or closed): nothing more will arrive.
+                    let _ = self.stopped.wait_for(|stop| *stop).await;
+                    return Woken::Stop;
+                }
+                Woken::Other
+            }
+            _ = sleep => Woken::Other,
+        }
+    }
+
+    async fn sleep(&mut self, wait: Duration) -> Woken {
+        tokio::select! {
+            _ = self.stopped.changed() => Woken::Stop,
+            _ = tokio::time::sleep(wait) => Woken::Other,
+        }
+    }
+
+    async fn load_checkpoint(&self) -> Result<u64, FirehoseError> {
+        let key = format!("{CHECKPOINT_PREFIX}{}", self.name);
+        match self.service.meta.get(&key).await? {
+            None => Ok(0),
+            Some(entry) => std::str::from_utf8(&entry.value)
+                .ok()
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| FirehoseError::Internal(format!("stored {key}"))),
+        }
+    }
+
+    async fn store_checkpoint(&self, offset: u64) -> Result<(), FirehoseError> {
+        let key = format!("{CHECKPOINT_PREFIX}{}", self.name);
+        self.service
+            .meta
+            .commit(Txn::new().put(key, offset.to_string()))
+            .await?;
+        Ok(())
+    }
+
+    /// Lets the log drop sealed segments that hold only delivered records.
+    async fn trim(&self, checkpoint: u64) {
+        let log = self.log;
+        let result = self
+            .service
+            .with_log(move |engine| {
+                let next = engine.read(log, checkpoint, 1, 1)?;
+                let cutoff = next
+                    .first()
+                    .map_or(i64::MAX, |record| record.timestamp_ms);
+                engine.trim_before(log, cutoff)
+            })
+            .await;
+        if let Err(err) = result {
+            warn!(delivery_stream = %self.name, error = %err, "trimming delivered records failed");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Delivery to S3-compatible object storage through `object_store`: `arn:aws:s3:::BUCKET` names
+//! a bucket on the server `[firehose.s3]` (or `--s3-endpoint`) configures, with path-style
+//! addressing, so any S3-compatible server on any host works. One client per bucket, made on
+//! first use and kept.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path;
+use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
+use parking_lot::Mutex;
+
+use super::DeliveryError;
+use crate::config::S3Settings;
+
+/// The S3 clients of every bucket delivered to.
+#[derive(Debug)]
+pub struct S3Stores {
+    settings: S3Settings,
+    clients: Mutex<BTreeMap<String, Arc<AmazonS3>>>,
+}
+
+impl S3Stores {
+    pub fn new(settings: S3Settings) -> S3Stores {
+        S3Stores {
+            settings,
+            clients: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The server `bucket` lives on, if one is configured.
+    pub fn endpoint_of(&self, bucket: &str) -> Option<&str> {
+        self.settings
+            .buckets
+            .get(bucket)
+            .and_then(|own| own.endpoint.as_deref())
+            .or(self.settings.endpoint.as_deref())
+    }
+
+    fn client(&self, bucket: &str) -> Result<Arc<AmazonS3>, DeliveryError> {
+        if let Some(client) = self.clients.lock().get(bucket) {
+            return Ok(Arc::clone(client));
+        }
+        let endpoint = self.endpoint_of(bucket).ok_or_else(|| {
+            DeliveryError::Configuration(format!(
+                "no S3-compatible server is configured for bucket {bucket} (--s3-endpoint)"
+            ))
+        })?;
+        let own = self.settings.buckets.get(bucket);
+        let pick = |own: Option<&Option<String>>, all: &Option<String>| {
+            own.and_then(Option::clone).or_else(|| all.clone())
+        };
+        // Retries are the delivery worker's (with its own backoff and error output); one
+        // quick attempt here, bounded in time, so a server that is down is noticed.
+        let retry = RetryConfig {
+            max_retries: 0,
+            retry_timeout: Duration::from_secs(60),
+            ..RetryConfig::default()
+        };
+        let mut builder = AmazonS3Builder::from_env()
+            .with_endpoint(endpoint)
+            .with_bucket_name(bucket)
+            // The client options first: they carry allow_http, which they would reset.
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(Duration::from_secs(5))
+                    .with_timeout(Duration::from_secs(120)),
+            )
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false)
+            .with_retry(retry)
+            .with_region(
+                pick(own.map(|b| &b.region), &self.settings.region)
+                    .unwrap_or_else(|| "us-east-1".to_string()),
+            );
+        if let Some(key) = pick(own.map(|b| &b.access_key_id), &self.settings.access_key_id) {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = pick(
+            own.map(|b| &b.secret_access_key),
+            &self.settings.secret_access_key,
+        ) {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let client = Arc::new(builder.build().map_err(|err| {
+            DeliveryError::Configuration(format!("S3 client for bucket {bucket}: {err}"))
+        })?);
+        self.clients
+            .lock()
+            .insert(bucket.to_owned(), Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Writes one object.
+    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), DeliveryError> {
+        let client = self.client(bucket)?;
+        let path = Path::parse(key)
+            .map_err(|err| DeliveryError::Configuration(format!("object key {key:?}: {err}")))?;
+        client
+            .put(&path, PutPayload::from(body))
+            .await
+            .map_err(|err| DeliveryError::Failed(format!("PutObject s3://{bucket}/{key}: {err}")))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! A delivery stream as stored in the metadata store (one JSON value per stream under
+//! `firehose/streams/<name>`), and its status over time.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use spate_log::LogId;
+
+use crate::settings::S3Destination;
+
+/// The id of the one destination a delivery stream has, as AWS names it.
+pub const DESTINATION_ID: &str = "destinationId-000000000001";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StreamType {
+    DirectPut,
+    KinesisStreamAsSource,
+}
+
+impl StreamType {
+    pub fn model_name(self) -> &'static str {
+        match self {
+            StreamType::DirectPut => "DirectPut",
+            StreamType::KinesisStreamAsSource => "KinesisStreamAsSource",
+        }
+    }
+}
+
+/// Where records go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Destination {
+    /// Created with `S3DestinationConfiguration` (`extended: false`) or
+    /// `ExtendedS3DestinationConfiguration`; AWS describes both shapes either way.
+    S3 {
+        settings: S3Destination,
+        extended: bool,
+    },
+}
+
+/// Server-side encryption of the records Spate holds for the stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    /// `ENABLED` or `DISABLED` (the transitions are immediate).
+    pub enabled: bool,
+    pub key_type: Option<String>,
+    pub key_arn: Option<String>,
+}
+
+/// One delivery stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryStreamMeta {
+    pub name: String,
+    pub arn: String,
+    pub stream_type: StreamType,
+    /// `DirectPutSourceConfiguration` or `KinesisStreamSourceConfiguration`, as given.
+    pub source: Option<Value>,
+    pub destination: Destination,
+    /// Bumped by every UpdateDestination.
+    pub version: u64,
+    pub created_ms: i64,
+    pub updated_ms: Option<i64>,
+    /// ACTIVE from this time on (CREATING before).
+    pub active_from_ms: i64,
+    /// Set by DeleteDeliveryStream: DELETING until the stream is removed.
+    pub deleting_since_ms: Option<i64>,
+    /// The log that holds the stream's records until they are delivered.
+    #[serde(with = "log_id")]
+    pub log: LogId,
+    pub encryption: Encryption,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl DeliveryStreamMeta {
+    pub fn status(&self, now_ms: i64) -> &'static str {
+        if self.deleting_since_ms.is_some() {
+            "DELETING"
+        } else if now_ms < self.active_from_ms {
+            "CREATING"
+        } else {
+            "ACTIVE"
+        }
+    }
+
+    pub fn is_active(&self, now_ms: i64) -> bool {
+        self.status(now_ms) == "ACTIVE"
+    }
+
+    /// The S3 destination's settings (every destination Spate serves so far is S3).
+    pub fn s3(&self) -> &S3Destination {
+        match &self.destination {
+            Destination::S3 { settings, .. } => settings,
+        }
+    }
+
+    /// The `DeliveryStreamDescription` shape.
+    pub fn description(&self, now_ms: i64) -> Value {
+        let destination = match &self.destination {
+            Destination::S3 { settings, .. } => json!({
+                "DestinationId": DESTINATION_ID,
+                "S3DestinationDescription": settings.s3_description(),
+                "ExtendedS3DestinationDescription": settings.extended_s3_description(),
+            }),
+        };
+        let mut encryption = json!({
+            "Status": if self.encryption.enabled { "ENABLED" } else { "DISABLED" },
+        });
+        if self.encryption.enabled {
+            if let Some(key_type) = &self.encryption.key_type {
+                encryption["KeyType"] = json!(key_type);
+            }
+            if let Some(key_arn) = &self.encryption.key_arn {
+                encryption["KeyARN"] = json!(key_arn);
+            }
+        }
+        let mut out = json!({
+            "DeliveryStreamName": self.name,
+            "DeliveryStreamARN": self.arn,
+            "DeliveryStreamStatus": self.status(now_ms),
+            "DeliveryStreamEncryptionConfiguration": encryption,
+            "DeliveryStreamType": self.stream_type.model_name(),
+            "VersionId": self.version.to_string(),
+            "CreateTimestamp": self.created_ms as f64 / 1000.0,
+            "Destinations": [destination],
+            "HasMoreDestinations": false,
+        });
+        if let Some(updated) = self.updated_ms {
+            out["LastUpdateTimestamp"] = json!(updated as f64 / 1000.0);
+        }
+        match (&self.stream_type, &self.source) {
+            (StreamType::DirectPut, Some(source)) => {
+                out["Source"] = json!({ "DirectPutSourceDescription": source });
+            }
+            (StreamType::KinesisStreamAsSource, Some(source)) => {
+                let mut description = source.clone();
+                description["DeliveryStartTimestamp"] = json!(self.created_ms as f64 / 1000.0);
+                out["Source"] = json!({ "KinesisStreamSourceDescription": description });
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+/// `LogId` as its number.
+mod log_id {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use spate_log::LogId;
+
+    pub fn serialize<S: Serializer>(id: &LogId, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(id.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LogId, D::Error> {
+        u64::deserialize(deserializer).map(LogId)
+    }
+}
