@@ -204,7 +204,12 @@ impl Delivery {
         let records = upto - from;
         let bytes = body.len();
         let service = Arc::clone(&self.service);
-        let put = service.s3.put(&bucket, &key, body);
+        let put = service.s3.put(
+            &bucket,
+            &key,
+            body,
+            settings.compression().content_encoding(),
+        );
         let mut stopped = self.stopped.clone();
         tokio::select! {
             result = put => {

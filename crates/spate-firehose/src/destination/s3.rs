@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
-use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{
+    Attribute, Attributes, ClientOptions, ObjectStore, PutOptions, PutPayload, RetryConfig,
+};
 use parking_lot::Mutex;
 
 use super::DeliveryError;
@@ -93,13 +95,24 @@ impl S3Stores {
         Ok(client)
     }
 
-    /// Writes one object.
-    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), DeliveryError> {
+    /// Writes one object, with its `Content-Encoding` when it is compressed (as Firehose does).
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_encoding: Option<&'static str>,
+    ) -> Result<(), DeliveryError> {
         let client = self.client(bucket)?;
         let path = Path::parse(key)
             .map_err(|err| DeliveryError::Configuration(format!("object key {key:?}: {err}")))?;
+        let mut options = PutOptions::default();
+        if let Some(encoding) = content_encoding {
+            options.attributes =
+                Attributes::from_iter([(Attribute::ContentEncoding, encoding.to_owned())]);
+        }
         client
-            .put(&path, PutPayload::from(body))
+            .put_opts(&path, PutPayload::from(body), options)
             .await
             .map_err(|err| DeliveryError::Failed(format!("PutObject s3://{bucket}/{key}: {err}")))?;
         Ok(())
