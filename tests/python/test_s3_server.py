@@ -14,6 +14,7 @@ import os
 
 import pytest
 from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import EndpointConnectionError
 
 import harness
 from harness import aws_error
@@ -143,6 +144,23 @@ def test_list_objects_v2_with_a_prefix_over_partitioned_keys(s3, s3_bucket):
     assert got["Body"].read() == key.encode()
     assert (got["ContentType"], got["ContentEncoding"]) == ("application/x-ndjson", "gzip")
     assert got["Metadata"] == {"delivery-stream": "stream-1"}
+
+
+def test_a_restarted_server_keeps_its_port_and_objects(s3_server_factory):
+    """What a test staging an S3 outage relies on: Spate's --s3-endpoint stays right."""
+    server = s3_server_factory()
+    endpoint = server.endpoint
+    client = harness.s3_client(endpoint)
+    client.create_bucket(Bucket="outage")
+    client.put_object(Bucket="outage", Key="before", Body=b"kept")
+
+    server.stop()
+    with pytest.raises(EndpointConnectionError):
+        client.list_objects_v2(Bucket="outage")
+    server.start()
+
+    assert server.endpoint == endpoint
+    assert client.get_object(Bucket="outage", Key="before")["Body"].read() == b"kept"
 
 
 # --- where s3s-fs 0.14.1 differs from S3 ---------------------------------------------------------
