@@ -1,8 +1,21 @@
 """Fixtures for the black-box suite: one shared Spate server for the session, fresh servers on
-demand for tests that count streams or stop and restart the server, boto3 clients, stream names.
+demand for tests that count streams or stop and restart the server, boto3 clients, stream names;
+and a real S3-compatible server (s3s-fs) for Firehose to deliver to, with a fresh bucket per test.
 
-When a test fails, the tail of the log of every server that was up during the test is attached
-to the failure report.
+A Firehose test points a Spate server of its own at the S3 server and its credentials:
+
+    def test_delivery(spate_factory, s3_server, s3, s3_bucket):
+        server = spate_factory(env=s3_server.credentials_env,
+                               args=["--s3-endpoint", s3_server.endpoint])
+        ...  # create a delivery stream with s3_bucket as its destination, put records
+        s3.list_objects_v2(Bucket=s3_bucket, Prefix="...")
+
+(`spate serve --s3-endpoint URL` takes the credentials from AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY in its environment, which `credentials_env` holds.) A test that stops or
+restarts the S3 server uses `s3_server_factory()` for one of its own instead of the shared one.
+
+When a test fails, the tail of the log of every server that was up during the test, Spate's and
+S3's, is attached to the failure report.
 """
 
 from __future__ import annotations
@@ -10,7 +23,7 @@ from __future__ import annotations
 import pytest
 
 import harness
-from harness import ExternalServer, SpateServer
+from harness import ExternalServer, S3Server, SpateServer
 
 
 def pytest_configure(config):
@@ -116,12 +129,72 @@ def new_stream(kinesis, request):
             pass
 
 
+def _require_s3s_fs():
+    binary = harness.s3s_fs_binary()
+    if not binary.is_file():
+        pytest.fail(f"s3s-fs not found at {binary}: run the tests with scripts/test-python, or set "
+                    "SPATE_S3S_FS_BIN to the path scripts/s3-server-bin prints", pytrace=False)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> S3Server:
+    """The S3 server the tests share; they keep apart by using their own buckets (s3_bucket)."""
+    binary = _require_s3s_fs()
+    base = tmp_path_factory.mktemp("s3-shared")
+    server = S3Server(binary, base / "root", base / "s3s-fs.log")
+    server.start()
+    yield server
+    if server.running:
+        server.stop()
+
+
+@pytest.fixture
+def s3_server_factory(tmp_path):
+    """Starts S3 servers of the test's own, each on a fresh root under the test's tmp_path, for
+    tests that stop or restart S3 (`server.stop()`, then `server.start()` on the same port and
+    root). All are killed at teardown."""
+    binary = _require_s3s_fs()
+    servers: list[S3Server] = []
+
+    def start() -> S3Server:
+        index = len(servers)
+        server = S3Server(binary, tmp_path / f"s3-root-{index}", tmp_path / f"s3s-fs-{index}.log")
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        if server.running:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def s3(s3_server):
+    """A boto3 S3 client of the shared S3 server (path-style, the server's credentials)."""
+    return harness.s3_client(s3_server.endpoint)
+
+
+@pytest.fixture
+def s3_bucket(s3, request) -> str:
+    """A fresh, empty bucket on the shared S3 server, named after the test; emptied and deleted
+    at teardown so the server's root stays small."""
+    bucket = harness.unique_bucket_name(request.node.name.removeprefix("test_"))
+    s3.create_bucket(Bucket=bucket)
+    yield bucket
+    try:
+        harness.empty_and_delete_bucket(s3, bucket)
+    except Exception:  # deleted by the test already, or the server is gone
+        pass
+
+
 _LOG_OFFSETS = pytest.StashKey[dict]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    item.stash[_LOG_OFFSETS] = {id(server): server.log_size() for server in SpateServer.instances}
+    item.stash[_LOG_OFFSETS] = {id(server): server.log_size()
+                                for server in harness.logged_servers()}
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -131,7 +204,8 @@ def pytest_runtest_makereport(item, call):
     if not report.failed:
         return
     offsets = item.stash.get(_LOG_OFFSETS, {})
-    for server in SpateServer.instances:
+    for server in harness.logged_servers():
         written = server.log_tail(since=offsets.get(id(server), 0))
         if written.strip():
-            report.sections.append((f"spate log during the test ({server.log_path})", written))
+            report.sections.append((f"{server.log_label} log during the test ({server.log_path})",
+                                    written))

@@ -10,6 +10,8 @@ Environment:
 - SPATE_TEST_ENDPOINT: run against an already running Kinesis-compatible endpoint instead of
   starting Spate (for comparing behaviour with another implementation); tests that need to start,
   stop or kill a server of their own are then skipped.
+- SPATE_S3S_FS_BIN: the S3-compatible server Firehose delivers to (S3Server); scripts/test-python
+  sets it from scripts/s3-server-bin, which installs s3s-fs when missing.
 """
 
 from __future__ import annotations
@@ -380,8 +382,35 @@ def http_get(url: str, timeout: float = 2, cafile: Path | None = None) -> int:
         return err.code
 
 
-class SpateServer:
+class ServerLog:
+    """The log file of a server process the tests start; a failing test shows what was written
+    to it during the test (conftest.py, pytest_runtest_makereport)."""
+
+    log_path: Path
+    # Names the log in the failure report.
+    log_label = "server"
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def log_tail(self, lines: int = 80, since: int = 0) -> str:
+        """The last `lines` lines of the log written after byte offset `since`."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(since)
+                text = log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class SpateServer(ServerLog):
     """One `spate serve` process on a data directory; restartable on the same directory."""
+
+    log_label = "spate"
 
     # Every server the session created, so a failing test can show their logs.
     instances: list["SpateServer"] = []
@@ -490,28 +519,164 @@ class SpateServer:
             self.stop()
         return self.start()
 
-    def log_size(self) -> int:
-        try:
-            return self.log_path.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def log_tail(self, lines: int = 80, since: int = 0) -> str:
-        """The last `lines` lines of the log written after byte offset `since`."""
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(since)
-                text = log.read().decode(errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
 
 class ExternalServer:
     """An endpoint somebody else runs (SPATE_TEST_ENDPOINT); cannot be stopped or restarted."""
 
     def __init__(self, endpoint: str):
         self.endpoint = endpoint.rstrip("/")
+
+
+def logged_servers() -> list[ServerLog]:
+    """Every server process the session started, Spate's and S3's, for the failure reports."""
+    return [*SpateServer.instances, *S3Server.instances]
+
+
+# --- S3, where Firehose delivers -----------------------------------------------------------------
+
+# The one key pair the S3 server accepts; it checks every SigV4 signature against it (and answers
+# SignatureDoesNotMatch otherwise). Deliberately not the tests' test/test, so a Spate that signs
+# with the wrong credentials fails instead of passing by accident.
+S3_ACCESS_KEY_ID = "spate-s3-test"
+S3_SECRET_ACCESS_KEY = "spate-s3-test-secret"
+
+
+def s3s_fs_binary() -> Path:
+    """s3s-fs, from SPATE_S3S_FS_BIN (scripts/test-python sets it) or the tools cache where
+    scripts/s3-server-bin installs it."""
+    configured = os.environ.get("SPATE_S3S_FS_BIN")
+    if configured:
+        return Path(configured)
+    tools = Path(os.environ.get("SPATE_TOOLS_CACHE") or Path.home() / ".cache" / "spate-tools")
+    return tools / "s3s-fs-0.14.1" / "bin" / "s3s-fs"
+
+
+class S3Server(ServerLog):
+    """A real S3-compatible server, s3s-fs, on a root directory and a loopback port.
+
+    Buckets are directories of the root and objects files under them, so a test can also look at
+    what was delivered on disk. Requests must be signed with S3_ACCESS_KEY_ID and
+    S3_SECRET_ACCESS_KEY (any region); path-style addressing only (no --domain).
+
+    The port is chosen at the first start and kept by restarts, so a Spate server pointed at
+    `endpoint` finds the S3 server again after a test stopped it to stage an outage.
+    """
+
+    instances: list["S3Server"] = []
+    log_label = "s3s-fs"
+
+    def __init__(self, binary: Path, root: Path, log_path: Path):
+        self.binary = binary
+        self.root = root
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+        S3Server.instances.append(self)
+
+    @property
+    def endpoint(self) -> str:
+        assert self.port is not None, "S3 server not started"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def credentials_env(self) -> dict[str, str]:
+        """The environment a Spate server needs to sign its requests to this S3 server."""
+        return {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": S3_SECRET_ACCESS_KEY}
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, timeout: float = 20) -> "S3Server":
+        """Starts the server and waits until it accepts connections on its port."""
+        assert not self.running, "S3 server already running"
+        self.root.mkdir(parents=True, exist_ok=True)  # s3s-fs exits when its root is missing
+        if self.port is None:
+            self.port = free_port()
+        # RUST_LOG=info: the start and stop lines besides the errors s3s-fs logs for every
+        # failed request.
+        env = {**os.environ, "RUST_LOG": "info", "NO_COLOR": "1"}
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== s3s-fs on port {self.port}, root {self.root}, "
+                      f"{time.strftime('%H:%M:%S')} ===\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [str(self.binary), "--host", "127.0.0.1", "--port", str(self.port),
+                 "--access-key", S3_ACCESS_KEY_ID, "--secret-key", S3_SECRET_ACCESS_KEY,
+                 str(self.root)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=self.root.parent,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"s3s-fs exited with status {self.process.returncode} before "
+                                   f"answering; log tail:\n{self.log_tail()}")
+            # A connection, not a request: s3s-fs logs an ERROR for every unsigned request.
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"s3s-fs did not listen within {timeout}s; log tail:\n"
+                                   f"{self.log_tail()}")
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGINT, on which s3s-fs finishes its open requests and exits; SIGKILL after
+        `timeout`. Returns the exit status."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+
+def s3_client(endpoint: str, access_key_id: str = S3_ACCESS_KEY_ID,
+              secret_access_key: str = S3_SECRET_ACCESS_KEY, read_timeout: float = 60):
+    """A boto3 S3 client for endpoint with path-style addressing (http://host:port/bucket/key),
+    signing with the S3 server's credentials unless given others; it never retries, so every
+    error surfaces as is."""
+    session = boto3.session.Session(aws_access_key_id=access_key_id,
+                                    aws_secret_access_key=secret_access_key,
+                                    region_name=REGION)
+    config = Config(
+        s3={"addressing_style": "path"},
+        retries={"max_attempts": 1, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=read_timeout,
+    )
+    return session.client("s3", endpoint_url=endpoint, config=config)
+
+
+def unique_bucket_name(prefix: str) -> str:
+    """A bucket name no other test uses: 3 to 63 characters of [a-z0-9-], starting and ending with
+    a letter or digit."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", prefix.lower()).strip("-")[:40] or "t"
+    return f"{cleaned}-{uuid.uuid4().hex[:10]}"
+
+
+def empty_and_delete_bucket(client, bucket: str) -> None:
+    """Deletes every object of bucket, then the bucket."""
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+    client.delete_bucket(Bucket=bucket)
 
 
 # --- the aws CLI ---------------------------------------------------------------------------------
