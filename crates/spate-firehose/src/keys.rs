@@ -840,3 +840,740 @@ fn format_field(letter: char, count: usize, time: &DateTime, out: &mut String) {
         _ => unreachable!("check_field admits only the letters above"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2026-11-22T10:05:03.123Z, a Sunday, day 326 of the year.
+    fn arrival_ms() -> i64 {
+        "2026-11-22T10:05:03.123456789Z"
+            .parse::<Timestamp>()
+            .expect("a valid timestamp")
+            .as_millisecond()
+    }
+
+    const UUID_TEXT: &str = "0b1c2d3e-4f50-4617-8899-aabbccddeeff";
+
+    /// Hands out UUIDs whose first byte counts up from 0x10, so each call is told apart.
+    fn counting_uuids() -> impl FnMut() -> Uuid {
+        let mut next = 0x10_u8;
+        move || {
+            let mut bytes = *Uuid::parse_str(UUID_TEXT).expect("a valid uuid").as_bytes();
+            bytes[0] = next;
+            next += 1;
+            Uuid::from_bytes(bytes)
+        }
+    }
+
+    fn fixed_uuid() -> Uuid {
+        Uuid::parse_str(UUID_TEXT).expect("a valid uuid")
+    }
+
+    struct Keys {
+        query: BTreeMap<String, String>,
+        lambda: BTreeMap<String, String>,
+        utc: TimeZone,
+    }
+
+    impl Keys {
+        fn none() -> Keys {
+            Keys {
+                query: BTreeMap::new(),
+                lambda: BTreeMap::new(),
+                utc: TimeZone::UTC,
+            }
+        }
+
+        fn inputs(&self) -> KeyInputs<'_> {
+            KeyInputs {
+                stream_name: "stream",
+                stream_version: 1,
+                oldest_arrival_ms: arrival_ms(),
+                time_zone: &self.utc,
+                query_keys: &self.query,
+                lambda_keys: &self.lambda,
+                extension: ".gz",
+            }
+        }
+    }
+
+    fn prefix(text: &str) -> Prefix {
+        Prefix::parse(text, PrefixRole::Prefix).expect("a valid prefix")
+    }
+
+    fn error_prefix(text: &str) -> Prefix {
+        Prefix::parse(text, PrefixRole::ErrorOutputPrefix).expect("a valid error prefix")
+    }
+
+    fn key_of(prefix_text: Option<&str>) -> String {
+        let keys = Keys::none();
+        let parsed = prefix_text.map(prefix);
+        object_key(parsed.as_ref(), &keys.inputs(), &mut fixed_uuid).expect("a key")
+    }
+
+    const NAME: &str = "stream-1-2026-11-22-10-05-03-0b1c2d3e-4f50-4617-8899-aabbccddeeff.gz";
+
+    #[test]
+    fn object_name_is_stream_version_time_uuid_extension() {
+        assert_eq!(
+            key_of(Some("logs/!{timestamp:yyyy}/")),
+            format!("logs/2026/{NAME}")
+        );
+        let keys = Keys::none();
+        let inputs = KeyInputs {
+            stream_version: 7,
+            extension: "",
+            ..keys.inputs()
+        };
+        let key = object_key(
+            Some(&prefix("a/!{timestamp:HH}/")),
+            &inputs,
+            &mut fixed_uuid,
+        )
+        .expect("a key");
+        assert_eq!(
+            key,
+            format!("a/10/stream-7-2026-11-22-10-05-03-{UUID_TEXT}")
+        );
+    }
+
+    #[test]
+    fn default_time_path_is_appended_when_the_prefix_has_no_timestamp() {
+        let cases = [
+            (None, format!("2026/11/22/10/{NAME}")),
+            (Some(""), format!("2026/11/22/10/{NAME}")),
+            (Some("logs/"), format!("logs/2026/11/22/10/{NAME}")),
+            // Appended to the value as given: no slash is inserted.
+            (Some("logs"), format!("logs2026/11/22/10/{NAME}")),
+            (Some("!{timestamp:yyyy}/"), format!("2026/{NAME}")),
+            (
+                Some("day=!{timestamp:yyyy-MM-dd}/"),
+                format!("day=2026-11-22/{NAME}"),
+            ),
+        ];
+        for (prefix_text, expected) in cases {
+            assert_eq!(key_of(prefix_text), expected, "prefix {prefix_text:?}");
+        }
+    }
+
+    #[test]
+    fn random_string_alone_still_gets_the_default_time_path() {
+        let keys = Keys::none();
+        let mut uuids = counting_uuids();
+        let key = object_key(
+            Some(&prefix("r=!{firehose:random-string}/")),
+            &keys.inputs(),
+            &mut uuids,
+        )
+        .expect("a key");
+        assert_eq!(
+            key,
+            "r=101c2d3e4f5/2026/11/22/10/stream-1-2026-11-22-10-05-03-111c2d3e-4f50-4617-8899-aabbccddeeff.gz"
+        );
+    }
+
+    #[test]
+    fn every_supported_pattern_letter() {
+        let cases = [
+            ("yyyy", "2026"),
+            ("uuuu", "2026"),
+            ("yy", "26"),
+            ("y", "2026"),
+            ("yyyyy", "02026"),
+            ("MM", "11"),
+            ("M", "11"),
+            ("MMM", "Nov"),
+            ("MMMM", "November"),
+            ("MMMMM", "N"),
+            ("dd", "22"),
+            ("d", "22"),
+            ("D", "326"),
+            ("DDD", "326"),
+            ("HH", "10"),
+            ("H", "10"),
+            ("kk", "10"),
+            ("hh", "10"),
+            ("KK", "10"),
+            ("a", "AM"),
+            ("mm", "05"),
+            ("m", "5"),
+            ("ss", "03"),
+            ("s", "3"),
+            ("SSS", "123"),
+            ("S", "1"),
+            ("SSSSSS", "123000"),
+            ("EEE", "Sun"),
+            ("E", "Sun"),
+            ("EEEE", "Sunday"),
+            ("yyyy/MM/dd/HH/", "2026/11/22/10/"),
+            ("yyyy-MM-dd'T'HH:mm:ss.SSS", "2026-11-22T10:05:03.123"),
+        ];
+        let time = "2026-11-22T10:05:03.123"
+            .parse::<DateTime>()
+            .expect("a valid time");
+        for (pattern, expected) in cases {
+            let parsed = TimestampPattern::parse(pattern).expect(pattern);
+            let mut out = String::new();
+            parsed.format(&time, &mut out);
+            assert_eq!(out, expected, "pattern {pattern}");
+        }
+    }
+
+    #[test]
+    fn twelve_hour_fields_around_midnight_and_noon() {
+        let cases = [
+            ("2026-11-22T00:30", "hh a kk KK", "12 AM 24 00"),
+            ("2026-11-22T12:30", "hh a kk KK", "12 PM 12 00"),
+            ("2026-11-22T23:30", "h a k K", "11 PM 23 11"),
+        ];
+        for (time, pattern, expected) in cases {
+            let time = time.parse::<DateTime>().expect("a valid time");
+            let mut out = String::new();
+            TimestampPattern::parse(pattern)
+                .expect(pattern)
+                .format(&time, &mut out);
+            assert_eq!(out, expected, "pattern {pattern} at {time}");
+        }
+    }
+
+    #[test]
+    fn quoted_text_is_literal() {
+        let cases = [
+            ("'year='yyyy'/month='MM", "year=2026/month=11"),
+            ("'yyyy'", "yyyy"),
+            ("''", "'"),
+            ("'it''s' HH", "it's 10"),
+            ("yyyy''MM", "2026'11"),
+        ];
+        let time = "2026-11-22T10:05:03"
+            .parse::<DateTime>()
+            .expect("a valid time");
+        for (pattern, expected) in cases {
+            let mut out = String::new();
+            TimestampPattern::parse(pattern)
+                .expect(pattern)
+                .format(&time, &mut out);
+            assert_eq!(out, expected, "pattern {pattern}");
+        }
+    }
+
+    #[test]
+    fn unsupported_patterns_are_refused() {
+        let cases = [
+            ("G", "pattern letter 'G' is not supported"),
+            ("ww", "pattern letter 'w' is not supported"),
+            ("VV", "pattern letter 'V' is not supported"),
+            ("ddd", "too many pattern letters: 'd' x3"),
+            ("HHH", "too many pattern letters: 'H' x3"),
+            ("aa", "too many pattern letters: 'a' x2"),
+            ("SSSSSSSSSS", "too many pattern letters: 'S' x10"),
+            ("yyyy[MM]", "'[' is reserved"),
+            ("#", "'#' is reserved"),
+            ("'open", "unterminated quoted text"),
+        ];
+        for (pattern, reason) in cases {
+            assert_eq!(
+                TimestampPattern::parse(pattern),
+                Err(reason.to_owned()),
+                "pattern {pattern}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_string_is_eleven_hex_characters_new_each_time() {
+        let keys = Keys::none();
+        let parsed =
+            prefix("!{firehose:random-string}/!{firehose:random-string}/!{timestamp:yyyy}/");
+        let mut real_uuids = random_uuid;
+        let key = object_key(Some(&parsed), &keys.inputs(), &mut real_uuids).expect("a key");
+        let parts: Vec<&str> = key.split('/').collect();
+        for random in &parts[..2] {
+            assert_eq!(random.len(), RANDOM_STRING_CHARS, "{key}");
+            assert!(
+                random
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                "{key}"
+            );
+        }
+        assert_ne!(parts[0], parts[1], "each instance is a new random string");
+
+        let mut uuids = counting_uuids();
+        let key = object_key(Some(&parsed), &keys.inputs(), &mut uuids).expect("a key");
+        assert!(
+            key.starts_with("101c2d3e4f5/111c2d3e4f5/2026/stream-1-"),
+            "{key}"
+        );
+    }
+
+    #[test]
+    fn partition_keys_are_substituted() {
+        let mut keys = Keys::none();
+        keys.query
+            .insert("customer_id".to_owned(), "1234567890".to_owned());
+        keys.lambda.insert("device".to_owned(), "mobile".to_owned());
+        let parsed = prefix(
+            "customer_id=!{partitionKeyFromQuery:customer_id}/device=!{partitionKeyFromLambda:device}/",
+        );
+        assert_eq!(
+            parsed.partition_keys(),
+            vec![
+                (PartitionKeySource::Query, "customer_id"),
+                (PartitionKeySource::Lambda, "device")
+            ]
+        );
+        let key = object_key(Some(&parsed), &keys.inputs(), &mut fixed_uuid).expect("a key");
+        assert_eq!(key, format!("customer_id=1234567890/device=mobile/{NAME}"));
+    }
+
+    #[test]
+    fn a_missing_partition_value_is_an_error() {
+        let mut keys = Keys::none();
+        // The value exists, but from the other source.
+        keys.lambda.insert("customer_id".to_owned(), "1".to_owned());
+        let parsed = prefix("c=!{partitionKeyFromQuery:customer_id}/");
+        let error =
+            object_key(Some(&parsed), &keys.inputs(), &mut fixed_uuid).expect_err("refused");
+        assert_eq!(
+            error,
+            KeyError::MissingPartitionKey {
+                key_source: PartitionKeySource::Query,
+                key: "customer_id".to_owned()
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "no value for partition key 'customer_id' of partitionKeyFromQuery"
+        );
+    }
+
+    #[test]
+    fn an_evaluated_prefix_over_512_characters_is_an_error() {
+        let keys = Keys::none();
+        let long = format!("{}/!{{timestamp:yyyy}}/", "a".repeat(507));
+        let error =
+            object_key(Some(&prefix(&long)), &keys.inputs(), &mut fixed_uuid).expect_err("refused");
+        assert_eq!(error, KeyError::PrefixTooLong { chars: 513 });
+        let fits = format!("{}/!{{timestamp:yyyy}}/", "a".repeat(506));
+        assert!(object_key(Some(&prefix(&fits)), &keys.inputs(), &mut fixed_uuid).is_ok());
+    }
+
+    #[test]
+    fn custom_time_zone_shifts_prefix_and_name() {
+        let keys = Keys::none();
+        let tokyo = TimeZone::fixed(jiff::tz::offset(9));
+        let inputs = KeyInputs {
+            time_zone: &tokyo,
+            ..keys.inputs()
+        };
+        let key = object_key(None, &inputs, &mut fixed_uuid).expect("a key");
+        assert_eq!(
+            key,
+            format!("2026/11/22/19/stream-1-2026-11-22-19-05-03-{UUID_TEXT}.gz")
+        );
+    }
+
+    #[test]
+    fn parse_errors() {
+        use PrefixError::*;
+        let cases: [(&str, PrefixRole, PrefixError); 11] = [
+            (
+                "a/!{timestamp:yyyy",
+                PrefixRole::Prefix,
+                MalformedExpression {
+                    field: "Prefix",
+                    position: 2,
+                },
+            ),
+            (
+                "!{timestamp}",
+                PrefixRole::Prefix,
+                MalformedExpression {
+                    field: "Prefix",
+                    position: 0,
+                },
+            ),
+            (
+                "x!{a!{timestamp:yyyy}",
+                PrefixRole::Prefix,
+                MalformedExpression {
+                    field: "Prefix",
+                    position: 1,
+                },
+            ),
+            (
+                "!{}",
+                PrefixRole::ErrorOutputPrefix,
+                MalformedExpression {
+                    field: "ErrorOutputPrefix",
+                    position: 0,
+                },
+            ),
+            (
+                "!{env:HOME}",
+                PrefixRole::Prefix,
+                UnknownNamespace {
+                    field: "Prefix",
+                    namespace: "env".to_owned(),
+                    expression: "env:HOME".to_owned(),
+                },
+            ),
+            (
+                "!{Timestamp:yyyy}",
+                PrefixRole::Prefix,
+                UnknownNamespace {
+                    field: "Prefix",
+                    namespace: "Timestamp".to_owned(),
+                    expression: "Timestamp:yyyy".to_owned(),
+                },
+            ),
+            (
+                "!{timestamp:}",
+                PrefixRole::Prefix,
+                EmptyValue {
+                    field: "Prefix",
+                    expression: "timestamp:".to_owned(),
+                },
+            ),
+            (
+                "!{firehose:uuid}",
+                PrefixRole::Prefix,
+                UnknownFirehoseValue {
+                    field: "Prefix",
+                    value: "uuid".to_owned(),
+                },
+            ),
+            (
+                "!{timestamp:yyyy-ww}",
+                PrefixRole::Prefix,
+                InvalidTimestampPattern {
+                    field: "Prefix",
+                    pattern: "yyyy-ww".to_owned(),
+                    reason: "pattern letter 'w' is not supported".to_owned(),
+                },
+            ),
+            (
+                "!{firehose:error-output-type}/",
+                PrefixRole::Prefix,
+                ErrorOutputTypeInPrefix,
+            ),
+            (
+                "e/!{firehose:error-output-type}/!{partitionKeyFromQuery:k}/",
+                PrefixRole::ErrorOutputPrefix,
+                PartitionKeyInErrorOutputPrefix,
+            ),
+        ];
+        for (text, role, expected) in cases {
+            assert_eq!(
+                Prefix::parse(text, role),
+                Err(expected),
+                "{role:?} {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_error_messages() {
+        let cases = [
+            (
+                "a/!{timestamp:yyyy",
+                "Prefix is invalid: the sequence '!{' at position 2 does not start a complete '!{namespace:value}' expression",
+            ),
+            (
+                "!{env:HOME}",
+                "Prefix is invalid: unknown namespace 'env' in expression '!{env:HOME}'; namespaces are timestamp, firehose, partitionKeyFromQuery and partitionKeyFromLambda",
+            ),
+            (
+                "!{firehose:error-output-type}",
+                "Prefix can't contain !{firehose:error-output-type}",
+            ),
+        ];
+        for (text, message) in cases {
+            let error = Prefix::parse(text, PrefixRole::Prefix).expect_err("refused");
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_an_expression_is_literal() {
+        let parsed = prefix("a}b!c{d/!{timestamp:yyyy}/");
+        assert!(parsed.has_expressions());
+        assert_eq!(
+            key_of(Some("a}b!c{d/!{timestamp:yyyy}/")),
+            format!("a}}b!c{{d/2026/{NAME}")
+        );
+        assert!(!prefix("plain/").has_expressions());
+    }
+
+    #[test]
+    fn validation_rules() {
+        use PrefixError::*;
+        let ok: Result<(), PrefixError> = Ok(());
+        let cases = [
+            // No expressions anywhere: both optional.
+            (None, None, false, ok.clone()),
+            (Some("logs/"), None, false, ok.clone()),
+            (Some(""), Some(""), false, ok.clone()),
+            // Docs example: Prefix unspecified, ErrorOutputPrefix with error-output-type.
+            (
+                None,
+                Some("myFirehoseFailures/!{firehose:error-output-type}/"),
+                false,
+                ok.clone(),
+            ),
+            // Docs example: "ErrorOutputPrefix can't be null when Prefix contains expressions".
+            (
+                Some("!{timestamp:yyyy/MM/dd}"),
+                None,
+                false,
+                Err(ErrorOutputPrefixRequired),
+            ),
+            (
+                Some("r/!{firehose:random-string}/"),
+                None,
+                false,
+                Err(ErrorOutputPrefixRequired),
+            ),
+            (
+                Some(
+                    "myFirehose/DeliveredYear=!{timestamp:yyyy}/anyMonth/rand=!{firehose:random-string}",
+                ),
+                Some(
+                    "myFirehoseFailures/!{firehose:error-output-type}/!{timestamp:yyyy}/anyMonth/!{timestamp:dd}",
+                ),
+                false,
+                ok.clone(),
+            ),
+            // An ErrorOutputPrefix with expressions needs error-output-type.
+            (
+                Some("!{timestamp:yyyy}/"),
+                Some("errors/!{timestamp:yyyy}/"),
+                false,
+                Err(ErrorOutputTypeRequired),
+            ),
+            // One without expressions does not (the rule reads "If you specify an expression").
+            (
+                Some("!{timestamp:yyyy}/"),
+                Some("errors/"),
+                false,
+                ok.clone(),
+            ),
+            // Prefix can't contain error-output-type.
+            (
+                Some("!{firehose:error-output-type}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                false,
+                Err(ErrorOutputTypeInPrefix),
+            ),
+            // partitionKeyFrom* only with dynamic partitioning.
+            (
+                Some("c=!{partitionKeyFromQuery:c}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                false,
+                Err(PartitionKeyWithoutDynamicPartitioning),
+            ),
+            (
+                Some("c=!{partitionKeyFromQuery:c}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                true,
+                ok.clone(),
+            ),
+            (
+                Some("c=!{partitionKeyFromLambda:c}/!{timestamp:yyyy}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                true,
+                ok.clone(),
+            ),
+            // Dynamic partitioning needs a prefix with partition keys, and an error prefix.
+            (
+                None,
+                Some("e/!{firehose:error-output-type}/"),
+                true,
+                Err(PartitionKeyRequired),
+            ),
+            (
+                Some("!{timestamp:yyyy}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                true,
+                Err(PartitionKeyRequired),
+            ),
+            (
+                Some("c=!{partitionKeyFromQuery:c}/"),
+                None,
+                true,
+                Err(ErrorOutputPrefixRequiredForDynamicPartitioning),
+            ),
+            // ErrorOutputPrefix can't use partition keys.
+            (
+                Some("c=!{partitionKeyFromQuery:c}/"),
+                Some("e/!{firehose:error-output-type}/!{partitionKeyFromQuery:c}/"),
+                true,
+                Err(PartitionKeyInErrorOutputPrefix),
+            ),
+            // Syntax errors surface from either field.
+            (
+                Some("!{bogus:x}"),
+                None,
+                false,
+                Err(UnknownNamespace {
+                    field: "Prefix",
+                    namespace: "bogus".to_owned(),
+                    expression: "bogus:x".to_owned(),
+                }),
+            ),
+            (
+                None,
+                Some("e/!{firehose:error-output-type"),
+                false,
+                Err(MalformedExpression {
+                    field: "ErrorOutputPrefix",
+                    position: 2,
+                }),
+            ),
+        ];
+        for (prefix_text, error_text, dynamic, expected) in cases {
+            let result = validate_prefixes(prefix_text, error_text, dynamic).map(|_| ());
+            assert_eq!(
+                result, expected,
+                "Prefix {prefix_text:?} ErrorOutputPrefix {error_text:?} dynamic {dynamic}"
+            );
+        }
+    }
+
+    #[test]
+    fn validation_messages() {
+        let cases = [
+            (
+                Some("!{timestamp:yyyy/MM/dd}"),
+                None,
+                false,
+                "ErrorOutputPrefix can't be null when Prefix contains expressions",
+            ),
+            (
+                Some("!{timestamp:yyyy}/"),
+                Some("e/!{timestamp:yyyy}/"),
+                false,
+                "ErrorOutputPrefix must contain at least one instance of !{firehose:error-output-type} when it contains expressions",
+            ),
+            (
+                Some("c=!{partitionKeyFromQuery:c}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                false,
+                "Prefix can contain partitionKeyFromQuery or partitionKeyFromLambda expressions only when dynamic partitioning is enabled",
+            ),
+            (
+                Some("!{timestamp:yyyy}/"),
+                Some("e/!{firehose:error-output-type}/"),
+                true,
+                "Prefix must contain at least one partitionKeyFromQuery or partitionKeyFromLambda expression when dynamic partitioning is enabled",
+            ),
+            (
+                Some("c=!{partitionKeyFromQuery:c}/"),
+                None,
+                true,
+                "ErrorOutputPrefix is required when dynamic partitioning is enabled",
+            ),
+        ];
+        for (prefix_text, error_text, dynamic, message) in cases {
+            let error = validate_prefixes(prefix_text, error_text, dynamic).expect_err("refused");
+            assert_eq!(error.to_string(), message);
+        }
+    }
+
+    #[test]
+    fn error_output_type_names() {
+        let cases = [
+            (ErrorOutputType::ProcessingFailed, "processing-failed"),
+            (
+                ErrorOutputType::FormatConversionFailed,
+                "format-conversion-failed",
+            ),
+            (ErrorOutputType::HttpEndpointFailed, "http-endpoint-failed"),
+            (
+                ErrorOutputType::AmazonOpenSearchServiceFailed,
+                "AmazonOpenSearchService-failed",
+            ),
+            (ErrorOutputType::ElasticsearchFailed, "elasticsearch-failed"),
+            (ErrorOutputType::SplunkFailed, "splunk-failed"),
+            (ErrorOutputType::PartitioningFailed, "partitioning-failed"),
+        ];
+        for (error_type, name) in cases {
+            assert_eq!(error_type.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn error_keys_with_and_without_error_output_prefix() {
+        let keys = Keys::none();
+        let cases = [
+            // Docs examples table.
+            (
+                None,
+                Some("myFirehoseFailures/!{firehose:error-output-type}/"),
+                "myFirehoseFailures/processing-failed/",
+            ),
+            (
+                Some("myPrefix/year=!{timestamp:yyyy}/"),
+                Some(
+                    "myErrorPrefix/!{timestamp:'year='yyyy'/month='MM'/day='dd'/hour='HH}/!{firehose:error-output-type}",
+                ),
+                "myErrorPrefix/year=2026/month=11/day=22/hour=10/processing-failed",
+            ),
+            (
+                Some("myFirehosePrefix/"),
+                None,
+                "myFirehosePrefix/processing-failed/2026/11/22/10/",
+            ),
+            (None, None, "processing-failed/2026/11/22/10/"),
+            // A literal ErrorOutputPrefix is used as is, with no time path.
+            (Some("logs/"), Some("errors/"), "errors/"),
+        ];
+        for (prefix_text, error_text, expected_prefix) in cases {
+            let validated =
+                validate_prefixes(prefix_text, error_text, false).expect("valid prefixes");
+            let key = error_object_key(
+                validated.error_output_prefix.as_ref(),
+                validated.prefix.as_ref(),
+                ErrorOutputType::ProcessingFailed,
+                &keys.inputs(),
+                &mut fixed_uuid,
+            )
+            .expect("a key");
+            assert_eq!(
+                key,
+                format!("{expected_prefix}{NAME}"),
+                "Prefix {prefix_text:?} ErrorOutputPrefix {error_text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn error_output_type_repeats_as_the_same_string() {
+        let keys = Keys::none();
+        let parsed = error_prefix("!{firehose:error-output-type}/x/!{firehose:error-output-type}/");
+        let key = error_object_key(
+            Some(&parsed),
+            None,
+            ErrorOutputType::SplunkFailed,
+            &keys.inputs(),
+            &mut fixed_uuid,
+        )
+        .expect("a key");
+        assert_eq!(key, format!("splunk-failed/x/splunk-failed/{NAME}"));
+    }
+
+    #[test]
+    fn arrival_time_out_of_range_is_an_error() {
+        let keys = Keys::none();
+        let inputs = KeyInputs {
+            oldest_arrival_ms: i64::MAX,
+            ..keys.inputs()
+        };
+        assert_eq!(
+            object_key(None, &inputs, &mut fixed_uuid),
+            Err(KeyError::TimeOutOfRange { millis: i64::MAX })
+        );
+    }
+}
