@@ -196,7 +196,7 @@ impl S3Destination {
             self.error_output_prefix.as_deref(),
             false,
         )
-        .map_err(FirehoseError::InvalidArgument)?;
+        .map_err(|err| FirehoseError::InvalidArgument(err.to_string()))?;
         Ok(())
     }
 

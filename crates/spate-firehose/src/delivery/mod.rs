@@ -193,14 +193,25 @@ impl Delivery {
             .encode(settings.compression(), from, upto)
             .await
             .map_err(|err| DeliveryError::Failed(format!("reading buffered records: {err}")))?;
-        let key = keys::object_key(
-            settings.prefix.as_deref().unwrap_or(""),
-            &self.name,
-            version,
-            oldest_ms,
-            &settings.extension(),
+        let prefixes = keys::validate_prefixes(
+            settings.prefix.as_deref(),
+            settings.error_output_prefix.as_deref(),
+            false,
         )
         .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+        let extension = settings.extension();
+        let no_keys = std::collections::BTreeMap::new();
+        let inputs = keys::KeyInputs {
+            stream_name: &self.name,
+            stream_version: version,
+            oldest_arrival_ms: oldest_ms,
+            time_zone: &jiff::tz::TimeZone::UTC,
+            query_keys: &no_keys,
+            lambda_keys: &no_keys,
+            extension: &extension,
+        };
+        let key = keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid)
+            .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
         let records = upto - from;
         let bytes = body.len();
         let service = Arc::clone(&self.service);
