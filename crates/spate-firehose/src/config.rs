@@ -55,7 +55,10 @@ impl FirehoseConfig {
 
     /// AWS's message for a delivery stream that does not exist.
     pub fn not_found_message(&self, name: &str) -> String {
-        format!("Firehose {name} under account {} not found.", self.account_id)
+        format!(
+            "Firehose {name} under account {} not found.",
+            self.account_id
+        )
     }
 }
 

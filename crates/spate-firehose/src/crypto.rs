@@ -58,7 +58,11 @@ pub(crate) fn is_sealed(stored_key: &[u8]) -> bool {
 }
 
 /// The data of a sealed record.
-pub(crate) fn open(key: &DataKey, stored_key: &[u8], value: &[u8]) -> Result<Vec<u8>, FirehoseError> {
+pub(crate) fn open(
+    key: &DataKey,
+    stored_key: &[u8],
+    value: &[u8],
+) -> Result<Vec<u8>, FirehoseError> {
     let nonce: [u8; NONCE_LEN] = stored_key
         .get(1..1 + NONCE_LEN)
         .and_then(|bytes| bytes.try_into().ok())

@@ -161,14 +161,14 @@ impl FirehoseService {
                 .ok_or_else(|| FirehoseError::Internal(format!("stored {stored}")))?,
             None if create => {
                 let (bytes, key) = DataKey::generate();
-                self.meta.commit(Txn::new().put(stored, bytes.to_vec())).await?;
+                self.meta
+                    .commit(Txn::new().put(stored, bytes.to_vec()))
+                    .await?;
                 key
             }
             None => return Ok(None),
         };
-        self.data_keys
-            .lock()
-            .insert(name.to_owned(), key.clone());
+        self.data_keys.lock().insert(name.to_owned(), key.clone());
         Ok(Some(key))
     }
 

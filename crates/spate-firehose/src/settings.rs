@@ -76,7 +76,10 @@ pub struct S3Destination {
 fn enabled(block: &Option<Value>) -> bool {
     match block {
         None | Some(Value::Null) => false,
-        Some(value) => value.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+        Some(value) => value
+            .get("Enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
     }
 }
 
@@ -139,7 +142,11 @@ impl S3Destination {
             );
         }
         if let Some(mode) = &self.s3_backup_mode {
-            v.one_of(&format!("{path}.s3BackupMode"), mode, &["Disabled", "Enabled"]);
+            v.one_of(
+                &format!("{path}.s3BackupMode"),
+                mode,
+                &["Disabled", "Enabled"],
+            );
         }
         if let Some(extension) = &self.file_extension {
             let member = format!("{path}.fileExtension");
@@ -169,9 +176,13 @@ impl S3Destination {
             ));
         }
         if let Some(encryption) = &self.encryption_configuration
-            && encryption.get("KMSEncryptionConfig").is_some_and(|v| !v.is_null())
+            && encryption
+                .get("KMSEncryptionConfig")
+                .is_some_and(|v| !v.is_null())
         {
-            return Err(not_implemented("EncryptionConfiguration.KMSEncryptionConfig"));
+            return Err(not_implemented(
+                "EncryptionConfiguration.KMSEncryptionConfig",
+            ));
         }
         if enabled(&self.processing_configuration) {
             return Err(not_implemented("ProcessingConfiguration"));

@@ -180,7 +180,10 @@ fn firehose_service<'a>(
         .decode::<Named>(body)
         .ok()
         .and_then(|named| named.name)
-        .map_or_else(|| "*".to_owned(), |name| firehose.config().delivery_stream_arn(&name));
+        .map_or_else(
+            || "*".to_owned(),
+            |name| firehose.config().delivery_stream_arn(&name),
+        );
     let action = format!("firehose:{operation}");
     caller.authorize(&auth::Target {
         action: &action,

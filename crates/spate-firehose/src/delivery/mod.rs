@@ -340,9 +340,7 @@ impl Delivery {
             .service
             .with_log(move |engine| {
                 let next = engine.read(log, checkpoint, 1, 1)?;
-                let cutoff = next
-                    .first()
-                    .map_or(i64::MAX, |record| record.timestamp_ms);
+                let cutoff = next.first().map_or(i64::MAX, |record| record.timestamp_ms);
                 engine.trim_before(log, cutoff)
             })
             .await;

@@ -114,7 +114,9 @@ impl S3Stores {
         client
             .put_opts(&path, PutPayload::from(body), options)
             .await
-            .map_err(|err| DeliveryError::Failed(format!("PutObject s3://{bucket}/{key}: {err}")))?;
+            .map_err(|err| {
+                DeliveryError::Failed(format!("PutObject s3://{bucket}/{key}: {err}"))
+            })?;
         Ok(())
     }
 }

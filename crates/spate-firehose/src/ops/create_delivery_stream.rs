@@ -218,7 +218,9 @@ pub async fn handle(
         )));
     }
     let log = service.allocate_log().await?;
-    service.with_log(move |engine| engine.create_log(log)).await?;
+    service
+        .with_log(move |engine| engine.create_log(log))
+        .await?;
     let now = service.now_ms();
     let stream = DeliveryStreamMeta {
         arn: service.config.delivery_stream_arn(&name),

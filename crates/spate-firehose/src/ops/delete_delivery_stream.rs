@@ -26,9 +26,9 @@ impl Validate for Request {
 pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty, FirehoseError> {
     let name = super::name_of(&request.delivery_stream_name);
     let _control = service.control.lock().await;
-    let stream = service.get(name).ok_or_else(|| {
-        FirehoseError::ResourceNotFound(service.config.not_found_message(name))
-    })?;
+    let stream = service
+        .get(name)
+        .ok_or_else(|| FirehoseError::ResourceNotFound(service.config.not_found_message(name)))?;
     if stream.deleting_since_ms.is_some() {
         return Ok(Empty {});
     }

@@ -52,9 +52,8 @@ pub fn name_of(value: &Option<String>) -> &str {
 }
 
 fn is_tag_text(text: &str) -> bool {
-    text.chars().all(|c| {
-        c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@%".contains(c)
-    })
+    text.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@%".contains(c))
 }
 
 /// One tag, as the model shapes it.

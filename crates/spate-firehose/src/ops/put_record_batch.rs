@@ -72,6 +72,9 @@ pub async fn handle(
     Ok(Response {
         failed_put_count: 0,
         encrypted: encrypted.then_some(true),
-        request_responses: ids.into_iter().map(|record_id| Entry { record_id }).collect(),
+        request_responses: ids
+            .into_iter()
+            .map(|record_id| Entry { record_id })
+            .collect(),
     })
 }

@@ -12,7 +12,8 @@ use crate::error::FirehoseError;
 use crate::model::{DeliveryStreamMeta, Encryption, StreamType};
 use crate::service::FirehoseService;
 
-const KEY_ARN_PATTERN: &str = "arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+";
+const KEY_ARN_PATTERN: &str =
+    "arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+";
 
 /// `DeliveryStreamEncryptionConfigurationInput`.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,7 +40,9 @@ fn is_key_arn(text: &str) -> bool {
         .strip_prefix("key/")
         .or_else(|| resource.strip_prefix("alias/"));
     !region.is_empty()
-        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
         && name.is_some_and(|name| {

@@ -32,10 +32,7 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
     let stream = service.existing(name)?;
     let mut tags = stream.tags.clone();
     for tag in request.tags.unwrap_or_default() {
-        tags.insert(
-            tag.key.unwrap_or_default(),
-            tag.value.unwrap_or_default(),
-        );
+        tags.insert(tag.key.unwrap_or_default(), tag.value.unwrap_or_default());
     }
     if tags.len() > MAX_TAGS {
         return Err(FirehoseError::LimitExceeded(format!(

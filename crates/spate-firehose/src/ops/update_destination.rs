@@ -73,22 +73,40 @@ impl Validate for Request {
 pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty, FirehoseError> {
     let name = super::name_of(&request.delivery_stream_name);
     let others = [
-        ("RedshiftDestinationUpdate", request.redshift_destination_update.is_some()),
-        ("ElasticsearchDestinationUpdate", request.elasticsearch_destination_update.is_some()),
+        (
+            "RedshiftDestinationUpdate",
+            request.redshift_destination_update.is_some(),
+        ),
+        (
+            "ElasticsearchDestinationUpdate",
+            request.elasticsearch_destination_update.is_some(),
+        ),
         (
             "AmazonopensearchserviceDestinationUpdate",
             request.amazonopensearchservice_destination_update.is_some(),
         ),
-        ("SplunkDestinationUpdate", request.splunk_destination_update.is_some()),
-        ("HttpEndpointDestinationUpdate", request.http_endpoint_destination_update.is_some()),
+        (
+            "SplunkDestinationUpdate",
+            request.splunk_destination_update.is_some(),
+        ),
+        (
+            "HttpEndpointDestinationUpdate",
+            request.http_endpoint_destination_update.is_some(),
+        ),
         (
             "AmazonOpenSearchServerlessDestinationUpdate",
             request
                 .amazon_open_search_serverless_destination_update
                 .is_some(),
         ),
-        ("SnowflakeDestinationUpdate", request.snowflake_destination_update.is_some()),
-        ("IcebergDestinationUpdate", request.iceberg_destination_update.is_some()),
+        (
+            "SnowflakeDestinationUpdate",
+            request.snowflake_destination_update.is_some(),
+        ),
+        (
+            "IcebergDestinationUpdate",
+            request.iceberg_destination_update.is_some(),
+        ),
     ];
     if let Some((member, _)) = others.iter().find(|(_, present)| *present) {
         return Err(FirehoseError::InvalidArgument(format!(
@@ -110,7 +128,9 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
 
     let _control = service.control.lock().await;
     let stream = service.existing(name)?;
-    let current = request.current_delivery_stream_version_id.unwrap_or_default();
+    let current = request
+        .current_delivery_stream_version_id
+        .unwrap_or_default();
     if current != stream.version.to_string() {
         return Err(FirehoseError::ConcurrentModification(format!(
             "Cannot update firehose: {name} since the current version id: {} and specified version id: {current} do not match",
