@@ -13,7 +13,7 @@ pub mod api;
 pub mod compress;
 pub mod config;
 mod crypto;
-mod delivery;
+pub mod delivery;
 pub mod destination;
 pub mod error;
 pub mod keys;

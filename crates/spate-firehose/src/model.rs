@@ -86,10 +86,10 @@ impl DeliveryStreamMeta {
         self.status(now_ms) == "ACTIVE"
     }
 
-    /// The S3 destination's settings (every destination Spate serves so far is S3).
-    pub fn s3(&self) -> &S3Destination {
+    /// The destination's buffer size in bytes and interval in milliseconds, defaults filled in.
+    pub fn buffer_limits(&self) -> (u64, u64) {
         match &self.destination {
-            Destination::S3 { settings, .. } => settings,
+            Destination::S3 { settings, .. } => settings.buffer_limits(),
         }
     }
 

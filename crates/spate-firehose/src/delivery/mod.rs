@@ -21,19 +21,40 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::compress::Compression;
+use bytes::Bytes;
+
 use crate::crypto;
 use crate::destination::DeliveryError;
 use crate::error::FirehoseError;
-use crate::keys;
+use crate::model::DeliveryStreamMeta;
 use crate::service::{CHECKPOINT_PREFIX, FirehoseService};
-use crate::settings::S3Destination;
 
 pub(crate) use buffer::Scan;
 
 /// Bytes read from the log at a time while a buffer is scanned or written out.
 const READ_CHUNK_BYTES: usize = 4 << 20;
 const READ_CHUNK_RECORDS: usize = 10_000;
+
+/// One buffer's records, read back in the clear, on their way to the destination.
+#[derive(Debug)]
+pub struct Batch {
+    /// The stream as it was configured when the buffer was cut.
+    pub stream: Arc<DeliveryStreamMeta>,
+    /// Arrival time of the oldest record: the time object keys are named by.
+    pub oldest_ms: i64,
+    pub records: Vec<BatchRecord>,
+}
+
+/// One record of a batch.
+#[derive(Debug, Clone)]
+pub struct BatchRecord {
+    /// Its offset in the stream's log: unique within the stream, so it serves as the record id
+    /// processors see.
+    pub offset: u64,
+    /// Approximate arrival time, epoch milliseconds.
+    pub arrival_ms: i64,
+    pub data: Bytes,
+}
 
 /// A running worker and the means to stop it.
 #[derive(Debug)]
@@ -101,8 +122,7 @@ impl Delivery {
             if stream.deleting_since_ms.is_some() {
                 return Ok(());
             }
-            let settings = stream.s3().clone();
-            let (size_limit, interval_ms) = settings.buffer_limits();
+            let (size_limit, interval_ms) = stream.buffer_limits();
             let bounds = self.bounds().await?;
             if bounds.start > checkpoint {
                 checkpoint = bounds.start;
@@ -133,11 +153,7 @@ impl Delivery {
                 continue;
             }
             let upto = scan.cut();
-            let version = stream.version;
-            match self
-                .deliver(&settings, version, checkpoint, upto, oldest_ms)
-                .await
-            {
+            match self.deliver(&stream, checkpoint, upto, oldest_ms).await {
                 Ok(Some(())) => {
                     failures = 0;
                     checkpoint = upto;
@@ -176,70 +192,45 @@ impl Delivery {
         )
     }
 
-    /// Writes records `[from, upto)` as one object. `Ok(None)`: stopped meanwhile.
+    /// Delivers records `[from, upto)` as one batch. `Ok(None)`: stopped meanwhile.
     async fn deliver(
         &mut self,
-        settings: &S3Destination,
-        version: u64,
+        stream: &Arc<DeliveryStreamMeta>,
         from: u64,
         upto: u64,
         oldest_ms: i64,
     ) -> Result<Option<()>, DeliveryError> {
-        let bucket = settings
-            .bucket()
-            .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?
-            .to_owned();
-        let body = self
-            .encode(settings.compression(), from, upto)
+        let batch = self
+            .read_batch(stream, from, upto, oldest_ms)
             .await
             .map_err(|err| DeliveryError::Failed(format!("reading buffered records: {err}")))?;
-        let prefixes = keys::validate_prefixes(
-            settings.prefix.as_deref(),
-            settings.error_output_prefix.as_deref(),
-            false,
-        )
-        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-        let extension = settings.extension();
-        let no_keys = std::collections::BTreeMap::new();
-        let inputs = keys::KeyInputs {
-            stream_name: &self.name,
-            stream_version: version,
-            oldest_arrival_ms: oldest_ms,
-            time_zone: &jiff::tz::TimeZone::UTC,
-            query_keys: &no_keys,
-            lambda_keys: &no_keys,
-            extension: &extension,
-        };
-        let key = keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid)
-            .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-        let records = upto - from;
-        let bytes = body.len();
         let service = Arc::clone(&self.service);
-        let put = service.s3.put(
-            &bucket,
-            &key,
-            body,
-            settings.compression().content_encoding(),
-        );
+        let records = batch.records.len();
+        let delivery = crate::destination::deliver(&service, batch);
         let mut stopped = self.stopped.clone();
         tokio::select! {
-            result = put => {
+            result = delivery => {
                 result?;
-                debug!(delivery_stream = %self.name, bucket, key, records, bytes, "delivered");
+                debug!(delivery_stream = %self.name, records, "delivered");
                 Ok(Some(()))
             }
             _ = stopped.wait_for(|stop| *stop) => Ok(None),
         }
     }
 
-    /// The object body of records `[from, upto)`: their data concatenated, compressed.
-    async fn encode(
+    /// Records `[from, upto)` with their data in the clear.
+    async fn read_batch(
         &self,
-        compression: Compression,
+        stream: &Arc<DeliveryStreamMeta>,
         from: u64,
         upto: u64,
-    ) -> Result<Vec<u8>, FirehoseError> {
-        let mut compressor = compression.compressor();
+        oldest_ms: i64,
+    ) -> Result<Batch, FirehoseError> {
+        let mut batch = Batch {
+            stream: Arc::clone(stream),
+            oldest_ms,
+            records: Vec::with_capacity((upto - from) as usize),
+        };
         let mut data_key = None;
         let mut next = from;
         while next < upto {
@@ -250,25 +241,30 @@ impl Delivery {
                     self.log
                 )));
             }
-            for record in records.iter().take_while(|record| record.offset < upto) {
-                let written = if crypto::is_sealed(&record.key) {
+            for record in records
+                .into_iter()
+                .take_while(|record| record.offset < upto)
+            {
+                let data = if crypto::is_sealed(&record.key) {
                     if data_key.is_none() {
                         data_key = self.service.data_key(&self.name, false).await?;
                     }
                     let key = data_key.as_ref().ok_or_else(|| {
                         FirehoseError::Internal("a sealed record but no data key".into())
                     })?;
-                    compressor.write(&crypto::open(key, &record.key, &record.value)?)
+                    Bytes::from(crypto::open(key, &record.key, &record.value)?)
                 } else {
-                    compressor.write(&record.value)
+                    record.value
                 };
-                written.map_err(|err| FirehoseError::Internal(err.to_string()))?;
                 next = record.offset + 1;
+                batch.records.push(BatchRecord {
+                    offset: record.offset,
+                    arrival_ms: record.timestamp_ms,
+                    data,
+                });
             }
         }
-        compressor
-            .finish()
-            .map_err(|err| FirehoseError::Internal(err.to_string()))
+        Ok(batch)
     }
 
     async fn read(&self, from: u64, max_bytes: usize) -> Result<Vec<StoredRecord>, FirehoseError> {

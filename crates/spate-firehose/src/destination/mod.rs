@@ -3,6 +3,18 @@
 
 pub mod s3;
 
+use crate::delivery::Batch;
+use crate::model::Destination;
+use crate::service::FirehoseService;
+
+/// Delivers one batch to the stream's destination; `Ok` once the destination confirmed it.
+pub(crate) async fn deliver(service: &FirehoseService, batch: Batch) -> Result<(), DeliveryError> {
+    let stream = std::sync::Arc::clone(&batch.stream);
+    match &stream.destination {
+        Destination::S3 { settings, .. } => s3::deliver(service, settings, batch).await,
+    }
+}
+
 /// A delivery attempt that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

@@ -16,6 +16,60 @@ use parking_lot::Mutex;
 
 use super::DeliveryError;
 use crate::config::S3Settings;
+use crate::delivery::Batch;
+use crate::keys;
+use crate::service::FirehoseService;
+use crate::settings::S3Destination;
+
+/// Writes a batch as one object: the records' data concatenated, compressed, under a key named
+/// after the prefix and the oldest record's arrival time.
+pub(crate) async fn deliver(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    batch: Batch,
+) -> Result<(), DeliveryError> {
+    let bucket = settings
+        .bucket()
+        .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
+    let compression = settings.compression();
+    let mut compressor = compression.compressor();
+    for record in &batch.records {
+        compressor
+            .write(&record.data)
+            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+    }
+    let body = compressor
+        .finish()
+        .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+    let key = object_key(settings, &batch)?;
+    service
+        .s3
+        .put(bucket, &key, body, compression.content_encoding())
+        .await
+}
+
+/// The key of a batch's object, as AWS names it.
+pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
+    let prefixes = keys::validate_prefixes(
+        settings.prefix.as_deref(),
+        settings.error_output_prefix.as_deref(),
+        false,
+    )
+    .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    let extension = settings.extension();
+    let no_keys = BTreeMap::new();
+    let inputs = keys::KeyInputs {
+        stream_name: &batch.stream.name,
+        stream_version: batch.stream.version,
+        oldest_arrival_ms: batch.oldest_ms,
+        time_zone: &jiff::tz::TimeZone::UTC,
+        query_keys: &no_keys,
+        lambda_keys: &no_keys,
+        extension: &extension,
+    };
+    keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid)
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))
+}
 
 /// The S3 clients of every bucket delivered to.
 #[derive(Debug)]
