@@ -351,3 +351,52 @@ def test_kill_9_with_records_buffered_loses_none(delivering, s3, s3_bucket):
     time.sleep(1)
     delivered = b"".join(read(s3, s3_bucket, o["Key"]) for o in objects(s3, s3_bucket))
     assert sorted(delivered.splitlines(keepends=True)) == sorted(sent)
+
+
+def test_a_kinesis_stream_source_is_read_across_resharding(delivering, s3, s3_bucket):
+    server, firehose = delivering
+    kinesis = harness.kinesis_client(server.endpoint)
+    kinesis.create_stream(StreamName="feed", ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(StreamName="feed",
+                                             WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    arn = kinesis.describe_stream_summary(
+        StreamName="feed")["StreamDescriptionSummary"]["StreamARN"]
+    kinesis.put_record(StreamName="feed", Data=b"before the delivery stream\n", PartitionKey="a")
+    time.sleep(0.05)
+    firehose.create_delivery_stream(
+        DeliveryStreamName="from-kinesis", DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration=s3_destination(s3_bucket, interval_s=1))
+    description = firehose.describe_delivery_stream(
+        DeliveryStreamName="from-kinesis")["DeliveryStreamDescription"]
+    assert description["DeliveryStreamType"] == "KinesisStreamAsSource"
+    source = description["Source"]["KinesisStreamSourceDescription"]
+    assert source["KinesisStreamARN"] == arn and source["RoleARN"] == ROLE
+    assert "DeliveryStartTimestamp" in source
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        firehose.put_record(DeliveryStreamName="from-kinesis", Record={"Data": b"x"})
+    assert error_code(excinfo) == "InvalidArgumentException"
+    assert excinfo.value.response["Error"]["Message"] == \
+        "This operation is not permitted on KinesisStreamAsSource delivery stream type."
+
+    sent = [b"from kinesis %d\n" % i for i in range(40)]
+    kinesis.put_records(StreamName="feed", Records=[
+        {"Data": d, "PartitionKey": f"k{i}"} for i, d in enumerate(sent[:20])])
+    shard = kinesis.list_shards(StreamName="feed")["Shards"][0]
+    low, high = int(shard["HashKeyRange"]["StartingHashKey"]), \
+        int(shard["HashKeyRange"]["EndingHashKey"])
+    kinesis.split_shard(StreamName="feed", ShardToSplit=shard["ShardId"],
+                        NewStartingHashKey=str((low + high) // 2))
+    kinesis.get_waiter("stream_exists").wait(StreamName="feed",
+                                             WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    kinesis.put_records(StreamName="feed", Records=[
+        {"Data": d, "PartitionKey": f"k{i}"} for i, d in enumerate(sent[20:])])
+    deadline = time.monotonic() + 30
+    while True:
+        delivered = b"".join(read(s3, s3_bucket, o["Key"]) for o in objects(s3, s3_bucket))
+        if all(record in delivered for record in sent):
+            break
+        assert time.monotonic() < deadline, delivered
+        time.sleep(0.3)
+    assert b"before the delivery stream" not in delivered, "reading starts at the stream's end"
+    assert sorted(delivered.splitlines(keepends=True)) == sorted(sent)

@@ -21,8 +21,10 @@ pub mod model;
 pub mod ops;
 pub mod service;
 pub mod settings;
+pub mod source;
 
 pub use api::{SIGNING_NAME, TARGET_PREFIX};
 pub use config::FirehoseConfig;
 pub use error::FirehoseError;
 pub use service::FirehoseService;
+pub use source::KinesisApi;

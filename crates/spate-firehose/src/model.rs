@@ -86,6 +86,18 @@ impl DeliveryStreamMeta {
         self.status(now_ms) == "ACTIVE"
     }
 
+    /// The ARN of the Kinesis stream a `KinesisStreamAsSource` stream reads.
+    pub fn source_stream_arn(&self) -> Option<&str> {
+        match self.stream_type {
+            StreamType::KinesisStreamAsSource => self
+                .source
+                .as_ref()
+                .and_then(|source| source.get("KinesisStreamARN"))
+                .and_then(Value::as_str),
+            StreamType::DirectPut => None,
+        }
+    }
+
     /// The destination's buffer size in bytes and interval in milliseconds, defaults filled in.
     pub fn buffer_limits(&self) -> (u64, u64) {
         match &self.destination {

@@ -21,6 +21,8 @@ use crate::delivery::{self, Worker};
 use crate::destination::s3::S3Stores;
 use crate::error::FirehoseError;
 use crate::model::DeliveryStreamMeta;
+use crate::model::StreamType;
+use crate::source::{self, KinesisApi, Reader, SOURCE_PREFIX};
 
 pub(crate) const STREAM_PREFIX: &str = "firehose/streams/";
 pub(crate) const CHECKPOINT_PREFIX: &str = "firehose/checkpoints/";
@@ -39,6 +41,11 @@ pub struct FirehoseService {
     pub(crate) s3: S3Stores,
     /// Data keys of streams with encryption on (or once on), loaded on first use.
     pub(crate) data_keys: Mutex<BTreeMap<String, DataKey>>,
+    /// The account's Data Streams, for streams whose source is a Kinesis stream; `None` when
+    /// the service runs without them (then such streams are refused).
+    pub(crate) kinesis: Option<Arc<dyn KinesisApi>>,
+    /// The source readers of streams fed by a Kinesis stream.
+    pub(crate) readers: Mutex<BTreeMap<String, Reader>>,
 }
 
 impl std::fmt::Debug for FirehoseService {
@@ -57,6 +64,7 @@ impl FirehoseService {
         log: Log,
         meta: Arc<dyn MetaStore>,
         clock: Arc<dyn Clock>,
+        kinesis: Option<Arc<dyn KinesisApi>>,
     ) -> Result<Arc<FirehoseService>, FirehoseError> {
         let mut streams = BTreeMap::new();
         for (key, entry) in meta.scan_prefix(STREAM_PREFIX).await? {
@@ -74,6 +82,8 @@ impl FirehoseService {
             control: tokio::sync::Mutex::new(()),
             workers: Mutex::new(BTreeMap::new()),
             data_keys: Mutex::new(BTreeMap::new()),
+            kinesis,
+            readers: Mutex::new(BTreeMap::new()),
         });
         let deleting: Vec<String> = service
             .all()
@@ -184,15 +194,34 @@ impl FirehoseService {
             .map_err(FirehoseError::from)
     }
 
+    /// Starts the stream's delivery worker and, for a Kinesis source, its reader.
     pub(crate) fn start_worker(self: &Arc<Self>, stream: &DeliveryStreamMeta) {
         let worker = delivery::spawn(Arc::clone(self), stream.name.clone(), stream.log);
         if let Some(old) = self.workers.lock().insert(stream.name.clone(), worker) {
             old.stop();
         }
+        if stream.stream_type == StreamType::KinesisStreamAsSource
+            && let (Some(kinesis), Some(arn)) = (&self.kinesis, stream.source_stream_arn())
+        {
+            let reader = source::spawn(
+                Arc::clone(self),
+                Arc::clone(kinesis),
+                stream.name.clone(),
+                arn.to_owned(),
+                stream.created_ms,
+            );
+            if let Some(old) = self.readers.lock().insert(stream.name.clone(), reader) {
+                tokio::spawn(old.stop_and_wait());
+            }
+        }
     }
 
     /// Stops the stream's worker, then removes its log, checkpoint and metadata.
     pub(crate) async fn finish_delete(&self, name: &str) -> Result<(), FirehoseError> {
+        let reader = self.readers.lock().remove(name);
+        if let Some(reader) = reader {
+            reader.stop_and_wait().await;
+        }
         let worker = self.workers.lock().remove(name);
         if let Some(worker) = worker {
             worker.stop_and_wait().await;
@@ -211,7 +240,8 @@ impl FirehoseService {
                 Txn::new()
                     .delete(format!("{STREAM_PREFIX}{name}"))
                     .delete(format!("{CHECKPOINT_PREFIX}{name}"))
-                    .delete(format!("{KEY_PREFIX}{name}")),
+                    .delete(format!("{KEY_PREFIX}{name}"))
+                    .delete(format!("{SOURCE_PREFIX}{name}")),
             )
             .await?;
         self.streams.lock().remove(name);
@@ -235,6 +265,12 @@ impl FirehoseService {
 
     /// Stops every delivery worker (at shutdown), waiting for each to finish its current step.
     pub async fn shutdown(&self) {
+        let readers: Vec<Reader> = std::mem::take(&mut *self.readers.lock())
+            .into_values()
+            .collect();
+        for reader in readers {
+            reader.stop_and_wait().await;
+        }
         let workers: Vec<Worker> = std::mem::take(&mut *self.workers.lock())
             .into_values()
             .collect();
@@ -273,6 +309,12 @@ impl FirehoseService {
         data: Vec<bytes::Bytes>,
     ) -> Result<(Vec<String>, bool), FirehoseError> {
         let stream = self.existing(name)?;
+        if stream.stream_type == StreamType::KinesisStreamAsSource {
+            return Err(FirehoseError::InvalidArgument(
+                "This operation is not permitted on KinesisStreamAsSource delivery stream type."
+                    .into(),
+            ));
+        }
         if !stream.is_active(self.now_ms()) {
             return Err(FirehoseError::ResourceNotFound(format!(
                 "Firehose {name} under account {} is not ACTIVE yet.",

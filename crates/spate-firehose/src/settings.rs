@@ -343,7 +343,7 @@ impl S3Destination {
     }
 }
 
-fn is_role_arn(text: &str) -> bool {
+pub fn is_role_arn(text: &str) -> bool {
     text.starts_with("arn:")
         && text.split_once(":iam::").is_some_and(|(_, rest)| {
             rest.split_once(":role/").is_some_and(|(account, role)| {

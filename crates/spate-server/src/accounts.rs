@@ -210,13 +210,43 @@ async fn open_account(
     .await??;
     let mut firehose_config = config.firehose_config();
     firehose_config.account_id = account.to_owned();
-    let firehose =
-        FirehoseService::open(firehose_config, firehose_log.clone(), meta, clock).await?;
+    let kinesis: Arc<dyn spate_firehose::KinesisApi> = Arc::new(StreamsApi(streams.clone()));
+    let firehose = FirehoseService::open(
+        firehose_config,
+        firehose_log.clone(),
+        meta,
+        clock,
+        Some(kinesis),
+    )
+    .await?;
     Ok(OpenAccount {
         streams,
         firehose,
         logs: vec![log, firehose_log],
     })
+}
+
+/// An account's Data Streams as the source of its delivery streams: the same operations the
+/// wire serves, called in process with JSON bodies.
+#[derive(Debug)]
+struct StreamsApi(Arc<StreamsService>);
+
+#[async_trait::async_trait]
+impl spate_firehose::KinesisApi for StreamsApi {
+    async fn call(
+        &self,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, spate_wire::AwsError> {
+        let body = serde_json::to_vec(&body)
+            .map_err(|err| spate_wire::AwsError::serialization(err.to_string()))?;
+        match self.0.handle(operation, &body, Codec::Json).await {
+            Some(Ok(answer)) => serde_json::from_slice(&answer)
+                .map_err(|err| spate_wire::AwsError::serialization(err.to_string())),
+            Some(Err(err)) => Err(err.to_aws()),
+            None => Err(spate_wire::AwsError::unknown_operation(operation)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub struct Request {
     pub delivery_stream_name: Option<String>,
     pub delivery_stream_type: Option<String>,
     pub direct_put_source_configuration: Option<DirectPutSource>,
-    pub kinesis_stream_source_configuration: Option<Value>,
+    pub kinesis_stream_source_configuration: Option<KinesisSource>,
     pub delivery_stream_encryption_configuration_input: Option<EncryptionInput>,
     pub s3_destination_configuration: Option<S3Destination>,
     pub extended_s3_destination_configuration: Option<S3Destination>,
@@ -47,6 +47,76 @@ pub struct DirectPutSource {
     pub throughput_hint_in_mbs: Option<i64>,
 }
 
+/// `KinesisStreamSourceConfiguration`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KinesisSource {
+    #[serde(rename = "KinesisStreamARN")]
+    pub kinesis_stream_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+}
+
+const KINESIS_STREAM_ARN_PATTERN: &str =
+    "arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/[a-zA-Z0-9_.-]+";
+
+fn is_kinesis_stream_arn(text: &str) -> bool {
+    let Some((_, rest)) = text
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":kinesis:"))
+    else {
+        return false;
+    };
+    let mut parts = rest.splitn(3, ':');
+    let (Some(region), Some(account), Some(resource)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("stream/").is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        })
+}
+
+impl KinesisSource {
+    fn validate(&self, v: &mut Violations) {
+        let path = "kinesisStreamSourceConfiguration.kinesisStreamARN";
+        match &self.kinesis_stream_arn {
+            None => v.required(path, &self.kinesis_stream_arn),
+            Some(arn) => {
+                v.string_length(path, arn, 1, 512);
+                v.pattern(
+                    path,
+                    arn,
+                    KINESIS_STREAM_ARN_PATTERN,
+                    is_kinesis_stream_arn(arn),
+                );
+            }
+        }
+        let path = "kinesisStreamSourceConfiguration.roleARN";
+        match &self.role_arn {
+            None => v.required(path, &self.role_arn),
+            Some(arn) => {
+                v.string_length(path, arn, 1, 512);
+                v.pattern(
+                    path,
+                    arn,
+                    crate::settings::ROLE_ARN_PATTERN,
+                    crate::settings::is_role_arn(arn),
+                );
+            }
+        }
+    }
+}
+
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
         super::stream_name(v, "deliveryStreamName", &self.delivery_stream_name, true);
@@ -69,6 +139,9 @@ impl Validate for Request {
                 Some(hint) => v.range(path, hint, Some(1), Some(100)),
             }
         }
+        if let Some(source) = &self.kinesis_stream_source_configuration {
+            source.validate(v);
+        }
         if let Some(encryption) = &self.delivery_stream_encryption_configuration_input {
             encryption.validate(v, "deliveryStreamEncryptionConfigurationInput");
         }
@@ -87,10 +160,6 @@ impl Validate for Request {
 /// Refuses members naming what Spate does not serve yet, by name.
 fn refuse_unsupported(request: &Request) -> Result<(), FirehoseError> {
     let unsupported = [
-        (
-            "KinesisStreamSourceConfiguration",
-            request.kinesis_stream_source_configuration.is_some(),
-        ),
         (
             "RedshiftDestinationConfiguration",
             request.redshift_destination_configuration.is_some(),
@@ -142,10 +211,75 @@ fn refuse_unsupported(request: &Request) -> Result<(), FirehoseError> {
         )));
     }
     match request.delivery_stream_type.as_deref() {
-        None | Some("DirectPut") => Ok(()),
+        None | Some("DirectPut") | Some("KinesisStreamAsSource") => Ok(()),
         Some(other) => Err(FirehoseError::InvalidArgument(format!(
             "DeliveryStreamType {other} is not supported by Spate yet."
         ))),
+    }
+}
+
+/// The stream type and source of a create request, with AWS's rules on which goes with which;
+/// a Kinesis stream must exist in the account.
+async fn source_of(
+    service: &FirehoseService,
+    request: &Request,
+) -> Result<(StreamType, Value), FirehoseError> {
+    match request.delivery_stream_type.as_deref() {
+        Some("KinesisStreamAsSource") => {
+            let Some(source) = &request.kinesis_stream_source_configuration else {
+                return Err(FirehoseError::InvalidArgument(
+                    "KinesisStreamSourceConfiguration is required when DeliveryStreamType is KinesisStreamAsSource.".into(),
+                ));
+            };
+            if request.direct_put_source_configuration.is_some() {
+                return Err(FirehoseError::InvalidArgument(
+                    "DirectPutSourceConfiguration cannot be specified when DeliveryStreamType is KinesisStreamAsSource.".into(),
+                ));
+            }
+            if request
+                .delivery_stream_encryption_configuration_input
+                .is_some()
+            {
+                return Err(FirehoseError::InvalidArgument(
+                    "Server-side encryption is not supported for a Firehose stream whose source is a Kinesis data stream; encrypt the Kinesis stream instead.".into(),
+                ));
+            }
+            let arn = source.kinesis_stream_arn.clone().unwrap_or_default();
+            let kinesis = service.kinesis.as_ref().ok_or_else(|| {
+                FirehoseError::InvalidArgument(
+                    "KinesisStreamAsSource is not available on this server.".into(),
+                )
+            })?;
+            if let Err(err) = kinesis
+                .call("DescribeStreamSummary", json!({ "StreamARN": arn }))
+                .await
+            {
+                return Err(FirehoseError::InvalidArgument(format!(
+                    "The Kinesis stream {arn} cannot be read: {}",
+                    err.message
+                )));
+            }
+            Ok((
+                StreamType::KinesisStreamAsSource,
+                json!({ "KinesisStreamARN": arn, "RoleARN": source.role_arn }),
+            ))
+        }
+        _ => {
+            if request.kinesis_stream_source_configuration.is_some() {
+                return Err(FirehoseError::InvalidArgument(
+                    "KinesisStreamSourceConfiguration can be specified only when DeliveryStreamType is KinesisStreamAsSource.".into(),
+                ));
+            }
+            let hint = request
+                .direct_put_source_configuration
+                .as_ref()
+                .and_then(|source| source.throughput_hint_in_mbs)
+                .unwrap_or(5);
+            Ok((
+                StreamType::DirectPut,
+                json!({ "ThroughputHintInMBs": hint }),
+            ))
+        }
     }
 }
 
@@ -194,6 +328,7 @@ pub async fn handle(
             tag.value.clone().unwrap_or_default(),
         );
     }
+    let (stream_type, source) = source_of(service, &request).await?;
     let encryption = match &request.delivery_stream_encryption_configuration_input {
         Some(input) => input.to_encryption(service)?,
         None => Encryption::default(),
@@ -225,14 +360,8 @@ pub async fn handle(
     let stream = DeliveryStreamMeta {
         arn: service.config.delivery_stream_arn(&name),
         name: name.clone(),
-        stream_type: StreamType::DirectPut,
-        source: Some(json!({
-            "ThroughputHintInMBs": request
-                .direct_put_source_configuration
-                .as_ref()
-                .and_then(|source| source.throughput_hint_in_mbs)
-                .unwrap_or(5)
-        })),
+        stream_type,
+        source: Some(source),
         destination,
         version: 1,
         created_ms: now,
