@@ -57,6 +57,11 @@ impl Signer {
         }
     }
 
+    /// The same credentials and region, signing for another service.
+    pub fn for_service(&self, service: &str) -> Self {
+        Self::new(self.credentials.clone(), &self.region, service)
+    }
+
     /// Signs a request sent at `time`. `headers` are the headers to sign besides `x-amz-date` and
     /// `x-amz-security-token`, which the signer adds: lowercase names, `host` among them.
     pub fn sign(

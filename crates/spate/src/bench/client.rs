@@ -74,6 +74,8 @@ pub struct KinesisClient {
     uri: http::Uri,
     host: http::HeaderValue,
     signer: Signer,
+    /// `Kinesis_20131202`, or another awsJson service's target prefix (see [`Self::for_service`]).
+    target_prefix: &'static str,
 }
 
 impl KinesisClient {
@@ -125,7 +127,22 @@ impl KinesisClient {
             uri,
             host,
             signer: Signer::new(credentials, &region, "kinesis"),
+            target_prefix: "Kinesis_20131202",
         })
+    }
+
+    /// A client of another awsJson service on the same endpoint: its `X-Amz-Target` prefix
+    /// (`Firehose_20150804`) and SigV4 signing name (`firehose`).
+    pub fn for_service(
+        endpoint: &str,
+        connections: usize,
+        target_prefix: &'static str,
+        signing_name: &str,
+    ) -> anyhow::Result<Self> {
+        let mut client = Self::new(endpoint, connections)?;
+        client.signer = client.signer.for_service(signing_name);
+        client.target_prefix = target_prefix;
+        Ok(client)
     }
 
     /// Calls `Kinesis_20131202.<operation>` with a JSON body; returns the response body.
@@ -190,7 +207,7 @@ impl KinesisClient {
         operation: &str,
         body: Vec<u8>,
     ) -> Result<http::Request<Full<Bytes>>, CallError> {
-        let target = format!("Kinesis_20131202.{operation}");
+        let target = format!("{}.{operation}", self.target_prefix);
         let host = self.host.to_str().unwrap_or_default();
         let headers = [
             ("content-type", CONTENT_TYPE),

@@ -6,6 +6,7 @@
 
 mod client;
 mod fanout_latency;
+mod firehose_put;
 mod get_latency;
 mod options;
 mod put_record;
@@ -40,6 +41,9 @@ pub enum BenchCommand {
     /// a registered consumer subscribed (SubscribeToShard) to every shard. Spate only among the
     /// emulators (kinesalite has no SubscribeToShard).
     FanoutLatency(FanoutLatencyArgs),
+    /// Firehose PutRecordBatch calls of --records-per-call (at most 500) JSON log lines of
+    /// --record-size bytes to the existing delivery stream --stream.
+    FirehosePut(PutArgs),
     /// GetRecords from TRIM_HORIZON on every shard, --connections shards at a time, until each
     /// is caught up or closed and read to its end: read throughput of retained records.
     ReadBack(read_back::ReadBackArgs),
@@ -109,6 +113,15 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             (args, 1, Arc::new(workload))
         }
+        BenchCommand::FirehosePut(args) => {
+            let member = format!(
+                "\"DeliveryStreamName\":{}",
+                records::json_string(&args.stream)
+            );
+            let workload = firehose_put::FirehosePut::new(member, args.record_size);
+            let per_call = args.records_per_call;
+            (args, per_call, Arc::new(workload))
+        }
         BenchCommand::ReadBack(args) => return read_back::run_and_print(&args).await,
         BenchCommand::GetLatency(GetLatencyArgs {
             put,
@@ -129,11 +142,21 @@ async fn run_async(command: BenchCommand) -> anyhow::Result<ExitCode> {
             stamped_puts("fanout-latency", put, base)
         }
     };
-    let client = Arc::new(KinesisClient::new(
-        &args.endpoint,
-        args.connections as usize,
-    )?);
-    setup::ensure_stream(&client, &args.stream, args.create_shards).await?;
+    let client = if workload.name() == "firehose-put" {
+        Arc::new(KinesisClient::for_service(
+            &args.endpoint,
+            args.connections as usize,
+            "Firehose_20150804",
+            "firehose",
+        )?)
+    } else {
+        let client = Arc::new(KinesisClient::new(
+            &args.endpoint,
+            args.connections as usize,
+        )?);
+        setup::ensure_stream(&client, &args.stream, args.create_shards).await?;
+        client
+    };
 
     let plan = Plan {
         connections: args.connections,
