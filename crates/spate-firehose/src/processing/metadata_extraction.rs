@@ -87,11 +87,14 @@ impl MetadataExtraction {
     }
 }
 
+/// One record's partition keys, or why they could not be evaluated.
+pub type KeysOrError = Result<BTreeMap<String, String>, String>;
+
 /// Compiles `query` and runs it on each input; `Err` if it does not compile.
 pub fn extract<'a>(
     query: &str,
     inputs: impl Iterator<Item = &'a [u8]>,
-) -> Result<Vec<Result<BTreeMap<String, String>, String>>, String> {
+) -> Result<Vec<KeysOrError>, String> {
     let defs = jaq_core::defs()
         .chain(jaq_std::defs())
         .chain(jaq_json::defs());

@@ -338,7 +338,8 @@ impl std::fmt::Debug for StreamContext<'_> {
     }
 }
 
-/// Runs the pipeline over a batch's records.
+/// Runs the pipeline over a batch's records. The CPU-bound steps (splitting, jq) run off the
+/// async runtime, a batch being up to 128 MiB.
 pub async fn run(
     pipeline: &Pipeline,
     context: &StreamContext<'_>,
@@ -348,8 +349,12 @@ pub async fn run(
         records: records.iter().map(Record::from_batch).collect(),
         failed: Vec::new(),
     };
-    if let Some(deaggregation) = &pipeline.deaggregation {
-        deaggregation.apply(&mut processed, (context.now_ms)());
+    if let Some(deaggregation) = pipeline.deaggregation.clone() {
+        let now_ms = (context.now_ms)();
+        processed = off_runtime(processed, move |processed| {
+            deaggregation.apply(processed, now_ms)
+        })
+        .await;
     }
     if let Some(lambda) = &pipeline.lambda {
         let input = std::mem::take(&mut processed.records);
@@ -357,11 +362,27 @@ pub async fn run(
         processed.records = output.records;
         processed.failed.extend(output.failed);
     }
-    if let Some(extraction) = &pipeline.extraction {
-        extraction.apply(&mut processed, (context.now_ms)());
+    if let Some(extraction) = pipeline.extraction.clone() {
+        let now_ms = (context.now_ms)();
+        processed = off_runtime(processed, move |processed| {
+            extraction.apply(processed, now_ms)
+        })
+        .await;
     }
     if let Some(append) = &pipeline.append_delimiter {
         append.apply(&mut processed.records);
     }
     processed
+}
+
+/// Runs `step` on a blocking thread.
+async fn off_runtime(
+    mut processed: Processed,
+    step: impl FnOnce(&mut Processed) + Send + 'static,
+) -> Processed {
+    let handle = tokio::task::spawn_blocking(move || {
+        step(&mut processed);
+        processed
+    });
+    handle.await.expect("a processing step does not panic")
 }
