@@ -7,6 +7,7 @@ records that fail. Delivery goes to the shared s3s-fs server (conftest.py)."""
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import http.server
 import json
@@ -202,6 +203,28 @@ def test_record_deaggregation_of_kpl_and_json_records(spate_factory, s3_server, 
     assert read(s3, s3_bucket, delivered["Key"]) == b'{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n'
 
 
+def test_cloudwatch_logs_records_are_decompressed_and_their_messages_extracted(
+        spate_factory, s3_server, s3, s3_bucket, tmp_path):
+    firehose = start(spate_factory, s3_server, tmp_path)
+    create_active(firehose, "logs", **s3_destination(
+        s3_bucket, prefix="out/", ProcessingConfiguration={"Enabled": True, "Processors": [
+            {"Type": "Decompression",
+             "Parameters": [{"ParameterName": "CompressionFormat", "ParameterValue": "GZIP"}]},
+            {"Type": "CloudWatchLogProcessing",
+             "Parameters": [{"ParameterName": "DataMessageExtraction", "ParameterValue": "true"}]},
+            {"Type": "AppendDelimiterToRecord"}]}))
+    data = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "g",
+            "logStream": "s", "subscriptionFilters": ["f"],
+            "logEvents": [{"id": "1", "timestamp": 1, "message": "one"},
+                          {"id": "2", "timestamp": 2, "message": "two"}]}
+    control = {"messageType": "CONTROL_MESSAGE", "logEvents": []}
+    firehose.put_record_batch(DeliveryStreamName="logs", Records=[
+        {"Data": gzip.compress(json.dumps(data).encode())},
+        {"Data": gzip.compress(json.dumps(control).encode())}])
+    [delivered] = wait_for_objects(s3, s3_bucket, 1, "out/")
+    assert read(s3, s3_bucket, delivered["Key"]) == b"one\ntwo\n"
+
+
 def test_processing_configurations_spate_cannot_run_are_refused(spate_factory, s3_server,
                                                                 s3_bucket, tmp_path):
     firehose = start(spate_factory, s3_server, tmp_path)
@@ -216,8 +239,8 @@ def test_processing_configurations_spate_cannot_run_are_refused(spate_factory, s
 
     unmapped = "arn:aws:lambda:us-east-1:000000000000:function:nowhere"
     assert unmapped in refused("unmapped", ProcessingConfiguration=lambda_processor(unmapped))
-    assert "Decompression" in refused("decompression", ProcessingConfiguration={
-        "Enabled": True, "Processors": [{"Type": "Decompression"}]})
+    assert "Decompression" in refused("logs-alone", ProcessingConfiguration={
+        "Enabled": True, "Processors": [{"Type": "CloudWatchLogProcessing"}]})
     assert "dynamic partitioning" in refused("no-dp", ProcessingConfiguration={
         "Enabled": True, "Processors": [{"Type": "MetadataExtraction", "Parameters": [
             {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{c: .c}"},

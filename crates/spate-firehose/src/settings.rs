@@ -507,7 +507,7 @@ mod tests {
             "{err}"
         );
         let destination: S3Destination = serde_json::from_value(json!({
-            "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "Decompression"}]}
+            "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "CloudWatchLogProcessing"}]}
         }))
         .expect("parses");
         let err = destination.check(&config).expect_err("refused");

@@ -1,7 +1,8 @@
 //! Record processing of the S3 destinations (`ProcessingConfiguration`) and the dynamic
 //! partitioning that follows it: the steps a batch goes through between the log and its objects.
 //!
-//! A batch runs, in AWS's documented order ("Data entering Firehose is processed in the following
+//! A batch runs [`decompression`] (`Decompression`) and [`cloudwatch_logs`]
+//! (`CloudWatchLogProcessing`) first (the records are gzip until then), then, in AWS's documented order ("Data entering Firehose is processed in the following
 //! order: De-aggregation → Data Transformation via Lambda → Partitioning Keys", *Apply dynamic
 //! partitioning to aggregated data*, `firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html`):
 //! [`deaggregation`] (`RecordDeAggregation`), [`lambda`] (`Lambda`), [`metadata_extraction`]
@@ -11,11 +12,11 @@
 //! sees the record as sent. [`partition`] then groups the survivors into one object per distinct
 //! set of partition key values. Records that fail a step leave the batch as [`FailedRecord`]s,
 //! which the destination writes to its error output.
-//!
-//! `Decompression` and `CloudWatchLogProcessing` are refused by name: Spate does not do them yet.
 
 pub mod append_delimiter;
+pub mod cloudwatch_logs;
 pub mod deaggregation;
+pub mod decompression;
 pub mod lambda;
 pub mod metadata_extraction;
 pub mod partition;
@@ -157,6 +158,8 @@ pub fn validate(value: &Value, v: &mut Violations, path: &str) {
 /// The processors of a destination, checked and ready to run.
 #[derive(Debug, Clone, Default)]
 pub struct Pipeline {
+    pub decompression: Option<decompression::Decompression>,
+    pub cloudwatch_logs: Option<cloudwatch_logs::CloudWatchLogProcessing>,
     pub deaggregation: Option<deaggregation::DeAggregation>,
     pub lambda: Option<lambda::LambdaProcessor>,
     pub extraction: Option<metadata_extraction::MetadataExtraction>,
@@ -214,10 +217,14 @@ impl Pipeline {
                     pipeline.append_delimiter =
                         Some(append_delimiter::AppendDelimiter::from_spec(processor)?)
                 }
-                "Decompression" | "CloudWatchLogProcessing" => {
-                    return Err(FirehoseError::InvalidArgument(format!(
-                        "Processor type {kind} is not supported by Spate yet; remove it."
-                    )));
+                "Decompression" => {
+                    pipeline.decompression =
+                        Some(decompression::Decompression::from_spec(processor)?)
+                }
+                "CloudWatchLogProcessing" => {
+                    pipeline.cloudwatch_logs = Some(
+                        cloudwatch_logs::CloudWatchLogProcessing::from_spec(processor)?,
+                    )
                 }
                 other => {
                     return Err(FirehoseError::InvalidArgument(format!(
@@ -225,6 +232,11 @@ impl Pipeline {
                     )));
                 }
             }
+        }
+        if pipeline.cloudwatch_logs.is_some() && pipeline.decompression.is_none() {
+            return Err(FirehoseError::InvalidArgument(
+                "CloudWatchLogProcessing requires a Decompression processor.".into(),
+            ));
         }
         Ok(Some(pipeline))
     }
@@ -349,6 +361,20 @@ pub async fn run(
         records: records.iter().map(Record::from_batch).collect(),
         failed: Vec::new(),
     };
+    if pipeline.decompression.is_some() || pipeline.cloudwatch_logs.is_some() {
+        let decompression = pipeline.decompression.clone();
+        let cloudwatch_logs = pipeline.cloudwatch_logs.clone();
+        let now_ms = (context.now_ms)();
+        processed = off_runtime(processed, move |processed| {
+            if let Some(decompression) = decompression {
+                decompression.apply(processed, now_ms);
+            }
+            if let Some(cloudwatch_logs) = cloudwatch_logs {
+                cloudwatch_logs.apply(processed, now_ms);
+            }
+        })
+        .await;
+    }
     if let Some(deaggregation) = pipeline.deaggregation.clone() {
         let now_ms = (context.now_ms)();
         processed = off_runtime(processed, move |processed| {
