@@ -213,8 +213,10 @@ def test_bad_requests_get_aws_errors(delivering, s3_bucket):
         firehose.create_delivery_stream(
             DeliveryStreamName="proc",
             ExtendedS3DestinationConfiguration=s3_destination(
-                s3_bucket, ProcessingConfiguration={"Enabled": True, "Processors": []}))
+                s3_bucket, ProcessingConfiguration={"Enabled": True,
+                                                    "Processors": [{"Type": "CloudWatchLogProcessing"}]}))
     assert error_code(excinfo) == "InvalidArgumentException"
+    assert "Decompression" in excinfo.value.response["Error"]["Message"]
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         firehose.create_delivery_stream(
             DeliveryStreamName="size",

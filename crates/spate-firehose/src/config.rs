@@ -27,6 +27,11 @@ pub struct FirehoseConfig {
     /// Where `arn:aws:s3:::BUCKET` goes: the S3-compatible server of every bucket, unless
     /// `buckets` names another for it.
     pub s3: S3Settings,
+    /// What each Lambda function ARN a `Lambda` processor names runs as: Spate has no Lambda,
+    /// so `[firehose.lambda."arn:aws:lambda:REGION:ACCOUNT:function:NAME"]` maps it to an HTTP
+    /// endpoint or a local command that takes the Lambda event JSON and answers the response
+    /// JSON. A processor naming an ARN not listed here is refused at CreateDeliveryStream.
+    pub lambda: BTreeMap<String, LambdaTarget>,
 }
 
 impl Default for FirehoseConfig {
@@ -40,6 +45,7 @@ impl Default for FirehoseConfig {
             retry_initial_ms: 1_000,
             retry_max_ms: 30_000,
             s3: S3Settings::default(),
+            lambda: BTreeMap::new(),
         }
     }
 }
@@ -86,4 +92,23 @@ pub struct S3Endpoint {
     pub region: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+}
+
+/// Where a Lambda function ARN's invocations go: exactly one of `url` and `command`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaTarget {
+    /// `POST`ed the event JSON; the response body is the function's response JSON. A status
+    /// other than 2xx is a failed invocation.
+    pub url: Option<String>,
+    /// Run once per invocation with the event JSON on stdin; its stdout is the response JSON.
+    /// A non-zero exit status is a failed invocation. The first element is the program.
+    pub command: Option<Vec<String>>,
+    /// How long one invocation may take, in milliseconds (AWS Lambda's limit is 15 minutes).
+    #[serde(default = "default_lambda_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_lambda_timeout_ms() -> u64 {
+    60_000
 }

@@ -7,7 +7,8 @@
 //! configuration and description), `service` (streams, log, workers), `delivery/` (the worker
 //! that buffers and delivers), `destination/` (where batches go), `compress` (GZIP, ZIP,
 //! Snappy, Hadoop-Snappy), `keys` (S3 object keys and prefix expressions), `crypto`
-//! (server-side encryption of held records).
+//! (server-side encryption of held records), `processing/` (record processors and dynamic
+//! partitioning of the S3 destinations).
 
 pub mod api;
 pub mod compress;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod keys;
 pub mod model;
 pub mod ops;
+pub mod processing;
 pub mod service;
 pub mod settings;
 pub mod source;

@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use spate_wire::Violations;
 
 use crate::compress::Compression;
+use crate::config::FirehoseConfig;
 use crate::error::FirehoseError;
+use crate::keys::PartitionKeySource;
+use crate::processing::Pipeline;
 
 /// Buffer size default and range for S3 destinations, MiB (model `BufferingHints`).
 pub const DEFAULT_SIZE_MIB: i64 = 5;
@@ -161,13 +164,30 @@ impl S3Destination {
         if let Some(zone) = &self.custom_time_zone {
             v.string_length(&format!("{path}.customTimeZone"), zone, 0, 50);
         }
+        if let Some(processing) = &self.processing_configuration {
+            crate::processing::validate(processing, v, &format!("{path}.processingConfiguration"));
+        }
         if let Some(backup) = &self.s3_backup {
             backup.validate(v, &format!("{path}.s3BackupConfiguration"), create);
         }
     }
 
+    /// Whether `DynamicPartitioningConfiguration` is on.
+    pub fn dynamic_partitioning(&self) -> bool {
+        enabled(&self.dynamic_partitioning_configuration)
+    }
+
+    /// The record processors, checked; `None` when processing is off.
+    pub fn pipeline(&self, config: &FirehoseConfig) -> Result<Option<Pipeline>, FirehoseError> {
+        Pipeline::build(
+            self.processing_configuration.as_ref(),
+            self.dynamic_partitioning(),
+            config,
+        )
+    }
+
     /// Refuses what Spate does not do yet, and AWS's semantic rules (`InvalidArgumentException`).
-    pub fn check(&self) -> Result<(), FirehoseError> {
+    pub fn check(&self, config: &FirehoseConfig) -> Result<(), FirehoseError> {
         if let Some(hints) = &self.buffering_hints
             && hints.size_in_mbs.is_some() != hints.interval_in_seconds.is_some()
         {
@@ -184,14 +204,13 @@ impl S3Destination {
                 "EncryptionConfiguration.KMSEncryptionConfig",
             ));
         }
-        if enabled(&self.processing_configuration) {
-            return Err(not_implemented("ProcessingConfiguration"));
-        }
+        let pipeline = self.pipeline(config)?;
         if enabled(&self.data_format_conversion_configuration) {
             return Err(not_implemented("DataFormatConversionConfiguration"));
         }
-        if enabled(&self.dynamic_partitioning_configuration) {
-            return Err(not_implemented("DynamicPartitioningConfiguration"));
+        let dynamic_partitioning = self.dynamic_partitioning();
+        if dynamic_partitioning {
+            self.check_dynamic_partitioning(pipeline.as_ref())?;
         }
         if self.s3_backup_mode.as_deref() == Some("Enabled") {
             return Err(not_implemented("S3BackupMode Enabled"));
@@ -205,9 +224,54 @@ impl S3Destination {
         crate::keys::validate_prefixes(
             self.prefix.as_deref(),
             self.error_output_prefix.as_deref(),
-            false,
+            dynamic_partitioning,
         )
         .map_err(|err| FirehoseError::InvalidArgument(err.to_string()))?;
+        Ok(())
+    }
+
+    /// Dynamic partitioning's rules beyond the prefixes': the `partitionKeyFrom*` expressions
+    /// of the prefix need a processor that gives their values (unverified wording).
+    fn check_dynamic_partitioning(&self, pipeline: Option<&Pipeline>) -> Result<(), FirehoseError> {
+        if let Some(options) = self
+            .dynamic_partitioning_configuration
+            .as_ref()
+            .and_then(|c| c.get("RetryOptions"))
+            .and_then(|o| o.get("DurationInSeconds"))
+            && !options
+                .as_i64()
+                .is_some_and(|secs| (0..=7200).contains(&secs))
+        {
+            return Err(FirehoseError::InvalidArgument(
+                "DynamicPartitioningConfiguration.RetryOptions.DurationInSeconds must be between 0 and 7200.".into(),
+            ));
+        }
+        let Ok(prefixes) = crate::keys::validate_prefixes(
+            self.prefix.as_deref(),
+            self.error_output_prefix.as_deref(),
+            true,
+        ) else {
+            // validate_prefixes in check reports the error.
+            return Ok(());
+        };
+        let Some(prefix) = prefixes.prefix else {
+            return Ok(());
+        };
+        for (source, key) in prefix.partition_keys() {
+            let missing = match source {
+                PartitionKeySource::Query => pipeline.is_none_or(|p| p.extraction.is_none()),
+                PartitionKeySource::Lambda => pipeline.is_none_or(|p| p.lambda.is_none()),
+            };
+            if missing {
+                let (namespace, processor) = match source {
+                    PartitionKeySource::Query => ("partitionKeyFromQuery", "MetadataExtraction"),
+                    PartitionKeySource::Lambda => ("partitionKeyFromLambda", "Lambda"),
+                };
+                return Err(FirehoseError::InvalidArgument(format!(
+                    "Prefix uses !{{{namespace}:{key}}} but ProcessingConfiguration has no enabled {processor} processor."
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -431,16 +495,54 @@ mod tests {
 
     #[test]
     fn unimplemented_members_are_refused_by_name() {
+        let config = FirehoseConfig::default();
         let destination: S3Destination = serde_json::from_value(json!({
-            "ProcessingConfiguration": {"Enabled": true, "Processors": []}
+            "DataFormatConversionConfiguration": {"Enabled": true}
         }))
         .expect("parses");
-        let err = destination.check().expect_err("refused");
-        assert!(err.to_string().contains("ProcessingConfiguration"), "{err}");
+        let err = destination.check(&config).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("DataFormatConversionConfiguration"),
+            "{err}"
+        );
+        let destination: S3Destination = serde_json::from_value(json!({
+            "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "CloudWatchLogProcessing"}]}
+        }))
+        .expect("parses");
+        let err = destination.check(&config).expect_err("refused");
+        assert!(err.to_string().contains("Decompression"), "{err}");
         let disabled: S3Destination = serde_json::from_value(json!({
-            "ProcessingConfiguration": {"Enabled": false}
+            "ProcessingConfiguration": {"Enabled": false, "Processors": [{"Type": "Decompression"}]}
         }))
         .expect("parses");
-        disabled.check().expect("a disabled block is accepted");
+        disabled
+            .check(&config)
+            .expect("a disabled block is accepted");
+    }
+
+    #[test]
+    fn dynamic_partitioning_needs_keys_and_their_processor() {
+        let config = FirehoseConfig::default();
+        let with = |prefix: &str, processors: Value| -> S3Destination {
+            serde_json::from_value(json!({
+                "Prefix": prefix,
+                "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+                "DynamicPartitioningConfiguration": {"Enabled": true},
+                "ProcessingConfiguration": {"Enabled": true, "Processors": processors}
+            }))
+            .expect("parses")
+        };
+        let extraction = json!([{"Type": "MetadataExtraction", "Parameters": [
+            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{c: .c}"},
+            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]);
+        with("c=!{partitionKeyFromQuery:c}/", extraction.clone())
+            .check(&config)
+            .expect("valid");
+        assert!(with("plain/", extraction.clone()).check(&config).is_err());
+        let err = with("c=!{partitionKeyFromQuery:c}/", json!([]))
+            .check(&config)
+            .expect_err("no processor");
+        assert!(err.to_string().contains("MetadataExtraction"), "{err}");
     }
 }

@@ -18,11 +18,14 @@ use super::DeliveryError;
 use crate::config::S3Settings;
 use crate::delivery::Batch;
 use crate::keys;
+use crate::processing::{self, partition};
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
 
-/// Writes a batch as one object: the records' data concatenated, compressed, under a key named
-/// after the prefix and the oldest record's arrival time.
+/// Writes a batch: the records through the destination's processors (`processing`), one
+/// object per partition (one object in all without dynamic partitioning), compressed, then the
+/// error objects of the records that failed. `Ok` only once every object is written, so a
+/// failure retries the whole batch (at least once, as AWS delivers).
 pub(crate) async fn deliver(
     service: &FirehoseService,
     settings: &S3Destination,
@@ -31,44 +34,68 @@ pub(crate) async fn deliver(
     let bucket = settings
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
-    let compression = settings.compression();
-    let mut compressor = compression.compressor();
-    for record in &batch.records {
-        compressor
-            .write(&record.data)
-            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-    }
-    let body = compressor
-        .finish()
-        .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-    let key = object_key(settings, &batch)?;
-    service
-        .s3
-        .put(bucket, &key, body, compression.content_encoding())
-        .await
-}
-
-/// The key of a batch's object, as AWS names it.
-pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
+    let pipeline = settings
+        .pipeline(&service.config)
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    let now_ms = || service.now_ms();
+    let processed = match &pipeline {
+        Some(pipeline) => {
+            let context = processing::StreamContext {
+                delivery_stream_arn: &batch.stream.arn,
+                region: &service.config.region,
+                now_ms: &now_ms,
+            };
+            processing::run(pipeline, &context, &batch.records).await
+        }
+        None => processing::Processed {
+            records: batch
+                .records
+                .iter()
+                .map(processing::Record::from_batch)
+                .collect(),
+            failed: Vec::new(),
+        },
+    };
     let prefixes = keys::validate_prefixes(
         settings.prefix.as_deref(),
         settings.error_output_prefix.as_deref(),
-        false,
+        settings.dynamic_partitioning(),
     )
     .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
     let extension = settings.extension();
-    let no_keys = BTreeMap::new();
-    let inputs = keys::KeyInputs {
+    let naming = partition::ObjectNaming {
+        prefixes: &prefixes,
         stream_name: &batch.stream.name,
         stream_version: batch.stream.version,
-        oldest_arrival_ms: batch.oldest_ms,
         time_zone: &jiff::tz::TimeZone::UTC,
-        query_keys: &no_keys,
-        lambda_keys: &no_keys,
         extension: &extension,
+        oldest_ms: batch.oldest_ms,
+        now_ms: service.now_ms(),
     };
-    keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid)
-        .map_err(|err| DeliveryError::Configuration(err.to_string()))
+    let objects = partition::plan(processed, &naming, &mut keys::random_uuid)
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    let compression = settings.compression();
+    for object in objects {
+        if object.is_error_output {
+            service
+                .s3
+                .put(bucket, &object.key, object.body, None)
+                .await?;
+            continue;
+        }
+        let mut compressor = compression.compressor();
+        compressor
+            .write(&object.body)
+            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+        let body = compressor
+            .finish()
+            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+        service
+            .s3
+            .put(bucket, &object.key, body, compression.content_encoding())
+            .await?;
+    }
+    Ok(())
 }
 
 /// The S3 clients of every bucket delivered to.

@@ -313,7 +313,7 @@ pub async fn handle(
         }
     };
     let Destination::S3 { settings, .. } = &destination;
-    settings.check()?;
+    settings.check(&service.config)?;
     if let Some(bucket) = settings.bucket()
         && service.s3.endpoint_of(bucket).is_none()
     {

@@ -145,7 +145,15 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
     }
     let Destination::S3 { settings, extended } = &stream.destination;
     let merged = settings.merged(&update);
-    merged.check()?;
+    merged.check(&service.config)?;
+    // "You cannot enable dynamic partitioning for an existing Firehose stream that does not have
+    // dynamic partitioning already enabled" (AWS CDK `DynamicPartitioningProps`, after the
+    // Firehose developer guide).
+    if merged.dynamic_partitioning() && !settings.dynamic_partitioning() {
+        return Err(FirehoseError::InvalidArgument(
+            "Dynamic partitioning cannot be enabled on an existing delivery stream that was created without it.".into(),
+        ));
+    }
     if let Some(bucket) = merged.bucket()
         && service.s3.endpoint_of(bucket).is_none()
     {
