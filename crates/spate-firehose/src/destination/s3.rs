@@ -26,30 +26,66 @@ use crate::settings::S3Destination;
 pub(crate) async fn deliver(
     service: &FirehoseService,
     settings: &S3Destination,
-    batch: Batch,
+    batch: &Batch,
 ) -> Result<(), DeliveryError> {
     let bucket = settings
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
+    let key = object_key(settings, batch)?;
+    put_compressed(
+        service,
+        settings,
+        bucket,
+        &key,
+        batch.records.iter().map(|r| &r.data[..]),
+    )
+    .await
+}
+
+/// Writes `parts` concatenated, compressed as `settings` say, as object `key` of `bucket`.
+pub(crate) async fn put_compressed<'a>(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    bucket: &str,
+    key: &str,
+    parts: impl Iterator<Item = &'a [u8]>,
+) -> Result<(), DeliveryError> {
     let compression = settings.compression();
     let mut compressor = compression.compressor();
-    for record in &batch.records {
+    for part in parts {
         compressor
-            .write(&record.data)
+            .write(part)
             .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
     }
     let body = compressor
         .finish()
         .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-    let key = object_key(settings, &batch)?;
     service
         .s3
-        .put(bucket, &key, body, compression.content_encoding())
+        .put(bucket, key, body, compression.content_encoding())
         .await
 }
 
 /// The key of a batch's object, as AWS names it.
 pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
+    key_of(settings, batch, None)
+}
+
+/// The key of the object holding a batch's failed records, under `ErrorOutputPrefix` (or the
+/// prefix and `error_type`'s folder).
+pub(crate) fn error_object_key(
+    settings: &S3Destination,
+    batch: &Batch,
+    error_type: keys::ErrorOutputType,
+) -> Result<String, DeliveryError> {
+    key_of(settings, batch, Some(error_type))
+}
+
+fn key_of(
+    settings: &S3Destination,
+    batch: &Batch,
+    error_type: Option<keys::ErrorOutputType>,
+) -> Result<String, DeliveryError> {
     let prefixes = keys::validate_prefixes(
         settings.prefix.as_deref(),
         settings.error_output_prefix.as_deref(),
@@ -67,8 +103,17 @@ pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<Stri
         lambda_keys: &no_keys,
         extension: &extension,
     };
-    keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid)
-        .map_err(|err| DeliveryError::Configuration(err.to_string()))
+    let key = match error_type {
+        None => keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid),
+        Some(error_type) => keys::error_object_key(
+            prefixes.error_output_prefix.as_ref(),
+            prefixes.prefix.as_ref(),
+            error_type,
+            &inputs,
+            &mut keys::random_uuid,
+        ),
+    };
+    key.map_err(|err| DeliveryError::Configuration(err.to_string()))
 }
 
 /// The S3 clients of every bucket delivered to.
