@@ -38,7 +38,7 @@ pub struct FirehoseService {
     pub(crate) workers: Mutex<BTreeMap<String, Worker>>,
     pub(crate) s3: S3Stores,
     /// The HTTP client of the HTTP endpoint, Splunk and OpenSearch destinations.
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: crate::destination::HttpClient,
     /// Data keys of streams with encryption on (or once on), loaded on first use.
     pub(crate) data_keys: Mutex<BTreeMap<String, DataKey>>,
 }
@@ -66,7 +66,7 @@ impl FirehoseService {
                 .map_err(|err| FirehoseError::Internal(format!("stored {key}: {err}")))?;
             streams.insert(stream.name.clone(), Arc::new(stream));
         }
-        let http = crate::destination::build_http_client(&config.http)?;
+        let http = crate::destination::HttpClient::new(&config.http)?;
         let service = Arc::new(FirehoseService {
             s3: S3Stores::new(config.s3.clone()),
             http,

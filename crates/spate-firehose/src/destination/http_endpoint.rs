@@ -73,9 +73,12 @@ impl Sender for HttpSender<'_> {
 impl HttpSender<'_> {
     async fn send_once(&self, records: &[&BatchRecord]) -> Result<(), Failure> {
         let body = request_body(&self.request_id, self.service.now_ms(), records);
-        let mut request = self
+        let client = self
             .service
             .http
+            .get()
+            .map_err(|err| Failure::new("HttpEndpoint.ConnectionFailed", err))?;
+        let mut request = client
             .post(self.settings.url())
             .header("Content-Type", "application/json")
             .header("X-Amz-Firehose-Protocol-Version", "1.0")

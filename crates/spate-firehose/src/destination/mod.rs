@@ -11,7 +11,7 @@ pub(crate) mod retry;
 pub mod s3;
 pub mod splunk;
 
-pub(crate) use client::build as build_http_client;
+pub(crate) use client::HttpClient;
 
 use crate::delivery::Batch;
 use crate::model::Destination;

@@ -121,9 +121,15 @@ impl Sender for BulkSender<'_> {
         if sent.is_empty() {
             return failures;
         }
-        let result = self
-            .service
-            .http
+        let client = match self.service.http.get() {
+            Ok(client) => client,
+            Err(err) => {
+                let failure = Failure::new("OS.ConnectionFailed", err);
+                failures.extend(sent.iter().map(|&p| (p, failure.clone())));
+                return failures;
+            }
+        };
+        let result = client
             .post(&self.url)
             .header("Content-Type", "application/x-ndjson")
             .body(body)

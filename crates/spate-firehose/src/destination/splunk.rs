@@ -78,13 +78,14 @@ impl SplunkSender<'_> {
         format!("{}{path}", base.trim_end_matches('/'))
     }
 
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+    fn post(&self, path: &str) -> Result<reqwest::RequestBuilder, Failure> {
         let token = self.settings.hec_token.as_deref().unwrap_or_default();
-        self.service
-            .http
+        let client =
+            (self.service.http.get()).map_err(|err| Failure::new("Splunk.InvalidEndpoint", err))?;
+        Ok(client
             .post(self.url(path))
             .header("Authorization", format!("Splunk {token}"))
-            .header("X-Splunk-Request-Channel", &self.channel)
+            .header("X-Splunk-Request-Channel", &self.channel))
     }
 
     async fn send_once(&self, records: &[&BatchRecord]) -> Result<(), Failure> {
@@ -94,7 +95,7 @@ impl SplunkSender<'_> {
             ("/services/collector/event", event_body(records))
         };
         let response = self
-            .post(path)
+            .post(path)?
             .header("Content-Type", "application/json")
             .body(body)
             .send()
@@ -120,7 +121,7 @@ impl SplunkSender<'_> {
         let deadline = Instant::now() + timeout;
         loop {
             let response = self
-                .post("/services/collector/ack")
+                .post("/services/collector/ack")?
                 .header("Content-Type", "application/json")
                 .body(json!({ "acks": [ack_id] }).to_string())
                 .send()
