@@ -206,9 +206,10 @@ def test_bad_requests_get_aws_errors(delivering, s3_bucket):
             DeliveryStreamName="http",
             HttpEndpointDestinationConfiguration={
                 "EndpointConfiguration": {"Url": "https://example.com"},
+                "SecretsManagerConfiguration": {"Enabled": True},
                 "S3Configuration": {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{s3_bucket}"}})
     assert error_code(excinfo) == "InvalidArgumentException"
-    assert "HttpEndpointDestinationConfiguration" in excinfo.value.response["Error"]["Message"]
+    assert "SecretsManagerConfiguration" in excinfo.value.response["Error"]["Message"]
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         firehose.create_delivery_stream(
             DeliveryStreamName="proc",

@@ -32,6 +32,12 @@ pub struct FirehoseConfig {
     /// endpoint or a local command that takes the Lambda event JSON and answers the response
     /// JSON. A processor naming an ARN not listed here is refused at CreateDeliveryStream.
     pub lambda: BTreeMap<String, LambdaTarget>,
+    /// The HTTP client of the HTTP endpoint, Splunk and OpenSearch destinations.
+    pub http: HttpSettings,
+    /// Where an OpenSearch or Elasticsearch `DomainARN` goes, by ARN: e.g.
+    /// `[firehose.opensearch_domains."arn:aws:es:us-east-1:123456789012:domain/logs"]` with
+    /// `url = "http://127.0.0.1:9200"`. A `ClusterEndpoint` is used as given.
+    pub opensearch_domains: BTreeMap<String, DomainSettings>,
 }
 
 impl Default for FirehoseConfig {
@@ -46,6 +52,8 @@ impl Default for FirehoseConfig {
             retry_max_ms: 30_000,
             s3: S3Settings::default(),
             lambda: BTreeMap::new(),
+            http: HttpSettings::default(),
+            opensearch_domains: BTreeMap::new(),
         }
     }
 }
@@ -111,4 +119,36 @@ pub struct LambdaTarget {
 
 fn default_lambda_timeout_ms() -> u64 {
     60_000
+}
+
+/// The HTTP client of the HTTP-based destinations.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// A PEM file of certificates to trust besides the system's roots (e.g. a private CA of the
+    /// endpoints delivered to); empty for none.
+    pub ca_file: String,
+    /// How long a request may take before it counts as failed; AWS gives HTTP endpoints 3
+    /// minutes to respond.
+    pub request_timeout_ms: u64,
+    /// How often Splunk's indexer acknowledgement endpoint is asked whether a batch is indexed.
+    pub ack_poll_interval_ms: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> HttpSettings {
+        HttpSettings {
+            ca_file: String::new(),
+            request_timeout_ms: 180_000,
+            ack_poll_interval_ms: 1_000,
+        }
+    }
+}
+
+/// The server of an OpenSearch or Elasticsearch domain named by ARN.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DomainSettings {
+    /// Base URL of the cluster, e.g. `https://search.example.com:9200`.
+    pub url: String,
 }

@@ -8,6 +8,9 @@ use serde_json::{Value, json};
 use spate_log::LogId;
 
 use crate::settings::S3Destination;
+use crate::settings::http_endpoint::HttpEndpointDestination;
+use crate::settings::opensearch::OpenSearchDestination;
+use crate::settings::splunk::SplunkDestination;
 
 /// The id of the one destination a delivery stream has, as AWS names it.
 pub const DESTINATION_ID: &str = "destinationId-000000000001";
@@ -36,6 +39,30 @@ pub enum Destination {
         settings: S3Destination,
         extended: bool,
     },
+    /// `HttpEndpointDestinationConfiguration`.
+    HttpEndpoint(HttpEndpointDestination),
+    /// `SplunkDestinationConfiguration`.
+    Splunk(SplunkDestination),
+    /// `AmazonopensearchserviceDestinationConfiguration` (`elasticsearch: false`) or
+    /// `ElasticsearchDestinationConfiguration`: one shape, described under the name it was
+    /// created with.
+    OpenSearch {
+        settings: OpenSearchDestination,
+        elasticsearch: bool,
+    },
+}
+
+impl Destination {
+    /// The S3 settings objects are written with: the S3 destination's own, or the S3
+    /// configuration of an HTTP-based destination (backup and error output).
+    pub fn s3_settings(&self) -> Option<&S3Destination> {
+        match self {
+            Destination::S3 { settings, .. } => Some(settings),
+            Destination::HttpEndpoint(settings) => settings.s3.as_ref(),
+            Destination::Splunk(settings) => settings.s3.as_ref(),
+            Destination::OpenSearch { settings, .. } => settings.s3.as_ref(),
+        }
+    }
 }
 
 /// Server-side encryption of the records Spate holds for the stream.
@@ -102,6 +129,9 @@ impl DeliveryStreamMeta {
     pub fn buffer_limits(&self) -> (u64, u64) {
         match &self.destination {
             Destination::S3 { settings, .. } => settings.buffer_limits(),
+            Destination::HttpEndpoint(settings) => settings.buffer_limits(),
+            Destination::Splunk(settings) => settings.buffer_limits(),
+            Destination::OpenSearch { settings, .. } => settings.buffer_limits(),
         }
     }
 
@@ -112,6 +142,28 @@ impl DeliveryStreamMeta {
                 "DestinationId": DESTINATION_ID,
                 "S3DestinationDescription": settings.s3_description(),
                 "ExtendedS3DestinationDescription": settings.extended_s3_description(),
+            }),
+            Destination::HttpEndpoint(settings) => json!({
+                "DestinationId": DESTINATION_ID,
+                "HttpEndpointDestinationDescription": settings.description(),
+            }),
+            Destination::Splunk(settings) => json!({
+                "DestinationId": DESTINATION_ID,
+                "SplunkDestinationDescription": settings.description(),
+            }),
+            Destination::OpenSearch {
+                settings,
+                elasticsearch: false,
+            } => json!({
+                "DestinationId": DESTINATION_ID,
+                "AmazonopensearchserviceDestinationDescription": settings.description(),
+            }),
+            Destination::OpenSearch {
+                settings,
+                elasticsearch: true,
+            } => json!({
+                "DestinationId": DESTINATION_ID,
+                "ElasticsearchDestinationDescription": settings.description(),
             }),
         };
         let mut encryption = json!({

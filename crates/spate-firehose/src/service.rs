@@ -39,6 +39,8 @@ pub struct FirehoseService {
     pub(crate) control: tokio::sync::Mutex<()>,
     pub(crate) workers: Mutex<BTreeMap<String, Worker>>,
     pub(crate) s3: S3Stores,
+    /// The HTTP client of the HTTP endpoint, Splunk and OpenSearch destinations.
+    pub(crate) http: crate::destination::HttpClient,
     /// Data keys of streams with encryption on (or once on), loaded on first use.
     pub(crate) data_keys: Mutex<BTreeMap<String, DataKey>>,
     /// The account's Data Streams, for streams whose source is a Kinesis stream; `None` when
@@ -72,8 +74,10 @@ impl FirehoseService {
                 .map_err(|err| FirehoseError::Internal(format!("stored {key}: {err}")))?;
             streams.insert(stream.name.clone(), Arc::new(stream));
         }
+        let http = crate::destination::HttpClient::new(&config.http)?;
         let service = Arc::new(FirehoseService {
             s3: S3Stores::new(config.s3.clone()),
+            http,
             config,
             log,
             meta,
@@ -354,6 +358,6 @@ impl FirehoseService {
 }
 
 /// An opaque record id: the log, offset and arrival time, in hex.
-fn record_id(log: LogId, offset: u64, timestamp_ms: i64) -> String {
+pub(crate) fn record_id(log: LogId, offset: u64, timestamp_ms: i64) -> String {
     format!("{:016x}{:016x}{:016x}", log.0, offset, timestamp_ms as u64)
 }

@@ -6,6 +6,11 @@
 //! update read alike. Members Spate does not act on yet are refused by [`S3Destination::check`]
 //! with `InvalidArgumentException` naming them, never stored and ignored.
 
+pub mod http_endpoint;
+pub mod opensearch;
+pub mod shared;
+pub mod splunk;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spate_wire::Violations;
@@ -76,7 +81,7 @@ pub struct S3Destination {
 
 /// Whether an optional `{"Enabled": ...}` block is switched on (absent `Enabled` means on, as
 /// AWS reads these blocks).
-fn enabled(block: &Option<Value>) -> bool {
+pub(crate) fn enabled(block: &Option<Value>) -> bool {
     match block {
         None | Some(Value::Null) => false,
         Some(value) => value
@@ -86,7 +91,7 @@ fn enabled(block: &Option<Value>) -> bool {
     }
 }
 
-fn not_implemented(member: &str) -> FirehoseError {
+pub(crate) fn not_implemented(member: &str) -> FirehoseError {
     FirehoseError::InvalidArgument(format!(
         "{member} is not supported by Spate yet; remove it or disable it."
     ))

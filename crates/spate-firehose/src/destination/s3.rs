@@ -29,7 +29,7 @@ use crate::settings::S3Destination;
 pub(crate) async fn deliver(
     service: &FirehoseService,
     settings: &S3Destination,
-    batch: Batch,
+    batch: &Batch,
 ) -> Result<(), DeliveryError> {
     let bucket = settings
         .bucket()
@@ -74,7 +74,6 @@ pub(crate) async fn deliver(
     };
     let objects = partition::plan(processed, &naming, &mut keys::random_uuid)
         .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-    let compression = settings.compression();
     for object in objects {
         if object.is_error_output {
             service
@@ -83,19 +82,90 @@ pub(crate) async fn deliver(
                 .await?;
             continue;
         }
-        let mut compressor = compression.compressor();
-        compressor
-            .write(&object.body)
-            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-        let body = compressor
-            .finish()
-            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-        service
-            .s3
-            .put(bucket, &object.key, body, compression.content_encoding())
-            .await?;
+        put_compressed(
+            service,
+            settings,
+            bucket,
+            &object.key,
+            std::iter::once(&object.body[..]),
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// Writes `parts` concatenated, compressed as `settings` say, as object `key` of `bucket`.
+pub(crate) async fn put_compressed<'a>(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    bucket: &str,
+    key: &str,
+    parts: impl Iterator<Item = &'a [u8]>,
+) -> Result<(), DeliveryError> {
+    let compression = settings.compression();
+    let mut compressor = compression.compressor();
+    for part in parts {
+        compressor
+            .write(part)
+            .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+    }
+    let body = compressor
+        .finish()
+        .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+    service
+        .s3
+        .put(bucket, key, body, compression.content_encoding())
+        .await
+}
+
+/// The key of a batch's object, as AWS names it.
+pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
+    key_of(settings, batch, None)
+}
+
+/// The key of the object holding a batch's failed records, under `ErrorOutputPrefix` (or the
+/// prefix and `error_type`'s folder).
+pub(crate) fn error_object_key(
+    settings: &S3Destination,
+    batch: &Batch,
+    error_type: keys::ErrorOutputType,
+) -> Result<String, DeliveryError> {
+    key_of(settings, batch, Some(error_type))
+}
+
+fn key_of(
+    settings: &S3Destination,
+    batch: &Batch,
+    error_type: Option<keys::ErrorOutputType>,
+) -> Result<String, DeliveryError> {
+    let prefixes = keys::validate_prefixes(
+        settings.prefix.as_deref(),
+        settings.error_output_prefix.as_deref(),
+        false,
+    )
+    .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    let extension = settings.extension();
+    let no_keys = BTreeMap::new();
+    let inputs = keys::KeyInputs {
+        stream_name: &batch.stream.name,
+        stream_version: batch.stream.version,
+        oldest_arrival_ms: batch.oldest_ms,
+        time_zone: &jiff::tz::TimeZone::UTC,
+        query_keys: &no_keys,
+        lambda_keys: &no_keys,
+        extension: &extension,
+    };
+    let key = match error_type {
+        None => keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid),
+        Some(error_type) => keys::error_object_key(
+            prefixes.error_output_prefix.as_ref(),
+            prefixes.prefix.as_ref(),
+            error_type,
+            &inputs,
+            &mut keys::random_uuid,
+        ),
+    };
+    key.map_err(|err| DeliveryError::Configuration(err.to_string()))
 }
 
 /// The S3 clients of every bucket delivered to.

@@ -1,4 +1,5 @@
-//! CreateDeliveryStream: a DirectPut stream with an S3 or extended S3 destination. Sources and
+//! CreateDeliveryStream: a DirectPut stream with an S3, extended S3, HTTP endpoint, Splunk,
+//! OpenSearch Service or Elasticsearch destination. Sources and
 //! destinations Spate does not serve yet are refused by name (`InvalidArgumentException`).
 
 use std::collections::BTreeMap;
@@ -15,6 +16,9 @@ use crate::model::{DeliveryStreamMeta, Destination, Encryption, StreamType};
 use crate::ops::start_delivery_stream_encryption::EncryptionInput;
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
+use crate::settings::http_endpoint::HttpEndpointDestination;
+use crate::settings::opensearch::OpenSearchDestination;
+use crate::settings::splunk::SplunkDestination;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -27,10 +31,10 @@ pub struct Request {
     pub s3_destination_configuration: Option<S3Destination>,
     pub extended_s3_destination_configuration: Option<S3Destination>,
     pub redshift_destination_configuration: Option<Value>,
-    pub elasticsearch_destination_configuration: Option<Value>,
-    pub amazonopensearchservice_destination_configuration: Option<Value>,
-    pub splunk_destination_configuration: Option<Value>,
-    pub http_endpoint_destination_configuration: Option<Value>,
+    pub elasticsearch_destination_configuration: Option<OpenSearchDestination>,
+    pub amazonopensearchservice_destination_configuration: Option<OpenSearchDestination>,
+    pub splunk_destination_configuration: Option<SplunkDestination>,
+    pub http_endpoint_destination_configuration: Option<HttpEndpointDestination>,
     pub tags: Option<Vec<Tag>>,
     pub amazon_open_search_serverless_destination_configuration: Option<Value>,
     #[serde(rename = "MSKSourceConfiguration")]
@@ -151,6 +155,18 @@ impl Validate for Request {
         if let Some(s3) = &self.extended_s3_destination_configuration {
             s3.validate(v, "extendedS3DestinationConfiguration", true);
         }
+        if let Some(http) = &self.http_endpoint_destination_configuration {
+            http.validate(v, "httpEndpointDestinationConfiguration", true);
+        }
+        if let Some(splunk) = &self.splunk_destination_configuration {
+            splunk.validate(v, "splunkDestinationConfiguration", true);
+        }
+        if let Some(opensearch) = &self.amazonopensearchservice_destination_configuration {
+            opensearch.validate(v, "amazonopensearchserviceDestinationConfiguration", true);
+        }
+        if let Some(elasticsearch) = &self.elasticsearch_destination_configuration {
+            elasticsearch.validate(v, "elasticsearchDestinationConfiguration", true);
+        }
         if let Some(tags) = &self.tags {
             super::tags(v, "tags", tags);
         }
@@ -163,24 +179,6 @@ fn refuse_unsupported(request: &Request) -> Result<(), FirehoseError> {
         (
             "RedshiftDestinationConfiguration",
             request.redshift_destination_configuration.is_some(),
-        ),
-        (
-            "ElasticsearchDestinationConfiguration",
-            request.elasticsearch_destination_configuration.is_some(),
-        ),
-        (
-            "AmazonopensearchserviceDestinationConfiguration",
-            request
-                .amazonopensearchservice_destination_configuration
-                .is_some(),
-        ),
-        (
-            "SplunkDestinationConfiguration",
-            request.splunk_destination_configuration.is_some(),
-        ),
-        (
-            "HttpEndpointDestinationConfiguration",
-            request.http_endpoint_destination_configuration.is_some(),
         ),
         (
             "AmazonOpenSearchServerlessDestinationConfiguration",
@@ -283,44 +281,58 @@ async fn source_of(
     }
 }
 
+/// The one destination the request configures.
+fn destination_of(request: &Request) -> Result<Destination, FirehoseError> {
+    let mut given = Vec::new();
+    if let Some(settings) = &request.s3_destination_configuration {
+        given.push(Destination::S3 {
+            settings: settings.clone(),
+            extended: false,
+        });
+    }
+    if let Some(settings) = &request.extended_s3_destination_configuration {
+        given.push(Destination::S3 {
+            settings: settings.clone(),
+            extended: true,
+        });
+    }
+    if let Some(settings) = &request.http_endpoint_destination_configuration {
+        given.push(Destination::HttpEndpoint(settings.clone()));
+    }
+    if let Some(settings) = &request.splunk_destination_configuration {
+        given.push(Destination::Splunk(settings.clone()));
+    }
+    if let Some(settings) = &request.amazonopensearchservice_destination_configuration {
+        given.push(Destination::OpenSearch {
+            settings: settings.clone(),
+            elasticsearch: false,
+        });
+    }
+    if let Some(settings) = &request.elasticsearch_destination_configuration {
+        given.push(Destination::OpenSearch {
+            settings: settings.clone(),
+            elasticsearch: true,
+        });
+    }
+    match given.len() {
+        0 => Err(FirehoseError::InvalidArgument(
+            "A destination configuration is required.".into(),
+        )),
+        1 => Ok(given.remove(0)),
+        _ => Err(FirehoseError::InvalidArgument(
+            "Only one destination configuration can be specified.".into(),
+        )),
+    }
+}
+
 pub async fn handle(
     service: &Arc<FirehoseService>,
     request: Request,
 ) -> Result<Value, FirehoseError> {
     let name = super::name_of(&request.delivery_stream_name).to_owned();
     refuse_unsupported(&request)?;
-    let destination = match (
-        &request.s3_destination_configuration,
-        &request.extended_s3_destination_configuration,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(FirehoseError::InvalidArgument(
-                "Only one destination configuration can be specified: S3DestinationConfiguration or ExtendedS3DestinationConfiguration.".into(),
-            ));
-        }
-        (Some(settings), None) => Destination::S3 {
-            settings: settings.clone(),
-            extended: false,
-        },
-        (None, Some(settings)) => Destination::S3 {
-            settings: settings.clone(),
-            extended: true,
-        },
-        (None, None) => {
-            return Err(FirehoseError::InvalidArgument(
-                "A destination configuration is required: S3DestinationConfiguration or ExtendedS3DestinationConfiguration.".into(),
-            ));
-        }
-    };
-    let Destination::S3 { settings, .. } = &destination;
-    settings.check(&service.config)?;
-    if let Some(bucket) = settings.bucket()
-        && service.s3.endpoint_of(bucket).is_none()
-    {
-        return Err(FirehoseError::InvalidArgument(format!(
-            "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
-        )));
-    }
+    let destination = destination_of(&request)?;
+    super::check_destination(service, &destination)?;
     let mut tags = BTreeMap::new();
     for tag in request.tags.iter().flatten() {
         tags.insert(

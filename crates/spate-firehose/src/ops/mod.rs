@@ -17,6 +17,10 @@ pub mod update_destination;
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
 
+use crate::error::FirehoseError;
+use crate::model::Destination;
+use crate::service::FirehoseService;
+
 pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
 pub const TAG_KEY_PATTERN: &str = "^(?!aws:)[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$";
 pub const TAG_VALUE_PATTERN: &str = "^[\\p{L}\\p{Z}\\p{N}_.:\\/=+\\-@%]*$";
@@ -92,4 +96,28 @@ pub fn tags(v: &mut Violations, path: &str, tags: &[Tag]) {
             v.pattern(&path, value, TAG_VALUE_PATTERN, is_tag_text(value));
         }
     }
+}
+
+/// AWS's semantic rules and what Spate does not implement, for a destination as it would be
+/// stored (after an update's merge), and whether Spate can reach its bucket and domain.
+pub fn check_destination(
+    service: &FirehoseService,
+    destination: &Destination,
+) -> Result<(), FirehoseError> {
+    match destination {
+        Destination::S3 { settings, .. } => settings.check(&service.config)?,
+        Destination::HttpEndpoint(settings) => settings.check()?,
+        Destination::Splunk(settings) => settings.check()?,
+        Destination::OpenSearch { settings, .. } => {
+            settings.check(|arn| service.config.opensearch_domains.contains_key(arn))?
+        }
+    }
+    if let Some(bucket) = destination.s3_settings().and_then(|s3| s3.bucket())
+        && service.s3.endpoint_of(bucket).is_none()
+    {
+        return Err(FirehoseError::InvalidArgument(format!(
+            "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
+        )));
+    }
+    Ok(())
 }

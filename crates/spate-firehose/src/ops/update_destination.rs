@@ -12,6 +12,9 @@ use crate::error::FirehoseError;
 use crate::model::{DESTINATION_ID, DeliveryStreamMeta, Destination};
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
+use crate::settings::http_endpoint::HttpEndpointDestination;
+use crate::settings::opensearch::OpenSearchDestination;
+use crate::settings::splunk::SplunkDestination;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -22,10 +25,10 @@ pub struct Request {
     pub s3_destination_update: Option<S3Destination>,
     pub extended_s3_destination_update: Option<S3Destination>,
     pub redshift_destination_update: Option<Value>,
-    pub elasticsearch_destination_update: Option<Value>,
-    pub amazonopensearchservice_destination_update: Option<Value>,
-    pub splunk_destination_update: Option<Value>,
-    pub http_endpoint_destination_update: Option<Value>,
+    pub elasticsearch_destination_update: Option<OpenSearchDestination>,
+    pub amazonopensearchservice_destination_update: Option<OpenSearchDestination>,
+    pub splunk_destination_update: Option<SplunkDestination>,
+    pub http_endpoint_destination_update: Option<HttpEndpointDestination>,
     pub amazon_open_search_serverless_destination_update: Option<Value>,
     pub snowflake_destination_update: Option<Value>,
     pub iceberg_destination_update: Option<Value>,
@@ -67,6 +70,18 @@ impl Validate for Request {
         if let Some(update) = &self.extended_s3_destination_update {
             update.validate(v, "extendedS3DestinationUpdate", false);
         }
+        if let Some(update) = &self.http_endpoint_destination_update {
+            update.validate(v, "httpEndpointDestinationUpdate", false);
+        }
+        if let Some(update) = &self.splunk_destination_update {
+            update.validate(v, "splunkDestinationUpdate", false);
+        }
+        if let Some(update) = &self.amazonopensearchservice_destination_update {
+            update.validate(v, "amazonopensearchserviceDestinationUpdate", false);
+        }
+        if let Some(update) = &self.elasticsearch_destination_update {
+            update.validate(v, "elasticsearchDestinationUpdate", false);
+        }
     }
 }
 
@@ -76,22 +91,6 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
         (
             "RedshiftDestinationUpdate",
             request.redshift_destination_update.is_some(),
-        ),
-        (
-            "ElasticsearchDestinationUpdate",
-            request.elasticsearch_destination_update.is_some(),
-        ),
-        (
-            "AmazonopensearchserviceDestinationUpdate",
-            request.amazonopensearchservice_destination_update.is_some(),
-        ),
-        (
-            "SplunkDestinationUpdate",
-            request.splunk_destination_update.is_some(),
-        ),
-        (
-            "HttpEndpointDestinationUpdate",
-            request.http_endpoint_destination_update.is_some(),
         ),
         (
             "AmazonOpenSearchServerlessDestinationUpdate",
@@ -113,23 +112,24 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
             "{member} is not supported by Spate yet."
         )));
     }
-    let update = match (
-        request.s3_destination_update,
-        request.extended_s3_destination_update,
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(FirehoseError::InvalidArgument(
-                "Only one destination update can be specified.".into(),
-            ));
-        }
-        (Some(update), None) | (None, Some(update)) => update,
-        (None, None) => S3Destination::default(),
-    };
-
+    let given = [
+        request.s3_destination_update.is_some(),
+        request.extended_s3_destination_update.is_some(),
+        request.http_endpoint_destination_update.is_some(),
+        request.splunk_destination_update.is_some(),
+        request.amazonopensearchservice_destination_update.is_some(),
+        request.elasticsearch_destination_update.is_some(),
+    ];
+    if given.iter().filter(|given| **given).count() > 1 {
+        return Err(FirehoseError::InvalidArgument(
+            "Only one destination update can be specified.".into(),
+        ));
+    }
     let _control = service.control.lock().await;
     let stream = service.existing(name)?;
     let current = request
         .current_delivery_stream_version_id
+        .clone()
         .unwrap_or_default();
     if current != stream.version.to_string() {
         return Err(FirehoseError::ConcurrentModification(format!(
@@ -140,31 +140,25 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
     if request.destination_id.as_deref() != Some(DESTINATION_ID) {
         return Err(FirehoseError::InvalidArgument(format!(
             "Destination Id {} not found in Firehose {name}.",
-            request.destination_id.unwrap_or_default()
+            request.destination_id.as_deref().unwrap_or_default()
         )));
     }
-    let Destination::S3 { settings, extended } = &stream.destination;
-    let merged = settings.merged(&update);
-    merged.check(&service.config)?;
+    let destination = merged(&stream.destination, request_updates(&request))?;
     // "You cannot enable dynamic partitioning for an existing Firehose stream that does not have
     // dynamic partitioning already enabled" (AWS CDK `DynamicPartitioningProps`, after the
     // Firehose developer guide).
-    if merged.dynamic_partitioning() && !settings.dynamic_partitioning() {
+    if let (
+        Destination::S3 { settings: old, .. },
+        Destination::S3 { settings: new, .. },
+    ) = (&stream.destination, &destination)
+        && new.dynamic_partitioning()
+        && !old.dynamic_partitioning()
+    {
         return Err(FirehoseError::InvalidArgument(
             "Dynamic partitioning cannot be enabled on an existing delivery stream that was created without it.".into(),
         ));
     }
-    if let Some(bucket) = merged.bucket()
-        && service.s3.endpoint_of(bucket).is_none()
-    {
-        return Err(FirehoseError::InvalidArgument(format!(
-            "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
-        )));
-    }
-    let destination = Destination::S3 {
-        settings: merged,
-        extended: *extended,
-    };
+    super::check_destination(service, &destination)?;
     service
         .store(DeliveryStreamMeta {
             destination,
@@ -174,4 +168,72 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
         })
         .await?;
     Ok(Empty {})
+}
+
+/// The update a request carries, whichever destination it names.
+enum Update<'a> {
+    None,
+    S3(&'a S3Destination),
+    HttpEndpoint(&'a HttpEndpointDestination),
+    Splunk(&'a SplunkDestination),
+    OpenSearch(&'a OpenSearchDestination, bool),
+}
+
+fn request_updates(request: &Request) -> Update<'_> {
+    if let Some(update) = request
+        .s3_destination_update
+        .as_ref()
+        .or(request.extended_s3_destination_update.as_ref())
+    {
+        return Update::S3(update);
+    }
+    if let Some(update) = &request.http_endpoint_destination_update {
+        return Update::HttpEndpoint(update);
+    }
+    if let Some(update) = &request.splunk_destination_update {
+        return Update::Splunk(update);
+    }
+    if let Some(update) = &request.amazonopensearchservice_destination_update {
+        return Update::OpenSearch(update, false);
+    }
+    if let Some(update) = &request.elasticsearch_destination_update {
+        return Update::OpenSearch(update, true);
+    }
+    Update::None
+}
+
+/// The stored destination with the update applied. An update for another kind of destination
+/// is refused: Spate does not switch a stream's destination type (AWS can; unverified how it
+/// fills the new destination's members from the old).
+fn merged(current: &Destination, update: Update<'_>) -> Result<Destination, FirehoseError> {
+    let mismatch = || {
+        FirehoseError::InvalidArgument(
+            "Spate does not change a delivery stream's destination type; the update must be for the stream's current destination.".into(),
+        )
+    };
+    Ok(match (current, update) {
+        (destination, Update::None) => destination.clone(),
+        (Destination::S3 { settings, extended }, Update::S3(update)) => Destination::S3 {
+            settings: settings.merged(update),
+            extended: *extended,
+        },
+        (Destination::HttpEndpoint(settings), Update::HttpEndpoint(update)) => {
+            Destination::HttpEndpoint(settings.merged(update))
+        }
+        (Destination::Splunk(settings), Update::Splunk(update)) => {
+            settings.check_update(update)?;
+            Destination::Splunk(settings.merged(update))
+        }
+        (
+            Destination::OpenSearch {
+                settings,
+                elasticsearch,
+            },
+            Update::OpenSearch(update, update_elasticsearch),
+        ) if *elasticsearch == update_elasticsearch => Destination::OpenSearch {
+            settings: settings.merged(update),
+            elasticsearch: *elasticsearch,
+        },
+        _ => return Err(mismatch()),
+    })
 }

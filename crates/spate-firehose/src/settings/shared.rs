@@ -1,0 +1,135 @@
+//! What the HTTP-based destinations' settings share: retry options, buffering hints with
+//! per-destination ranges and defaults, the role, and the checks of their S3 configuration.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use spate_wire::Violations;
+
+use super::{
+    BufferingHints, ROLE_ARN_PATTERN, S3Destination, enabled, is_role_arn, not_implemented,
+};
+use crate::error::FirehoseError;
+
+/// `...RetryOptions`: how long a failing batch is retried before it goes to the error output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RetryOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_in_seconds: Option<i64>,
+}
+
+/// A destination's buffering-hint ranges and defaults (model `...BufferingHints` shapes; the
+/// defaults are the API reference's).
+#[derive(Debug, Clone, Copy)]
+pub struct HintRules {
+    pub max_size_mib: i64,
+    pub max_interval_secs: i64,
+    pub default_size_mib: i64,
+    pub default_interval_secs: i64,
+}
+
+impl HintRules {
+    pub fn validate(&self, v: &mut Violations, path: &str, hints: &Option<BufferingHints>) {
+        let Some(hints) = hints else { return };
+        if let Some(size) = hints.size_in_mbs {
+            let member = format!("{path}.bufferingHints.sizeInMBs");
+            v.range(&member, size, Some(1), Some(self.max_size_mib));
+        }
+        if let Some(interval) = hints.interval_in_seconds {
+            let member = format!("{path}.bufferingHints.intervalInSeconds");
+            v.range(&member, interval, Some(0), Some(self.max_interval_secs));
+        }
+    }
+
+    /// Buffer size in bytes and interval in milliseconds, defaults filled in.
+    pub fn limits(&self, hints: &Option<BufferingHints>) -> (u64, u64) {
+        let hints = hints.unwrap_or_default();
+        let size = hints.size_in_mbs.unwrap_or(self.default_size_mib).max(1) as u64;
+        let interval = hints
+            .interval_in_seconds
+            .unwrap_or(self.default_interval_secs)
+            .max(0) as u64;
+        (size << 20, interval * 1000)
+    }
+
+    pub fn description(&self, hints: &Option<BufferingHints>) -> Value {
+        let hints = hints.unwrap_or_default();
+        json!({
+            "SizeInMBs": hints.size_in_mbs.unwrap_or(self.default_size_mib),
+            "IntervalInSeconds": hints.interval_in_seconds.unwrap_or(self.default_interval_secs),
+        })
+    }
+}
+
+pub fn validate_retry(v: &mut Violations, path: &str, retry: &Option<RetryOptions>) {
+    if let Some(seconds) = retry.and_then(|retry| retry.duration_in_seconds) {
+        let member = format!("{path}.retryOptions.durationInSeconds");
+        v.range(&member, seconds, Some(0), Some(7200));
+    }
+}
+
+pub fn validate_role(v: &mut Violations, path: &str, role: &Option<String>, required: bool) {
+    let member = format!("{path}.roleARN");
+    match role {
+        None if required => v.required(&member, role),
+        None => {}
+        Some(arn) => {
+            v.string_length(&member, arn, 1, 512);
+            v.pattern(&member, arn, ROLE_ARN_PATTERN, is_role_arn(arn));
+        }
+    }
+}
+
+/// The destination's `S3Configuration` (or `S3Update`): required at create, checked as S3's.
+pub fn validate_s3(v: &mut Violations, path: &str, s3: &Option<S3Destination>, create: bool) {
+    match s3 {
+        None if create => v.required(&format!("{path}.s3Configuration"), s3),
+        None => {}
+        Some(s3) => {
+            let member = if create {
+                "s3Configuration"
+            } else {
+                "s3Update"
+            };
+            s3.validate(v, &format!("{path}.{member}"), create);
+        }
+    }
+}
+
+/// Refuses the blocks no HTTP-based destination implements yet.
+pub fn check_common(
+    processing: &Option<Value>,
+    secrets_manager: &Option<Value>,
+    s3: &Option<S3Destination>,
+) -> Result<(), FirehoseError> {
+    if enabled(processing) {
+        return Err(not_implemented("ProcessingConfiguration"));
+    }
+    if enabled(secrets_manager) {
+        return Err(not_implemented("SecretsManagerConfiguration"));
+    }
+    if let Some(s3) = s3 {
+        // A destination's S3Configuration is the model's S3DestinationConfiguration, which has
+        // no processors: nothing in it reads the Lambda mappings of the configuration.
+        s3.check(&crate::config::FirehoseConfig::default())?;
+    }
+    Ok(())
+}
+
+/// `new` if given, else `old`.
+pub fn pick<T: Clone>(new: &Option<T>, old: &Option<T>) -> Option<T> {
+    new.clone().or_else(|| old.clone())
+}
+
+/// The stored S3 configuration with an update's members applied.
+pub fn merge_s3(old: &Option<S3Destination>, new: &Option<S3Destination>) -> Option<S3Destination> {
+    match (old, new) {
+        (Some(old), Some(new)) => Some(old.merged(new)),
+        (old, new) => pick(new, old),
+    }
+}
+
+/// A `CloudWatchLoggingOptions` description: as given, else disabled.
+pub fn cloud_watch(options: &Option<Value>) -> Value {
+    options.clone().unwrap_or_else(|| json!({"Enabled": false}))
+}
