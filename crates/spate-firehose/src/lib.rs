@@ -3,9 +3,10 @@
 //! advancing a durable checkpoint only once the destination has confirmed.
 //!
 //! Layout: `api` (the operation table of `Firehose_20150804`), `ops/` (one module per
-//! operation), `model` (a delivery stream as stored), `settings` (the S3 destination's
-//! configuration and description), `service` (streams, log, workers), `delivery/` (the worker
-//! that buffers and delivers), `destination/` (where batches go), `compress` (GZIP, ZIP,
+//! operation), `model` (a delivery stream as stored), `settings` (the S3 and Redshift
+//! destinations' configuration and description), `service` (streams, log, workers), `delivery/`
+//! (the worker that buffers and delivers), `destination/` (where batches go: S3, and Redshift as
+//! COPY into PostgreSQL through an intermediate bucket), `compress` (GZIP, ZIP,
 //! Snappy, Hadoop-Snappy), `keys` (S3 object keys and prefix expressions), `crypto`
 //! (server-side encryption of held records).
 

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use spate_log::LogId;
 
 use crate::settings::S3Destination;
+use crate::settings::redshift::RedshiftDestination;
 
 /// The id of the one destination a delivery stream has, as AWS names it.
 pub const DESTINATION_ID: &str = "destinationId-000000000001";
@@ -36,6 +37,9 @@ pub enum Destination {
         settings: S3Destination,
         extended: bool,
     },
+    /// Created with `RedshiftDestinationConfiguration`: COPY into PostgreSQL standing in for
+    /// Redshift, through the intermediate bucket of its `S3Configuration`.
+    Redshift { settings: RedshiftDestination },
 }
 
 /// Server-side encryption of the records Spate holds for the stream.
@@ -90,6 +94,7 @@ impl DeliveryStreamMeta {
     pub fn buffer_limits(&self) -> (u64, u64) {
         match &self.destination {
             Destination::S3 { settings, .. } => settings.buffer_limits(),
+            Destination::Redshift { settings } => settings.buffer_limits(),
         }
     }
 
@@ -100,6 +105,10 @@ impl DeliveryStreamMeta {
                 "DestinationId": DESTINATION_ID,
                 "S3DestinationDescription": settings.s3_description(),
                 "ExtendedS3DestinationDescription": settings.extended_s3_description(),
+            }),
+            Destination::Redshift { settings } => json!({
+                "DestinationId": DESTINATION_ID,
+                "RedshiftDestinationDescription": settings.description(),
             }),
         };
         let mut encryption = json!({

@@ -1,6 +1,7 @@
 //! Where delivered batches go. Each destination answers a batch with success or with an error
 //! that says whether trying again may help.
 
+pub mod redshift;
 pub mod s3;
 
 use crate::delivery::Batch;
@@ -12,6 +13,7 @@ pub(crate) async fn deliver(service: &FirehoseService, batch: Batch) -> Result<(
     let stream = std::sync::Arc::clone(&batch.stream);
     match &stream.destination {
         Destination::S3 { settings, .. } => s3::deliver(service, settings, batch).await,
+        Destination::Redshift { settings } => redshift::deliver(service, settings, batch).await,
     }
 }
 

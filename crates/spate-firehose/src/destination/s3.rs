@@ -28,6 +28,15 @@ pub(crate) async fn deliver(
     settings: &S3Destination,
     batch: Batch,
 ) -> Result<(), DeliveryError> {
+    write_batch(service, settings, &batch).await
+}
+
+/// Writes a batch as one object of an S3 destination (or of a backup bucket).
+pub(crate) async fn write_batch(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    batch: &Batch,
+) -> Result<(), DeliveryError> {
     let bucket = settings
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
@@ -41,7 +50,7 @@ pub(crate) async fn deliver(
     let body = compressor
         .finish()
         .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-    let key = object_key(settings, &batch)?;
+    let key = object_key(settings, batch)?;
     service
         .s3
         .put(bucket, &key, body, compression.content_encoding())

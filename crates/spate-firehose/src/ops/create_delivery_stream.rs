@@ -1,4 +1,4 @@
-//! CreateDeliveryStream: a DirectPut stream with an S3 or extended S3 destination. Sources and
+//! CreateDeliveryStream: a DirectPut stream with an S3, extended S3 or Redshift destination. Sources and
 //! destinations Spate does not serve yet are refused by name (`InvalidArgumentException`).
 
 use std::collections::BTreeMap;
@@ -15,6 +15,7 @@ use crate::model::{DeliveryStreamMeta, Destination, Encryption, StreamType};
 use crate::ops::start_delivery_stream_encryption::EncryptionInput;
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
+use crate::settings::redshift::RedshiftDestination;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -26,7 +27,7 @@ pub struct Request {
     pub delivery_stream_encryption_configuration_input: Option<EncryptionInput>,
     pub s3_destination_configuration: Option<S3Destination>,
     pub extended_s3_destination_configuration: Option<S3Destination>,
-    pub redshift_destination_configuration: Option<Value>,
+    pub redshift_destination_configuration: Option<RedshiftDestination>,
     pub elasticsearch_destination_configuration: Option<Value>,
     pub amazonopensearchservice_destination_configuration: Option<Value>,
     pub splunk_destination_configuration: Option<Value>,
@@ -78,6 +79,9 @@ impl Validate for Request {
         if let Some(s3) = &self.extended_s3_destination_configuration {
             s3.validate(v, "extendedS3DestinationConfiguration", true);
         }
+        if let Some(redshift) = &self.redshift_destination_configuration {
+            redshift.validate(v, "redshiftDestinationConfiguration", true);
+        }
         if let Some(tags) = &self.tags {
             super::tags(v, "tags", tags);
         }
@@ -90,10 +94,6 @@ fn refuse_unsupported(request: &Request) -> Result<(), FirehoseError> {
         (
             "KinesisStreamSourceConfiguration",
             request.kinesis_stream_source_configuration.is_some(),
-        ),
-        (
-            "RedshiftDestinationConfiguration",
-            request.redshift_destination_configuration.is_some(),
         ),
         (
             "ElasticsearchDestinationConfiguration",
@@ -149,6 +149,36 @@ fn refuse_unsupported(request: &Request) -> Result<(), FirehoseError> {
     }
 }
 
+/// The destination's own rules, and a server for every bucket it writes to.
+pub(crate) fn check_destination(
+    service: &FirehoseService,
+    destination: &Destination,
+) -> Result<(), FirehoseError> {
+    let buckets: Vec<Option<&str>> = match destination {
+        Destination::S3 { settings, .. } => {
+            settings.check()?;
+            vec![settings.bucket()]
+        }
+        Destination::Redshift { settings } => {
+            settings.check()?;
+            let intermediate = settings.s3_configuration.as_ref();
+            let backup = settings.s3_backup.as_ref();
+            vec![
+                intermediate.and_then(S3Destination::bucket),
+                backup.and_then(S3Destination::bucket),
+            ]
+        }
+    };
+    for bucket in buckets.into_iter().flatten() {
+        if service.s3.endpoint_of(bucket).is_none() {
+            return Err(FirehoseError::InvalidArgument(format!(
+                "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn handle(
     service: &Arc<FirehoseService>,
     request: Request,
@@ -158,35 +188,31 @@ pub async fn handle(
     let destination = match (
         &request.s3_destination_configuration,
         &request.extended_s3_destination_configuration,
+        &request.redshift_destination_configuration,
     ) {
-        (Some(_), Some(_)) => {
-            return Err(FirehoseError::InvalidArgument(
-                "Only one destination configuration can be specified: S3DestinationConfiguration or ExtendedS3DestinationConfiguration.".into(),
-            ));
-        }
-        (Some(settings), None) => Destination::S3 {
+        (Some(settings), None, None) => Destination::S3 {
             settings: settings.clone(),
             extended: false,
         },
-        (None, Some(settings)) => Destination::S3 {
+        (None, Some(settings), None) => Destination::S3 {
             settings: settings.clone(),
             extended: true,
         },
-        (None, None) => {
+        (None, None, Some(settings)) => Destination::Redshift {
+            settings: settings.clone(),
+        },
+        (None, None, None) => {
             return Err(FirehoseError::InvalidArgument(
-                "A destination configuration is required: S3DestinationConfiguration or ExtendedS3DestinationConfiguration.".into(),
+                "A destination configuration is required: S3DestinationConfiguration, ExtendedS3DestinationConfiguration or RedshiftDestinationConfiguration.".into(),
+            ));
+        }
+        _ => {
+            return Err(FirehoseError::InvalidArgument(
+                "Only one destination configuration can be specified.".into(),
             ));
         }
     };
-    let Destination::S3 { settings, .. } = &destination;
-    settings.check()?;
-    if let Some(bucket) = settings.bucket()
-        && service.s3.endpoint_of(bucket).is_none()
-    {
-        return Err(FirehoseError::InvalidArgument(format!(
-            "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
-        )));
-    }
+    check_destination(service, &destination)?;
     let mut tags = BTreeMap::new();
     for tag in request.tags.iter().flatten() {
         tags.insert(

@@ -12,6 +12,7 @@ use crate::error::FirehoseError;
 use crate::model::{DESTINATION_ID, DeliveryStreamMeta, Destination};
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
+use crate::settings::redshift::RedshiftDestination;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -21,7 +22,7 @@ pub struct Request {
     pub destination_id: Option<String>,
     pub s3_destination_update: Option<S3Destination>,
     pub extended_s3_destination_update: Option<S3Destination>,
-    pub redshift_destination_update: Option<Value>,
+    pub redshift_destination_update: Option<RedshiftDestination>,
     pub elasticsearch_destination_update: Option<Value>,
     pub amazonopensearchservice_destination_update: Option<Value>,
     pub splunk_destination_update: Option<Value>,
@@ -67,16 +68,22 @@ impl Validate for Request {
         if let Some(update) = &self.extended_s3_destination_update {
             update.validate(v, "extendedS3DestinationUpdate", false);
         }
+        if let Some(update) = &self.redshift_destination_update {
+            update.validate(v, "redshiftDestinationUpdate", false);
+        }
     }
+}
+
+/// The destination update a request carries.
+enum Update {
+    None,
+    S3(S3Destination),
+    Redshift(RedshiftDestination),
 }
 
 pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty, FirehoseError> {
     let name = super::name_of(&request.delivery_stream_name);
     let others = [
-        (
-            "RedshiftDestinationUpdate",
-            request.redshift_destination_update.is_some(),
-        ),
         (
             "ElasticsearchDestinationUpdate",
             request.elasticsearch_destination_update.is_some(),
@@ -116,14 +123,16 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
     let update = match (
         request.s3_destination_update,
         request.extended_s3_destination_update,
+        request.redshift_destination_update,
     ) {
-        (Some(_), Some(_)) => {
+        (Some(update), None, None) | (None, Some(update), None) => Update::S3(update),
+        (None, None, Some(update)) => Update::Redshift(update),
+        (None, None, None) => Update::None,
+        _ => {
             return Err(FirehoseError::InvalidArgument(
                 "Only one destination update can be specified.".into(),
             ));
         }
-        (Some(update), None) | (None, Some(update)) => update,
-        (None, None) => S3Destination::default(),
     };
 
     let _control = service.control.lock().await;
@@ -143,20 +152,37 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
             request.destination_id.unwrap_or_default()
         )));
     }
-    let Destination::S3 { settings, extended } = &stream.destination;
-    let merged = settings.merged(&update);
-    merged.check()?;
-    if let Some(bucket) = merged.bucket()
-        && service.s3.endpoint_of(bucket).is_none()
-    {
-        return Err(FirehoseError::InvalidArgument(format!(
-            "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
-        )));
-    }
-    let destination = Destination::S3 {
-        settings: merged,
-        extended: *extended,
+    let destination = match (&stream.destination, update) {
+        (Destination::S3 { settings, extended }, Update::S3(update)) => Destination::S3 {
+            settings: settings.merged(&update),
+            extended: *extended,
+        },
+        (Destination::S3 { settings, extended }, Update::None) => Destination::S3 {
+            settings: settings.clone(),
+            extended: *extended,
+        },
+        (Destination::Redshift { settings }, Update::Redshift(update)) => {
+            if settings.backup_enabled() && update.s3_backup_mode.as_deref() == Some("Disabled") {
+                return Err(FirehoseError::InvalidArgument(
+                    "S3BackupMode cannot be changed from Enabled to Disabled.".into(),
+                ));
+            }
+            Destination::Redshift {
+                settings: settings.merged(&update),
+            }
+        }
+        (Destination::Redshift { settings }, Update::None) => Destination::Redshift {
+            settings: settings.clone(),
+        },
+        (Destination::S3 { .. }, Update::Redshift(_))
+        | (Destination::Redshift { .. }, Update::S3(_)) => {
+            return Err(FirehoseError::InvalidArgument(
+                "Changing the destination type with UpdateDestination is not supported by Spate yet."
+                    .into(),
+            ));
+        }
     };
+    super::create_delivery_stream::check_destination(service, &destination)?;
     service
         .store(DeliveryStreamMeta {
             destination,
