@@ -183,6 +183,32 @@ def test_pipe_delimited_text_by_default(redshift, postgres_server, table, s3_buc
     assert loaded == [[1, "one"], [2, None]]
 
 
+def test_s3_backup_enabled_keeps_the_source_records(redshift, postgres_server, table, s3,
+                                                    s3_bucket):
+    _, firehose = redshift
+    name = harness.unique_name("rs-bk")
+    ids = table("id integer")
+    destination = redshift_destination(postgres_server, s3_bucket, ids, "JSON 'auto'")
+    destination["S3BackupMode"] = "Enabled"
+    destination["S3BackupConfiguration"] = {
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{s3_bucket}", "Prefix": "bk/",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}}
+    description = create_active(firehose, name, destination)
+    described = description["Destinations"][0]["RedshiftDestinationDescription"]
+    assert described["S3BackupMode"] == "Enabled"
+    assert described["S3BackupDescription"]["Prefix"] == "bk/"
+    put(firehose, name, [b'{"id": 5}', b'{"id": 6}'])
+    assert wait_for_rows(postgres_server, f"SELECT id FROM {ids} ORDER BY id", 2) == [[5], [6]]
+    [backup] = wait_for_objects(s3, s3_bucket, 1, prefix="bk/")
+    assert read(s3, s3_bucket, backup["Key"]) == b'{"id": 5}{"id": 6}'
+
+    with pytest.raises(firehose.exceptions.InvalidArgumentException):
+        firehose.update_destination(
+            DeliveryStreamName=name, CurrentDeliveryStreamVersionId="1",
+            DestinationId="destinationId-000000000001",
+            RedshiftDestinationUpdate={"S3BackupMode": "Disabled"})
+
+
 def test_a_load_failing_past_the_retry_duration_goes_to_errors(redshift, postgres_server, table,
                                                               s3, s3_bucket):
     _, firehose = redshift
