@@ -29,6 +29,7 @@ impl StreamType {
 }
 
 /// Where records go.
+#[expect(clippy::large_enum_variant, reason = "one per stream, held in an Arc")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Destination {
     /// Created with `S3DestinationConfiguration` (`extended: false`) or

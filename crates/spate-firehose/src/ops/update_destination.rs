@@ -75,6 +75,7 @@ impl Validate for Request {
 }
 
 /// The destination update a request carries.
+#[expect(clippy::large_enum_variant, reason = "one per request, moved once")]
 enum Update {
     None,
     S3(S3Destination),

@@ -260,7 +260,15 @@ impl RedshiftDestination {
                         "S3BackupConfiguration is required when S3BackupMode is Enabled.".into(),
                     ));
                 }
-                Some(backup) => backup.check()?,
+                Some(backup) => {
+                    if backup.bucket().is_none() {
+                        return Err(FirehoseError::InvalidArgument(
+                            "S3BackupConfiguration.BucketARN is required when S3BackupMode is Enabled."
+                                .into(),
+                        ));
+                    }
+                    backup.check()?;
+                }
             },
             _ => {
                 if let Some(backup) = &self.s3_backup {
