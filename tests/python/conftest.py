@@ -23,7 +23,7 @@ from __future__ import annotations
 import pytest
 
 import harness
-from harness import ExternalServer, S3Server, SpateServer
+from harness import ExternalServer, PostgresServer, S3Server, SpateServer
 
 
 def pytest_configure(config):
@@ -186,6 +186,24 @@ def s3_bucket(s3, request) -> str:
         harness.empty_and_delete_bucket(s3, bucket)
     except Exception:  # deleted by the test already, or the server is gone
         pass
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory) -> PostgresServer:
+    """A PostgreSQL server standing in for Redshift, shared by the session; tests keep apart by
+    using tables of their own. `postgres_server.connect()` is a pg8000 connection to its
+    database, `postgres_server.jdbc_url()` the ClusterJDBCURL that names it."""
+    bin_dir = harness.postgres_bin_dir()
+    if bin_dir is None or not (bin_dir / "postgres").is_file():
+        pytest.fail("PostgreSQL's initdb and postgres not found: run the tests with "
+                    "scripts/test-python, or set SPATE_PG_BIN to the directory "
+                    "scripts/postgres-bin prints", pytrace=False)
+    base = tmp_path_factory.mktemp("postgres")
+    server = PostgresServer(bin_dir, base / "postgres.log")
+    server.start()
+    yield server
+    if server.running:
+        server.stop()
 
 
 _LOG_OFFSETS = pytest.StashKey[dict]()

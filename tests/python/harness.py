@@ -12,6 +12,9 @@ Environment:
   stop or kill a server of their own are then skipped.
 - SPATE_S3S_FS_BIN: the S3-compatible server Firehose delivers to (S3Server); scripts/test-python
   sets it from scripts/s3-server-bin, which installs s3s-fs when missing.
+- SPATE_PG_BIN: the directory of PostgreSQL's initdb and postgres (PostgresServer, standing in
+  for Redshift); scripts/test-python sets it from scripts/postgres-bin, which installs the Debian
+  package postgresql when missing.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import contextlib
 import hashlib
 import json
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -529,7 +535,7 @@ class ExternalServer:
 
 def logged_servers() -> list[ServerLog]:
     """Every server process the session started, Spate's and S3's, for the failure reports."""
-    return [*SpateServer.instances, *S3Server.instances]
+    return [*SpateServer.instances, *S3Server.instances, *PostgresServer.instances]
 
 
 # --- S3, where Firehose delivers -----------------------------------------------------------------
@@ -677,6 +683,166 @@ def empty_and_delete_bucket(client, bucket: str) -> None:
         for item in page.get("Contents", []):
             client.delete_object(Bucket=bucket, Key=item["Key"])
     client.delete_bucket(Bucket=bucket)
+
+
+# --- PostgreSQL, standing in for Redshift --------------------------------------------------------
+
+PG_USER = "spate"
+PG_PASSWORD = "spate-pg-password"
+PG_DATABASE = "spate"
+
+
+def postgres_bin_dir() -> Path | None:
+    """The directory of initdb and postgres: SPATE_PG_BIN (scripts/test-python sets it), else
+    the first one on PATH, else the newest /usr/lib/postgresql/<version>/bin."""
+    configured = os.environ.get("SPATE_PG_BIN")
+    if configured:
+        return Path(configured)
+    on_path = shutil.which("postgres")
+    if on_path and shutil.which("initdb"):
+        return Path(on_path).resolve().parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                        key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+                        reverse=True)
+    for candidate in candidates:
+        if (candidate / "initdb").is_file() and (candidate / "postgres").is_file():
+            return candidate
+    return None
+
+
+class PostgresServer(ServerLog):
+    """A PostgreSQL server of its own on a fresh cluster and a loopback port: the database a
+    Redshift destination loads into.
+
+    The cluster has one superuser, PG_USER with PG_PASSWORD (password authentication over TCP,
+    SCRAM), and the database PG_DATABASE. PostgreSQL refuses to run as root; as root, the cluster
+    directory is owned by, and the server runs as, the `postgres` user (Debian's package makes
+    it) or else `nobody`, through setpriv (util-linux). The directory is made with mkdtemp under the system
+    temporary directory, since pytest's own (/tmp/pytest-of-root, mode 0700) cannot be entered by
+    that user.
+    """
+
+    instances: list["PostgresServer"] = []
+    log_label = "postgres"
+
+    def __init__(self, bin_dir: Path, log_path: Path):
+        self.bin_dir = bin_dir
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.base: Path | None = None
+        PostgresServer.instances.append(self)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def jdbc_url(self, scheme: str = "redshift", database: str = PG_DATABASE) -> str:
+        assert self.port is not None, "PostgreSQL not started"
+        return f"jdbc:{scheme}://127.0.0.1:{self.port}/{database}"
+
+    def _as_server_user(self, command: list[str]) -> list[str]:
+        """As root, `command` run as the server user through setpriv, which execs it in place
+        (runuser would fork, and the signals stop() sends would not reach postgres)."""
+        if os.geteuid() != 0:
+            return command
+        user = pwd.getpwnam(self._server_user())
+        return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
+                "--", *command]
+
+    @staticmethod
+    def _server_user() -> str:
+        for name in ("postgres", "nobody"):
+            try:
+                pwd.getpwnam(name)
+                return name
+            except KeyError:
+                continue
+        raise RuntimeError("running as root, and neither a postgres nor a nobody user exists "
+                           "to run PostgreSQL as")
+
+    def start(self, timeout: float = 30) -> "PostgresServer":
+        """initdb into a fresh directory, start postgres, wait until it takes a login."""
+        assert not self.running, "PostgreSQL already running"
+        self.base = Path(tempfile.mkdtemp(prefix="spate-pg-"))
+        data, sockets = self.base / "data", self.base / "sockets"
+        sockets.mkdir()
+        password_file = self.base / "password"
+        password_file.write_text(PG_PASSWORD + "\n")
+        if os.geteuid() == 0:
+            user = pwd.getpwnam(self._server_user())
+            for path in (self.base, sockets, password_file):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        self.port = free_port()
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== postgres on port {self.port}, {self.base}, "
+                      f"{time.strftime('%H:%M:%S')} ===\n".encode())
+            log.flush()
+            subprocess.run(
+                self._as_server_user([
+                    str(self.bin_dir / "initdb"), "-D", str(data), "-U", PG_USER,
+                    f"--pwfile={password_file}", "--auth-host=scram-sha-256",
+                    "--auth-local=trust", "--encoding=UTF8", "--no-sync",
+                ]),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=True,
+                cwd=self.base, timeout=120,
+            )
+            self.process = subprocess.Popen(
+                self._as_server_user([
+                    str(self.bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
+                    "-k", str(sockets), "-c", "listen_addresses=127.0.0.1",
+                    "-c", "fsync=off", "-c", "synchronous_commit=off",
+                ]),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"postgres exited with status {self.process.returncode}; "
+                                   f"log tail:\n{self.log_tail()}")
+            try:
+                with contextlib.closing(self.connect(database="postgres")) as connection:
+                    connection.run(f"CREATE DATABASE {PG_DATABASE}")
+                return self
+            except Exception:  # not accepting connections yet
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"postgres did not take a login within {timeout}s; log tail:\n"
+                                   f"{self.log_tail()}")
+            time.sleep(0.1)
+
+    def connect(self, database: str = PG_DATABASE):
+        """A pg8000 connection as the superuser (autocommit)."""
+        import pg8000.native
+
+        assert self.port is not None, "PostgreSQL not started"
+        return pg8000.native.Connection(PG_USER, host="127.0.0.1", port=self.port,
+                                        database=database, password=PG_PASSWORD, timeout=10)
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGINT (PostgreSQL's fast shutdown), SIGKILL after `timeout`; removes the cluster."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._remove()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self._remove()
+
+    def _remove(self) -> None:
+        if self.base is not None:
+            shutil.rmtree(self.base, ignore_errors=True)
+            self.base = None
 
 
 # --- the aws CLI ---------------------------------------------------------------------------------

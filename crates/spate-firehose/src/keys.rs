@@ -427,8 +427,9 @@ pub struct ValidatedPrefixes {
 ///
 /// An empty string counts as absent (unverified: AWS may keep `""`; it evaluates the same).
 ///
-/// Not implemented: "If the destination is Amazon Redshift, `Prefix` must not contain
-/// expressions and `ErrorOutputPrefix` must be null", for Spate has no Redshift destination.
+/// "If the destination is Amazon Redshift, `Prefix` must not contain expressions and
+/// `ErrorOutputPrefix` must be null" is checked with the Redshift destination's settings
+/// (`settings::redshift`).
 pub fn validate_prefixes(
     prefix: Option<&str>,
     error_output_prefix: Option<&str>,

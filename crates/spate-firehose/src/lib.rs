@@ -4,10 +4,11 @@
 //!
 //! Layout: `api` (the operation table of `Firehose_20150804`), `ops/` (one module per
 //! operation), `model` (a delivery stream as stored), `settings` (each destination's
-//! configuration and description: S3 there, the HTTP endpoint, Splunk and OpenSearch in
-//! `settings/`), `service` (streams, log, workers), `delivery/` (the worker that buffers and
+//! configuration and description: S3 there, the HTTP endpoint, Splunk, OpenSearch and Redshift
+//! in `settings/`), `service` (streams, log, workers), `delivery/` (the worker that buffers and
 //! delivers), `destination/` (where batches go: S3 objects, HTTP endpoint requests, Splunk HEC,
-//! OpenSearch `_bulk`, with retries and the S3 error output), `compress` (GZIP, ZIP,
+//! OpenSearch `_bulk`, Redshift as COPY into PostgreSQL through an intermediate bucket, with
+//! retries and the S3 error output), `compress` (GZIP, ZIP,
 //! Snappy, Hadoop-Snappy), `keys` (S3 object keys and prefix expressions), `crypto`
 //! (server-side encryption of held records), `processing/` (record processors and dynamic
 //! partitioning of the S3 destinations).

@@ -10,6 +10,7 @@ use spate_log::LogId;
 use crate::settings::S3Destination;
 use crate::settings::http_endpoint::HttpEndpointDestination;
 use crate::settings::opensearch::OpenSearchDestination;
+use crate::settings::redshift::RedshiftDestination;
 use crate::settings::splunk::SplunkDestination;
 
 /// The id of the one destination a delivery stream has, as AWS names it.
@@ -31,6 +32,7 @@ impl StreamType {
 }
 
 /// Where records go.
+#[expect(clippy::large_enum_variant, reason = "one per stream, held in an Arc")]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Destination {
     /// Created with `S3DestinationConfiguration` (`extended: false`) or
@@ -50,6 +52,9 @@ pub enum Destination {
         settings: OpenSearchDestination,
         elasticsearch: bool,
     },
+    /// Created with `RedshiftDestinationConfiguration`: COPY into PostgreSQL standing in for
+    /// Redshift, through the intermediate bucket of its `S3Configuration`.
+    Redshift { settings: RedshiftDestination },
 }
 
 impl Destination {
@@ -61,6 +66,7 @@ impl Destination {
             Destination::HttpEndpoint(settings) => settings.s3.as_ref(),
             Destination::Splunk(settings) => settings.s3.as_ref(),
             Destination::OpenSearch { settings, .. } => settings.s3.as_ref(),
+            Destination::Redshift { settings } => settings.s3_configuration.as_ref(),
         }
     }
 }
@@ -132,6 +138,7 @@ impl DeliveryStreamMeta {
             Destination::HttpEndpoint(settings) => settings.buffer_limits(),
             Destination::Splunk(settings) => settings.buffer_limits(),
             Destination::OpenSearch { settings, .. } => settings.buffer_limits(),
+            Destination::Redshift { settings } => settings.buffer_limits(),
         }
     }
 
@@ -164,6 +171,10 @@ impl DeliveryStreamMeta {
             } => json!({
                 "DestinationId": DESTINATION_ID,
                 "ElasticsearchDestinationDescription": settings.description(),
+            }),
+            Destination::Redshift { settings } => json!({
+                "DestinationId": DESTINATION_ID,
+                "RedshiftDestinationDescription": settings.description(),
             }),
         };
         let mut encryption = json!({

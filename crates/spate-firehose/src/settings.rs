@@ -1,4 +1,4 @@
-//! The S3 destination settings a delivery stream keeps: the request's configuration, as given,
+//! The S3 destination settings (and, in `redshift`, the Redshift destination's) a delivery stream keeps: the request's configuration, as given,
 //! merged with updates, and rendered back as AWS's description with its defaults filled in.
 //!
 //! One type serves `S3DestinationConfiguration`, `ExtendedS3DestinationConfiguration` and their
@@ -20,6 +20,8 @@ use crate::config::FirehoseConfig;
 use crate::error::FirehoseError;
 use crate::keys::PartitionKeySource;
 use crate::processing::Pipeline;
+
+pub mod redshift;
 
 /// Buffer size default and range for S3 destinations, MiB (model `BufferingHints`).
 pub const DEFAULT_SIZE_MIB: i64 = 5;

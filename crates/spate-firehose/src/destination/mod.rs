@@ -7,6 +7,7 @@
 mod client;
 pub mod http_endpoint;
 pub mod opensearch;
+pub mod redshift;
 pub(crate) mod retry;
 pub mod s3;
 pub mod splunk;
@@ -31,6 +32,7 @@ pub(crate) async fn deliver(service: &FirehoseService, batch: Batch) -> Result<(
             settings,
             elasticsearch,
         } => opensearch::deliver(service, settings, *elasticsearch, &batch).await,
+        Destination::Redshift { settings } => redshift::deliver(service, settings, batch).await,
     }
 }
 

@@ -31,6 +31,15 @@ pub(crate) async fn deliver(
     settings: &S3Destination,
     batch: &Batch,
 ) -> Result<(), DeliveryError> {
+    write_batch(service, settings, &batch).await
+}
+
+/// Writes a batch as one object of an S3 destination (or of a backup bucket).
+pub(crate) async fn write_batch(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    batch: &Batch,
+) -> Result<(), DeliveryError> {
     let bucket = settings
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;

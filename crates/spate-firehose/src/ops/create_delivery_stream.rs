@@ -1,5 +1,5 @@
 //! CreateDeliveryStream: a DirectPut stream with an S3, extended S3, HTTP endpoint, Splunk,
-//! OpenSearch Service or Elasticsearch destination. Sources and
+//! OpenSearch Service, Elasticsearch or Redshift destination. Sources and
 //! destinations Spate does not serve yet are refused by name (`InvalidArgumentException`).
 
 use std::collections::BTreeMap;
@@ -18,6 +18,7 @@ use crate::service::FirehoseService;
 use crate::settings::S3Destination;
 use crate::settings::http_endpoint::HttpEndpointDestination;
 use crate::settings::opensearch::OpenSearchDestination;
+use crate::settings::redshift::RedshiftDestination;
 use crate::settings::splunk::SplunkDestination;
 
 #[derive(Debug, Deserialize)]
@@ -30,7 +31,7 @@ pub struct Request {
     pub delivery_stream_encryption_configuration_input: Option<EncryptionInput>,
     pub s3_destination_configuration: Option<S3Destination>,
     pub extended_s3_destination_configuration: Option<S3Destination>,
-    pub redshift_destination_configuration: Option<Value>,
+    pub redshift_destination_configuration: Option<RedshiftDestination>,
     pub elasticsearch_destination_configuration: Option<OpenSearchDestination>,
     pub amazonopensearchservice_destination_configuration: Option<OpenSearchDestination>,
     pub splunk_destination_configuration: Option<SplunkDestination>,
@@ -158,6 +159,9 @@ impl Validate for Request {
         if let Some(http) = &self.http_endpoint_destination_configuration {
             http.validate(v, "httpEndpointDestinationConfiguration", true);
         }
+        if let Some(redshift) = &self.redshift_destination_configuration {
+            redshift.validate(v, "redshiftDestinationConfiguration", true);
+        }
         if let Some(splunk) = &self.splunk_destination_configuration {
             splunk.validate(v, "splunkDestinationConfiguration", true);
         }
@@ -176,10 +180,6 @@ impl Validate for Request {
 /// Refuses members naming what Spate does not serve yet, by name.
 fn refuse_unsupported(request: &Request) -> Result<(), FirehoseError> {
     let unsupported = [
-        (
-            "RedshiftDestinationConfiguration",
-            request.redshift_destination_configuration.is_some(),
-        ),
         (
             "AmazonOpenSearchServerlessDestinationConfiguration",
             request
@@ -298,6 +298,11 @@ fn destination_of(request: &Request) -> Result<Destination, FirehoseError> {
     }
     if let Some(settings) = &request.http_endpoint_destination_configuration {
         given.push(Destination::HttpEndpoint(settings.clone()));
+    }
+    if let Some(settings) = &request.redshift_destination_configuration {
+        given.push(Destination::Redshift {
+            settings: settings.clone(),
+        });
     }
     if let Some(settings) = &request.splunk_destination_configuration {
         given.push(Destination::Splunk(settings.clone()));

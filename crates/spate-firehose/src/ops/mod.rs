@@ -111,13 +111,22 @@ pub fn check_destination(
         Destination::OpenSearch { settings, .. } => {
             settings.check(|arn| service.config.opensearch_domains.contains_key(arn))?
         }
+        Destination::Redshift { settings } => settings.check()?,
     }
-    if let Some(bucket) = destination.s3_settings().and_then(|s3| s3.bucket())
-        && service.s3.endpoint_of(bucket).is_none()
+    let backup = match destination {
+        Destination::Redshift { settings } => settings.s3_backup.as_ref(),
+        _ => None,
+    };
+    for bucket in [destination.s3_settings(), backup]
+        .into_iter()
+        .flatten()
+        .filter_map(|s3| s3.bucket())
     {
-        return Err(FirehoseError::InvalidArgument(format!(
-            "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
-        )));
+        if service.s3.endpoint_of(bucket).is_none() {
+            return Err(FirehoseError::InvalidArgument(format!(
+                "Spate has no S3-compatible server for bucket {bucket}: start it with --s3-endpoint URL (or [firehose.s3] in its configuration)."
+            )));
+        }
     }
     Ok(())
 }

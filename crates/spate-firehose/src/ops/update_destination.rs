@@ -14,6 +14,7 @@ use crate::service::FirehoseService;
 use crate::settings::S3Destination;
 use crate::settings::http_endpoint::HttpEndpointDestination;
 use crate::settings::opensearch::OpenSearchDestination;
+use crate::settings::redshift::RedshiftDestination;
 use crate::settings::splunk::SplunkDestination;
 
 #[derive(Debug, Deserialize)]
@@ -24,7 +25,7 @@ pub struct Request {
     pub destination_id: Option<String>,
     pub s3_destination_update: Option<S3Destination>,
     pub extended_s3_destination_update: Option<S3Destination>,
-    pub redshift_destination_update: Option<Value>,
+    pub redshift_destination_update: Option<RedshiftDestination>,
     pub elasticsearch_destination_update: Option<OpenSearchDestination>,
     pub amazonopensearchservice_destination_update: Option<OpenSearchDestination>,
     pub splunk_destination_update: Option<SplunkDestination>,
@@ -73,6 +74,9 @@ impl Validate for Request {
         if let Some(update) = &self.http_endpoint_destination_update {
             update.validate(v, "httpEndpointDestinationUpdate", false);
         }
+        if let Some(update) = &self.redshift_destination_update {
+            update.validate(v, "redshiftDestinationUpdate", false);
+        }
         if let Some(update) = &self.splunk_destination_update {
             update.validate(v, "splunkDestinationUpdate", false);
         }
@@ -88,10 +92,6 @@ impl Validate for Request {
 pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty, FirehoseError> {
     let name = super::name_of(&request.delivery_stream_name);
     let others = [
-        (
-            "RedshiftDestinationUpdate",
-            request.redshift_destination_update.is_some(),
-        ),
         (
             "AmazonOpenSearchServerlessDestinationUpdate",
             request
@@ -119,6 +119,7 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
         request.splunk_destination_update.is_some(),
         request.amazonopensearchservice_destination_update.is_some(),
         request.elasticsearch_destination_update.is_some(),
+        request.redshift_destination_update.is_some(),
     ];
     if given.iter().filter(|given| **given).count() > 1 {
         return Err(FirehoseError::InvalidArgument(
@@ -147,10 +148,8 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
     // "You cannot enable dynamic partitioning for an existing Firehose stream that does not have
     // dynamic partitioning already enabled" (AWS CDK `DynamicPartitioningProps`, after the
     // Firehose developer guide).
-    if let (
-        Destination::S3 { settings: old, .. },
-        Destination::S3 { settings: new, .. },
-    ) = (&stream.destination, &destination)
+    if let (Destination::S3 { settings: old, .. }, Destination::S3 { settings: new, .. }) =
+        (&stream.destination, &destination)
         && new.dynamic_partitioning()
         && !old.dynamic_partitioning()
     {
@@ -177,6 +176,7 @@ enum Update<'a> {
     HttpEndpoint(&'a HttpEndpointDestination),
     Splunk(&'a SplunkDestination),
     OpenSearch(&'a OpenSearchDestination, bool),
+    Redshift(&'a RedshiftDestination),
 }
 
 fn request_updates(request: &Request) -> Update<'_> {
@@ -198,6 +198,9 @@ fn request_updates(request: &Request) -> Update<'_> {
     }
     if let Some(update) = &request.elasticsearch_destination_update {
         return Update::OpenSearch(update, true);
+    }
+    if let Some(update) = &request.redshift_destination_update {
+        return Update::Redshift(update);
     }
     Update::None
 }
@@ -234,6 +237,16 @@ fn merged(current: &Destination, update: Update<'_>) -> Result<Destination, Fire
             settings: settings.merged(update),
             elasticsearch: *elasticsearch,
         },
+        (Destination::Redshift { settings }, Update::Redshift(update)) => {
+            if settings.backup_enabled() && update.s3_backup_mode.as_deref() == Some("Disabled") {
+                return Err(FirehoseError::InvalidArgument(
+                    "S3BackupMode cannot be changed from Enabled to Disabled.".into(),
+                ));
+            }
+            Destination::Redshift {
+                settings: settings.merged(update),
+            }
+        }
         _ => return Err(mismatch()),
     })
 }

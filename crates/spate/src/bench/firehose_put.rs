@@ -49,7 +49,11 @@ fn log_line(seed: u64, size: usize) -> Vec<u8> {
         "/health",
         "/api/cart/items",
     ];
-    const AGENTS: [&str; 3] = ["Mozilla/5.0 (X11; Linux x86_64)", "curl/8.5.0", "okhttp/4.12.0"];
+    const AGENTS: [&str; 3] = [
+        "Mozilla/5.0 (X11; Linux x86_64)",
+        "curl/8.5.0",
+        "okhttp/4.12.0",
+    ];
     let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut random = move || {
         state ^= state << 13;
