@@ -27,6 +27,10 @@ pub struct FirehoseConfig {
     /// Where `arn:aws:s3:::BUCKET` goes: the S3-compatible server of every bucket, unless
     /// `buckets` names another for it.
     pub s3: S3Settings,
+    /// The AWS Glue tables `DataFormatConversionConfiguration.SchemaConfiguration` may name, by
+    /// `"<database>.<table>"`: Spate has no Glue Data Catalog, so a table's columns are given
+    /// here. A stream naming a table missing from this map is refused.
+    pub glue_tables: BTreeMap<String, GlueTable>,
 }
 
 impl Default for FirehoseConfig {
@@ -40,6 +44,7 @@ impl Default for FirehoseConfig {
             retry_initial_ms: 1_000,
             retry_max_ms: 30_000,
             s3: S3Settings::default(),
+            glue_tables: BTreeMap::new(),
         }
     }
 }
@@ -51,6 +56,24 @@ impl FirehoseConfig {
             "arn:aws:firehose:{}:{}:deliverystream/{}",
             self.region, self.account_id, name
         )
+    }
+
+    /// Checks what serde cannot: every Glue table is named `<database>.<table>` and has valid
+    /// columns of supported types.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, table) in &self.glue_tables {
+            match name.split_once('.') {
+                Some((database, table)) if !database.is_empty() && !table.is_empty() => {}
+                _ => {
+                    return Err(format!(
+                        "firehose.glue_tables: {name:?} is not \"<database>.<table>\""
+                    ));
+                }
+            }
+            crate::convert::schema::TableSchema::parse(name, &table.columns)
+                .map_err(|err| format!("firehose.glue_tables: {err}"))?;
+        }
+        Ok(())
     }
 
     /// AWS's message for a delivery stream that does not exist.
@@ -86,4 +109,24 @@ pub struct S3Endpoint {
     pub region: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+}
+
+/// A Glue table's schema: its columns, in order.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlueTable {
+    pub columns: Vec<GlueColumn>,
+}
+
+/// One column of a Glue table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GlueColumn {
+    /// The column's name, as Glue keeps it (lowercase; matched against JSON keys as the
+    /// deserializer says).
+    pub name: String,
+    /// Its Hive/Glue type name: `string`, `varchar(n)`, `char(n)`, `tinyint`, `smallint`, `int`,
+    /// `bigint`, `float`, `double`, `boolean`, `timestamp` or `date`.
+    #[serde(rename = "type")]
+    pub type_name: String,
 }

@@ -6,12 +6,14 @@
 //! operation), `model` (a delivery stream as stored), `settings` (the S3 destination's
 //! configuration and description), `service` (streams, log, workers), `delivery/` (the worker
 //! that buffers and delivers), `destination/` (where batches go), `compress` (GZIP, ZIP,
-//! Snappy, Hadoop-Snappy), `keys` (S3 object keys and prefix expressions), `crypto`
+//! Snappy, Hadoop-Snappy), `convert/` (JSON records to Parquet or ORC with a Glue table's
+//! columns), `keys` (S3 object keys and prefix expressions), `crypto`
 //! (server-side encryption of held records).
 
 pub mod api;
 pub mod compress;
 pub mod config;
+pub mod convert;
 mod crypto;
 pub mod delivery;
 pub mod destination;

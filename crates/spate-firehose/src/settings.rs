@@ -161,12 +161,21 @@ impl S3Destination {
         if let Some(zone) = &self.custom_time_zone {
             v.string_length(&format!("{path}.customTimeZone"), zone, 0, 50);
         }
+        if let Some(conversion) = &self.data_format_conversion_configuration {
+            crate::convert::validate_model(
+                v,
+                &format!("{path}.dataFormatConversionConfiguration"),
+                conversion,
+            );
+        }
         if let Some(backup) = &self.s3_backup {
             backup.validate(v, &format!("{path}.s3BackupConfiguration"), create);
         }
     }
 
     /// Refuses what Spate does not do yet, and AWS's semantic rules (`InvalidArgumentException`).
+    /// `DataFormatConversionConfiguration`, which needs Spate's configuration, is checked by
+    /// [`crate::convert::Conversion::from_settings`].
     pub fn check(&self) -> Result<(), FirehoseError> {
         if let Some(hints) = &self.buffering_hints
             && hints.size_in_mbs.is_some() != hints.interval_in_seconds.is_some()
@@ -186,9 +195,6 @@ impl S3Destination {
         }
         if enabled(&self.processing_configuration) {
             return Err(not_implemented("ProcessingConfiguration"));
-        }
-        if enabled(&self.data_format_conversion_configuration) {
-            return Err(not_implemented("DataFormatConversionConfiguration"));
         }
         if enabled(&self.dynamic_partitioning_configuration) {
             return Err(not_implemented("DynamicPartitioningConfiguration"));
@@ -258,10 +264,25 @@ impl S3Destination {
         self.bucket_arn.as_deref().and_then(bucket_name)
     }
 
+    /// Whether records are converted to Parquet or ORC.
+    pub fn converts(&self) -> bool {
+        crate::convert::is_enabled(self.data_format_conversion_configuration.as_ref())
+    }
+
+    /// The buffer size when no hints give it: 5 MiB, or 128 MiB with conversion (whose
+    /// minimum is 64).
+    fn default_size_mib(&self) -> i64 {
+        if self.converts() {
+            crate::convert::DEFAULT_SIZE_MIB_WITH_CONVERSION
+        } else {
+            DEFAULT_SIZE_MIB
+        }
+    }
+
     /// Buffer size in bytes and interval in milliseconds, AWS's defaults filled in.
     pub fn buffer_limits(&self) -> (u64, u64) {
         let hints = self.buffering_hints.unwrap_or_default();
-        let size = hints.size_in_mbs.unwrap_or(DEFAULT_SIZE_MIB).max(1) as u64;
+        let size = hints.size_in_mbs.unwrap_or(self.default_size_mib()).max(1) as u64;
         let interval = hints
             .interval_in_seconds
             .unwrap_or(DEFAULT_INTERVAL_SECS)
@@ -276,10 +297,12 @@ impl S3Destination {
             .unwrap_or(Compression::Uncompressed)
     }
 
-    /// The extension of delivered objects: `FileExtension` if given, else the compression's.
-    pub fn extension(&self) -> String {
-        match &self.file_extension {
-            Some(extension) if !extension.is_empty() => extension.clone(),
+    /// The extension of delivered objects: `FileExtension` if given, else the output format's
+    /// (`conversion_extension`, when records are converted) or the compression's.
+    pub fn extension(&self, conversion_extension: Option<&str>) -> String {
+        match (&self.file_extension, conversion_extension) {
+            (Some(extension), _) if !extension.is_empty() => extension.clone(),
+            (_, Some(extension)) => extension.to_owned(),
             _ => self.compression().file_extension().to_owned(),
         }
     }
@@ -292,7 +315,7 @@ impl S3Destination {
             "BucketARN": self.bucket_arn,
             "Prefix": self.prefix.clone().unwrap_or_default(),
             "BufferingHints": {
-                "SizeInMBs": hints.size_in_mbs.unwrap_or(DEFAULT_SIZE_MIB),
+                "SizeInMBs": hints.size_in_mbs.unwrap_or(self.default_size_mib()),
                 "IntervalInSeconds": hints.interval_in_seconds.unwrap_or(DEFAULT_INTERVAL_SECS),
             },
             "CompressionFormat": self.compression().model_name(),

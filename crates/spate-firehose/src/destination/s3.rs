@@ -16,13 +16,16 @@ use parking_lot::Mutex;
 
 use super::DeliveryError;
 use crate::config::S3Settings;
+use crate::convert::{self, Conversion};
 use crate::delivery::Batch;
 use crate::keys;
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
 
-/// Writes a batch as one object: the records' data concatenated, compressed, under a key named
-/// after the prefix and the oldest record's arrival time.
+/// Writes a batch as one object under a key named after the prefix and the oldest record's
+/// arrival time: the records' data concatenated and compressed, or, with record format
+/// conversion, the Parquet or ORC file `convert` makes of them, its failed records written to
+/// the error output (`format-conversion-failed`).
 pub(crate) async fn deliver(
     service: &FirehoseService,
     settings: &S3Destination,
@@ -31,6 +34,11 @@ pub(crate) async fn deliver(
     let bucket = settings
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
+    let conversion = Conversion::from_settings(settings, &service.config)
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    if let Some(conversion) = conversion {
+        return deliver_converted(service, settings, bucket, &conversion, &batch).await;
+    }
     let compression = settings.compression();
     let mut compressor = compression.compressor();
     for record in &batch.records {
@@ -41,34 +49,105 @@ pub(crate) async fn deliver(
     let body = compressor
         .finish()
         .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
-    let key = object_key(settings, &batch)?;
+    let key = object_key(settings, &batch, None)?;
     service
         .s3
         .put(bucket, &key, body, compression.content_encoding())
         .await
 }
 
-/// The key of a batch's object, as AWS names it.
-pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
-    let prefixes = keys::validate_prefixes(
+async fn deliver_converted(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    bucket: &str,
+    conversion: &Conversion,
+    batch: &Batch,
+) -> Result<(), DeliveryError> {
+    let converted = convert::convert(conversion, &batch.records)
+        .map_err(|err| DeliveryError::Failed(err.to_string()))?;
+    if !converted.failed.is_empty() {
+        let body = convert::error_records(
+            conversion,
+            &batch.records,
+            &converted.failed,
+            service.now_ms(),
+        );
+        let key = error_key(
+            settings,
+            batch,
+            keys::ErrorOutputType::FormatConversionFailed,
+        )?;
+        service.s3.put(bucket, &key, body, None).await?;
+    }
+    if let Some(object) = converted.object {
+        let extension = conversion.output.file_extension();
+        let key = object_key(settings, batch, Some(extension))?;
+        service.s3.put(bucket, &key, object, None).await?;
+    }
+    Ok(())
+}
+
+fn key_inputs<'a>(
+    batch: &'a Batch,
+    extension: &'a str,
+    time_zone: &'a jiff::tz::TimeZone,
+    no_keys: &'a BTreeMap<String, String>,
+) -> keys::KeyInputs<'a> {
+    keys::KeyInputs {
+        stream_name: &batch.stream.name,
+        stream_version: batch.stream.version,
+        oldest_arrival_ms: batch.oldest_ms,
+        time_zone,
+        query_keys: no_keys,
+        lambda_keys: no_keys,
+        extension,
+    }
+}
+
+fn prefixes(settings: &S3Destination) -> Result<keys::ValidatedPrefixes, DeliveryError> {
+    keys::validate_prefixes(
         settings.prefix.as_deref(),
         settings.error_output_prefix.as_deref(),
         false,
     )
-    .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-    let extension = settings.extension();
+    .map_err(|err| DeliveryError::Configuration(err.to_string()))
+}
+
+/// The key of a batch's object, as AWS names it; `conversion_extension` is the output format's
+/// extension when records are converted.
+pub(crate) fn object_key(
+    settings: &S3Destination,
+    batch: &Batch,
+    conversion_extension: Option<&str>,
+) -> Result<String, DeliveryError> {
+    let prefixes = prefixes(settings)?;
+    let extension = settings.extension(conversion_extension);
     let no_keys = BTreeMap::new();
-    let inputs = keys::KeyInputs {
-        stream_name: &batch.stream.name,
-        stream_version: batch.stream.version,
-        oldest_arrival_ms: batch.oldest_ms,
-        time_zone: &jiff::tz::TimeZone::UTC,
-        query_keys: &no_keys,
-        lambda_keys: &no_keys,
-        extension: &extension,
-    };
+    let utc = jiff::tz::TimeZone::UTC;
+    let inputs = key_inputs(batch, &extension, &utc, &no_keys);
     keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid)
         .map_err(|err| DeliveryError::Configuration(err.to_string()))
+}
+
+/// The key of a batch's failed records. Unverified: whether AWS gives error objects an
+/// extension; Spate gives none (they are JSON lines whatever the output format).
+pub(crate) fn error_key(
+    settings: &S3Destination,
+    batch: &Batch,
+    error_type: keys::ErrorOutputType,
+) -> Result<String, DeliveryError> {
+    let prefixes = prefixes(settings)?;
+    let no_keys = BTreeMap::new();
+    let utc = jiff::tz::TimeZone::UTC;
+    let inputs = key_inputs(batch, "", &utc, &no_keys);
+    keys::error_object_key(
+        prefixes.error_output_prefix.as_ref(),
+        prefixes.prefix.as_ref(),
+        error_type,
+        &inputs,
+        &mut keys::random_uuid,
+    )
+    .map_err(|err| DeliveryError::Configuration(err.to_string()))
 }
 
 /// The S3 clients of every bucket delivered to.

@@ -180,6 +180,7 @@ pub async fn handle(
     };
     let Destination::S3 { settings, .. } = &destination;
     settings.check()?;
+    crate::convert::Conversion::from_settings(settings, &service.config)?;
     if let Some(bucket) = settings.bucket()
         && service.s3.endpoint_of(bucket).is_none()
     {

@@ -146,6 +146,7 @@ pub async fn handle(service: &FirehoseService, request: Request) -> Result<Empty
     let Destination::S3 { settings, extended } = &stream.destination;
     let merged = settings.merged(&update);
     merged.check()?;
+    crate::convert::Conversion::from_settings(&merged, &service.config)?;
     if let Some(bucket) = merged.bucket()
         && service.s3.endpoint_of(bucket).is_none()
     {
