@@ -153,12 +153,16 @@ def test_aws_rules_are_invalid_arguments(converting, s3_bucket):
             **{**base, "DataFormatConversionConfiguration": conversion(
                 {"ParquetSerDe": {}, "OrcSerDe": {}})})
 
+    # Model constraints are checked by the server (botocore checks minimums itself, not
+    # patterns): a database name with a space is a ValidationException.
+    bad_schema = conversion(parquet)
+    bad_schema["SchemaConfiguration"]["DatabaseName"] = "has space"
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         firehose.create_delivery_stream(
-            DeliveryStreamName="tiny-pages", ExtendedS3DestinationConfiguration={
-                **base, "DataFormatConversionConfiguration": conversion(
-                    {"ParquetSerDe": {"PageSizeBytes": 1024, "BlockSizeBytes": 1024}})})
+            DeliveryStreamName="bad-schema", ExtendedS3DestinationConfiguration={
+                **base, "DataFormatConversionConfiguration": bad_schema})
     assert error_code(excinfo) == "ValidationException"
+    assert "schemaConfiguration.databaseName" in excinfo.value.response["Error"]["Message"]
 
     # A stream without conversion takes it on by UpdateDestination, under the same rules.
     name = "later"

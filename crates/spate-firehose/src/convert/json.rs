@@ -295,7 +295,7 @@ impl<'a> RowReader<'a> {
                     ColumnType::Int => (i32::MIN as i64, i32::MAX as i64),
                     _ => (i64::MIN, i64::MAX),
                 };
-                if number < min || number > max {
+                if !(min..=max).contains(&number) {
                     return Err(format!(
                         "{number} is out of the range of {}",
                         column_type.hive_name()
@@ -437,7 +437,7 @@ fn epoch_integer(integer: i64) -> Result<i64, String> {
 
 fn epoch_float_seconds(seconds: f64) -> Result<i64, String> {
     let nanos = (seconds * 1e9).round();
-    if !nanos.is_finite() || nanos < i64::MIN as f64 || nanos > i64::MAX as f64 {
+    if !nanos.is_finite() || !(i64::MIN as f64..=i64::MAX as f64).contains(&nanos) {
         return Err(format!("{seconds} is out of the timestamp range"));
     }
     Ok(nanos as i64)

@@ -128,8 +128,11 @@ pub fn error_records(
     });
     let mut out = Vec::new();
     for failure in failed {
+        debug_assert!(
+            failure.index < records.len(),
+            "a failed record's index is within the batch"
+        );
         let Some(record) = records.get(failure.index) else {
-            debug_assert!(false, "a failed record's index is within the batch");
             continue;
         };
         let document: Value = json!({
