@@ -38,6 +38,10 @@ pub struct FirehoseConfig {
     /// `[firehose.opensearch_domains."arn:aws:es:us-east-1:123456789012:domain/logs"]` with
     /// `url = "http://127.0.0.1:9200"`. A `ClusterEndpoint` is used as given.
     pub opensearch_domains: BTreeMap<String, DomainSettings>,
+    /// The AWS Glue tables `DataFormatConversionConfiguration.SchemaConfiguration` may name, by
+    /// `"<database>.<table>"`: Spate has no Glue Data Catalog, so a table's columns are given
+    /// here. A stream naming a table missing from this map is refused.
+    pub glue_tables: BTreeMap<String, GlueTable>,
 }
 
 impl Default for FirehoseConfig {
@@ -54,6 +58,7 @@ impl Default for FirehoseConfig {
             lambda: BTreeMap::new(),
             http: HttpSettings::default(),
             opensearch_domains: BTreeMap::new(),
+            glue_tables: BTreeMap::new(),
         }
     }
 }
@@ -65,6 +70,24 @@ impl FirehoseConfig {
             "arn:aws:firehose:{}:{}:deliverystream/{}",
             self.region, self.account_id, name
         )
+    }
+
+    /// Checks what serde cannot: every Glue table is named `<database>.<table>` and has valid
+    /// columns of supported types.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, table) in &self.glue_tables {
+            match name.split_once('.') {
+                Some((database, table)) if !database.is_empty() && !table.is_empty() => {}
+                _ => {
+                    return Err(format!(
+                        "firehose.glue_tables: {name:?} is not \"<database>.<table>\""
+                    ));
+                }
+            }
+            crate::convert::schema::TableSchema::parse(name, &table.columns)
+                .map_err(|err| format!("firehose.glue_tables: {err}"))?;
+        }
+        Ok(())
     }
 
     /// AWS's message for a delivery stream that does not exist.
@@ -151,4 +174,24 @@ impl Default for HttpSettings {
 pub struct DomainSettings {
     /// Base URL of the cluster, e.g. `https://search.example.com:9200`.
     pub url: String,
+}
+
+/// A Glue table's schema: its columns, in order.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GlueTable {
+    pub columns: Vec<GlueColumn>,
+}
+
+/// One column of a Glue table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GlueColumn {
+    /// The column's name, as Glue keeps it (lowercase; matched against JSON keys as the
+    /// deserializer says).
+    pub name: String,
+    /// Its Hive/Glue type name: `string`, `varchar(n)`, `char(n)`, `tinyint`, `smallint`, `int`,
+    /// `bigint`, `float`, `double`, `boolean`, `timestamp` or `date`.
+    #[serde(rename = "type")]
+    pub type_name: String,
 }

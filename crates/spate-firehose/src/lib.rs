@@ -11,11 +11,13 @@
 //! retries and the S3 error output), `compress` (GZIP, ZIP,
 //! Snappy, Hadoop-Snappy), `keys` (S3 object keys and prefix expressions), `crypto`
 //! (server-side encryption of held records), `processing/` (record processors and dynamic
-//! partitioning of the S3 destinations).
+//! partitioning of the S3 destinations), `convert/` (JSON records to Parquet or ORC with a Glue
+//! table's columns).
 
 pub mod api;
 pub mod compress;
 pub mod config;
+pub mod convert;
 mod crypto;
 pub mod delivery;
 pub mod destination;

@@ -174,6 +174,13 @@ impl S3Destination {
         if let Some(processing) = &self.processing_configuration {
             crate::processing::validate(processing, v, &format!("{path}.processingConfiguration"));
         }
+        if let Some(conversion) = &self.data_format_conversion_configuration {
+            crate::convert::validate_model(
+                v,
+                &format!("{path}.dataFormatConversionConfiguration"),
+                conversion,
+            );
+        }
         if let Some(backup) = &self.s3_backup {
             backup.validate(v, &format!("{path}.s3BackupConfiguration"), create);
         }
@@ -212,9 +219,6 @@ impl S3Destination {
             ));
         }
         let pipeline = self.pipeline(config)?;
-        if enabled(&self.data_format_conversion_configuration) {
-            return Err(not_implemented("DataFormatConversionConfiguration"));
-        }
         let dynamic_partitioning = self.dynamic_partitioning();
         if dynamic_partitioning {
             self.check_dynamic_partitioning(pipeline.as_ref())?;
@@ -329,10 +333,25 @@ impl S3Destination {
         self.bucket_arn.as_deref().and_then(bucket_name)
     }
 
+    /// Whether records are converted to Parquet or ORC.
+    pub fn converts(&self) -> bool {
+        crate::convert::is_enabled(self.data_format_conversion_configuration.as_ref())
+    }
+
+    /// The buffer size when no hints give it: 5 MiB, or 128 MiB with conversion (whose
+    /// minimum is 64).
+    fn default_size_mib(&self) -> i64 {
+        if self.converts() {
+            crate::convert::DEFAULT_SIZE_MIB_WITH_CONVERSION
+        } else {
+            DEFAULT_SIZE_MIB
+        }
+    }
+
     /// Buffer size in bytes and interval in milliseconds, AWS's defaults filled in.
     pub fn buffer_limits(&self) -> (u64, u64) {
         let hints = self.buffering_hints.unwrap_or_default();
-        let size = hints.size_in_mbs.unwrap_or(DEFAULT_SIZE_MIB).max(1) as u64;
+        let size = hints.size_in_mbs.unwrap_or(self.default_size_mib()).max(1) as u64;
         let interval = hints
             .interval_in_seconds
             .unwrap_or(DEFAULT_INTERVAL_SECS)
@@ -347,10 +366,12 @@ impl S3Destination {
             .unwrap_or(Compression::Uncompressed)
     }
 
-    /// The extension of delivered objects: `FileExtension` if given, else the compression's.
-    pub fn extension(&self) -> String {
-        match &self.file_extension {
-            Some(extension) if !extension.is_empty() => extension.clone(),
+    /// The extension of delivered objects: `FileExtension` if given, else the output format's
+    /// (`conversion_extension`, when records are converted) or the compression's.
+    pub fn extension(&self, conversion_extension: Option<&str>) -> String {
+        match (&self.file_extension, conversion_extension) {
+            (Some(extension), _) if !extension.is_empty() => extension.clone(),
+            (_, Some(extension)) => extension.to_owned(),
             _ => self.compression().file_extension().to_owned(),
         }
     }
@@ -363,7 +384,7 @@ impl S3Destination {
             "BucketARN": self.bucket_arn,
             "Prefix": self.prefix.clone().unwrap_or_default(),
             "BufferingHints": {
-                "SizeInMBs": hints.size_in_mbs.unwrap_or(DEFAULT_SIZE_MIB),
+                "SizeInMBs": hints.size_in_mbs.unwrap_or(self.default_size_mib()),
                 "IntervalInSeconds": hints.interval_in_seconds.unwrap_or(DEFAULT_INTERVAL_SECS),
             },
             "CompressionFormat": self.compression().model_name(),

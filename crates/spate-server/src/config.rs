@@ -338,6 +338,7 @@ impl ServerConfig {
             ));
         }
         self.kms.validate().map_err(ConfigError::Invalid)?;
+        self.firehose.validate().map_err(ConfigError::Invalid)?;
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return Err(ConfigError::Invalid(
                 "tls.cert and tls.key go together: give both, or neither for a self-signed \

@@ -77,7 +77,13 @@ pub(crate) async fn deliver(
         .finish()
         .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
     let name = keys::random_uuid();
-    let data_key = key(&intermediate, "", &batch, &intermediate.extension(), name)?;
+    let data_key = key(
+        &intermediate,
+        "",
+        &batch,
+        &intermediate.extension(None),
+        name,
+    )?;
     service
         .s3
         .put(

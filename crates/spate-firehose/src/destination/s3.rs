@@ -16,7 +16,8 @@ use parking_lot::Mutex;
 
 use super::DeliveryError;
 use crate::config::S3Settings;
-use crate::delivery::Batch;
+use crate::convert::{self, Conversion};
+use crate::delivery::{Batch, BatchRecord};
 use crate::keys;
 use crate::processing::{self, partition};
 use crate::service::FirehoseService;
@@ -65,13 +66,18 @@ pub(crate) async fn write_batch(
             failed: Vec::new(),
         },
     };
+    let conversion = Conversion::from_settings(settings, &service.config)
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    if let Some(conversion) = conversion {
+        return deliver_converted(service, settings, bucket, &conversion, batch, processed).await;
+    }
     let prefixes = keys::validate_prefixes(
         settings.prefix.as_deref(),
         settings.error_output_prefix.as_deref(),
         settings.dynamic_partitioning(),
     )
     .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-    let extension = settings.extension();
+    let extension = settings.extension(None);
     let naming = partition::ObjectNaming {
         prefixes: &prefixes,
         stream_name: &batch.stream.name,
@@ -103,6 +109,81 @@ pub(crate) async fn write_batch(
     Ok(())
 }
 
+/// A batch with record format conversion: the processors' failures to the error output, then
+/// the records they passed as one Parquet or ORC file made by `convert`, its own failures to
+/// the error output (`format-conversion-failed`).
+async fn deliver_converted(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    bucket: &str,
+    conversion: &Conversion,
+    batch: &Batch,
+    processed: processing::Processed,
+) -> Result<(), DeliveryError> {
+    if !processed.failed.is_empty() {
+        let prefixes = keys::validate_prefixes(
+            settings.prefix.as_deref(),
+            settings.error_output_prefix.as_deref(),
+            false,
+        )
+        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+        let naming = partition::ObjectNaming {
+            prefixes: &prefixes,
+            stream_name: &batch.stream.name,
+            stream_version: batch.stream.version,
+            time_zone: &jiff::tz::TimeZone::UTC,
+            extension: "",
+            oldest_ms: batch.oldest_ms,
+            now_ms: service.now_ms(),
+        };
+        let failures = processing::Processed {
+            records: Vec::new(),
+            failed: processed.failed,
+        };
+        for object in partition::plan(failures, &naming, &mut keys::random_uuid)
+            .map_err(|err| DeliveryError::Configuration(err.to_string()))?
+        {
+            service
+                .s3
+                .put(bucket, &object.key, object.body, None)
+                .await?;
+        }
+    }
+    let records: Vec<BatchRecord> = processed
+        .records
+        .into_iter()
+        .enumerate()
+        .map(|(index, record)| BatchRecord {
+            offset: record
+                .id
+                .split('.')
+                .next()
+                .and_then(|offset| offset.parse().ok())
+                .unwrap_or(index as u64),
+            arrival_ms: record.arrival_ms,
+            data: record.data,
+        })
+        .collect();
+    let converted = convert::convert(conversion, &records)
+        .map_err(|err| DeliveryError::Failed(err.to_string()))?;
+    if !converted.failed.is_empty() {
+        let body =
+            convert::error_records(conversion, &records, &converted.failed, service.now_ms());
+        let key = error_object_key(
+            settings,
+            batch,
+            keys::ErrorOutputType::FormatConversionFailed,
+        )?;
+        service.s3.put(bucket, &key, body, None).await?;
+    }
+    if let Some(object) = converted.object {
+        let extension = settings.extension(Some(conversion.output.file_extension()));
+        let key = key_of(settings, batch, None, &extension)?;
+        service.s3.put(bucket, &key, object, None).await?;
+    }
+    Ok(())
+}
+
 /// Writes `parts` concatenated, compressed as `settings` say, as object `key` of `bucket`.
 pub(crate) async fn put_compressed<'a>(
     service: &FirehoseService,
@@ -129,7 +210,7 @@ pub(crate) async fn put_compressed<'a>(
 
 /// The key of a batch's object, as AWS names it.
 pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
-    key_of(settings, batch, None)
+    key_of(settings, batch, None, &settings.extension(None))
 }
 
 /// The key of the object holding a batch's failed records, under `ErrorOutputPrefix` (or the
@@ -139,13 +220,16 @@ pub(crate) fn error_object_key(
     batch: &Batch,
     error_type: keys::ErrorOutputType,
 ) -> Result<String, DeliveryError> {
-    key_of(settings, batch, Some(error_type))
+    // Unverified: whether AWS gives error objects an extension; Spate gives none (they are
+    // JSON lines whatever the output format).
+    key_of(settings, batch, Some(error_type), "")
 }
 
 fn key_of(
     settings: &S3Destination,
     batch: &Batch,
     error_type: Option<keys::ErrorOutputType>,
+    extension: &str,
 ) -> Result<String, DeliveryError> {
     let prefixes = keys::validate_prefixes(
         settings.prefix.as_deref(),
@@ -153,7 +237,6 @@ fn key_of(
         false,
     )
     .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-    let extension = settings.extension();
     let no_keys = BTreeMap::new();
     let inputs = keys::KeyInputs {
         stream_name: &batch.stream.name,
@@ -162,7 +245,7 @@ fn key_of(
         time_zone: &jiff::tz::TimeZone::UTC,
         query_keys: &no_keys,
         lambda_keys: &no_keys,
-        extension: &extension,
+        extension,
     };
     let key = match error_type {
         None => keys::object_key(prefixes.prefix.as_ref(), &inputs, &mut keys::random_uuid),

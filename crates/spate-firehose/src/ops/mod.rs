@@ -105,7 +105,10 @@ pub fn check_destination(
     destination: &Destination,
 ) -> Result<(), FirehoseError> {
     match destination {
-        Destination::S3 { settings, .. } => settings.check(&service.config)?,
+        Destination::S3 { settings, .. } => {
+            settings.check(&service.config)?;
+            crate::convert::Conversion::from_settings(settings, &service.config)?;
+        }
         Destination::HttpEndpoint(settings) => settings.check()?,
         Destination::Splunk(settings) => settings.check()?,
         Destination::OpenSearch { settings, .. } => {
