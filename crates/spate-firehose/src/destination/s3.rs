@@ -23,19 +23,20 @@ use crate::processing::{self, partition};
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
 
-/// Writes a batch: the records through the destination's processors (`processing`), one
-/// object per partition (one object in all without dynamic partitioning), compressed, then the
-/// error objects of the records that failed. `Ok` only once every object is written, so a
-/// failure retries the whole batch (at least once, as AWS delivers).
+/// Delivers a batch to an S3 destination.
 pub(crate) async fn deliver(
     service: &FirehoseService,
     settings: &S3Destination,
     batch: &Batch,
 ) -> Result<(), DeliveryError> {
-    write_batch(service, settings, &batch).await
+    write_batch(service, settings, batch).await
 }
 
-/// Writes a batch as one object of an S3 destination (or of a backup bucket).
+/// Writes a batch to an S3 destination (or a backup bucket): the records through the
+/// destination's processors (`processing`), one object per partition (one object in all without
+/// dynamic partitioning), compressed (or converted to Parquet or ORC), then the error objects of
+/// the records that failed. `Ok` only once every object is written, so a failure retries the
+/// whole batch (at least once, as AWS delivers).
 pub(crate) async fn write_batch(
     service: &FirehoseService,
     settings: &S3Destination,
