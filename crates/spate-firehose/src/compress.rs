@@ -519,7 +519,9 @@ mod tests {
             let object = compressor.finish().expect("finishes");
             assert_eq!(decompress(compression, &object), batch, "{compression:?}");
 
-            if compression != Compression::Zip {
+            // DEFLATE's bytes may depend on how the input was fed (zlib-rs buffers differently
+            // from miniz_oxide); the Snappy framings are Spate's own and must not.
+            if !matches!(compression, Compression::Zip | Compression::Gzip) {
                 let whole = compress(compression, &batch).expect("compresses");
                 assert_eq!(object, whole, "{compression:?} independent of write sizes");
             }

@@ -525,15 +525,11 @@ mod tests {
     fn unimplemented_members_are_refused_by_name() {
         let config = FirehoseConfig::default();
         let destination: S3Destination = serde_json::from_value(json!({
-            "DataFormatConversionConfiguration": {"Enabled": true}
+            "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:123456789012:key/k"}}
         }))
         .expect("parses");
         let err = destination.check(&config).expect_err("refused");
-        assert!(
-            err.to_string()
-                .contains("DataFormatConversionConfiguration"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("KMSEncryptionConfig"), "{err}");
         let destination: S3Destination = serde_json::from_value(json!({
             "ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "CloudWatchLogProcessing"}]}
         }))

@@ -98,14 +98,18 @@ pub(crate) async fn write_batch(
                 .await?;
             continue;
         }
-        put_compressed(
-            service,
-            settings,
-            bucket,
-            &object.key,
-            std::iter::once(&object.body[..]),
-        )
-        .await?;
+        let compression = settings.compression();
+        // Compressing up to 128 MiB takes a while: on a blocking thread, not the runtime's.
+        let body = tokio::task::spawn_blocking(move || {
+            crate::compress::compress(compression, &object.body)
+        })
+        .await
+        .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?
+        .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?;
+        service
+            .s3
+            .put(bucket, &object.key, body, compression.content_encoding())
+            .await?;
     }
     Ok(())
 }
