@@ -403,3 +403,31 @@ def test_a_kinesis_stream_source_is_read_across_resharding(delivering, s3, s3_bu
         time.sleep(0.3)
     assert b"before the delivery stream" not in delivered, "reading starts at the stream's end"
     assert sorted(delivered.splitlines(keepends=True)) == sorted(sent)
+
+
+def test_s3_backup_keeps_the_source_records(delivering, s3, s3_bucket):
+    _, firehose = delivering
+    create_active(firehose, "backed-up", **s3_destination(
+        s3_bucket, "out/",
+        ProcessingConfiguration={"Enabled": True,
+                                 "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+        S3BackupMode="Enabled",
+        S3BackupConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{s3_bucket}",
+                               "Prefix": "source/"}))
+    description = firehose.describe_delivery_stream(
+        DeliveryStreamName="backed-up")["DeliveryStreamDescription"]
+    extended = description["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert extended["S3BackupMode"] == "Enabled"
+    assert extended["S3BackupDescription"]["Prefix"] == "source/"
+    firehose.put_record_batch(DeliveryStreamName="backed-up",
+                              Records=[{"Data": b"a"}, {"Data": b"b"}])
+    wait_for_objects(s3, s3_bucket, 2)
+    [out] = objects(s3, s3_bucket, "out/")
+    [source] = objects(s3, s3_bucket, "source/")
+    assert read(s3, s3_bucket, out["Key"]) == b"a\nb\n", "the destination gets processed records"
+    assert read(s3, s3_bucket, source["Key"]) == b"ab", "the backup gets them as they were put"
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        firehose.create_delivery_stream(
+            DeliveryStreamName="no-backup-config",
+            ExtendedS3DestinationConfiguration=s3_destination(s3_bucket, S3BackupMode="Enabled"))
+    assert error_code(excinfo) == "InvalidArgumentException"

@@ -224,7 +224,12 @@ impl S3Destination {
             self.check_dynamic_partitioning(pipeline.as_ref())?;
         }
         if self.s3_backup_mode.as_deref() == Some("Enabled") {
-            return Err(not_implemented("S3BackupMode Enabled"));
+            let Some(backup) = &self.s3_backup else {
+                return Err(FirehoseError::InvalidArgument(
+                    "S3BackupConfiguration is required when S3BackupMode is Enabled.".into(),
+                ));
+            };
+            backup.check(config)?;
         }
         if let Some(zone) = &self.custom_time_zone
             && !zone.is_empty()

@@ -23,12 +23,19 @@ use crate::processing::{self, partition};
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
 
-/// Delivers a batch to an S3 destination.
+/// Delivers a batch to an S3 destination; with `S3BackupMode` Enabled, the source records
+/// (before any processor) go to the backup bucket first, as AWS backs them up. A failure of
+/// either retries both (at least once).
 pub(crate) async fn deliver(
     service: &FirehoseService,
     settings: &S3Destination,
     batch: &Batch,
 ) -> Result<(), DeliveryError> {
+    if settings.s3_backup_mode.as_deref() == Some("Enabled")
+        && let Some(backup) = &settings.s3_backup
+    {
+        write_batch(service, backup, batch).await?;
+    }
     write_batch(service, settings, batch).await
 }
 

@@ -118,6 +118,7 @@ pub fn check_destination(
     }
     let backup = match destination {
         Destination::Redshift { settings } => settings.s3_backup.as_ref(),
+        Destination::S3 { settings, .. } => settings.s3_backup.as_deref(),
         _ => None,
     };
     for bucket in [destination.s3_settings(), backup]
