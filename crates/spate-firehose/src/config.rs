@@ -24,6 +24,9 @@ pub struct FirehoseConfig {
     pub retry_initial_ms: u64,
     /// The longest wait between two attempts at a failed delivery.
     pub retry_max_ms: u64,
+    /// The DEFLATE level of GZIP objects, 1 (fastest) to 9 (smallest). AWS does not document
+    /// Firehose's; Spate's default is 1, for throughput (`ARCHITECTURE.md` has the figures).
+    pub gzip_level: u32,
     /// Where `arn:aws:s3:::BUCKET` goes: the S3-compatible server of every bucket, unless
     /// `buckets` names another for it.
     pub s3: S3Settings,
@@ -54,6 +57,7 @@ impl Default for FirehoseConfig {
             delivery_stream_limit: 5_000,
             retry_initial_ms: 1_000,
             retry_max_ms: 30_000,
+            gzip_level: crate::compress::DEFAULT_GZIP_LEVEL,
             s3: S3Settings::default(),
             lambda: BTreeMap::new(),
             http: HttpSettings::default(),
@@ -72,9 +76,15 @@ impl FirehoseConfig {
         )
     }
 
-    /// Checks what serde cannot: every Glue table is named `<database>.<table>` and has valid
-    /// columns of supported types.
+    /// Checks what serde cannot: the GZIP level is one DEFLATE has, and every Glue table is
+    /// named `<database>.<table>` and has valid columns of supported types.
     pub fn validate(&self) -> Result<(), String> {
+        if !(1..=9).contains(&self.gzip_level) {
+            return Err(format!(
+                "firehose.gzip_level must be 1 to 9, not {}",
+                self.gzip_level
+            ));
+        }
         for (name, table) in &self.glue_tables {
             match name.split_once('.') {
                 Some((database, table)) if !database.is_empty() && !table.is_empty() => {}
@@ -194,4 +204,24 @@ pub struct GlueColumn {
     /// `bigint`, `float`, `double`, `boolean`, `timestamp` or `date`.
     #[serde(rename = "type")]
     pub type_name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gzip_level_is_one_deflate_has() {
+        let mut config = FirehoseConfig::default();
+        assert_eq!(config.gzip_level, crate::compress::DEFAULT_GZIP_LEVEL);
+        for level in [1, 6, 9] {
+            config.gzip_level = level;
+            assert_eq!(config.validate(), Ok(()));
+        }
+        for level in [0, 10] {
+            config.gzip_level = level;
+            let err = config.validate().expect_err("refused");
+            assert!(err.contains("gzip_level must be 1 to 9"), "{err}");
+        }
+    }
 }

@@ -67,7 +67,7 @@ pub(crate) async fn deliver(
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
     let compression = intermediate.compression();
-    let mut compressor = compression.compressor();
+    let mut compressor = compression.compressor_at(service.config.gzip_level);
     for record in &batch.records {
         compressor
             .write(&record.data)
