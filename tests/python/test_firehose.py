@@ -6,6 +6,7 @@ back, and a kill -9 with records still buffered. Delivery goes to a real S3-comp
 from __future__ import annotations
 
 import time
+import zlib
 
 import boto3
 import botocore
@@ -287,6 +288,30 @@ def test_each_compression_reads_back(delivering, s3, s3_bucket, compression):
     assert sorted(delivered.splitlines(keepends=True)) == sorted(payload)
 
 
+def test_a_large_gzip_buffer_is_one_member_of_all_its_records(delivering, s3, s3_bucket):
+    """8 MiB buffers: compressed in pieces while they fill, on several threads, yet one gzip
+    member holding the records in order."""
+    _, firehose = delivering
+    create_active(firehose, "big-gzip", **s3_destination(s3_bucket, size_mib=8, interval_s=5,
+                                                         CompressionFormat="GZIP"))
+    sent = [b'{"i": %07d, "pad": "%s"}\n' % (i, b"x" * (i % 900)) for i in range(20_000)]
+    for start in range(0, len(sent), 500):
+        firehose.put_record_batch(DeliveryStreamName="big-gzip",
+                                  Records=[{"Data": d} for d in sent[start:start + 500]])
+    total = sum(len(record) for record in sent)
+    assert total > 8 << 20, "more than one buffer's worth"
+    found = wait_for_objects(s3, s3_bucket, 2, timeout=30)
+    delivered = []
+    for item in sorted(found, key=lambda o: o["Key"]):
+        object_bytes = read(s3, s3_bucket, item["Key"])
+        decoder = zlib.decompressobj(wbits=31)
+        data = decoder.decompress(object_bytes) + decoder.flush()
+        assert decoder.eof and decoder.unused_data == b"", "exactly one gzip member"
+        delivered.append(data)
+    assert len(delivered[0]) >= 8 << 20, "the first object is a full buffer"
+    assert b"".join(delivered) == b"".join(sent), "every record once, in order"
+
+
 def test_encryption_of_held_records(delivering, s3, s3_bucket):
     server, firehose = delivering
     create_active(firehose, "sealed", **s3_destination(s3_bucket, interval_s=1))
@@ -318,7 +343,9 @@ def test_encryption_of_held_records(delivering, s3, s3_bucket):
     assert error_code(excinfo) == "InvalidArgumentException"
 
 
-def test_a_destination_that_is_down_loses_nothing(spate_factory, s3_server_factory):
+@pytest.mark.parametrize("compression", ["UNCOMPRESSED", "GZIP"])
+def test_a_destination_that_is_down_loses_nothing(spate_factory, s3_server_factory,
+                                                  compression):
     s3_server = s3_server_factory()
     s3 = harness.s3_client(s3_server.endpoint)
     s3.create_bucket(Bucket="outage")
@@ -326,7 +353,8 @@ def test_a_destination_that_is_down_loses_nothing(spate_factory, s3_server_facto
                                 "SPATE_LOG": "info"},
                            args=["--s3-endpoint", s3_server.endpoint])
     firehose = firehose_client(server.endpoint)
-    create_active(firehose, "outage", **s3_destination("outage", interval_s=1))
+    create_active(firehose, "outage", **s3_destination("outage", interval_s=1,
+                                                       CompressionFormat=compression))
     s3_server.stop()
     sent = [b"during outage %d\n" % i for i in range(50)]
     firehose.put_record_batch(DeliveryStreamName="outage", Records=[{"Data": d} for d in sent])
@@ -335,7 +363,8 @@ def test_a_destination_that_is_down_loses_nothing(spate_factory, s3_server_facto
     s3_server.start()
     found = wait_for_objects(s3, "outage", 1, timeout=40)
     time.sleep(1.5)
-    delivered = b"".join(read(s3, "outage", o["Key"]) for o in objects(s3, "outage"))
+    delivered = b"".join(firehose_formats.decompress(compression, read(s3, "outage", o["Key"]))
+                         for o in objects(s3, "outage"))
     for record in sent:
         assert record in delivered
 

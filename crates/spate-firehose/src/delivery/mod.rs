@@ -11,6 +11,8 @@
 //! at least once, as AWS documents.
 
 mod buffer;
+mod eager;
+mod upload;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +32,8 @@ use crate::model::DeliveryStreamMeta;
 use crate::service::{CHECKPOINT_PREFIX, FirehoseService};
 
 pub(crate) use buffer::Scan;
+use eager::EagerGzip;
+use upload::Upload;
 
 /// Bytes read from the log at a time while a buffer is scanned or written out.
 const READ_CHUNK_BYTES: usize = 4 << 20;
@@ -111,6 +115,10 @@ impl Delivery {
         let mut checkpoint = self.load_checkpoint().await?;
         let mut end = self.service.log.watch_end(self.log)?;
         let mut scan = Scan::new(checkpoint);
+        // The buffer's object compressed as it fills, when the stream allows (`eager`).
+        let mut eager: Option<EagerGzip> = None;
+        // The previous buffer's object on its way while this one fills (`upload`).
+        let mut upload: Option<Upload> = None;
         let mut failures: u32 = 0;
         loop {
             if *self.stopped.borrow() {
@@ -122,11 +130,31 @@ impl Delivery {
             if stream.deleting_since_ms.is_some() {
                 return Ok(());
             }
+            if let Some(done) = upload.take_if(|upload| upload.has_ended()) {
+                match done.outcome().await {
+                    Ok(upto) => {
+                        failures = 0;
+                        checkpoint = upto;
+                    }
+                    Err(err) => {
+                        scan = Scan::new(checkpoint);
+                        eager = None;
+                        if let Woken::Stop = self.retry_later(&mut failures, err).await {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                }
+            }
             let (size_limit, interval_ms) = stream.buffer_limits();
             let bounds = self.bounds().await?;
-            if bounds.start > checkpoint {
+            if upload.is_none() && bounds.start > checkpoint {
                 checkpoint = bounds.start;
                 scan = Scan::new(checkpoint);
+                eager = None;
+            }
+            if scan.oldest_ms().is_none() && eager.is_none() {
+                eager = EagerGzip::for_stream(&stream, &self.service.config, scan.from());
             }
             // Count what arrived since the last look, up to one buffer's worth.
             while !scan.is_full(size_limit) && scan.scanned_to() < bounds.end {
@@ -134,11 +162,21 @@ impl Delivery {
                 if records.is_empty() {
                     break;
                 }
-                scan.add(&records, size_limit);
+                let counted = scan.add(&records, size_limit);
+                if let Some(ahead) = &mut eager {
+                    match ahead.take(&records[counted]).await {
+                        Ok(true) => {}
+                        Ok(false) => eager = None,
+                        Err(err) => {
+                            warn!(delivery_stream = %self.name, error = %err, "compressing ahead failed");
+                            eager = None;
+                        }
+                    }
+                }
             }
             let Some(oldest_ms) = scan.oldest_ms() else {
                 // Nothing buffered: wait for records.
-                if let Woken::Stop = self.wait(&mut end, None).await {
+                if let Woken::Stop = self.wait(&mut end, None, &mut upload).await {
                     return Ok(());
                 }
                 continue;
@@ -147,38 +185,84 @@ impl Delivery {
             let now = self.service.now_ms();
             if !scan.is_full(size_limit) && now < due_ms {
                 let wait = Duration::from_millis((due_ms - now) as u64);
-                if let Woken::Stop = self.wait(&mut end, Some(wait)).await {
+                if let Woken::Stop = self.wait(&mut end, Some(wait), &mut upload).await {
                     return Ok(());
                 }
                 continue;
             }
-            let upto = scan.cut();
+            let (from, upto) = (scan.from(), scan.cut());
+            // One object on its way at a time: checkpoints are stored in order.
+            if let Some(previous) = upload.take() {
+                match previous.outcome().await {
+                    Ok(delivered) => {
+                        failures = 0;
+                        checkpoint = delivered;
+                    }
+                    Err(err) => {
+                        scan = Scan::new(checkpoint);
+                        eager = None;
+                        if let Woken::Stop = self.retry_later(&mut failures, err).await {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                }
+            }
+            debug!(delivery_stream = %self.name, records = upto - from, ahead = eager.is_some(), "buffer cut");
+            let object = match eager.take() {
+                Some(ahead) if ahead.covers(&stream, from, upto) => match ahead.finish().await {
+                    Ok(object) => Some(object),
+                    Err(err) => {
+                        warn!(delivery_stream = %self.name, error = %err, "compressing ahead failed");
+                        None
+                    }
+                },
+                _ => None,
+            };
+            if let Some(object) = object {
+                upload = Some(Upload::start(
+                    Arc::clone(&self.service),
+                    self.name.clone(),
+                    self.log,
+                    Arc::clone(&stream),
+                    oldest_ms,
+                    object,
+                    upto,
+                ));
+                scan = Scan::new(upto);
+                continue;
+            }
             match self.deliver(&stream, checkpoint, upto, oldest_ms).await {
                 Ok(Some(())) => {
                     failures = 0;
                     checkpoint = upto;
-                    self.store_checkpoint(checkpoint).await?;
+                    store_checkpoint(&self.service, &self.name, checkpoint).await?;
                     scan = Scan::new(checkpoint);
-                    self.trim(checkpoint).await;
+                    trim(&self.service, &self.name, self.log, checkpoint).await;
                 }
                 Ok(None) => return Ok(()),
                 Err(err) => {
-                    failures = failures.saturating_add(1);
-                    let wait = self.backoff(failures);
-                    warn!(
-                        delivery_stream = %self.name,
-                        error = %err,
-                        attempt = failures,
-                        retry_in_ms = wait.as_millis() as u64,
-                        "delivery failed; the records stay buffered and will be retried"
-                    );
                     scan = Scan::new(checkpoint);
-                    if let Woken::Stop = self.sleep(wait).await {
+                    if let Woken::Stop = self.retry_later(&mut failures, err).await {
                         return Ok(());
                     }
                 }
             }
         }
+    }
+
+    /// Counts a failed delivery and waits before the next attempt (doubling waits).
+    async fn retry_later(&mut self, failures: &mut u32, err: DeliveryError) -> Woken {
+        *failures = failures.saturating_add(1);
+        let wait = self.backoff(*failures);
+        warn!(
+            delivery_stream = %self.name,
+            error = %err,
+            attempt = *failures,
+            retry_in_ms = wait.as_millis() as u64,
+            "delivery failed; the records stay buffered and will be retried"
+        );
+        self.sleep(wait).await
     }
 
     fn backoff(&self, failures: u32) -> Duration {
@@ -285,9 +369,20 @@ impl Delivery {
         Ok(self.service.log.bounds(self.log)?)
     }
 
-    /// Waits for new records, `timeout`, or a stop.
-    async fn wait(&mut self, end: &mut watch::Receiver<u64>, timeout: Option<Duration>) -> Woken {
+    /// Waits for new records, `timeout`, a stop, or the end of the upload in flight.
+    async fn wait(
+        &mut self,
+        end: &mut watch::Receiver<u64>,
+        timeout: Option<Duration>,
+        upload: &mut Option<Upload>,
+    ) -> Woken {
         let sleep = tokio::time::sleep(timeout.unwrap_or(Duration::from_secs(3600)));
+        let uploaded = async {
+            match upload.as_mut() {
+                Some(upload) => upload.ended().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = self.stopped.changed() => Woken::Stop,
             changed = end.changed() => {
@@ -299,6 +394,7 @@ impl Delivery {
                 Woken::Other
             }
             _ = sleep => Woken::Other,
+            _ = uploaded => Woken::Other,
         }
     }
 
@@ -319,29 +415,32 @@ impl Delivery {
                 .ok_or_else(|| FirehoseError::Internal(format!("stored {key}"))),
         }
     }
+}
 
-    async fn store_checkpoint(&self, offset: u64) -> Result<(), FirehoseError> {
-        let key = format!("{CHECKPOINT_PREFIX}{}", self.name);
-        self.service
-            .meta
-            .commit(Txn::new().put(key, offset.to_string()))
-            .await?;
-        Ok(())
-    }
+/// Stores `offset` as the stream's durable delivery checkpoint.
+async fn store_checkpoint(
+    service: &FirehoseService,
+    name: &str,
+    offset: u64,
+) -> Result<(), FirehoseError> {
+    let key = format!("{CHECKPOINT_PREFIX}{name}");
+    service
+        .meta
+        .commit(Txn::new().put(key, offset.to_string()))
+        .await?;
+    Ok(())
+}
 
-    /// Lets the log drop sealed segments that hold only delivered records.
-    async fn trim(&self, checkpoint: u64) {
-        let log = self.log;
-        let result = self
-            .service
-            .with_log(move |engine| {
-                let next = engine.read(log, checkpoint, 1, 1)?;
-                let cutoff = next.first().map_or(i64::MAX, |record| record.timestamp_ms);
-                engine.trim_before(log, cutoff)
-            })
-            .await;
-        if let Err(err) = result {
-            warn!(delivery_stream = %self.name, error = %err, "trimming delivered records failed");
-        }
+/// Lets the log drop sealed segments that hold only delivered records.
+async fn trim(service: &FirehoseService, name: &str, log: LogId, checkpoint: u64) {
+    let result = service
+        .with_log(move |engine| {
+            let next = engine.read(log, checkpoint, 1, 1)?;
+            let cutoff = next.first().map_or(i64::MAX, |record| record.timestamp_ms);
+            engine.trim_before(log, cutoff)
+        })
+        .await;
+    if let Err(err) = result {
+        warn!(delivery_stream = %name, error = %err, "trimming delivered records failed");
     }
 }

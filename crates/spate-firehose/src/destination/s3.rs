@@ -19,6 +19,7 @@ use crate::config::S3Settings;
 use crate::convert::{self, Conversion};
 use crate::delivery::{Batch, BatchRecord};
 use crate::keys;
+use crate::model::DeliveryStreamMeta;
 use crate::processing::{self, partition};
 use crate::service::FirehoseService;
 use crate::settings::S3Destination;
@@ -106,9 +107,15 @@ pub(crate) async fn write_batch(
             continue;
         }
         let compression = settings.compression();
-        // Compressing up to 128 MiB takes a while: on a blocking thread, not the runtime's.
+        let level = service.config.gzip_level;
+        // Compressing up to 128 MiB takes a while: on blocking threads, not the runtime's.
         let body = tokio::task::spawn_blocking(move || {
-            crate::compress::compress(compression, &object.body)
+            crate::compress::compress_at(
+                compression,
+                &object.body,
+                level,
+                crate::compress::threads(),
+            )
         })
         .await
         .map_err(|err| DeliveryError::Failed(format!("compressing a batch: {err}")))?
@@ -190,7 +197,7 @@ async fn deliver_converted(
     }
     if let Some(object) = converted.object {
         let extension = settings.extension(Some(conversion.output.file_extension()));
-        let key = key_of(settings, batch, None, &extension)?;
+        let key = key_of(settings, &batch.stream, batch.oldest_ms, None, &extension)?;
         service.s3.put(bucket, &key, object, None).await?;
     }
     Ok(())
@@ -205,7 +212,7 @@ pub(crate) async fn put_compressed<'a>(
     parts: impl Iterator<Item = &'a [u8]>,
 ) -> Result<(), DeliveryError> {
     let compression = settings.compression();
-    let mut compressor = compression.compressor();
+    let mut compressor = compression.compressor_at(service.config.gzip_level);
     for part in parts {
         compressor
             .write(part)
@@ -222,7 +229,38 @@ pub(crate) async fn put_compressed<'a>(
 
 /// The key of a batch's object, as AWS names it.
 pub(crate) fn object_key(settings: &S3Destination, batch: &Batch) -> Result<String, DeliveryError> {
-    key_of(settings, batch, None, &settings.extension(None))
+    key_of(
+        settings,
+        &batch.stream,
+        batch.oldest_ms,
+        None,
+        &settings.extension(None),
+    )
+}
+
+/// Writes a buffer the worker compressed while it filled (`delivery::eager`) as the one object
+/// `write_batch` would have made of it: the stream has no processors, no conversion, no
+/// dynamic partitioning and no backup.
+pub(crate) async fn put_precompressed(
+    service: &FirehoseService,
+    settings: &S3Destination,
+    stream: &DeliveryStreamMeta,
+    oldest_ms: i64,
+    body: Vec<u8>,
+) -> Result<(), DeliveryError> {
+    let bucket = settings
+        .bucket()
+        .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
+    let key = key_of(settings, stream, oldest_ms, None, &settings.extension(None))?;
+    service
+        .s3
+        .put(
+            bucket,
+            &key,
+            body,
+            settings.compression().content_encoding(),
+        )
+        .await
 }
 
 /// The key of the object holding a batch's failed records, under `ErrorOutputPrefix` (or the
@@ -234,12 +272,19 @@ pub(crate) fn error_object_key(
 ) -> Result<String, DeliveryError> {
     // Unverified: whether AWS gives error objects an extension; Spate gives none (they are
     // JSON lines whatever the output format).
-    key_of(settings, batch, Some(error_type), "")
+    key_of(
+        settings,
+        &batch.stream,
+        batch.oldest_ms,
+        Some(error_type),
+        "",
+    )
 }
 
 fn key_of(
     settings: &S3Destination,
-    batch: &Batch,
+    stream: &DeliveryStreamMeta,
+    oldest_ms: i64,
     error_type: Option<keys::ErrorOutputType>,
     extension: &str,
 ) -> Result<String, DeliveryError> {
@@ -251,9 +296,9 @@ fn key_of(
     .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
     let no_keys = BTreeMap::new();
     let inputs = keys::KeyInputs {
-        stream_name: &batch.stream.name,
-        stream_version: batch.stream.version,
-        oldest_arrival_ms: batch.oldest_ms,
+        stream_name: &stream.name,
+        stream_version: stream.version,
+        oldest_arrival_ms: oldest_ms,
         time_zone: &jiff::tz::TimeZone::UTC,
         query_keys: &no_keys,
         lambda_keys: &no_keys,
@@ -328,6 +373,9 @@ impl S3Stores {
             .with_allow_http(true)
             .with_virtual_hosted_style_request(false)
             .with_retry(retry)
+            // Hashing every object for its signature costs a core's worth of SHA-256 at full
+            // speed; TCP and the server's own checks guard the bytes, as for AWS SDK uploads.
+            .with_unsigned_payload(true)
             .with_region(
                 pick(own.map(|b| &b.region), &self.settings.region)
                     .unwrap_or_else(|| "us-east-1".to_string()),
