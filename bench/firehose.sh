@@ -2,7 +2,8 @@
 # Firehose delivery throughput to S3 with GZIP (target: >= 200 MB/s on 2 cores); see
 # bench/firehose.py for what is measured.
 #
-# Usage: bench/firehose.sh [--records N] [--record-size B] [--connections C] [--runs N] [--write]
+# Usage: bench/firehose.sh [--records N] [--record-size B] [--connections C] [--runs N]
+#                          [--gzip-level 1-9] [--write]
 # Builds spate in release (CARGO_TARGET_DIR is honoured), installs s3s-fs if missing
 # (scripts/s3-server-bin) and uses the tests' virtualenv (.venv, made by scripts/test-python)
 # for boto3.
