@@ -606,6 +606,15 @@ impl Log {
         crate::retention::trim_before(self.shared(), id, cutoff_ms)
     }
 
+    /// Drops every record before `offset` that can go: whole sealed segments below it, and,
+    /// when `offset` lies past every segment, the in-memory tail's records before it, which are
+    /// then never sealed. For logs read once soon after arrival (a Firehose delivery stream's),
+    /// so that what was delivered is not written a second time. Never drops a record at or past
+    /// `offset`, nor one not yet durable. Returns how many records were dropped.
+    pub fn discard_before(&self, id: LogId, offset: u64) -> Result<u64, LogError> {
+        crate::retention::discard_before(self.shared(), id, offset)
+    }
+
     /// A receiver of the log's durable `end`, updated after each commit.
     pub fn watch_end(&self, id: LogId) -> Result<watch::Receiver<u64>, LogError> {
         Ok(self.shared().state(id)?.subscribe())

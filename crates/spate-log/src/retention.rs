@@ -132,6 +132,72 @@ pub(crate) fn trim_before(shared: &Shared, id: LogId, cutoff_ms: i64) -> Result<
     Ok(new_start - old_start)
 }
 
+/// See [`crate::Log::discard_before`]. Holds the maintenance lock, as sealing does, so no seal
+/// runs meanwhile: the records it takes from the tail are the sealer's otherwise.
+pub(crate) fn discard_before(shared: &Shared, id: LogId, offset: u64) -> Result<u64, LogError> {
+    let _maintenance = shared.maintenance.lock();
+    let state: Arc<LogState> = shared.state(id)?;
+    let (old_start, doomed, new_start, last_trimmed_ts) = {
+        let inner = state.inner.lock();
+        let offset = offset.min(inner.end());
+        let doomed: Vec<PathBuf> = inner
+            .segments
+            .iter()
+            .take_while(|segment| segment.end() <= offset)
+            .map(|segment| segment.path().to_owned())
+            .collect();
+        let (new_start, last_trimmed_ts) = if offset > inner.sealed_end {
+            let last = &inner.tail[inner.tail_index(offset - 1)];
+            (offset, last.record.timestamp_ms)
+        } else if let Some(count) = doomed.len().checked_sub(1) {
+            let last = &inner.segments[count];
+            (last.end(), last.summary().last_ts)
+        } else {
+            return Ok(0);
+        };
+        (inner.start, doomed, new_start, last_trimmed_ts)
+    };
+    if new_start <= old_start {
+        return Ok(0);
+    }
+    // The mark first: recovery then skips the dropped segments and journal records.
+    write_atomically(
+        &state.dir.join(RETENTION_FILE),
+        &encode_mark(RetentionMark {
+            start: new_start,
+            last_trimmed_ts,
+        }),
+    )?;
+    let dropped_unsealed = {
+        let mut inner = state.inner.lock();
+        inner.segments.drain(..doomed.len());
+        let mut dropped = 0u64;
+        while inner
+            .tail
+            .front()
+            .is_some_and(|oldest| oldest.record.offset < new_start)
+        {
+            if let Some(oldest) = inner.tail.pop_front() {
+                dropped += oldest.record.data_len() as u64;
+            }
+        }
+        inner.tail_bytes -= dropped;
+        inner.sealed_end = inner.sealed_end.max(new_start);
+        inner.start = new_start;
+        dropped
+    };
+    shared.remove_unsealed(dropped_unsealed);
+    for path in &doomed {
+        if let Err(err) = std::fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), error = %err, "could not remove discarded segment");
+        }
+    }
+    if !doomed.is_empty() {
+        sync_dir(&state.dir)?;
+    }
+    Ok(new_start - old_start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +312,80 @@ mod engine_tests {
         let next = log.append_blocking(vec![(LogId(1), vec![record("k", "d")])])?;
         assert_eq!(next[0][0].offset, 5);
         assert_eq!(next[0][0].timestamp_ms, 3_000);
+        Ok(())
+    }
+
+    #[test]
+    fn discard_drops_segments_and_tail_records_for_good() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let log = open(dir.path(), LogConfig::default(), &clock);
+        log.create_log(LogId(1))?;
+        // Segment [0,2), tail [2,5).
+        log.append_blocking(vec![(LogId(1), vec![record("k", "a"), record("k", "b")])])?;
+        log.seal_now()?;
+        clock.set(2_000);
+        let tail: Vec<_> = ["c", "d", "e"].iter().map(|v| record("k", v)).collect();
+        log.append_blocking(vec![(LogId(1), tail)])?;
+        let unsealed = log.stats().unsealed_bytes;
+
+        assert_eq!(log.discard_before(LogId(1), 1)?, 0, "not inside a segment");
+        assert_eq!(log.discard_before(LogId(1), 4)?, 4);
+        assert_eq!(log.bounds(LogId(1))?.start, 4);
+        assert_eq!(values(&log.read(LogId(1), 0, 10, 100)?), vec!["e"]);
+        assert_eq!(
+            log.stats().unsealed_bytes,
+            unsealed / 3,
+            "two of three tail records"
+        );
+        assert_eq!(file_names(&dir.path().join("logs/1")), vec!["retention"]);
+        assert_eq!(log.discard_before(LogId(1), 3)?, 0, "never backwards");
+        drop(log);
+
+        // The journal still holds c and d: recovery must not bring them back.
+        let log = open(dir.path(), LogConfig::default(), &clock);
+        assert_eq!(log.bounds(LogId(1))?.start, 4);
+        assert_eq!(values(&log.read(LogId(1), 0, 10, 100)?), vec!["e"]);
+        let next = log.append_blocking(vec![(LogId(1), vec![record("k", "f")])])?;
+        assert_eq!(next[0][0].offset, 5);
+        log.seal_now()?;
+        assert_eq!(values(&log.read(LogId(1), 4, 10, 100)?), vec!["e", "f"]);
+        assert_eq!(
+            log.discard_before(LogId(1), 100)?,
+            2,
+            "up to the end, no further"
+        );
+        assert_eq!(log.bounds(LogId(1))?.start, 6);
+        drop(log);
+
+        let log = open(dir.path(), LogConfig::default(), &clock);
+        assert_eq!(log.bounds(LogId(1))?.start, 6);
+        assert!(log.read(LogId(1), 0, 10, 100)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn discarded_tail_records_do_not_pin_journal_files() -> Result<(), LogError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(1_000));
+        let config = LogConfig {
+            journal_file_bytes: 256,
+            seal_bytes: 1 << 30,
+            ..LogConfig::default()
+        };
+        let log = open(dir.path(), config, &clock);
+        log.create_log(LogId(1))?;
+        for round in 0..40 {
+            let value = format!("{round:0>64}");
+            log.append_blocking(vec![(LogId(1), vec![record("k", &value)])])?;
+        }
+        assert!(log.stats().journal_files > 10);
+        assert_eq!(log.discard_before(LogId(1), 40)?, 40);
+        log.run_maintenance()?;
+        let stats = log.stats();
+        assert!(stats.journal_files <= 2, "{stats:?}");
+        assert_eq!(stats.segments_sealed, 0, "nothing was written twice");
+        assert_eq!(stats.unsealed_bytes, 0);
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Property test: random operation sequences against the engine and an in-memory model.
 //!
 //! Operations: appends of batches to several logs, reads at random offsets with random limits,
-//! timestamp lookups, clock moves, sealing, background maintenance, retention trims, log
+//! timestamp lookups, clock moves, sealing, background maintenance, retention trims, discards, log
 //! creation and deletion, clean reopens, and simulated crashes (the engine is dropped, then the
 //! newest journal file gets a torn, never-acknowledged frame appended, or a torn new journal
 //! file and a stray segment temp file appear, as a crash mid-write would leave them). After
@@ -52,6 +52,10 @@ enum Op {
         log: usize,
         back_ms: i64,
     },
+    Discard {
+        log: usize,
+        at_permille: u16,
+    },
     Create,
     Delete(usize),
     Reopen,
@@ -71,6 +75,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Seal),
         1 => Just(Op::Maintain),
         1 => (0usize..8, -500i64..3_000).prop_map(|(log, back_ms)| Op::Trim { log, back_ms }),
+        1 => (0usize..8, 0u16..1100).prop_map(|(log, at_permille)| Op::Discard { log, at_permille }),
         1 => Just(Op::Create),
         1 => (0usize..8).prop_map(Op::Delete),
         1 => Just(Op::Reopen),
@@ -222,6 +227,22 @@ impl Harness {
                         "trimmed a record not older than the cutoff"
                     );
                 }
+                model.start = new_start;
+            }
+            Op::Discard { log, at_permille } => {
+                let Some(id) = self.pick(*log) else {
+                    return Ok(());
+                };
+                let model = self.models.get(&id).expect("live");
+                let (start, end) = (model.start, model.records.len() as u64);
+                let offset = start + (end - start) * u64::from(*at_permille) / 1000;
+                let dropped = self.log().discard_before(id, offset).expect("discard");
+                let model = self.models.get_mut(&id).expect("live");
+                let new_start = model.start + dropped;
+                prop_assert!(
+                    new_start <= offset.min(end).max(start),
+                    "discarded past the offset asked for, or past the end"
+                );
                 model.start = new_start;
             }
             Op::Create => self.create(),
