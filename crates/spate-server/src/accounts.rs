@@ -202,7 +202,7 @@ async fn open_account(
         StreamsService::open(streams_config, log.clone(), meta.clone(), clock.clone()).await?;
 
     let firehose_dir = dir.join("firehose-log");
-    let firehose_log_config = config.log_config();
+    let firehose_log_config = config.firehose_log_config();
     let firehose_clock = clock.clone();
     let firehose_log = tokio::task::spawn_blocking(move || {
         Log::open(&firehose_dir, firehose_log_config, firehose_clock)

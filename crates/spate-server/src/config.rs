@@ -396,6 +396,20 @@ impl ServerConfig {
             max_unsealed_bytes: self.log.max_unsealed_mib * MIB,
         }
     }
+
+    /// The settings of Firehose's engine (`firehose-log/`): those of `[log]`, except that a
+    /// delivery stream's buffer (128 MiB at most) stays in memory until it is delivered, and
+    /// is then discarded unsealed (`Log::discard_before`): each record is written once, to the
+    /// journal, instead of twice. A buffer held past 15 minutes, or past 512 MiB of buffers
+    /// in all, is sealed as any log's tail.
+    pub fn firehose_log_config(&self) -> LogConfig {
+        const MIB: u64 = 1024 * 1024;
+        let mut config = self.log_config();
+        config.seal_bytes = config.seal_bytes.max(160 * MIB);
+        config.seal_age = config.seal_age.max(Duration::from_secs(900));
+        config.max_unsealed_bytes = config.max_unsealed_bytes.max(512 * MIB);
+        config
+    }
 }
 
 fn parse(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {

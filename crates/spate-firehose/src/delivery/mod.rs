@@ -431,16 +431,12 @@ async fn store_checkpoint(
     Ok(())
 }
 
-/// Lets the log drop sealed segments that hold only delivered records.
+/// Lets the log drop the delivered records: unsealed ones are never written again.
 async fn trim(service: &FirehoseService, name: &str, log: LogId, checkpoint: u64) {
     let result = service
-        .with_log(move |engine| {
-            let next = engine.read(log, checkpoint, 1, 1)?;
-            let cutoff = next.first().map_or(i64::MAX, |record| record.timestamp_ms);
-            engine.trim_before(log, cutoff)
-        })
+        .with_log(move |engine| engine.discard_before(log, checkpoint))
         .await;
     if let Err(err) = result {
-        warn!(delivery_stream = %name, error = %err, "trimming delivered records failed");
+        warn!(delivery_stream = %name, error = %err, "dropping delivered records failed");
     }
 }
