@@ -109,26 +109,13 @@ pub(crate) fn trim_before(shared: &Shared, id: LogId, cutoff_ms: i64) -> Result<
         let last = &inner.segments[doomed.len() - 1];
         (last.end(), last.summary().last_ts)
     };
-    write_atomically(
-        &state.dir.join(RETENTION_FILE),
-        &encode_mark(RetentionMark {
-            start: new_start,
-            last_trimmed_ts,
-        }),
-    )?;
+    write_mark(&state, new_start, last_trimmed_ts)?;
     {
         let mut inner = state.inner.lock();
         inner.segments.drain(..doomed.len());
         inner.start = new_start;
     }
-    // Readers holding a dropped segment may still be reading it; Unix keeps unlinked files
-    // readable while open, and a reader that finds it gone restarts from the new start.
-    for path in &doomed {
-        if let Err(err) = std::fs::remove_file(path) {
-            tracing::warn!(path = %path.display(), error = %err, "could not remove trimmed segment");
-        }
-    }
-    sync_dir(&state.dir)?;
+    remove_segment_files(&state, &doomed)?;
     Ok(new_start - old_start)
 }
 
@@ -161,13 +148,7 @@ pub(crate) fn discard_before(shared: &Shared, id: LogId, offset: u64) -> Result<
         return Ok(0);
     }
     // The mark first: recovery then skips the dropped segments and journal records.
-    write_atomically(
-        &state.dir.join(RETENTION_FILE),
-        &encode_mark(RetentionMark {
-            start: new_start,
-            last_trimmed_ts,
-        }),
-    )?;
+    write_mark(&state, new_start, last_trimmed_ts)?;
     let dropped_unsealed = {
         let mut inner = state.inner.lock();
         inner.segments.drain(..doomed.len());
@@ -187,15 +168,34 @@ pub(crate) fn discard_before(shared: &Shared, id: LogId, offset: u64) -> Result<
         dropped
     };
     shared.remove_unsealed(dropped_unsealed);
-    for path in &doomed {
+    remove_segment_files(&state, &doomed)?;
+    Ok(new_start - old_start)
+}
+
+/// Makes `start` (and the newest timestamp dropped) the log's durable retention mark.
+fn write_mark(state: &LogState, start: u64, last_trimmed_ts: i64) -> Result<(), LogError> {
+    write_atomically(
+        &state.dir.join(RETENTION_FILE),
+        &encode_mark(RetentionMark {
+            start,
+            last_trimmed_ts,
+        }),
+    )
+}
+
+/// Removes the files of segments already dropped from the log's state, durably.
+fn remove_segment_files(state: &LogState, doomed: &[PathBuf]) -> Result<(), LogError> {
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    // Readers holding a dropped segment may still be reading it; Unix keeps unlinked files
+    // readable while open, and a reader that finds it gone restarts from the new start.
+    for path in doomed {
         if let Err(err) = std::fs::remove_file(path) {
-            tracing::warn!(path = %path.display(), error = %err, "could not remove discarded segment");
+            tracing::warn!(path = %path.display(), error = %err, "could not remove a dropped segment");
         }
     }
-    if !doomed.is_empty() {
-        sync_dir(&state.dir)?;
-    }
-    Ok(new_start - old_start)
+    sync_dir(&state.dir)
 }
 
 #[cfg(test)]

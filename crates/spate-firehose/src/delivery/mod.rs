@@ -104,6 +104,37 @@ struct Delivery {
     stopped: watch::Receiver<bool>,
 }
 
+/// Where the worker is: its durable checkpoint, the buffer it is filling, and how many
+/// attempts in a row have failed.
+struct Position {
+    checkpoint: u64,
+    scan: Scan,
+    /// The buffer's object compressed as it fills, when the stream allows (`eager`).
+    eager: Option<EagerGzip>,
+    failures: u32,
+}
+
+impl Position {
+    fn new(checkpoint: u64) -> Position {
+        Position {
+            checkpoint,
+            scan: Scan::new(checkpoint),
+            eager: None,
+            failures: 0,
+        }
+    }
+}
+
+/// How an upload ended, for the worker.
+enum Settled {
+    /// Its buffer is delivered and checkpointed.
+    Delivered,
+    /// It failed: the worker is back at its checkpoint, after the backoff wait.
+    Rewound,
+    /// The worker was stopped while it waited.
+    Stop,
+}
+
 /// Why a wait ended.
 enum Woken {
     Stop,
@@ -112,14 +143,10 @@ enum Woken {
 
 impl Delivery {
     async fn run(&mut self) -> Result<(), FirehoseError> {
-        let mut checkpoint = self.load_checkpoint().await?;
+        let mut at = Position::new(self.load_checkpoint().await?);
         let mut end = self.service.log.watch_end(self.log)?;
-        let mut scan = Scan::new(checkpoint);
-        // The buffer's object compressed as it fills, when the stream allows (`eager`).
-        let mut eager: Option<EagerGzip> = None;
         // The previous buffer's object on its way while this one fills (`upload`).
         let mut upload: Option<Upload> = None;
-        let mut failures: u32 = 0;
         loop {
             if *self.stopped.borrow() {
                 return Ok(());
@@ -131,50 +158,41 @@ impl Delivery {
                 return Ok(());
             }
             if let Some(done) = upload.take_if(|upload| upload.has_ended()) {
-                match done.outcome().await {
-                    Ok(upto) => {
-                        failures = 0;
-                        checkpoint = upto;
-                    }
-                    Err(err) => {
-                        scan = Scan::new(checkpoint);
-                        eager = None;
-                        if let Woken::Stop = self.retry_later(&mut failures, err).await {
-                            return Ok(());
-                        }
-                        continue;
-                    }
+                match self.settle(done, &mut at).await {
+                    Settled::Delivered => {}
+                    Settled::Rewound => continue,
+                    Settled::Stop => return Ok(()),
                 }
             }
             let (size_limit, interval_ms) = stream.buffer_limits();
             let bounds = self.bounds().await?;
-            if upload.is_none() && bounds.start > checkpoint {
-                checkpoint = bounds.start;
-                scan = Scan::new(checkpoint);
-                eager = None;
+            if upload.is_none() && bounds.start > at.checkpoint {
+                at.checkpoint = bounds.start;
+                at.scan = Scan::new(at.checkpoint);
+                at.eager = None;
             }
-            if scan.oldest_ms().is_none() && eager.is_none() {
-                eager = EagerGzip::for_stream(&stream, &self.service.config, scan.from());
+            if at.scan.oldest_ms().is_none() && at.eager.is_none() {
+                at.eager = EagerGzip::for_stream(&stream, &self.service.config, at.scan.from());
             }
             // Count what arrived since the last look, up to one buffer's worth.
-            while !scan.is_full(size_limit) && scan.scanned_to() < bounds.end {
-                let records = self.read(scan.scanned_to(), READ_CHUNK_BYTES).await?;
+            while !at.scan.is_full(size_limit) && at.scan.scanned_to() < bounds.end {
+                let records = self.read(at.scan.scanned_to(), READ_CHUNK_BYTES).await?;
                 if records.is_empty() {
                     break;
                 }
-                let counted = scan.add(&records, size_limit);
-                if let Some(ahead) = &mut eager {
+                let counted = at.scan.add(&records, size_limit);
+                if let Some(ahead) = &mut at.eager {
                     match ahead.take(&records[counted]).await {
                         Ok(true) => {}
-                        Ok(false) => eager = None,
+                        Ok(false) => at.eager = None,
                         Err(err) => {
                             warn!(delivery_stream = %self.name, error = %err, "compressing ahead failed");
-                            eager = None;
+                            at.eager = None;
                         }
                     }
                 }
             }
-            let Some(oldest_ms) = scan.oldest_ms() else {
+            let Some(oldest_ms) = at.scan.oldest_ms() else {
                 // Nothing buffered: wait for records.
                 if let Woken::Stop = self.wait(&mut end, None, &mut upload).await {
                     return Ok(());
@@ -183,33 +201,24 @@ impl Delivery {
             };
             let due_ms = oldest_ms.saturating_add(interval_ms as i64);
             let now = self.service.now_ms();
-            if !scan.is_full(size_limit) && now < due_ms {
+            if !at.scan.is_full(size_limit) && now < due_ms {
                 let wait = Duration::from_millis((due_ms - now) as u64);
                 if let Woken::Stop = self.wait(&mut end, Some(wait), &mut upload).await {
                     return Ok(());
                 }
                 continue;
             }
-            let (from, upto) = (scan.from(), scan.cut());
+            let (from, upto) = (at.scan.from(), at.scan.cut());
             // One object on its way at a time: checkpoints are stored in order.
             if let Some(previous) = upload.take() {
-                match previous.outcome().await {
-                    Ok(delivered) => {
-                        failures = 0;
-                        checkpoint = delivered;
-                    }
-                    Err(err) => {
-                        scan = Scan::new(checkpoint);
-                        eager = None;
-                        if let Woken::Stop = self.retry_later(&mut failures, err).await {
-                            return Ok(());
-                        }
-                        continue;
-                    }
+                match self.settle(previous, &mut at).await {
+                    Settled::Delivered => {}
+                    Settled::Rewound => continue,
+                    Settled::Stop => return Ok(()),
                 }
             }
-            debug!(delivery_stream = %self.name, records = upto - from, ahead = eager.is_some(), "buffer cut");
-            let object = match eager.take() {
+            debug!(delivery_stream = %self.name, records = upto - from, ahead = at.eager.is_some(), "buffer cut");
+            let object = match at.eager.take() {
                 Some(ahead) if ahead.covers(&stream, from, upto) => match ahead.finish().await {
                     Ok(object) => Some(object),
                     Err(err) => {
@@ -229,23 +238,43 @@ impl Delivery {
                     object,
                     upto,
                 ));
-                scan = Scan::new(upto);
+                at.scan = Scan::new(upto);
                 continue;
             }
-            match self.deliver(&stream, checkpoint, upto, oldest_ms).await {
+            match self.deliver(&stream, at.checkpoint, upto, oldest_ms).await {
                 Ok(Some(())) => {
-                    failures = 0;
-                    checkpoint = upto;
-                    store_checkpoint(&self.service, &self.name, checkpoint).await?;
-                    scan = Scan::new(checkpoint);
-                    trim(&self.service, &self.name, self.log, checkpoint).await;
+                    at.failures = 0;
+                    at.checkpoint = upto;
+                    store_checkpoint(&self.service, &self.name, at.checkpoint).await?;
+                    at.scan = Scan::new(at.checkpoint);
+                    trim(&self.service, &self.name, self.log, at.checkpoint).await;
                 }
                 Ok(None) => return Ok(()),
                 Err(err) => {
-                    scan = Scan::new(checkpoint);
-                    if let Woken::Stop = self.retry_later(&mut failures, err).await {
+                    at.scan = Scan::new(at.checkpoint);
+                    if let Woken::Stop = self.retry_later(&mut at.failures, err).await {
                         return Ok(());
                     }
+                }
+            }
+        }
+    }
+
+    /// Waits for an upload's end: on success the checkpoint moves past its buffer; on failure
+    /// the worker goes back to its checkpoint and waits before the next attempt.
+    async fn settle(&mut self, upload: Upload, at: &mut Position) -> Settled {
+        match upload.outcome().await {
+            Ok(delivered) => {
+                at.failures = 0;
+                at.checkpoint = delivered;
+                Settled::Delivered
+            }
+            Err(err) => {
+                at.scan = Scan::new(at.checkpoint);
+                at.eager = None;
+                match self.retry_later(&mut at.failures, err).await {
+                    Woken::Stop => Settled::Stop,
+                    Woken::Other => Settled::Rewound,
                 }
             }
         }
