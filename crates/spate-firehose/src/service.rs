@@ -48,6 +48,8 @@ pub struct FirehoseService {
     pub(crate) kinesis: Option<Arc<dyn KinesisApi>>,
     /// The source readers of streams fed by a Kinesis stream.
     pub(crate) readers: Mutex<BTreeMap<String, Reader>>,
+    /// The processors and conversions of S3 destinations, built once per settings.
+    pub(crate) prepared: crate::destination::prepared::PreparedCache,
 }
 
 impl std::fmt::Debug for FirehoseService {
@@ -88,6 +90,7 @@ impl FirehoseService {
             data_keys: Mutex::new(BTreeMap::new()),
             kinesis,
             readers: Mutex::new(BTreeMap::new()),
+            prepared: Default::default(),
         });
         let deleting: Vec<String> = service
             .all()
@@ -230,6 +233,7 @@ impl FirehoseService {
         if let Some(worker) = worker {
             worker.stop_and_wait().await;
         }
+        self.prepared.forget(name);
         let Some(stream) = self.get(name) else {
             return Ok(());
         };

@@ -1,12 +1,14 @@
 //! Where delivered batches go. Each destination answers a batch with success or with an error
 //! that says whether trying again may help.
 //!
-//! `s3` writes objects; `http_endpoint`, `splunk` and `opensearch` send over HTTP (`client`) and
-//! retry failed records for their retry duration before the error output (`retry`).
+//! `s3` writes objects (what it builds from a destination's settings is kept in `prepared`);
+//! `http_endpoint`, `splunk` and `opensearch` send over HTTP (`client`) and retry failed
+//! records for their retry duration before the error output (`retry`).
 
 mod client;
 pub mod http_endpoint;
 pub mod opensearch;
+pub(crate) mod prepared;
 pub mod redshift;
 pub(crate) mod retry;
 pub mod s3;

@@ -53,11 +53,11 @@ pub(crate) async fn write_batch(
     let bucket = settings
         .bucket()
         .ok_or_else(|| DeliveryError::Configuration("the stream has no bucket".into()))?;
-    let pipeline = settings
-        .pipeline(&service.config)
-        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
+    let prepared = service
+        .prepared
+        .get(&batch.stream.name, settings, &service.config)?;
     let now_ms = || service.now_ms();
-    let processed = match &pipeline {
+    let processed = match &prepared.pipeline {
         Some(pipeline) => {
             let context = processing::StreamContext {
                 delivery_stream_arn: &batch.stream.arn,
@@ -75,10 +75,8 @@ pub(crate) async fn write_batch(
             failed: Vec::new(),
         },
     };
-    let conversion = Conversion::from_settings(settings, &service.config)
-        .map_err(|err| DeliveryError::Configuration(err.to_string()))?;
-    if let Some(conversion) = conversion {
-        return deliver_converted(service, settings, bucket, &conversion, batch, processed).await;
+    if let Some(conversion) = &prepared.conversion {
+        return deliver_converted(service, settings, bucket, conversion, batch, processed).await;
     }
     let prefixes = keys::validate_prefixes(
         settings.prefix.as_deref(),
