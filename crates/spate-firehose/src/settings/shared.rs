@@ -1,5 +1,9 @@
-//! What the HTTP-based destinations' settings share: retry options, buffering hints with
-//! per-destination ranges and defaults, the role, and the checks of their S3 configuration.
+//! What the destinations' settings share: the role and `S3BackupMode` checks (each
+//! destination with its own modes), merging member by member and the `CloudWatchLoggingOptions`
+//! description, for S3 and Redshift too; retry options and the checks of a destination's own S3
+//! configuration, for Redshift (its intermediate bucket) and the HTTP-based destinations; and,
+//! for the HTTP-based ones alone, buffering hints with per-destination ranges and defaults and
+//! the blocks none of them implements yet.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -77,6 +81,13 @@ pub fn validate_role(v: &mut Violations, path: &str, role: &Option<String>, requ
             v.string_length(&member, arn, 1, 512);
             v.pattern(&member, arn, ROLE_ARN_PATTERN, is_role_arn(arn));
         }
+    }
+}
+
+/// `S3BackupMode`, one of the destination's own `modes`.
+pub fn validate_backup_mode(v: &mut Violations, path: &str, mode: &Option<String>, modes: &[&str]) {
+    if let Some(mode) = mode {
+        v.one_of(&format!("{path}.s3BackupMode"), mode, modes);
     }
 }
 
