@@ -280,10 +280,7 @@ impl RedshiftDestination {
     }
 
     pub fn retry_secs(&self) -> u64 {
-        self.retry_options
-            .and_then(|r| r.duration_in_seconds)
-            .unwrap_or(DEFAULT_RETRY_SECS)
-            .max(0) as u64
+        shared::retry_secs(&self.retry_options, DEFAULT_RETRY_SECS).max(0) as u64
     }
 
     /// Buffer size in bytes and interval in milliseconds: the intermediate bucket's hints.
