@@ -116,7 +116,7 @@ pub(crate) async fn deliver(
             put_until_written(service, &s3, &key, &documents).await?;
             break;
         }
-        let wait = backoff(service, attempts).min(retry_for - elapsed);
+        let wait = service.config.backoff(attempts).min(retry_for - elapsed);
         tokio::time::sleep(wait).await;
     }
     if plan.back_up_all {
@@ -125,17 +125,6 @@ pub(crate) async fn deliver(
         put_until_written(service, &s3, &key, &parts).await?;
     }
     Ok(())
-}
-
-fn backoff(service: &FirehoseService, attempts: u32) -> Duration {
-    let config = &service.config;
-    let factor = 1u64 << attempts.saturating_sub(1).min(16);
-    Duration::from_millis(
-        config
-            .retry_initial_ms
-            .saturating_mul(factor)
-            .min(config.retry_max_ms),
-    )
 }
 
 /// The error output's documents, one JSON object and a newline per failed record (format of
@@ -197,7 +186,7 @@ async fn put_until_written(
         match result {
             Ok(()) => return Ok(()),
             Err(err) => {
-                let wait = backoff(service, attempts);
+                let wait = service.config.backoff(attempts);
                 warn!(error = %err, bucket, key, retry_in_ms = wait.as_millis() as u64, "writing to S3 failed; retrying");
                 tokio::time::sleep(wait).await;
             }
