@@ -60,6 +60,18 @@ pub struct BatchRecord {
     pub data: Bytes,
 }
 
+#[cfg(test)]
+impl BatchRecord {
+    /// A record of `data` at offset 0 that arrived at the epoch, for tests of what is sent.
+    pub(crate) fn of(data: &'static [u8]) -> BatchRecord {
+        BatchRecord {
+            offset: 0,
+            arrival_ms: 0,
+            data: Bytes::from_static(data),
+        }
+    }
+}
+
 /// A running worker and the means to stop it.
 #[derive(Debug)]
 pub(crate) struct Worker {

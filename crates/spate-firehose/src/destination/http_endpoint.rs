@@ -171,21 +171,11 @@ fn gzip(body: &[u8]) -> Result<Vec<u8>, Failure> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-
-    fn record(data: &'static [u8]) -> BatchRecord {
-        BatchRecord {
-            offset: 0,
-            arrival_ms: 0,
-            data: Bytes::from_static(data),
-        }
-    }
 
     #[test]
     fn the_body_carries_the_request_id_and_base64_records() {
-        let (a, b) = (record(b"hello"), record(b"\x00\xff"));
+        let (a, b) = (BatchRecord::of(b"hello"), BatchRecord::of(b"\x00\xff"));
         let body = request_body("id-1", 1_578_090_901_599, &[&a, &b]);
         let body: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(

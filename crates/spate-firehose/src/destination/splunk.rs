@@ -200,23 +200,13 @@ fn transport_failure(err: reqwest::Error) -> Failure {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-
-    fn record(data: &'static [u8]) -> BatchRecord {
-        BatchRecord {
-            offset: 0,
-            arrival_ms: 0,
-            data: Bytes::from_static(data),
-        }
-    }
 
     #[test]
     fn event_bodies_wrap_records_that_are_not_events() {
         let (a, b) = (
-            record(b"plain line"),
-            record(br#"{"event": {"k": 1}, "sourcetype": "s"}"#),
+            BatchRecord::of(b"plain line"),
+            BatchRecord::of(br#"{"event": {"k": 1}, "sourcetype": "s"}"#),
         );
         let body = String::from_utf8(event_body(&[&a, &b])).expect("utf-8");
         let mut events = serde_json::Deserializer::from_str(&body).into_iter::<Value>();
@@ -233,7 +223,7 @@ mod tests {
 
     #[test]
     fn raw_bodies_concatenate() {
-        let (a, b) = (record(b"a\n"), record(b"b\n"));
+        let (a, b) = (BatchRecord::of(b"a\n"), BatchRecord::of(b"b\n"));
         assert_eq!(raw_body(&[&a, &b]), b"a\nb\n");
     }
 
