@@ -1,6 +1,7 @@
 //! Settings of the Firehose service.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -98,6 +99,18 @@ impl FirehoseConfig {
                 .map_err(|err| format!("firehose.glue_tables: {err}"))?;
         }
         Ok(())
+    }
+
+    /// The wait after the `attempts`-th failed attempt in a row: `retry_initial_ms`, doubled for
+    /// each failure after the first, at most `retry_max_ms`. The delivery worker, the retries of
+    /// the HTTP-based destinations and Redshift's loads all wait so.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 1u64 << attempts.saturating_sub(1).min(16);
+        Duration::from_millis(
+            self.retry_initial_ms
+                .saturating_mul(factor)
+                .min(self.retry_max_ms),
+        )
     }
 
     /// AWS's message for a delivery stream that does not exist.
@@ -209,6 +222,16 @@ pub struct GlueColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_initial_wait_up_to_the_longest() {
+        let config = FirehoseConfig::default();
+        let waits: Vec<u64> = (1..=7)
+            .map(|attempts| config.backoff(attempts).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+        assert_eq!(config.backoff(u32::MAX), Duration::from_millis(30_000));
+    }
 
     #[test]
     fn the_gzip_level_is_one_deflate_has() {

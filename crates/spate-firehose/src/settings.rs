@@ -20,6 +20,7 @@ use crate::config::FirehoseConfig;
 use crate::error::FirehoseError;
 use crate::keys::PartitionKeySource;
 use crate::processing::Pipeline;
+use shared::pick;
 
 pub mod redshift;
 
@@ -102,15 +103,7 @@ pub(crate) fn not_implemented(member: &str) -> FirehoseError {
 impl S3Destination {
     /// The modeled constraints of the members present; `path` is the member's own path.
     pub fn validate(&self, v: &mut Violations, path: &str, create: bool) {
-        match &self.role_arn {
-            None if create => v.required(&format!("{path}.roleARN"), &self.role_arn),
-            None => {}
-            Some(arn) => {
-                let member = format!("{path}.roleARN");
-                v.string_length(&member, arn, 1, 512);
-                v.pattern(&member, arn, ROLE_ARN_PATTERN, is_role_arn(arn));
-            }
-        }
+        shared::validate_role(v, path, &self.role_arn, create);
         match &self.bucket_arn {
             None if create => v.required(&format!("{path}.bucketARN"), &self.bucket_arn),
             None => {}
@@ -151,13 +144,7 @@ impl S3Destination {
                 &["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"],
             );
         }
-        if let Some(mode) = &self.s3_backup_mode {
-            v.one_of(
-                &format!("{path}.s3BackupMode"),
-                mode,
-                &["Disabled", "Enabled"],
-            );
-        }
+        shared::validate_backup_mode(v, path, &self.s3_backup_mode, &["Disabled", "Enabled"]);
         if let Some(extension) = &self.file_extension {
             let member = format!("{path}.fileExtension");
             v.string_length(&member, extension, 0, 128);
@@ -293,9 +280,6 @@ impl S3Destination {
 
     /// This destination with the members `update` sets replaced.
     pub fn merged(&self, update: &S3Destination) -> S3Destination {
-        fn pick<T: Clone>(new: &Option<T>, old: &Option<T>) -> Option<T> {
-            new.clone().or_else(|| old.clone())
-        }
         S3Destination {
             role_arn: pick(&update.role_arn, &self.role_arn),
             bucket_arn: pick(&update.bucket_arn, &self.bucket_arn),
@@ -397,10 +381,7 @@ impl S3Destination {
                 .encryption_configuration
                 .clone()
                 .unwrap_or_else(|| json!({"NoEncryptionConfig": "NoEncryption"})),
-            "CloudWatchLoggingOptions": self
-                .cloud_watch_logging_options
-                .clone()
-                .unwrap_or_else(|| json!({"Enabled": false})),
+            "CloudWatchLoggingOptions": shared::cloud_watch(&self.cloud_watch_logging_options),
         });
         if let Some(prefix) = &self.error_output_prefix {
             out["ErrorOutputPrefix"] = json!(prefix);

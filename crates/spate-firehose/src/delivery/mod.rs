@@ -60,6 +60,18 @@ pub struct BatchRecord {
     pub data: Bytes,
 }
 
+#[cfg(test)]
+impl BatchRecord {
+    /// A record of `data` at offset 0 that arrived at the epoch, for tests of what is sent.
+    pub(crate) fn of(data: &'static [u8]) -> BatchRecord {
+        BatchRecord {
+            offset: 0,
+            arrival_ms: 0,
+            data: Bytes::from_static(data),
+        }
+    }
+}
+
 /// A running worker and the means to stop it.
 #[derive(Debug)]
 pub(crate) struct Worker {
@@ -283,7 +295,7 @@ impl Delivery {
     /// Counts a failed delivery and waits before the next attempt (doubling waits).
     async fn retry_later(&mut self, failures: &mut u32, err: DeliveryError) -> Woken {
         *failures = failures.saturating_add(1);
-        let wait = self.backoff(*failures);
+        let wait = self.service.config.backoff(*failures);
         warn!(
             delivery_stream = %self.name,
             error = %err,
@@ -292,17 +304,6 @@ impl Delivery {
             "delivery failed; the records stay buffered and will be retried"
         );
         self.sleep(wait).await
-    }
-
-    fn backoff(&self, failures: u32) -> Duration {
-        let config = &self.service.config;
-        let factor = 1u64 << failures.saturating_sub(1).min(16);
-        Duration::from_millis(
-            config
-                .retry_initial_ms
-                .saturating_mul(factor)
-                .min(config.retry_max_ms),
-        )
     }
 
     /// Delivers records `[from, upto)` as one batch. `Ok(None)`: stopped meanwhile.

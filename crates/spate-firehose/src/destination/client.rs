@@ -1,10 +1,12 @@
 //! The HTTP client the HTTP endpoint, Splunk and OpenSearch destinations share: one
 //! connection pool, rustls with the system's roots plus `[firehose.http] ca_file`, and the
-//! request timeout AWS gives endpoints (3 minutes by default).
+//! request timeout AWS gives endpoints (3 minutes by default); and the reading of an answer,
+//! or of the failure to get one, that they share.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use super::retry::Failure;
 use crate::config::HttpSettings;
 use crate::error::FirehoseError;
 
@@ -64,6 +66,32 @@ const MESSAGE_BYTES: usize = 1024;
 pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(MESSAGE_BYTES)]);
     text.into_owned()
+}
+
+/// Sends `request` and reads the answer: its status and up to `limit` bytes of its body.
+pub(crate) async fn exchange(
+    request: reqwest::RequestBuilder,
+    limit: usize,
+) -> Result<(u16, Vec<u8>), reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let body = read_body(response, limit).await?;
+    Ok((status, body))
+}
+
+/// A request that got no answer, as a destination names it: `timeout` (code, sentence) when it
+/// ran out of time, else `unreachable`; the sentence is followed by the error.
+pub(crate) fn transport_failure(
+    err: reqwest::Error,
+    timeout: (&str, &str),
+    unreachable: (&str, &str),
+) -> Failure {
+    let (code, sentence) = if err.is_timeout() {
+        timeout
+    } else {
+        unreachable
+    };
+    Failure::new(code, format!("{sentence}: {err}"))
 }
 
 /// Reads a response body up to `limit` bytes (a destination's answer is small; a huge one is

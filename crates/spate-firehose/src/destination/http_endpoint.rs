@@ -23,7 +23,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::DeliveryError;
-use super::client::{excerpt, read_body};
+use super::client::{self, excerpt};
 use super::retry::{self, Failure, Plan, Sender};
 use crate::delivery::{Batch, BatchRecord};
 use crate::keys::ErrorOutputType;
@@ -38,10 +38,9 @@ pub(crate) async fn deliver(
     settings: &HttpEndpointDestination,
     batch: &Batch,
 ) -> Result<(), DeliveryError> {
-    let s3 = settings.s3.clone().unwrap_or_default();
     let plan = Plan {
         retry_secs: settings.retry_secs(),
-        s3: &s3,
+        s3: &settings.s3,
         error_type: ErrorOutputType::HttpEndpointFailed,
         back_up_all: settings.all_data(),
     };
@@ -63,10 +62,7 @@ struct HttpSender<'a> {
 
 impl Sender for HttpSender<'_> {
     async fn send(&mut self, records: &[&BatchRecord]) -> Vec<(usize, Failure)> {
-        match self.send_once(records).await {
-            Ok(()) => Vec::new(),
-            Err(failure) => (0..records.len()).map(|i| (i, failure.clone())).collect(),
-        }
+        retry::whole_request(records.len(), self.send_once(records).await)
     }
 }
 
@@ -96,9 +92,7 @@ impl HttpSender<'_> {
         } else {
             body
         };
-        let response = request.body(body).send().await.map_err(transport_failure)?;
-        let status = response.status().as_u16();
-        let body = read_body(response, RESPONSE_LIMIT)
+        let (status, body) = client::exchange(request.body(body), RESPONSE_LIMIT)
             .await
             .map_err(transport_failure)?;
         check_response(status, &body, &self.request_id)
@@ -154,17 +148,17 @@ pub(crate) fn check_response(status: u16, body: &[u8], request_id: &str) -> Resu
 }
 
 fn transport_failure(err: reqwest::Error) -> Failure {
-    if err.is_timeout() {
-        Failure::new(
+    client::transport_failure(
+        err,
+        (
             "HttpEndpoint.RequestTimeout",
-            format!("The endpoint did not answer in time: {err}"),
-        )
-    } else {
-        Failure::new(
+            "The endpoint did not answer in time",
+        ),
+        (
             "HttpEndpoint.ConnectionFailed",
-            format!("Could not reach the endpoint: {err}"),
-        )
-    }
+            "Could not reach the endpoint",
+        ),
+    )
 }
 
 fn gzip(body: &[u8]) -> Result<Vec<u8>, Failure> {
@@ -177,21 +171,11 @@ fn gzip(body: &[u8]) -> Result<Vec<u8>, Failure> {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-
-    fn record(data: &'static [u8]) -> BatchRecord {
-        BatchRecord {
-            offset: 0,
-            arrival_ms: 0,
-            data: Bytes::from_static(data),
-        }
-    }
 
     #[test]
     fn the_body_carries_the_request_id_and_base64_records() {
-        let (a, b) = (record(b"hello"), record(b"\x00\xff"));
+        let (a, b) = (BatchRecord::of(b"hello"), BatchRecord::of(b"\x00\xff"));
         let body = request_body("id-1", 1_578_090_901_599, &[&a, &b]);
         let body: Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(

@@ -48,10 +48,9 @@ pub(crate) async fn deliver(
             ));
         }
     };
-    let s3 = settings.s3.clone().unwrap_or_default();
     let plan = Plan {
         retry_secs: settings.retry_secs(),
-        s3: &s3,
+        s3: &settings.s3,
         error_type: if elasticsearch {
             ErrorOutputType::ElasticsearchFailed
         } else {

@@ -126,7 +126,7 @@ pub(crate) async fn deliver(
             put_until_written(service, bucket, &error_key, manifest).await;
             return Ok(());
         }
-        let wait = backoff(service, attempts).min(deadline - now);
+        let wait = service.config.backoff(attempts).min(deadline - now);
         warn!(
             delivery_stream = %batch.stream.name,
             error = %error,
@@ -147,23 +147,12 @@ async fn put_until_written(service: &FirehoseService, bucket: &str, key: &str, m
         match service.s3.put(bucket, key, manifest.clone(), None).await {
             Ok(()) => return,
             Err(err) => {
-                let wait = backoff(service, attempts);
+                let wait = service.config.backoff(attempts);
                 warn!(error = %err, key, retry_in_ms = wait.as_millis() as u64, "writing an error manifest failed; retrying");
                 tokio::time::sleep(wait).await;
             }
         }
     }
-}
-
-fn backoff(service: &FirehoseService, attempts: u32) -> Duration {
-    let config = &service.config;
-    let factor = 1u64 << attempts.saturating_sub(1).min(16);
-    Duration::from_millis(
-        config
-            .retry_initial_ms
-            .saturating_mul(factor)
-            .min(config.retry_max_ms),
-    )
 }
 
 /// A Redshift manifest naming one object.

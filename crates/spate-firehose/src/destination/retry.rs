@@ -49,10 +49,20 @@ pub(crate) trait Sender {
     }
 }
 
+/// [`Sender::send`]'s answer for a request of `records` records that succeeds or fails as a
+/// whole.
+pub(crate) fn whole_request(records: usize, result: Result<(), Failure>) -> Vec<(usize, Failure)> {
+    match result {
+        Ok(()) => Vec::new(),
+        Err(failure) => (0..records).map(|i| (i, failure.clone())).collect(),
+    }
+}
+
 /// How a batch is delivered and where what fails goes.
 pub(crate) struct Plan<'a> {
     pub retry_secs: i64,
-    pub s3: &'a S3Destination,
+    /// The destination's `S3Configuration` (AWS requires it; absent, its defaults).
+    pub s3: &'a Option<S3Destination>,
     pub error_type: ErrorOutputType,
     /// `AllData` / `AllEvents` / `AllDocuments`: every record to S3 as well.
     pub back_up_all: bool,
@@ -64,6 +74,7 @@ pub(crate) async fn deliver(
     plan: Plan<'_>,
     sender: &mut impl Sender,
 ) -> Result<(), DeliveryError> {
+    let s3 = plan.s3.clone().unwrap_or_default();
     let retry_for = Duration::from_secs(plan.retry_secs.max(0) as u64);
     let mut pending: Vec<usize> = (0..batch.records.len()).collect();
     let mut last_failure: Vec<Option<Failure>> = vec![None; batch.records.len()];
@@ -101,30 +112,19 @@ pub(crate) async fn deliver(
             );
             let now = service.now_ms();
             let documents = error_documents(batch, &pending, &last_failure, attempts, now, sender);
-            let key = s3::error_object_key(plan.s3, batch, plan.error_type)?;
-            put_until_written(service, plan.s3, &key, &documents).await?;
+            let key = s3::error_object_key(&s3, batch, plan.error_type)?;
+            put_until_written(service, &s3, &key, &documents).await?;
             break;
         }
-        let wait = backoff(service, attempts).min(retry_for - elapsed);
+        let wait = service.config.backoff(attempts).min(retry_for - elapsed);
         tokio::time::sleep(wait).await;
     }
     if plan.back_up_all {
-        let key = s3::object_key(plan.s3, batch)?;
+        let key = s3::object_key(&s3, batch)?;
         let parts: Vec<&[u8]> = batch.records.iter().map(|r| &r.data[..]).collect();
-        put_until_written(service, plan.s3, &key, &parts).await?;
+        put_until_written(service, &s3, &key, &parts).await?;
     }
     Ok(())
-}
-
-fn backoff(service: &FirehoseService, attempts: u32) -> Duration {
-    let config = &service.config;
-    let factor = 1u64 << attempts.saturating_sub(1).min(16);
-    Duration::from_millis(
-        config
-            .retry_initial_ms
-            .saturating_mul(factor)
-            .min(config.retry_max_ms),
-    )
 }
 
 /// The error output's documents, one JSON object and a newline per failed record (format of
@@ -186,7 +186,7 @@ async fn put_until_written(
         match result {
             Ok(()) => return Ok(()),
             Err(err) => {
-                let wait = backoff(service, attempts);
+                let wait = service.config.backoff(attempts);
                 warn!(error = %err, bucket, key, retry_in_ms = wait.as_millis() as u64, "writing to S3 failed; retrying");
                 tokio::time::sleep(wait).await;
             }

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::DeliveryError;
-use super::client::{excerpt, read_body};
+use super::client::{self, excerpt};
 use super::retry::{self, Failure, Plan, Sender};
 use crate::delivery::{Batch, BatchRecord};
 use crate::keys::ErrorOutputType;
@@ -36,10 +36,9 @@ pub(crate) async fn deliver(
     settings: &SplunkDestination,
     batch: &Batch,
 ) -> Result<(), DeliveryError> {
-    let s3 = settings.s3.clone().unwrap_or_default();
     let plan = Plan {
         retry_secs: settings.retry_secs(),
-        s3: &s3,
+        s3: &settings.s3,
         error_type: ErrorOutputType::SplunkFailed,
         back_up_all: settings.all_events(),
     };
@@ -59,10 +58,7 @@ struct SplunkSender<'a> {
 
 impl Sender for SplunkSender<'_> {
     async fn send(&mut self, records: &[&BatchRecord]) -> Vec<(usize, Failure)> {
-        match self.send_once(records).await {
-            Ok(()) => Vec::new(),
-            Err(failure) => (0..records.len()).map(|i| (i, failure.clone())).collect(),
-        }
+        retry::whole_request(records.len(), self.send_once(records).await)
     }
 
     fn error_fields(&self, record: &BatchRecord) -> serde_json::Map<String, Value> {
@@ -88,27 +84,33 @@ impl SplunkSender<'_> {
             .header("X-Splunk-Request-Channel", &self.channel))
     }
 
-    async fn send_once(&self, records: &[&BatchRecord]) -> Result<(), Failure> {
-        let (path, body) = if self.settings.raw() {
-            ("/services/collector/raw", raw_body(records))
-        } else {
-            ("/services/collector/event", event_body(records))
-        };
-        let response = self
+    /// Posts `body` as JSON to `path`; HEC's answer, which must come with status 200.
+    async fn post_json(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<Value, Failure> {
+        let request = self
             .post(path)?
             .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_failure)?;
-        let status = response.status().as_u16();
-        let body = read_body(response, RESPONSE_LIMIT)
+            .body(body);
+        let (status, body) = client::exchange(request, RESPONSE_LIMIT)
             .await
             .map_err(transport_failure)?;
         let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         if status != 200 {
             return Err(hec_failure(status, &answer, &body));
         }
+        Ok(answer)
+    }
+
+    async fn send_once(&self, records: &[&BatchRecord]) -> Result<(), Failure> {
+        let (path, body) = if self.settings.raw() {
+            ("/services/collector/raw", raw_body(records))
+        } else {
+            ("/services/collector/event", event_body(records))
+        };
+        let answer = self.post_json(path, body).await?;
         match answer.get("ackId").and_then(Value::as_u64) {
             None => Ok(()),
             Some(ack_id) => self.wait_for_ack(ack_id).await,
@@ -120,21 +122,8 @@ impl SplunkSender<'_> {
         let poll = Duration::from_millis(self.service.config.http.ack_poll_interval_ms.max(1));
         let deadline = Instant::now() + timeout;
         loop {
-            let response = self
-                .post("/services/collector/ack")?
-                .header("Content-Type", "application/json")
-                .body(json!({ "acks": [ack_id] }).to_string())
-                .send()
-                .await
-                .map_err(transport_failure)?;
-            let status = response.status().as_u16();
-            let body = read_body(response, RESPONSE_LIMIT)
-                .await
-                .map_err(transport_failure)?;
-            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            if status != 200 {
-                return Err(hec_failure(status, &answer, &body));
-            }
+            let body = json!({ "acks": [ack_id] }).to_string();
+            let answer = self.post_json("/services/collector/ack", body).await?;
             if is_acked(&answer, ack_id) {
                 return Ok(());
             }
@@ -202,38 +191,22 @@ fn hec_failure(status: u16, answer: &Value, body: &[u8]) -> Failure {
 }
 
 fn transport_failure(err: reqwest::Error) -> Failure {
-    if err.is_timeout() {
-        Failure::new(
-            "Splunk.ConnectionTimeout",
-            format!("HEC did not answer in time: {err}"),
-        )
-    } else {
-        Failure::new(
-            "Splunk.InvalidEndpoint",
-            format!("Could not reach HEC: {err}"),
-        )
-    }
+    client::transport_failure(
+        err,
+        ("Splunk.ConnectionTimeout", "HEC did not answer in time"),
+        ("Splunk.InvalidEndpoint", "Could not reach HEC"),
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-
-    fn record(data: &'static [u8]) -> BatchRecord {
-        BatchRecord {
-            offset: 0,
-            arrival_ms: 0,
-            data: Bytes::from_static(data),
-        }
-    }
 
     #[test]
     fn event_bodies_wrap_records_that_are_not_events() {
         let (a, b) = (
-            record(b"plain line"),
-            record(br#"{"event": {"k": 1}, "sourcetype": "s"}"#),
+            BatchRecord::of(b"plain line"),
+            BatchRecord::of(br#"{"event": {"k": 1}, "sourcetype": "s"}"#),
         );
         let body = String::from_utf8(event_body(&[&a, &b])).expect("utf-8");
         let mut events = serde_json::Deserializer::from_str(&body).into_iter::<Value>();
@@ -250,7 +223,7 @@ mod tests {
 
     #[test]
     fn raw_bodies_concatenate() {
-        let (a, b) = (record(b"a\n"), record(b"b\n"));
+        let (a, b) = (BatchRecord::of(b"a\n"), BatchRecord::of(b"b\n"));
         assert_eq!(raw_body(&[&a, &b]), b"a\nb\n");
     }
 

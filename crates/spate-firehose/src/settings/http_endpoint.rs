@@ -138,10 +138,8 @@ impl HttpEndpointDestination {
         }
         shared::validate_role(v, path, &self.role_arn, false);
         shared::validate_retry(v, path, &self.retry_options);
-        if let Some(mode) = &self.s3_backup_mode {
-            let member = format!("{path}.s3BackupMode");
-            v.one_of(&member, mode, &["FailedDataOnly", "AllData"]);
-        }
+        let modes = ["FailedDataOnly", "AllData"];
+        shared::validate_backup_mode(v, path, &self.s3_backup_mode, &modes);
         shared::validate_s3(v, path, &self.s3, create);
     }
 
@@ -218,9 +216,7 @@ impl HttpEndpointDestination {
     }
 
     pub fn retry_secs(&self) -> i64 {
-        self.retry_options
-            .and_then(|retry| retry.duration_in_seconds)
-            .unwrap_or(DEFAULT_RETRY_SECS)
+        shared::retry_secs(&self.retry_options, DEFAULT_RETRY_SECS)
     }
 
     pub fn all_data(&self) -> bool {
@@ -245,25 +241,24 @@ impl HttpEndpointDestination {
         if let Some(attributes) = request.common_attributes {
             request_description["CommonAttributes"] = json!(attributes);
         }
-        let mut out = json!({
+        let mut own = json!({
             "EndpointConfiguration": endpoint_description,
-            "BufferingHints": HINTS.description(&self.buffering_hints),
-            "CloudWatchLoggingOptions": shared::cloud_watch(&self.cloud_watch_logging_options),
             "RequestConfiguration": request_description,
-            "RetryOptions": {"DurationInSeconds": self.retry_secs()},
-            "S3BackupMode": self.s3_backup_mode.as_deref().unwrap_or("FailedDataOnly"),
-            "S3DestinationDescription": self.s3.clone().unwrap_or_default().s3_description(),
         });
         if let Some(role) = &self.role_arn {
-            out["RoleARN"] = json!(role);
+            own["RoleARN"] = json!(role);
         }
-        if let Some(processing) = &self.processing_configuration {
-            out["ProcessingConfiguration"] = processing.clone();
+        shared::Described {
+            hints: HINTS,
+            buffering_hints: &self.buffering_hints,
+            retry_secs: self.retry_secs(),
+            s3_backup_mode: self.s3_backup_mode.as_deref().unwrap_or("FailedDataOnly"),
+            s3: &self.s3,
+            cloud_watch_logging_options: &self.cloud_watch_logging_options,
+            processing_configuration: &self.processing_configuration,
+            secrets_manager_configuration: Some(&self.secrets_manager_configuration),
         }
-        if let Some(secrets) = &self.secrets_manager_configuration {
-            out["SecretsManagerConfiguration"] = secrets.clone();
-        }
-        out
+        .with(own)
     }
 }
 

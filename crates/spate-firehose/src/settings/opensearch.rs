@@ -137,10 +137,8 @@ impl OpenSearchDestination {
         }
         HINTS.validate(v, path, &self.buffering_hints);
         shared::validate_retry(v, path, &self.retry_options);
-        if let Some(mode) = &self.s3_backup_mode {
-            let member = format!("{path}.s3BackupMode");
-            v.one_of(&member, mode, &["FailedDocumentsOnly", "AllDocuments"]);
-        }
+        let modes = ["FailedDocumentsOnly", "AllDocuments"];
+        shared::validate_backup_mode(v, path, &self.s3_backup_mode, &modes);
         shared::validate_s3(v, path, &self.s3, create);
     }
 
@@ -207,9 +205,7 @@ impl OpenSearchDestination {
     }
 
     pub fn retry_secs(&self) -> i64 {
-        self.retry_options
-            .and_then(|retry| retry.duration_in_seconds)
-            .unwrap_or(DEFAULT_RETRY_SECS)
+        shared::retry_secs(&self.retry_options, DEFAULT_RETRY_SECS)
     }
 
     pub fn all_documents(&self) -> bool {
@@ -223,32 +219,37 @@ impl OpenSearchDestination {
     /// The `AmazonopensearchserviceDestinationDescription` /
     /// `ElasticsearchDestinationDescription` shape.
     pub fn description(&self) -> Value {
-        let mut out = json!({
+        let mut own = json!({
             "RoleARN": self.role_arn,
             "IndexName": self.index_name,
             "IndexRotationPeriod": self.rotation(),
-            "BufferingHints": HINTS.description(&self.buffering_hints),
-            "RetryOptions": {"DurationInSeconds": self.retry_secs()},
-            "S3BackupMode": self.s3_backup_mode.as_deref().unwrap_or("FailedDocumentsOnly"),
-            "S3DestinationDescription": self.s3.clone().unwrap_or_default().s3_description(),
-            "CloudWatchLoggingOptions": shared::cloud_watch(&self.cloud_watch_logging_options),
             "DocumentIdOptions": {
                 "DefaultDocumentIdFormat": if self.document_ids() { "FIREHOSE_DEFAULT" } else { "NO_DOCUMENT_ID" }
             },
         });
         if let Some(arn) = &self.domain_arn {
-            out["DomainARN"] = json!(arn);
+            own["DomainARN"] = json!(arn);
         }
         if let Some(endpoint) = &self.cluster_endpoint {
-            out["ClusterEndpoint"] = json!(endpoint);
+            own["ClusterEndpoint"] = json!(endpoint);
         }
         if let Some(name) = &self.type_name {
-            out["TypeName"] = json!(name);
+            own["TypeName"] = json!(name);
         }
-        if let Some(processing) = &self.processing_configuration {
-            out["ProcessingConfiguration"] = processing.clone();
+        shared::Described {
+            hints: HINTS,
+            buffering_hints: &self.buffering_hints,
+            retry_secs: self.retry_secs(),
+            s3_backup_mode: self
+                .s3_backup_mode
+                .as_deref()
+                .unwrap_or("FailedDocumentsOnly"),
+            s3: &self.s3,
+            cloud_watch_logging_options: &self.cloud_watch_logging_options,
+            processing_configuration: &self.processing_configuration,
+            secrets_manager_configuration: None,
         }
-        out
+        .with(own)
     }
 }
 
@@ -355,5 +356,15 @@ mod tests {
             description["DocumentIdOptions"]["DefaultDocumentIdFormat"],
             "FIREHOSE_DEFAULT"
         );
+        assert_eq!(
+            description["BufferingHints"],
+            json!({"SizeInMBs": 5, "IntervalInSeconds": 300})
+        );
+        assert_eq!(
+            description["CloudWatchLoggingOptions"],
+            json!({"Enabled": false})
+        );
+        assert!(description.get("SecretsManagerConfiguration").is_none());
+        assert!(description.get("ProcessingConfiguration").is_none());
     }
 }

@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spate_wire::Violations;
 
-use super::{ROLE_ARN_PATTERN, S3Destination, enabled, is_role_arn, not_implemented};
+use super::shared::{self, RetryOptions, merge_s3, pick};
+use super::{S3Destination, enabled, not_implemented};
 use crate::compress::Compression;
 use crate::destination::redshift::copy::CopyOptions;
 use crate::error::FirehoseError;
@@ -49,14 +50,6 @@ pub struct CopyCommand {
     pub copy_options: Option<String>,
 }
 
-/// `RedshiftRetryOptions`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RetryOptions {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_in_seconds: Option<i64>,
-}
-
 /// A Redshift destination as configured (every member optional, so creates, stored values and
 /// updates read alike).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -74,6 +67,7 @@ pub struct RedshiftDestination {
     /// are); never described.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// `RedshiftRetryOptions`, the same shape as the other destinations' `RetryOptions`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_options: Option<RetryOptions>,
     /// The intermediate bucket (`S3Update` in an update).
@@ -137,15 +131,7 @@ impl JdbcUrl {
 impl RedshiftDestination {
     /// The modeled constraints of the members present; `path` is the member's own path.
     pub fn validate(&self, v: &mut Violations, path: &str, create: bool) {
-        match &self.role_arn {
-            None if create => v.required(&format!("{path}.roleARN"), &self.role_arn),
-            None => {}
-            Some(arn) => {
-                let member = format!("{path}.roleARN");
-                v.string_length(&member, arn, 1, 512);
-                v.pattern(&member, arn, ROLE_ARN_PATTERN, is_role_arn(arn));
-            }
-        }
+        shared::validate_role(v, path, &self.role_arn, create);
         match &self.cluster_jdbc_url {
             None if create => v.required(&format!("{path}.clusterJDBCURL"), &self.cluster_jdbc_url),
             None => {}
@@ -186,31 +172,9 @@ impl RedshiftDestination {
             // The value itself is never echoed in a message.
             v.string_length(&format!("{path}.password"), password, 6, 512);
         }
-        if let Some(duration) = self.retry_options.and_then(|r| r.duration_in_seconds) {
-            v.range(
-                &format!("{path}.retryOptions.durationInSeconds"),
-                duration,
-                Some(0),
-                Some(7200),
-            );
-        }
-        let s3_member = if create {
-            "s3Configuration"
-        } else {
-            "s3Update"
-        };
-        match &self.s3_configuration {
-            None if create => v.required(&format!("{path}.{s3_member}"), &self.s3_configuration),
-            None => {}
-            Some(s3) => s3.validate(v, &format!("{path}.{s3_member}"), create),
-        }
-        if let Some(mode) = &self.s3_backup_mode {
-            v.one_of(
-                &format!("{path}.s3BackupMode"),
-                mode,
-                &["Disabled", "Enabled"],
-            );
-        }
+        shared::validate_retry(v, path, &self.retry_options);
+        shared::validate_s3(v, path, &self.s3_configuration, create);
+        shared::validate_backup_mode(v, path, &self.s3_backup_mode, &["Disabled", "Enabled"]);
         if let Some(backup) = &self.s3_backup {
             let member = if create {
                 "s3BackupConfiguration"
@@ -251,8 +215,7 @@ impl RedshiftDestination {
             copy.data_table_columns.as_deref(),
         )
         .map_err(|err| FirehoseError::InvalidArgument(format!("CopyCommand: {err}")))?;
-        let s3 = self.s3_configuration.clone().unwrap_or_default();
-        check_intermediate(&s3, "S3Configuration")?;
+        check_intermediate(&self.intermediate(), "S3Configuration")?;
         match self.s3_backup_mode.as_deref() {
             Some("Enabled") => match &self.s3_backup {
                 None => {
@@ -282,18 +245,6 @@ impl RedshiftDestination {
     /// This destination with the members `update` sets replaced; `S3Update` and
     /// `S3BackupUpdate` merge into the S3 settings member by member.
     pub fn merged(&self, update: &RedshiftDestination) -> RedshiftDestination {
-        fn pick<T: Clone>(new: &Option<T>, old: &Option<T>) -> Option<T> {
-            new.clone().or_else(|| old.clone())
-        }
-        fn merge_s3(
-            old: &Option<S3Destination>,
-            new: &Option<S3Destination>,
-        ) -> Option<S3Destination> {
-            match (old, new) {
-                (Some(old), Some(new)) => Some(old.merged(new)),
-                (old, new) => pick(new, old),
-            }
-        }
         RedshiftDestination {
             role_arn: pick(&update.role_arn, &self.role_arn),
             cluster_jdbc_url: pick(&update.cluster_jdbc_url, &self.cluster_jdbc_url),
@@ -329,10 +280,7 @@ impl RedshiftDestination {
     }
 
     pub fn retry_secs(&self) -> u64 {
-        self.retry_options
-            .and_then(|r| r.duration_in_seconds)
-            .unwrap_or(DEFAULT_RETRY_SECS)
-            .max(0) as u64
+        shared::retry_secs(&self.retry_options, DEFAULT_RETRY_SECS).max(0) as u64
     }
 
     /// Buffer size in bytes and interval in milliseconds: the intermediate bucket's hints.
@@ -357,10 +305,7 @@ impl RedshiftDestination {
             "RetryOptions": { "DurationInSeconds": self.retry_secs() },
             "S3DestinationDescription": self.intermediate().s3_description(),
             "S3BackupMode": self.s3_backup_mode.as_deref().unwrap_or("Disabled"),
-            "CloudWatchLoggingOptions": self
-                .cloud_watch_logging_options
-                .clone()
-                .unwrap_or_else(|| json!({"Enabled": false})),
+            "CloudWatchLoggingOptions": shared::cloud_watch(&self.cloud_watch_logging_options),
         });
         if let Some(username) = &self.username {
             out["Username"] = json!(username);

@@ -1,5 +1,9 @@
-//! What the HTTP-based destinations' settings share: retry options, buffering hints with
-//! per-destination ranges and defaults, the role, and the checks of their S3 configuration.
+//! What the destinations' settings share: the role and `S3BackupMode` checks (each
+//! destination with its own modes), merging member by member and the `CloudWatchLoggingOptions`
+//! description, for S3 and Redshift too; retry options and the checks of a destination's own S3
+//! configuration, for Redshift (its intermediate bucket) and the HTTP-based destinations; and,
+//! for the HTTP-based ones alone, buffering hints with per-destination ranges and defaults, the
+//! blocks none of them implements yet, and the members their descriptions share.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -61,6 +65,13 @@ impl HintRules {
     }
 }
 
+/// `RetryOptions.DurationInSeconds`, else the destination's `default`.
+pub fn retry_secs(retry: &Option<RetryOptions>, default: i64) -> i64 {
+    retry
+        .and_then(|retry| retry.duration_in_seconds)
+        .unwrap_or(default)
+}
+
 pub fn validate_retry(v: &mut Violations, path: &str, retry: &Option<RetryOptions>) {
     if let Some(seconds) = retry.and_then(|retry| retry.duration_in_seconds) {
         let member = format!("{path}.retryOptions.durationInSeconds");
@@ -77,6 +88,13 @@ pub fn validate_role(v: &mut Violations, path: &str, role: &Option<String>, requ
             v.string_length(&member, arn, 1, 512);
             v.pattern(&member, arn, ROLE_ARN_PATTERN, is_role_arn(arn));
         }
+    }
+}
+
+/// `S3BackupMode`, one of the destination's own `modes`.
+pub fn validate_backup_mode(v: &mut Violations, path: &str, mode: &Option<String>, modes: &[&str]) {
+    if let Some(mode) = mode {
+        v.one_of(&format!("{path}.s3BackupMode"), mode, modes);
     }
 }
 
@@ -132,4 +150,41 @@ pub fn merge_s3(old: &Option<S3Destination>, new: &Option<S3Destination>) -> Opt
 /// A `CloudWatchLoggingOptions` description: as given, else disabled.
 pub fn cloud_watch(options: &Option<Value>) -> Value {
     options.clone().unwrap_or_else(|| json!({"Enabled": false}))
+}
+
+/// The members the HTTP-based destinations' descriptions share, each destination's defaults
+/// already applied where it has its own (`retry_secs`, `s3_backup_mode`).
+#[derive(Debug)]
+pub struct Described<'a> {
+    pub hints: HintRules,
+    pub buffering_hints: &'a Option<BufferingHints>,
+    pub retry_secs: i64,
+    pub s3_backup_mode: &'a str,
+    pub s3: &'a Option<S3Destination>,
+    pub cloud_watch_logging_options: &'a Option<Value>,
+    pub processing_configuration: &'a Option<Value>,
+    /// `None` for a destination without the member (OpenSearch).
+    pub secrets_manager_configuration: Option<&'a Option<Value>>,
+}
+
+impl Described<'_> {
+    /// `own` (the destination's own members, an object) with the shared members added:
+    /// `BufferingHints`, `RetryOptions`, `S3BackupMode`, `S3DestinationDescription` and
+    /// `CloudWatchLoggingOptions` always, `ProcessingConfiguration` and
+    /// `SecretsManagerConfiguration` when set.
+    pub fn with(self, mut own: Value) -> Value {
+        debug_assert!(own.is_object(), "a description is an object");
+        own["BufferingHints"] = self.hints.description(self.buffering_hints);
+        own["RetryOptions"] = json!({"DurationInSeconds": self.retry_secs});
+        own["S3BackupMode"] = json!(self.s3_backup_mode);
+        own["S3DestinationDescription"] = self.s3.clone().unwrap_or_default().s3_description();
+        own["CloudWatchLoggingOptions"] = cloud_watch(self.cloud_watch_logging_options);
+        if let Some(processing) = self.processing_configuration {
+            own["ProcessingConfiguration"] = processing.clone();
+        }
+        if let Some(Some(secrets)) = self.secrets_manager_configuration {
+            own["SecretsManagerConfiguration"] = secrets.clone();
+        }
+        own
+    }
 }

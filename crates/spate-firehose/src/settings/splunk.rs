@@ -77,10 +77,8 @@ impl SplunkDestination {
             v.range(&member, timeout, Some(180), Some(600));
         }
         shared::validate_retry(v, path, &self.retry_options);
-        if let Some(mode) = &self.s3_backup_mode {
-            let member = format!("{path}.s3BackupMode");
-            v.one_of(&member, mode, &["FailedEventsOnly", "AllEvents"]);
-        }
+        let modes = ["FailedEventsOnly", "AllEvents"];
+        shared::validate_backup_mode(v, path, &self.s3_backup_mode, &modes);
         HINTS.validate(v, path, &self.buffering_hints);
         shared::validate_s3(v, path, &self.s3, create);
     }
@@ -143,9 +141,7 @@ impl SplunkDestination {
     }
 
     pub fn retry_secs(&self) -> i64 {
-        self.retry_options
-            .and_then(|retry| retry.duration_in_seconds)
-            .unwrap_or(DEFAULT_RETRY_SECS)
+        shared::retry_secs(&self.retry_options, DEFAULT_RETRY_SECS)
     }
 
     pub fn all_events(&self) -> bool {
@@ -158,26 +154,25 @@ impl SplunkDestination {
 
     /// The `SplunkDestinationDescription` shape.
     pub fn description(&self) -> Value {
-        let mut out = json!({
+        let mut own = json!({
             "HECEndpoint": self.hec_endpoint,
             "HECEndpointType": self.hec_endpoint_type,
             "HECAcknowledgmentTimeoutInSeconds": self.ack_timeout_secs(),
-            "RetryOptions": {"DurationInSeconds": self.retry_secs()},
-            "S3BackupMode": self.s3_backup_mode.as_deref().unwrap_or("FailedEventsOnly"),
-            "S3DestinationDescription": self.s3.clone().unwrap_or_default().s3_description(),
-            "CloudWatchLoggingOptions": shared::cloud_watch(&self.cloud_watch_logging_options),
-            "BufferingHints": HINTS.description(&self.buffering_hints),
         });
         if let Some(token) = &self.hec_token {
-            out["HECToken"] = json!(token);
+            own["HECToken"] = json!(token);
         }
-        if let Some(processing) = &self.processing_configuration {
-            out["ProcessingConfiguration"] = processing.clone();
+        shared::Described {
+            hints: HINTS,
+            buffering_hints: &self.buffering_hints,
+            retry_secs: self.retry_secs(),
+            s3_backup_mode: self.s3_backup_mode.as_deref().unwrap_or("FailedEventsOnly"),
+            s3: &self.s3,
+            cloud_watch_logging_options: &self.cloud_watch_logging_options,
+            processing_configuration: &self.processing_configuration,
+            secrets_manager_configuration: Some(&self.secrets_manager_configuration),
         }
-        if let Some(secrets) = &self.secrets_manager_configuration {
-            out["SecretsManagerConfiguration"] = secrets.clone();
-        }
-        out
+        .with(own)
     }
 }
 
@@ -199,6 +194,34 @@ mod tests {
         assert_eq!(
             description["BufferingHints"],
             json!({"SizeInMBs": 5, "IntervalInSeconds": 60})
+        );
+    }
+
+    #[test]
+    fn description_returns_every_member_given() {
+        let destination: SplunkDestination = serde_json::from_value(json!({
+            "HECEndpoint": "https://splunk:8088", "HECEndpointType": "Raw", "HECToken": "t",
+            "HECAcknowledgmentTimeoutInSeconds": 300, "RetryOptions": {"DurationInSeconds": 10},
+            "S3BackupMode": "AllEvents", "S3Configuration": {"BucketARN": "arn:aws:s3:::b"},
+            "ProcessingConfiguration": {"Enabled": false},
+            "CloudWatchLoggingOptions": {"Enabled": true},
+            "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 30},
+            "SecretsManagerConfiguration": {"Enabled": false}
+        }))
+        .expect("parses");
+        let s3 = destination.s3.clone().expect("set").s3_description();
+        assert_eq!(
+            destination.description(),
+            json!({
+                "HECEndpoint": "https://splunk:8088", "HECEndpointType": "Raw", "HECToken": "t",
+                "HECAcknowledgmentTimeoutInSeconds": 300,
+                "RetryOptions": {"DurationInSeconds": 10},
+                "S3BackupMode": "AllEvents", "S3DestinationDescription": s3,
+                "ProcessingConfiguration": {"Enabled": false},
+                "CloudWatchLoggingOptions": {"Enabled": true},
+                "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 30},
+                "SecretsManagerConfiguration": {"Enabled": false}
+            })
         );
     }
 
