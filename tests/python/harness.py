@@ -388,6 +388,37 @@ def http_get(url: str, timeout: float = 2, cafile: Path | None = None) -> int:
         return err.code
 
 
+def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for localhost and 127.0.0.1 signed by it, made with the
+    openssl command in directory (skips the test without it); returns (CA PEM, server
+    certificate chain PEM, server key PEM). Spate serves them with --tls-cert/--tls-key, the
+    Firehose test receivers (firehose_receivers.py) serve HTTPS with them."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command makes the test's certificates")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Spate test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
+    (directory / "server.ext").write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+    # The chain the server sends: its certificate, then the CA's.
+    chain = directory / "chain.pem"
+    chain.write_text((directory / "server.pem").read_text() + (directory / "ca.pem").read_text())
+    return directory / "ca.pem", chain, directory / "server-key.pem"
+
+
 class ServerLog:
     """The log file of a server process the tests start; a failing test shows what was written
     to it during the test (conftest.py, pytest_runtest_makereport)."""

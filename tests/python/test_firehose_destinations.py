@@ -15,8 +15,8 @@ import time
 import botocore
 import pytest
 
-from firehose_receivers import (HttpEndpointReceiver, OpenSearchReceiver, SplunkReceiver,
-                                make_certificate, wait_until)
+from firehose_receivers import HttpEndpointReceiver, OpenSearchReceiver, SplunkReceiver, wait_until
+from harness import make_certificate
 from test_firehose import ROLE, error_code, firehose_client, objects, read
 
 DOMAIN_ARN = "arn:aws:es:us-east-1:123456789012:domain/logs"
