@@ -45,6 +45,32 @@ def _require_binary():
     return binary
 
 
+def _served(server):
+    """The body of a session fixture that serves `server`: starts it, yields it, and stops it
+    (gracefully) at teardown unless a test left it stopped."""
+    server.start()
+    yield server
+    if server.running:
+        server.stop()
+
+
+def _factory(new_server):
+    """The body of a fixture that starts servers of the test's own: yields `start(...)`, which
+    builds a server by `new_server(index, ...)` (index: 0, 1, ... in the test) and starts it; all
+    that still run are killed at teardown."""
+    servers = []
+
+    def start(*args, **kwargs):
+        server = new_server(len(servers), *args, **kwargs)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        if server.running:
+            server.kill()
+
+
 @pytest.fixture(scope="session")
 def spate(tmp_path_factory):
     """The server most tests share; tests keep apart by using their own stream names."""
@@ -54,11 +80,7 @@ def spate(tmp_path_factory):
         return
     binary = _require_binary()
     base = tmp_path_factory.mktemp("spate-shared")
-    server = SpateServer(binary, base / "data", base / "server.log")
-    server.start()
-    yield server
-    if server.running:
-        server.stop()
+    yield from _served(SpateServer(binary, base / "data", base / "server.log"))
 
 
 @pytest.fixture(scope="session")
@@ -84,21 +106,14 @@ def spate_factory(tmp_path):
     if harness.external_endpoint():
         pytest.skip("needs a Spate server of its own (SPATE_TEST_ENDPOINT is set)")
     binary = _require_binary()
-    servers: list[SpateServer] = []
 
-    def start(env: dict[str, str] | None = None, data_dir=None, args: list[str] | None = None,
-              ca_bundle=None) -> SpateServer:
-        index = len(servers)
-        server = SpateServer(binary, data_dir or tmp_path / f"data-{index}",
-                             tmp_path / f"server-{index}.log", env=env, args=args,
-                             ca_bundle=ca_bundle)
-        servers.append(server)
-        return server.start()
+    def new_server(index: int, env: dict[str, str] | None = None, data_dir=None,
+                   args: list[str] | None = None, ca_bundle=None) -> SpateServer:
+        return SpateServer(binary, data_dir or tmp_path / f"data-{index}",
+                           tmp_path / f"server-{index}.log", env=env, args=args,
+                           ca_bundle=ca_bundle)
 
-    yield start
-    for server in servers:
-        if server.running:
-            server.kill()
+    yield from _factory(new_server)
 
 
 @pytest.fixture
@@ -142,11 +157,7 @@ def s3_server(tmp_path_factory) -> S3Server:
     """The S3 server the tests share; they keep apart by using their own buckets (s3_bucket)."""
     binary = _require_s3s_fs()
     base = tmp_path_factory.mktemp("s3-shared")
-    server = S3Server(binary, base / "root", base / "s3s-fs.log")
-    server.start()
-    yield server
-    if server.running:
-        server.stop()
+    yield from _served(S3Server(binary, base / "root", base / "s3s-fs.log"))
 
 
 @pytest.fixture
@@ -155,18 +166,8 @@ def s3_server_factory(tmp_path):
     tests that stop or restart S3 (`server.stop()`, then `server.start()` on the same port and
     root). All are killed at teardown."""
     binary = _require_s3s_fs()
-    servers: list[S3Server] = []
-
-    def start() -> S3Server:
-        index = len(servers)
-        server = S3Server(binary, tmp_path / f"s3-root-{index}", tmp_path / f"s3s-fs-{index}.log")
-        servers.append(server)
-        return server.start()
-
-    yield start
-    for server in servers:
-        if server.running:
-            server.kill()
+    yield from _factory(lambda index: S3Server(binary, tmp_path / f"s3-root-{index}",
+                                               tmp_path / f"s3s-fs-{index}.log"))
 
 
 @pytest.fixture(scope="session")
@@ -199,11 +200,7 @@ def postgres_server(tmp_path_factory) -> PostgresServer:
                     "scripts/test-python, or set SPATE_PG_BIN to the directory "
                     "scripts/postgres-bin prints", pytrace=False)
     base = tmp_path_factory.mktemp("postgres")
-    server = PostgresServer(bin_dir, base / "postgres.log")
-    server.start()
-    yield server
-    if server.running:
-        server.stop()
+    yield from _served(PostgresServer(bin_dir, base / "postgres.log"))
 
 
 _LOG_OFFSETS = pytest.StashKey[dict]()

@@ -12,7 +12,8 @@ Elasticsearch or Splunk server can be installed here):
 - `OpenSearchReceiver`: the `_bulk` API: NDJSON action and document lines, per-item results,
   per-item errors on demand.
 
-Every receiver serves HTTPS when given the certificate chain and key `make_certificate` makes.
+Every receiver serves HTTPS when given the certificate chain and key `harness.make_certificate`
+makes.
 """
 
 from __future__ import annotations
@@ -20,43 +21,11 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import shutil
 import ssl
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-
-import pytest
-
-
-def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for localhost and 127.0.0.1 signed by it (the openssl
-    command); returns (CA PEM, certificate chain PEM, key PEM)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command makes the test's certificates")
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Receiver test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
-    (directory / "server.ext").write_text(
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
-    chain = directory / "chain.pem"
-    chain.write_text((directory / "server.pem").read_text() + (directory / "ca.pem").read_text())
-    return directory / "ca.pem", chain, directory / "server-key.pem"
 
 
 class Receiver:

@@ -388,6 +388,37 @@ def http_get(url: str, timeout: float = 2, cafile: Path | None = None) -> int:
         return err.code
 
 
+def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for localhost and 127.0.0.1 signed by it, made with the
+    openssl command in directory (skips the test without it); returns (CA PEM, server
+    certificate chain PEM, server key PEM). Spate serves them with --tls-cert/--tls-key, the
+    Firehose test receivers (firehose_receivers.py) serve HTTPS with them."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command makes the test's certificates")
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Spate test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
+    (directory / "server.ext").write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+    # The chain the server sends: its certificate, then the CA's.
+    chain = directory / "chain.pem"
+    chain.write_text((directory / "server.pem").read_text() + (directory / "ca.pem").read_text())
+    return directory / "ca.pem", chain, directory / "server-key.pem"
+
+
 class ServerLog:
     """The log file of a server process the tests start; a failing test shows what was written
     to it during the test (conftest.py, pytest_runtest_makereport)."""
@@ -413,7 +444,90 @@ class ServerLog:
         return "\n".join(text.splitlines()[-lines:])
 
 
-class SpateServer(ServerLog):
+class ServerProcess(ServerLog):
+    """A server process the tests start, with its log (ServerLog): what Spate's, S3's and
+    PostgreSQL's servers share. A subclass names its `instances` list (logged_servers), its
+    `log_label`, and the signal `stop()` asks it to shut down with; `_exited()` runs whenever
+    the process has ended, by `stop()` or `kill()`."""
+
+    instances: list["ServerProcess"]
+    # The signal of a graceful shutdown.
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+        type(self).instances.append(self)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def _launch(self, banner: str, command: list[str], cwd: Path,
+                env: dict[str, str] | None = None, setup: list[list[str]] = ()) -> None:
+        """Appends a `=== banner, time ===` line to the log, runs the `setup` commands to
+        completion, then starts `command`; all of them write to the log."""
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n=== {banner}, {time.strftime('%H:%M:%S')} ===\n".encode())
+            log.flush()
+            for step in setup:
+                subprocess.run(step, stdin=subprocess.DEVNULL, stdout=log,
+                               stderr=subprocess.STDOUT, check=True, cwd=cwd, timeout=120)
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, env=env, cwd=cwd)
+
+    def _wait_until_ready(self, ready, timeout: float, readiness: str, interval: float = 0.02,
+                          not_yet: tuple[type[BaseException], ...] = (OSError,)) -> None:
+        """Calls `ready()` every `interval` until it returns true; an exception in `not_yet`
+        counts as not ready yet. Raises (with the log's tail) if the process exits first, or
+        kills it and raises after `timeout`; `readiness` says what it failed to do."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.log_label} exited with status "
+                                   f"{self.process.returncode} before it could {readiness}; "
+                                   f"log tail:\n{self.log_tail()}")
+            try:
+                if ready():
+                    return
+            except not_yet:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"{self.log_label} did not {readiness} within {timeout}s; "
+                                   f"log tail:\n{self.log_tail()}")
+            time.sleep(interval)
+
+    def stop(self, timeout: float = 15) -> int:
+        """`stop_signal`, SIGKILL after `timeout`; returns the exit status."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(self.stop_signal)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                self._ignored_stop_signal(timeout)
+        self._exited()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self._exited()
+
+    def _ignored_stop_signal(self, timeout: float) -> None:
+        """Called by `stop()` when the process outlived `timeout` and was killed."""
+
+    def _exited(self) -> None:
+        """Called once the process has ended, by `stop()` or `kill()`."""
+
+
+class SpateServer(ServerProcess):
     """One `spate serve` process on a data directory; restartable on the same directory."""
 
     log_label = "spate"
@@ -424,17 +538,14 @@ class SpateServer(ServerLog):
     def __init__(self, binary: Path, data_dir: Path, log_path: Path,
                  env: dict[str, str] | None = None, args: list[str] | None = None,
                  ca_bundle: Path | None = None):
+        super().__init__(log_path)
         self.binary = binary
         self.data_dir = data_dir
-        self.log_path = log_path
         self.env = {"NO_COLOR": "1", **FAST_DELAYS, **(env or {})}
         # Extra `spate serve` flags, and the PEM to trust when TLS uses configured files.
         self.args = list(args or [])
         self.trusted_pem = ca_bundle
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
         self.stopped_at: float | None = None
-        SpateServer.instances.append(self)
 
     @property
     def tls(self) -> bool:
@@ -456,68 +567,30 @@ class SpateServer(ServerLog):
         scheme = "https" if self.tls else "http"
         return f"{scheme}://127.0.0.1:{self.port}"
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def start(self, timeout: float = 60) -> "SpateServer":
         """Starts on a fresh free port and waits for GET /health to answer 200."""
         assert not self.running, "server already running"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        env = {**os.environ, **self.env}
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n=== spate serve on port {self.port}, data {self.data_dir}, "
-                      f"{time.strftime('%H:%M:%S')} ===\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
-                 "--data-dir", str(self.data_dir), *self.args],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=self.data_dir.parent,
-            )
+        self._launch(f"spate serve on port {self.port}, data {self.data_dir}",
+                     [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
+                      "--data-dir", str(self.data_dir), *self.args],
+                     cwd=self.data_dir.parent, env={**os.environ, **self.env})
         self.stopped_at = None
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"spate exited with status {self.process.returncode} before "
-                                   f"answering /health; log tail:\n{self.log_tail()}")
-            try:
-                cafile = self.ca_bundle if self.tls else None
-                if http_get(f"{self.endpoint}/health", timeout=1, cafile=cafile) == 200:
-                    return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"spate did not answer /health within {timeout}s; log tail:\n"
-                                   f"{self.log_tail()}")
-            time.sleep(0.02)
+        cafile = self.ca_bundle if self.tls else None
+        self._wait_until_ready(
+            lambda: http_get(f"{self.endpoint}/health", timeout=1, cafile=cafile) == 200,
+            timeout, "answer /health")
+        return self
 
-    def stop(self, timeout: float = 15) -> int:
-        """SIGTERM (graceful shutdown), SIGKILL after `timeout`; returns the exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                self.stopped_at = time.time()
-                raise AssertionError(f"spate ignored SIGTERM for {timeout}s; killed it")
-        self.stopped_at = time.time()
-        return self.process.returncode
+    # stop() (SIGTERM, a graceful shutdown) and kill() (SIGKILL, the crash the durability
+    # guarantees are about) are ServerProcess's.
 
-    def kill(self) -> None:
-        """SIGKILL: the crash the durability guarantees are about."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+    def _ignored_stop_signal(self, timeout: float) -> None:
+        """Fails the test: a Spate server must shut down on SIGTERM."""
+        raise AssertionError(f"spate ignored SIGTERM for {timeout}s; killed it")
+
+    def _exited(self) -> None:
         self.stopped_at = time.time()
 
     def restart(self) -> "SpateServer":
@@ -557,7 +630,7 @@ def s3s_fs_binary() -> Path:
     return tools / "s3s-fs-0.14.1" / "bin" / "s3s-fs"
 
 
-class S3Server(ServerLog):
+class S3Server(ServerProcess):
     """A real S3-compatible server, s3s-fs, on a root directory and a loopback port.
 
     Buckets are directories of the root and objects files under them, so a test can also look at
@@ -570,14 +643,13 @@ class S3Server(ServerLog):
 
     instances: list["S3Server"] = []
     log_label = "s3s-fs"
+    # On SIGINT s3s-fs finishes its open requests and exits.
+    stop_signal = signal.SIGINT
 
     def __init__(self, binary: Path, root: Path, log_path: Path):
+        super().__init__(log_path)
         self.binary = binary
         self.root = root
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
-        S3Server.instances.append(self)
 
     @property
     def endpoint(self) -> str:
@@ -590,10 +662,6 @@ class S3Server(ServerLog):
         return {"AWS_ACCESS_KEY_ID": S3_ACCESS_KEY_ID,
                 "AWS_SECRET_ACCESS_KEY": S3_SECRET_ACCESS_KEY}
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def start(self, timeout: float = 20) -> "S3Server":
         """Starts the server and waits until it accepts connections on its port."""
         assert not self.running, "S3 server already running"
@@ -602,55 +670,19 @@ class S3Server(ServerLog):
             self.port = free_port()
         # RUST_LOG=info: the start and stop lines besides the errors s3s-fs logs for every
         # failed request.
-        env = {**os.environ, "RUST_LOG": "info", "NO_COLOR": "1"}
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n=== s3s-fs on port {self.port}, root {self.root}, "
-                      f"{time.strftime('%H:%M:%S')} ===\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                [str(self.binary), "--host", "127.0.0.1", "--port", str(self.port),
-                 "--access-key", S3_ACCESS_KEY_ID, "--secret-key", S3_SECRET_ACCESS_KEY,
-                 str(self.root)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=self.root.parent,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"s3s-fs exited with status {self.process.returncode} before "
-                                   f"answering; log tail:\n{self.log_tail()}")
+        self._launch(f"s3s-fs on port {self.port}, root {self.root}",
+                     [str(self.binary), "--host", "127.0.0.1", "--port", str(self.port),
+                      "--access-key", S3_ACCESS_KEY_ID, "--secret-key", S3_SECRET_ACCESS_KEY,
+                      str(self.root)],
+                     cwd=self.root.parent, env={**os.environ, "RUST_LOG": "info", "NO_COLOR": "1"})
+
+        def listening() -> bool:
             # A connection, not a request: s3s-fs logs an ERROR for every unsigned request.
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"s3s-fs did not listen within {timeout}s; log tail:\n"
-                                   f"{self.log_tail()}")
-            time.sleep(0.02)
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
 
-    def stop(self, timeout: float = 15) -> int:
-        """SIGINT, on which s3s-fs finishes its open requests and exits; SIGKILL after
-        `timeout`. Returns the exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.process.returncode
-
-    def kill(self) -> None:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+        self._wait_until_ready(listening, timeout, "listen")
+        return self
 
 
 def s3_client(endpoint: str, access_key_id: str = S3_ACCESS_KEY_ID,
@@ -710,7 +742,7 @@ def postgres_bin_dir() -> Path | None:
     return None
 
 
-class PostgresServer(ServerLog):
+class PostgresServer(ServerProcess):
     """A PostgreSQL server of its own on a fresh cluster and a loopback port: the database a
     Redshift destination loads into.
 
@@ -724,18 +756,13 @@ class PostgresServer(ServerLog):
 
     instances: list["PostgresServer"] = []
     log_label = "postgres"
+    # PostgreSQL's fast shutdown.
+    stop_signal = signal.SIGINT
 
     def __init__(self, bin_dir: Path, log_path: Path):
+        super().__init__(log_path)
         self.bin_dir = bin_dir
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
         self.base: Path | None = None
-        PostgresServer.instances.append(self)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
     def jdbc_url(self, scheme: str = "redshift", database: str = PG_DATABASE) -> str:
         assert self.port is not None, "PostgreSQL not started"
@@ -774,43 +801,29 @@ class PostgresServer(ServerLog):
             for path in (self.base, sockets, password_file):
                 os.chown(path, user.pw_uid, user.pw_gid)
         self.port = free_port()
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n=== postgres on port {self.port}, {self.base}, "
-                      f"{time.strftime('%H:%M:%S')} ===\n".encode())
-            log.flush()
-            subprocess.run(
-                self._as_server_user([
-                    str(self.bin_dir / "initdb"), "-D", str(data), "-U", PG_USER,
-                    f"--pwfile={password_file}", "--auth-host=scram-sha-256",
-                    "--auth-local=trust", "--encoding=UTF8", "--no-sync",
-                ]),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, check=True,
-                cwd=self.base, timeout=120,
-            )
-            self.process = subprocess.Popen(
-                self._as_server_user([
-                    str(self.bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
-                    "-k", str(sockets), "-c", "listen_addresses=127.0.0.1",
-                    "-c", "fsync=off", "-c", "synchronous_commit=off",
-                ]),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.base,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"postgres exited with status {self.process.returncode}; "
-                                   f"log tail:\n{self.log_tail()}")
-            try:
-                with contextlib.closing(self.connect(database="postgres")) as connection:
-                    connection.run(f"CREATE DATABASE {PG_DATABASE}")
-                return self
-            except Exception:  # not accepting connections yet
-                pass
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"postgres did not take a login within {timeout}s; log tail:\n"
-                                   f"{self.log_tail()}")
-            time.sleep(0.1)
+        self._launch(
+            f"postgres on port {self.port}, {self.base}",
+            self._as_server_user([
+                str(self.bin_dir / "postgres"), "-D", str(data), "-p", str(self.port),
+                "-k", str(sockets), "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off", "-c", "synchronous_commit=off",
+            ]),
+            cwd=self.base,
+            setup=[self._as_server_user([
+                str(self.bin_dir / "initdb"), "-D", str(data), "-U", PG_USER,
+                f"--pwfile={password_file}", "--auth-host=scram-sha-256",
+                "--auth-local=trust", "--encoding=UTF8", "--no-sync",
+            ])])
+
+        def logged_in() -> bool:
+            with contextlib.closing(self.connect(database="postgres")) as connection:
+                connection.run(f"CREATE DATABASE {PG_DATABASE}")
+            return True
+
+        # Any error: not accepting connections yet.
+        self._wait_until_ready(logged_in, timeout, "take a login", interval=0.1,
+                               not_yet=(Exception,))
+        return self
 
     def connect(self, database: str = PG_DATABASE):
         """A pg8000 connection as the superuser (autocommit)."""
@@ -820,26 +833,8 @@ class PostgresServer(ServerLog):
         return pg8000.native.Connection(PG_USER, host="127.0.0.1", port=self.port,
                                         database=database, password=PG_PASSWORD, timeout=10)
 
-    def stop(self, timeout: float = 15) -> int:
-        """SIGINT (PostgreSQL's fast shutdown), SIGKILL after `timeout`; removes the cluster."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self._remove()
-        return self.process.returncode
-
-    def kill(self) -> None:
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-        self._remove()
-
-    def _remove(self) -> None:
+    def _exited(self) -> None:
+        """Removes the cluster, whether the server was stopped or killed."""
         if self.base is not None:
             shutil.rmtree(self.base, ignore_errors=True)
             self.base = None

@@ -8,76 +8,19 @@ from __future__ import annotations
 import time
 import zlib
 
-import boto3
 import botocore
 import pytest
-from botocore.config import Config
 
 import firehose_formats
 import harness
-
-ROLE = "arn:aws:iam::123456789012:role/firehose"
-
-
-def firehose_client(endpoint: str):
-    """A boto3 Firehose client that never retries, so every error surfaces as is."""
-    session = boto3.session.Session(
-        aws_access_key_id=harness.AWS_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=harness.AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-        region_name=harness.REGION,
-    )
-    config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5,
-                    read_timeout=30)
-    return session.client("firehose", endpoint_url=endpoint, config=config)
+from firehose_helpers import (ROLE, create_active_s3, delivering_server, error_code, objects,
+                              read, s3_destination, wait_for_objects)
 
 
 @pytest.fixture
 def delivering(spate_factory, s3_server):
     """A Spate server of the test's own, delivering to the shared S3 server, and its client."""
-    server = spate_factory(env={**s3_server.credentials_env, "SPATE_LOG": "info"},
-                           args=["--s3-endpoint", s3_server.endpoint])
-    return server, firehose_client(server.endpoint)
-
-
-def s3_destination(bucket: str, prefix: str = "", size_mib: int = 1, interval_s: int = 1,
-                   **extra):
-    return {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": prefix,
-            "BufferingHints": {"SizeInMBs": size_mib, "IntervalInSeconds": interval_s}, **extra}
-
-
-def create_active(firehose, name: str, **destination) -> dict:
-    firehose.create_delivery_stream(DeliveryStreamName=name,
-                                    ExtendedS3DestinationConfiguration=destination)
-    deadline = time.monotonic() + 10
-    while True:
-        description = firehose.describe_delivery_stream(
-            DeliveryStreamName=name)["DeliveryStreamDescription"]
-        if description["DeliveryStreamStatus"] == "ACTIVE":
-            return description
-        assert time.monotonic() < deadline, description
-        time.sleep(0.05)
-
-
-def objects(s3, bucket: str, prefix: str = "") -> list[dict]:
-    return s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-
-
-def wait_for_objects(s3, bucket: str, count: int, prefix: str = "", timeout: float = 20):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = objects(s3, bucket, prefix)
-        if len(found) >= count:
-            return found
-        assert time.monotonic() < deadline, f"{len(found)} objects of {count} after {timeout}s"
-        time.sleep(0.1)
-
-
-def read(s3, bucket: str, key: str) -> bytes:
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-
-
-def error_code(excinfo) -> str:
-    return excinfo.value.response["Error"]["Code"]
+    return delivering_server(spate_factory, s3_server)
 
 
 def test_delivery_stream_lifecycle_and_description(delivering, s3_bucket):
@@ -88,7 +31,7 @@ def test_delivery_stream_lifecycle_and_description(delivering, s3_bucket):
         Tags=[{"Key": "team", "Value": "data"}])
     created = firehose.describe_delivery_stream(DeliveryStreamName="life")
     assert created["DeliveryStreamDescription"]["DeliveryStreamStatus"] in ("CREATING", "ACTIVE")
-    description = create_active(firehose, "other", **s3_destination(s3_bucket))
+    description = create_active_s3(firehose, "other", **s3_destination(s3_bucket))
     description = firehose.describe_delivery_stream(
         DeliveryStreamName="life")["DeliveryStreamDescription"]
     assert description["DeliveryStreamStatus"] == "ACTIVE"
@@ -156,7 +99,7 @@ def test_delivery_stream_lifecycle_and_description(delivering, s3_bucket):
 
 def test_update_destination_checks_the_version_and_takes_effect(delivering, s3, s3_bucket):
     _, firehose = delivering
-    create_active(firehose, "upd", **s3_destination(s3_bucket, "before/"))
+    create_active_s3(firehose, "upd", **s3_destination(s3_bucket, "before/"))
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         firehose.update_destination(DeliveryStreamName="upd", CurrentDeliveryStreamVersionId="7",
                                     DestinationId="destinationId-000000000001",
@@ -183,7 +126,7 @@ def test_update_destination_checks_the_version_and_takes_effect(delivering, s3, 
 
 def test_bad_requests_get_aws_errors(delivering, s3_bucket):
     _, firehose = delivering
-    create_active(firehose, "bad", **s3_destination(s3_bucket))
+    create_active_s3(firehose, "bad", **s3_destination(s3_bucket))
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         firehose.describe_delivery_stream(DeliveryStreamName="no such name!")
     assert error_code(excinfo) == "ValidationException"
@@ -230,7 +173,7 @@ def test_bad_requests_get_aws_errors(delivering, s3_bucket):
 
 def test_interval_buffering_writes_one_object_per_buffer(delivering, s3, s3_bucket):
     _, firehose = delivering
-    create_active(firehose, "interval", **s3_destination(s3_bucket, "logs/", interval_s=3))
+    create_active_s3(firehose, "interval", **s3_destination(s3_bucket, "logs/", interval_s=3))
     started = time.monotonic()
     firehose.put_record(DeliveryStreamName="interval", Record={"Data": b"first\n"})
     answer = firehose.put_record_batch(DeliveryStreamName="interval",
@@ -255,7 +198,7 @@ def test_interval_buffering_writes_one_object_per_buffer(delivering, s3, s3_buck
 
 def test_size_buffering_cuts_a_buffer_when_it_is_full(delivering, s3, s3_bucket):
     _, firehose = delivering
-    create_active(firehose, "sized", **s3_destination(s3_bucket, size_mib=1, interval_s=900))
+    create_active_s3(firehose, "sized", **s3_destination(s3_bucket, size_mib=1, interval_s=900))
     record = b"y" * 99_999 + b"\n"
     for _ in range(3):
         firehose.put_record_batch(DeliveryStreamName="sized", Records=[{"Data": record}] * 4)
@@ -270,7 +213,7 @@ def test_size_buffering_cuts_a_buffer_when_it_is_full(delivering, s3, s3_bucket)
 def test_each_compression_reads_back(delivering, s3, s3_bucket, compression):
     _, firehose = delivering
     name = f"c-{compression.lower()}"
-    create_active(firehose, name, **s3_destination(s3_bucket, CompressionFormat=compression))
+    create_active_s3(firehose, name, **s3_destination(s3_bucket, CompressionFormat=compression))
     payload = [b'{"n": %d, "text": "%s"}\n' % (i, b"abc" * (i % 50)) for i in range(2000)]
     for start in range(0, len(payload), 500):
         firehose.put_record_batch(DeliveryStreamName=name,
@@ -292,8 +235,8 @@ def test_a_large_gzip_buffer_is_one_member_of_all_its_records(delivering, s3, s3
     """8 MiB buffers: compressed in pieces while they fill, on several threads, yet one gzip
     member holding the records in order."""
     _, firehose = delivering
-    create_active(firehose, "big-gzip", **s3_destination(s3_bucket, size_mib=8, interval_s=5,
-                                                         CompressionFormat="GZIP"))
+    create_active_s3(firehose, "big-gzip", **s3_destination(s3_bucket, size_mib=8, interval_s=5,
+                                                            CompressionFormat="GZIP"))
     sent = [b'{"i": %07d, "pad": "%s"}\n' % (i, b"x" * (i % 900)) for i in range(20_000)]
     for start in range(0, len(sent), 500):
         firehose.put_record_batch(DeliveryStreamName="big-gzip",
@@ -314,7 +257,7 @@ def test_a_large_gzip_buffer_is_one_member_of_all_its_records(delivering, s3, s3
 
 def test_encryption_of_held_records(delivering, s3, s3_bucket):
     server, firehose = delivering
-    create_active(firehose, "sealed", **s3_destination(s3_bucket, interval_s=1))
+    create_active_s3(firehose, "sealed", **s3_destination(s3_bucket, interval_s=1))
     firehose.start_delivery_stream_encryption(
         DeliveryStreamName="sealed",
         DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
@@ -349,12 +292,9 @@ def test_a_destination_that_is_down_loses_nothing(spate_factory, s3_server_facto
     s3_server = s3_server_factory()
     s3 = harness.s3_client(s3_server.endpoint)
     s3.create_bucket(Bucket="outage")
-    server = spate_factory(env={**s3_server.credentials_env,
-                                "SPATE_LOG": "info"},
-                           args=["--s3-endpoint", s3_server.endpoint])
-    firehose = firehose_client(server.endpoint)
-    create_active(firehose, "outage", **s3_destination("outage", interval_s=1,
-                                                       CompressionFormat=compression))
+    server, firehose = delivering_server(spate_factory, s3_server)
+    create_active_s3(firehose, "outage", **s3_destination("outage", interval_s=1,
+                                                          CompressionFormat=compression))
     s3_server.stop()
     sent = [b"during outage %d\n" % i for i in range(50)]
     firehose.put_record_batch(DeliveryStreamName="outage", Records=[{"Data": d} for d in sent])
@@ -371,7 +311,7 @@ def test_a_destination_that_is_down_loses_nothing(spate_factory, s3_server_facto
 
 def test_kill_9_with_records_buffered_loses_none(delivering, s3, s3_bucket):
     server, firehose = delivering
-    create_active(firehose, "crash", **s3_destination(s3_bucket, interval_s=4))
+    create_active_s3(firehose, "crash", **s3_destination(s3_bucket, interval_s=4))
     sent = [b"acknowledged %d\n" % i for i in range(200)]
     for start in range(0, 200, 50):
         firehose.put_record_batch(DeliveryStreamName="crash",
@@ -436,7 +376,7 @@ def test_a_kinesis_stream_source_is_read_across_resharding(delivering, s3, s3_bu
 
 def test_s3_backup_keeps_the_source_records(delivering, s3, s3_bucket):
     _, firehose = delivering
-    create_active(firehose, "backed-up", **s3_destination(
+    create_active_s3(firehose, "backed-up", **s3_destination(
         s3_bucket, "out/",
         ProcessingConfiguration={"Enabled": True,
                                  "Processors": [{"Type": "AppendDelimiterToRecord"}]},

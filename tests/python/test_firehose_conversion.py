@@ -14,8 +14,8 @@ import pyarrow.orc
 import pyarrow.parquet
 import pytest
 
-from test_firehose import (ROLE, create_active, error_code, firehose_client, objects, read,
-                           wait_for_objects)
+from firehose_helpers import (ROLE, create_active_s3, delivering_server, error_code, objects,
+                              read, wait_for_objects)
 
 CONFIG = """
 [firehose.glue_tables."weblogs.requests"]
@@ -60,9 +60,7 @@ def converting(spate_factory, s3_server, tmp_path):
     """A Spate server whose configuration describes the Glue table weblogs.requests."""
     path = tmp_path / "spate.toml"
     path.write_text(CONFIG)
-    server = spate_factory(env={**s3_server.credentials_env, "SPATE_LOG": "info"},
-                           args=["--s3-endpoint", s3_server.endpoint, "--config", str(path)])
-    return server, firehose_client(server.endpoint)
+    return delivering_server(spate_factory, s3_server, config=path)
 
 
 def conversion(serializer: dict, deserializer: dict | None = None, table: str = "requests"):
@@ -96,8 +94,8 @@ def test_json_records_become_parquet_or_orc(converting, s3, s3_bucket, output):
     name = f"convert-{output}"
     serializer = ({"ParquetSerDe": {"Compression": "GZIP"}} if output == "parquet"
                   else {"OrcSerDe": {"Compression": "ZLIB"}})
-    description = create_active(firehose, name,
-                                **destination(s3_bucket, "data/", serializer))
+    description = create_active_s3(firehose, name,
+                                   **destination(s3_bucket, "data/", serializer))
     s3_description = description["Destinations"][0]["ExtendedS3DestinationDescription"]
     assert s3_description["DataFormatConversionConfiguration"]["OutputFormatConfiguration"] == {
         "Serializer": serializer}
@@ -167,7 +165,7 @@ def test_aws_rules_are_invalid_arguments(converting, s3_bucket):
     # A stream without conversion takes it on by UpdateDestination, under the same rules.
     name = "later"
     plain = {k: v for k, v in base.items() if k != "DataFormatConversionConfiguration"}
-    description = create_active(firehose, name, **{
+    description = create_active_s3(firehose, name, **{
         **plain, "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
     update = {"DataFormatConversionConfiguration": conversion(parquet, table="nowhere"),
               "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60}}

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-import time
 
 import botocore
 import pytest
 
-from firehose_receivers import (HttpEndpointReceiver, OpenSearchReceiver, SplunkReceiver,
-                                make_certificate, wait_until)
-from test_firehose import ROLE, error_code, firehose_client, objects, read
+from firehose_helpers import ROLE, create_active, delivering_server, error_code, objects, put, read
+from firehose_receivers import HttpEndpointReceiver, OpenSearchReceiver, SplunkReceiver, wait_until
+from harness import make_certificate
 
 DOMAIN_ARN = "arn:aws:es:us-east-1:123456789012:domain/logs"
 
@@ -58,9 +57,8 @@ def spate_with(spate_factory, s3_server, tmp_path, tls):
         for arn, url in (domains or {}).items():
             text += f"[firehose.opensearch_domains.\"{arn}\"]\nurl = \"{url}\"\n"
         config.write_text(text)
-        server = spate_factory(env={**s3_server.credentials_env, "SPATE_LOG": "info"},
-                               args=["--s3-endpoint", s3_server.endpoint, "--config", str(config)])
-        return firehose_client(server.endpoint)
+        _, firehose = delivering_server(spate_factory, s3_server, config=config)
+        return firehose
 
     return start
 
@@ -68,24 +66,6 @@ def spate_with(spate_factory, s3_server, tmp_path, tls):
 def s3_configuration(bucket: str, prefix: str = "", **extra) -> dict:
     return {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": prefix,
             "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}, **extra}
-
-
-def create_active(firehose, name: str, **configuration) -> dict:
-    firehose.create_delivery_stream(DeliveryStreamName=name, **configuration)
-    deadline = time.monotonic() + 10
-    while True:
-        description = firehose.describe_delivery_stream(
-            DeliveryStreamName=name)["DeliveryStreamDescription"]
-        if description["DeliveryStreamStatus"] == "ACTIVE":
-            return description
-        assert time.monotonic() < deadline, description
-        time.sleep(0.05)
-
-
-def put(firehose, name: str, records: list[bytes]) -> None:
-    answer = firehose.put_record_batch(DeliveryStreamName=name,
-                                       Records=[{"Data": data} for data in records])
-    assert answer["FailedPutCount"] == 0
 
 
 def error_documents(s3, bucket: str, prefix: str, count: int, timeout: float = 30) -> list[dict]:

@@ -16,8 +16,8 @@ import threading
 
 import pytest
 
-from test_firehose import (create_active, error_code, firehose_client, objects, read,
-                           s3_destination, wait_for_objects)
+from firehose_helpers import (create_active_s3, delivering_server, error_code, objects, read,
+                              s3_destination, wait_for_objects)
 
 HTTP_LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:transform"
 COMMAND_LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:local"
@@ -75,9 +75,8 @@ def lambda_endpoint():
 def start(spate_factory, s3_server, tmp_path, config: str = ""):
     path = tmp_path / "spate.toml"
     path.write_text(config)
-    server = spate_factory(env={**s3_server.credentials_env, "SPATE_LOG": "info"},
-                           args=["--s3-endpoint", s3_server.endpoint, "--config", str(path)])
-    return firehose_client(server.endpoint)
+    _, firehose = delivering_server(spate_factory, s3_server, config=path)
+    return firehose
 
 
 def error_lines(s3, bucket: str, prefix: str) -> list[dict]:
@@ -91,7 +90,7 @@ def test_http_lambda_transforms_drops_and_fails_records(spate_factory, s3_server
     firehose = start(spate_factory, s3_server, tmp_path,
                      f'[firehose.lambda."{HTTP_LAMBDA}"]\nurl = "{url}"\n')
     processing = lambda_processor(HTTP_LAMBDA)
-    description = create_active(firehose, "lambda-http", **s3_destination(
+    description = create_active_s3(firehose, "lambda-http", **s3_destination(
         s3_bucket, prefix="out/", ErrorOutputPrefix=ERRORS, ProcessingConfiguration=processing))
     described = description["Destinations"][0]["ExtendedS3DestinationDescription"]
     assert described["ProcessingConfiguration"] == processing
@@ -128,7 +127,7 @@ def test_command_lambda_and_a_failing_invocation(spate_factory, s3_server, s3, s
     firehose = start(spate_factory, s3_server, tmp_path,
                      f'[firehose.lambda."{COMMAND_LAMBDA}"]\n'
                      f'command = {json.dumps([sys.executable, str(script)])}\n')
-    create_active(firehose, "lambda-cmd", **s3_destination(
+    create_active_s3(firehose, "lambda-cmd", **s3_destination(
         s3_bucket, prefix="out/", ErrorOutputPrefix=ERRORS,
         ProcessingConfiguration=lambda_processor(COMMAND_LAMBDA)))
     firehose.put_record(DeliveryStreamName="lambda-cmd", Record={"Data": b"abc"})
@@ -146,7 +145,7 @@ def test_command_lambda_and_a_failing_invocation(spate_factory, s3_server, s3, s
 def test_dynamic_partitioning_writes_one_object_per_customer(spate_factory, s3_server, s3,
                                                             s3_bucket, tmp_path):
     firehose = start(spate_factory, s3_server, tmp_path)
-    create_active(firehose, "partitioned", **s3_destination(
+    create_active_s3(firehose, "partitioned", **s3_destination(
         s3_bucket, prefix="customer=!{partitionKeyFromQuery:customer}/",
         ErrorOutputPrefix=ERRORS,
         DynamicPartitioningConfiguration={"Enabled": True,
@@ -192,7 +191,7 @@ def kpl_aggregate(datas: list[bytes]) -> bytes:
 def test_record_deaggregation_of_kpl_and_json_records(spate_factory, s3_server, s3, s3_bucket,
                                                       tmp_path):
     firehose = start(spate_factory, s3_server, tmp_path)
-    create_active(firehose, "deaggregated", **s3_destination(
+    create_active_s3(firehose, "deaggregated", **s3_destination(
         s3_bucket, prefix="out/", ProcessingConfiguration={"Enabled": True, "Processors": [
             {"Type": "RecordDeAggregation",
              "Parameters": [{"ParameterName": "SubRecordType", "ParameterValue": "JSON"}]},
@@ -206,7 +205,7 @@ def test_record_deaggregation_of_kpl_and_json_records(spate_factory, s3_server, 
 def test_cloudwatch_logs_records_are_decompressed_and_their_messages_extracted(
         spate_factory, s3_server, s3, s3_bucket, tmp_path):
     firehose = start(spate_factory, s3_server, tmp_path)
-    create_active(firehose, "logs", **s3_destination(
+    create_active_s3(firehose, "logs", **s3_destination(
         s3_bucket, prefix="out/", ProcessingConfiguration={"Enabled": True, "Processors": [
             {"Type": "Decompression",
              "Parameters": [{"ParameterName": "CompressionFormat", "ParameterValue": "GZIP"}]},
@@ -248,7 +247,7 @@ def test_processing_configurations_spate_cannot_run_are_refused(spate_factory, s
     refused("dp-without-keys", prefix="plain/", ErrorOutputPrefix=ERRORS,
             DynamicPartitioningConfiguration={"Enabled": True})
 
-    description = create_active(firehose, "plain", **s3_destination(s3_bucket, prefix="p/"))
+    description = create_active_s3(firehose, "plain", **s3_destination(s3_bucket, prefix="p/"))
     with pytest.raises(firehose.exceptions.InvalidArgumentException):
         firehose.update_destination(
             DeliveryStreamName="plain",

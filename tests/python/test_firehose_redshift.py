@@ -14,16 +14,15 @@ import uuid
 import pytest
 
 import harness
-from test_firehose import ROLE, error_code, firehose_client, objects, read, wait_for_objects
+from firehose_helpers import (ROLE, create_active, delivering_server, error_code, objects, put,
+                              read, wait_for_objects)
 
 
 @pytest.fixture
 def redshift(spate_factory, s3_server, postgres_server):
     """A Spate server of the test's own, delivering through the shared S3 server into the shared
     PostgreSQL server, and its Firehose client."""
-    server = spate_factory(env={**s3_server.credentials_env, "SPATE_LOG": "info"},
-                           args=["--s3-endpoint", s3_server.endpoint])
-    return server, firehose_client(server.endpoint)
+    return delivering_server(spate_factory, s3_server)
 
 
 @pytest.fixture
@@ -81,28 +80,9 @@ def redshift_destination(postgres_server, bucket: str, table: str, copy_options:
     return destination
 
 
-def create_active(firehose, name: str, destination: dict) -> dict:
-    firehose.create_delivery_stream(DeliveryStreamName=name,
-                                    RedshiftDestinationConfiguration=destination)
-    deadline = time.monotonic() + 10
-    while True:
-        description = firehose.describe_delivery_stream(
-            DeliveryStreamName=name)["DeliveryStreamDescription"]
-        if description["DeliveryStreamStatus"] == "ACTIVE":
-            return description
-        assert time.monotonic() < deadline, description
-        time.sleep(0.05)
-
-
 # Stream names here are short: s3s-fs keeps each object's attributes in one file named after the
 # base64 of bucket and key together, which must fit in 255 bytes, and the error manifests' keys
 # (`rs/errors/manifests/YYYY/MM/DD/HH/<stream>-1-<time>-<uuid>`) are long already.
-
-
-def put(firehose, name: str, records: list[bytes]) -> None:
-    response = firehose.put_record_batch(DeliveryStreamName=name,
-                                         Records=[{"Data": data} for data in records])
-    assert response["FailedPutCount"] == 0, response
 
 
 def test_json_auto_loads_records_by_column_name(redshift, postgres_server, table, s3,
@@ -110,9 +90,8 @@ def test_json_auto_loads_records_by_column_name(redshift, postgres_server, table
     _, firehose = redshift
     name = harness.unique_name("rs-json")
     events = table("id integer, name text, score double precision, extra text")
-    create_active(firehose, name,
-                  redshift_destination(postgres_server, s3_bucket, events, "JSON 'auto'",
-                                       columns="id,name,score"))
+    create_active(firehose, name, RedshiftDestinationConfiguration=redshift_destination(
+        postgres_server, s3_bucket, events, "JSON 'auto'", columns="id,name,score"))
     records = [json.dumps({"id": 1, "name": "ada", "score": 1.5}).encode(),
                json.dumps({"score": 2, "id": 2, "name": None}).encode() + b"\n",
                json.dumps({"id": 3, "name": 'quote " and, comma', "ignored": [1]}).encode()]
@@ -142,9 +121,8 @@ def test_json_auto_without_columns_loads_every_column(redshift, postgres_server,
     _, firehose = redshift
     name = harness.unique_name("rs-cols")
     events = table("id integer, payload text, at timestamp")
-    create_active(firehose, name,
-                  redshift_destination(postgres_server, s3_bucket, events,
-                                       "FORMAT AS JSON 'auto ignorecase' TIMEFORMAT 'auto'"))
+    create_active(firehose, name, RedshiftDestinationConfiguration=redshift_destination(
+        postgres_server, s3_bucket, events, "FORMAT AS JSON 'auto ignorecase' TIMEFORMAT 'auto'"))
     put(firehose, name, [b'{"ID": 7, "Payload": {"a": 1}, "at": "2026-01-02 03:04:05"}'])
     loaded = wait_for_rows(postgres_server, f"SELECT id, payload, at::text FROM {events}", 1)
     assert loaded == [[7, '{"a":1}', "2026-01-02 03:04:05"]]
@@ -155,10 +133,9 @@ def test_csv_with_gzip_in_the_intermediate_bucket(redshift, postgres_server, tab
     _, firehose = redshift
     name = harness.unique_name("rs-csv")
     cities = table("id integer, city text, note text")
-    create_active(firehose, name,
-                  redshift_destination(postgres_server, s3_bucket, cities,
-                                       "CSV DELIMITER ';' IGNOREHEADER 1 GZIP",
-                                       columns="id, city, note", CompressionFormat="GZIP"))
+    create_active(firehose, name, RedshiftDestinationConfiguration=redshift_destination(
+        postgres_server, s3_bucket, cities, "CSV DELIMITER ';' IGNOREHEADER 1 GZIP",
+        columns="id, city, note", CompressionFormat="GZIP"))
     records = [b"id;city;note\n", b'1;Paris;\\N\n', b'2;"Saint-Denis; Nord";"say ""hi"""\n']
     put(firehose, name, records)
     loaded = wait_for_rows(postgres_server, f"SELECT id, city, note FROM {cities} ORDER BY id",
@@ -175,9 +152,8 @@ def test_pipe_delimited_text_by_default(redshift, postgres_server, table, s3_buc
     _, firehose = redshift
     name = harness.unique_name("rs-text")
     words = table("id integer, word text")
-    create_active(firehose, name,
-                  redshift_destination(postgres_server, s3_bucket, words, "",
-                                       columns="id,word"))
+    create_active(firehose, name, RedshiftDestinationConfiguration=redshift_destination(
+        postgres_server, s3_bucket, words, "", columns="id,word"))
     put(firehose, name, [b"1|one\n", b"2|\\N\n"])
     loaded = wait_for_rows(postgres_server, f"SELECT id, word FROM {words} ORDER BY id", 2)
     assert loaded == [[1, "one"], [2, None]]
@@ -193,7 +169,7 @@ def test_s3_backup_enabled_keeps_the_source_records(redshift, postgres_server, t
     destination["S3BackupConfiguration"] = {
         "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{s3_bucket}", "Prefix": "bk/",
         "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}}
-    description = create_active(firehose, name, destination)
+    description = create_active(firehose, name, RedshiftDestinationConfiguration=destination)
     described = description["Destinations"][0]["RedshiftDestinationDescription"]
     assert described["S3BackupMode"] == "Enabled"
     assert described["S3BackupDescription"]["Prefix"] == "bk/"
@@ -214,9 +190,9 @@ def test_a_load_failing_past_the_retry_duration_goes_to_errors(redshift, postgre
     _, firehose = redshift
     name = harness.unique_name("rs-pw")
     events = table("id integer")
-    create_active(firehose, name,
-                  redshift_destination(postgres_server, s3_bucket, events, "JSON 'auto'",
-                                       password="not-the-password", retry_s=2))
+    create_active(firehose, name, RedshiftDestinationConfiguration=redshift_destination(
+        postgres_server, s3_bucket, events, "JSON 'auto'", password="not-the-password",
+        retry_s=2))
     put(firehose, name, [b'{"id": 1}'])
 
     errors = wait_for_objects(s3, s3_bucket, 1, prefix="rs/errors/manifests/", timeout=30)
@@ -244,7 +220,7 @@ def test_describe_hides_the_password_and_updates_merge(redshift, postgres_server
     _, firehose = redshift
     name = harness.unique_name("rs-desc")
     destination = redshift_destination(postgres_server, s3_bucket, "some_table", "JSON 'auto'")
-    description = create_active(firehose, name, destination)
+    description = create_active(firehose, name, RedshiftDestinationConfiguration=destination)
     [described] = description["Destinations"]
     assert described["DestinationId"] == "destinationId-000000000001"
     redshift = described["RedshiftDestinationDescription"]

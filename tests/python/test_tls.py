@@ -125,37 +125,8 @@ def test_cli_over_https_with_no_verify_ssl_with_a_ca_bundle_and_without(spate_fa
         refused.stderr
 
 
-def make_certificate(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for localhost and 127.0.0.1 signed by it, made with the
-    openssl command; returns (CA PEM, server certificate chain PEM, server key PEM)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command makes the test's certificates")
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Spate test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "server-key.pem", "-out", "server.csr", "-subj", "/CN=localhost")
-    (directory / "server.ext").write_text(
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
-        "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
-    # The chain the server sends: its certificate, then the CA's.
-    chain = directory / "chain.pem"
-    chain.write_text((directory / "server.pem").read_text() + (directory / "ca.pem").read_text())
-    return directory / "ca.pem", chain, directory / "server-key.pem"
-
-
 def test_certificate_and_key_files_from_flags_serve_https(spate_factory, tmp_path):
-    ca, chain, key = make_certificate(tmp_path)
+    ca, chain, key = harness.make_certificate(tmp_path)
     server = spate_factory(args=["--tls", "--tls-cert", str(chain), "--tls-key", str(key)],
                            ca_bundle=ca)
 
@@ -177,7 +148,7 @@ def test_certificate_and_key_files_from_flags_serve_https(spate_factory, tmp_pat
 
 
 def test_certificate_and_key_files_from_the_environment(spate_factory, tmp_path):
-    ca, chain, key = make_certificate(tmp_path)
+    ca, chain, key = harness.make_certificate(tmp_path)
     server = spate_factory(env={"SPATE_TLS": "on", "SPATE_TLS_CERT": str(chain),
                                 "SPATE_TLS_KEY": str(key)}, ca_bundle=ca)
 
