@@ -658,3 +658,141 @@ impl Parser {
         Ok(Some(precision))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::lexer::tokenize;
+
+    fn parse(text: &str) -> Expr {
+        let mut parser = Parser::new(tokenize(text).expect("valid tokens"));
+        let expr = parser
+            .parse_expr()
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(parser.peek().kind, TokenKind::Eof, "all of {text} parsed");
+        expr
+    }
+
+    /// The tree with every operator in parentheses, to show how it grouped.
+    fn tree(expr: &Expr) -> String {
+        match expr {
+            Expr::Binary { left, op, right } => {
+                let op = Expr::Binary {
+                    left: Box::new(Expr::Literal(Literal::Null)),
+                    op: *op,
+                    right: Box::new(Expr::Literal(Literal::Null)),
+                }
+                .to_string();
+                let op = op.trim_start_matches("NULL ").trim_end_matches(" NULL");
+                format!("({} {op} {})", tree(left), tree(right))
+            }
+            Expr::Unary { op, expr } => {
+                let op = match op {
+                    UnaryOperator::Not => "NOT ",
+                    UnaryOperator::Minus => "-",
+                    UnaryOperator::Plus => "+",
+                };
+                format!("({op}{})", tree(expr))
+            }
+            Expr::Is {
+                expr,
+                negated,
+                test,
+            } => {
+                format!(
+                    "({} IS {}{test:?})",
+                    tree(expr),
+                    if *negated { "NOT " } else { "" }
+                )
+            }
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => format!(
+                "({} {}BETWEEN {} AND {})",
+                tree(expr),
+                if *negated { "NOT " } else { "" },
+                tree(low),
+                tree(high)
+            ),
+            Expr::Like { expr, pattern, .. } => format!("({} LIKE {})", tree(expr), tree(pattern)),
+            Expr::InList { expr, list, .. } => {
+                let list: Vec<String> = list.iter().map(tree).collect();
+                format!("({} IN [{}])", tree(expr), list.join(", "))
+            }
+            Expr::IntervalOf { expr, qualifier } => format!("({} {qualifier})", tree(expr)),
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn arithmetic_binds_tighter_than_concatenation_and_comparison() {
+        assert_eq!(tree(&parse("1 + 2 * 3")), "(1 + (2 * 3))");
+        assert_eq!(tree(&parse("1 * 2 + 3")), "((1 * 2) + 3)");
+        assert_eq!(tree(&parse("1 - 2 - 3")), "((1 - 2) - 3)");
+        assert_eq!(tree(&parse("8 / 4 / 2 % 3")), "(((8 / 4) / 2) % 3)");
+        assert_eq!(tree(&parse("(1 + 2) * 3")), "((1 + 2) * 3)");
+        assert_eq!(tree(&parse("-a * b")), "((-A) * B)");
+        assert_eq!(tree(&parse("- - a")), "(-(-A))");
+        assert_eq!(tree(&parse("a || b + 1 = c")), "((A || (B + 1)) = C)");
+        assert_eq!(tree(&parse("a < b + 1")), "(A < (B + 1))");
+    }
+
+    #[test]
+    fn boolean_operators_bind_not_and_or_in_that_order() {
+        assert_eq!(tree(&parse("a OR b AND c")), "(A OR (B AND C))");
+        assert_eq!(
+            tree(&parse("a AND b OR c AND d")),
+            "((A AND B) OR (C AND D))"
+        );
+        assert_eq!(tree(&parse("NOT a = b AND c")), "((NOT (A = B)) AND C)");
+        assert_eq!(tree(&parse("NOT NOT a")), "(NOT (NOT A))");
+    }
+
+    #[test]
+    fn postfix_predicates_take_whole_operands() {
+        assert_eq!(tree(&parse("a + 1 IS NOT NULL")), "((A + 1) IS NOT Null)");
+        assert_eq!(
+            tree(&parse("x BETWEEN 1 + 1 AND 5 AND y")),
+            "((X BETWEEN (1 + 1) AND 5) AND Y)"
+        );
+        assert_eq!(
+            tree(&parse("x NOT BETWEEN a AND b OR c")),
+            "((X NOT BETWEEN A AND B) OR C)"
+        );
+        assert_eq!(
+            tree(&parse("a || 'x' LIKE 'ax%' AND b")),
+            "(((A || 'x') LIKE 'ax%') AND B)"
+        );
+        assert_eq!(
+            tree(&parse("a + 1 IN (1, 2 * 3)")),
+            "((A + 1) IN [1, (2 * 3)])"
+        );
+        assert_eq!(
+            tree(&parse("(t - u) SECOND / 10")),
+            "(((T - U) SECOND) / 10)"
+        );
+    }
+
+    #[test]
+    fn printing_adds_parentheses_only_where_needed() {
+        for (input, printed) in [
+            ("(a + b) * c", "(A + B) * C"),
+            ("a + (b * c)", "A + B * C"),
+            ("a - (b - c)", "A - (B - C)"),
+            ("(a - b) - c", "A - B - C"),
+            ("(a OR b) AND c", "(A OR B) AND C"),
+            ("NOT (a AND b)", "NOT (A AND B)"),
+            ("-(a + 1)", "-(A + 1)"),
+            ("-(-1)", "-(-1)"),
+            ("(a = b) IS TRUE", "A = B IS TRUE"),
+            ("x BETWEEN (a OR b) AND c", "X BETWEEN (A OR B) AND C"),
+        ] {
+            let expr = parse(input);
+            assert_eq!(expr.to_string(), printed, "printing {input}");
+            assert_eq!(tree(&parse(printed)), tree(&expr), "reparsing {printed}");
+        }
+    }
+}

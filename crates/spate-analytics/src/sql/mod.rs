@@ -9,3 +9,6 @@ pub mod parser;
 
 pub use error::SqlError;
 pub use parser::parse_application_code;
+
+#[cfg(test)]
+mod tests;
