@@ -459,7 +459,8 @@ pub enum Expr {
         expr: Box<Expr>,
         data_type: DataType,
     },
-    Function(FunctionCall),
+    /// Boxed: the largest variant, it would make every expression (and parser frame) larger.
+    Function(Box<FunctionCall>),
     Extract {
         pos: Position,
         field: TimeUnit,

@@ -39,6 +39,10 @@ impl Parser {
 
     /// An expression whose operators all bind more tightly than `min_precedence`.
     pub(crate) fn parse_expr_bp(&mut self, min_precedence: u8) -> Result<Expr> {
+        self.nested(1, |parser| parser.parse_expr_unnested(min_precedence))
+    }
+
+    fn parse_expr_unnested(&mut self, min_precedence: u8) -> Result<Expr> {
         let mut left = self.parse_prefix()?;
         loop {
             let binding = self.infix_precedence();
@@ -246,6 +250,8 @@ impl Parser {
         }
     }
 
+    /// An expression starting with a word. Each construct has its own method, so that the
+    /// frame of this one, on the stack once per nesting level, stays small.
     fn parse_word(&mut self, word: &str, pos: Position) -> Result<Expr> {
         let next_is_paren = self.peek_nth(1).kind == TokenKind::LeftParen;
         let next_is_string = matches!(self.peek_nth(1).kind, TokenKind::String(_));
@@ -267,147 +273,20 @@ impl Parser {
                     _ => Literal::Unknown,
                 }))
             }
-            "INTERVAL" => {
-                self.advance();
-                let negative = self.eat(&TokenKind::Minus);
-                let value = match &self.peek().kind {
-                    TokenKind::String(value) => value.clone(),
-                    _ => return Err(self.expected("a string", "after INTERVAL")),
-                };
-                self.advance();
-                let value = if negative { format!("-{value}") } else { value };
-                let qualifier = self.parse_interval_qualifier()?;
-                Ok(Expr::Interval { value, qualifier })
-            }
-            "TIMESTAMP" | "DATE" | "TIME" if next_is_string => {
-                self.advance();
-                let data_type = match word {
-                    "TIMESTAMP" => DataType::Timestamp,
-                    "DATE" => DataType::Date,
-                    _ => DataType::Time,
-                };
-                let TokenKind::String(value) = self.advance().kind else {
-                    unreachable!("checked that a string follows")
-                };
-                Ok(Expr::TypedString { data_type, value })
-            }
+            "INTERVAL" => self.parse_interval(),
+            "TIMESTAMP" | "DATE" | "TIME" if next_is_string => self.parse_typed_string(word),
             "CASE" => self.parse_case(),
-            "CAST" => {
-                self.advance();
-                self.expect(TokenKind::LeftParen, "after CAST")?;
-                let expr = Box::new(self.parse_expr()?);
-                self.expect_keyword("AS", "in CAST")?;
-                let data_type = self.parse_data_type()?;
-                self.expect(TokenKind::RightParen, "after the type of CAST")?;
-                Ok(Expr::Cast {
-                    pos,
-                    expr,
-                    data_type,
-                })
-            }
-            "EXTRACT" if next_is_paren => {
-                self.advance();
-                self.advance();
-                let field = self.parse_time_unit("EXTRACT")?;
-                self.expect_keyword("FROM", "after the field of EXTRACT")?;
-                let expr = Box::new(self.parse_expr()?);
-                self.expect(TokenKind::RightParen, "after the argument of EXTRACT")?;
-                Ok(Expr::Extract { pos, field, expr })
-            }
-            "POSITION" if next_is_paren => {
-                self.advance();
-                self.advance();
-                let needle = Box::new(self.parse_expr_bp(precedence::COMPARISON)?);
-                self.expect_keyword("IN", "in POSITION")?;
-                let haystack = Box::new(self.parse_expr()?);
-                self.expect(TokenKind::RightParen, "after the arguments of POSITION")?;
-                Ok(Expr::Position {
-                    pos,
-                    needle,
-                    haystack,
-                })
-            }
+            "CAST" => self.parse_cast(pos),
+            "EXTRACT" if next_is_paren => self.parse_extract(pos),
+            "POSITION" if next_is_paren => self.parse_position(pos),
             "SUBSTRING" if next_is_paren => self.parse_substring(pos),
             "TRIM" if next_is_paren => self.parse_trim(pos),
-            "OVERLAY" if next_is_paren => {
-                self.advance();
-                self.advance();
-                let expr = Box::new(self.parse_expr()?);
-                self.expect_keyword("PLACING", "in OVERLAY")?;
-                let placing = Box::new(self.parse_expr()?);
-                self.expect_keyword("FROM", "in OVERLAY")?;
-                let from = Box::new(self.parse_expr()?);
-                let length = if self.eat_keyword("FOR") {
-                    Some(Box::new(self.parse_expr()?))
-                } else {
-                    None
-                };
-                self.expect(TokenKind::RightParen, "after the arguments of OVERLAY")?;
-                Ok(Expr::Overlay {
-                    pos,
-                    expr,
-                    placing,
-                    from,
-                    length,
-                })
-            }
-            "FLOOR" | "CEIL" | "CEILING" if next_is_paren => {
-                let mark = self.mark();
-                self.advance();
-                self.advance();
-                let expr = Box::new(self.parse_expr()?);
-                if !self.eat_keyword("TO") {
-                    // FLOOR(x) is an ordinary function.
-                    self.reset(mark);
-                    return self.parse_identifier_or_call();
-                }
-                let unit = self.parse_time_unit(word)?;
-                self.expect(TokenKind::RightParen, &format!("after the unit of {word}"))?;
-                Ok(Expr::FloorCeil {
-                    pos,
-                    ceil: word != "FLOOR",
-                    expr,
-                    unit,
-                })
-            }
-            "STEP" if next_is_paren => {
-                self.advance();
-                self.advance();
-                let expr = Box::new(self.parse_expr()?);
-                self.expect_keyword("BY", "in STEP")?;
-                let step = Box::new(self.parse_expr()?);
-                self.expect(TokenKind::RightParen, "after the arguments of STEP")?;
-                Ok(Expr::Step { pos, expr, step })
-            }
-            "EXISTS" | "CURSOR" if next_is_paren => {
-                self.advance();
-                self.advance();
-                let query = Box::new(self.parse_query()?);
-                self.expect(TokenKind::RightParen, &format!("after the query of {word}"))?;
-                Ok(if word == "EXISTS" {
-                    Expr::Exists(query)
-                } else {
-                    Expr::Cursor(query)
-                })
-            }
-            "TABLE" => {
-                self.advance();
-                let mut parts = vec![self.parse_ident("a stream or table name after TABLE")?];
-                while self.eat(&TokenKind::Dot) {
-                    parts.push(self.parse_ident("an identifier after .")?);
-                }
-                Ok(Expr::TableRef(ObjectName(parts)))
-            }
-            "DESCRIPTOR" if next_is_paren => {
-                self.advance();
-                self.advance();
-                let mut columns = vec![self.parse_ident("a column name")?];
-                while self.eat(&TokenKind::Comma) {
-                    columns.push(self.parse_ident("a column name")?);
-                }
-                self.expect(TokenKind::RightParen, "after the columns of DESCRIPTOR")?;
-                Ok(Expr::Descriptor(columns))
-            }
+            "OVERLAY" if next_is_paren => self.parse_overlay(pos),
+            "FLOOR" | "CEIL" | "CEILING" if next_is_paren => self.parse_floor_ceil(word, pos),
+            "STEP" if next_is_paren => self.parse_step(pos),
+            "EXISTS" | "CURSOR" if next_is_paren => self.parse_query_argument(word),
+            "TABLE" => self.parse_table_argument(),
+            "DESCRIPTOR" if next_is_paren => self.parse_descriptor(),
             _ if NILADIC.contains(&word) => {
                 self.advance();
                 Ok(Expr::Niladic {
@@ -420,6 +299,162 @@ impl Parser {
             _ if is_reserved(word) => Err(self.expected("an expression", "")),
             _ => self.parse_identifier_or_call(),
         }
+    }
+
+    /// `INTERVAL '1:30' MINUTE TO SECOND`, `INTERVAL -'1' DAY`
+    fn parse_interval(&mut self) -> Result<Expr> {
+        self.advance();
+        let negative = self.eat(&TokenKind::Minus);
+        let TokenKind::String(value) = &self.peek().kind else {
+            return Err(self.expected("a string", "after INTERVAL"));
+        };
+        let value = if negative {
+            format!("-{value}")
+        } else {
+            value.clone()
+        };
+        self.advance();
+        let qualifier = self.parse_interval_qualifier()?;
+        Ok(Expr::Interval { value, qualifier })
+    }
+
+    /// `TIMESTAMP '...'`, `DATE '...'`, `TIME '...'`: the caller saw the string.
+    fn parse_typed_string(&mut self, word: &str) -> Result<Expr> {
+        self.advance();
+        let data_type = match word {
+            "TIMESTAMP" => DataType::Timestamp,
+            "DATE" => DataType::Date,
+            _ => DataType::Time,
+        };
+        let TokenKind::String(value) = self.advance().kind else {
+            unreachable!("the caller checked that a string follows")
+        };
+        Ok(Expr::TypedString { data_type, value })
+    }
+
+    fn parse_cast(&mut self, pos: Position) -> Result<Expr> {
+        self.advance();
+        self.expect(TokenKind::LeftParen, "after CAST")?;
+        let expr = Box::new(self.parse_expr()?);
+        self.expect_keyword("AS", "in CAST")?;
+        let data_type = self.parse_data_type()?;
+        self.expect(TokenKind::RightParen, "after the type of CAST")?;
+        Ok(Expr::Cast {
+            pos,
+            expr,
+            data_type,
+        })
+    }
+
+    fn parse_extract(&mut self, pos: Position) -> Result<Expr> {
+        self.advance();
+        self.advance();
+        let field = self.parse_time_unit("EXTRACT")?;
+        self.expect_keyword("FROM", "after the field of EXTRACT")?;
+        let expr = Box::new(self.parse_expr()?);
+        self.expect(TokenKind::RightParen, "after the argument of EXTRACT")?;
+        Ok(Expr::Extract { pos, field, expr })
+    }
+
+    fn parse_position(&mut self, pos: Position) -> Result<Expr> {
+        self.advance();
+        self.advance();
+        let needle = Box::new(self.parse_expr_bp(precedence::COMPARISON)?);
+        self.expect_keyword("IN", "in POSITION")?;
+        let haystack = Box::new(self.parse_expr()?);
+        self.expect(TokenKind::RightParen, "after the arguments of POSITION")?;
+        Ok(Expr::Position {
+            pos,
+            needle,
+            haystack,
+        })
+    }
+
+    fn parse_overlay(&mut self, pos: Position) -> Result<Expr> {
+        self.advance();
+        self.advance();
+        let expr = Box::new(self.parse_expr()?);
+        self.expect_keyword("PLACING", "in OVERLAY")?;
+        let placing = Box::new(self.parse_expr()?);
+        self.expect_keyword("FROM", "in OVERLAY")?;
+        let from = Box::new(self.parse_expr()?);
+        let length = if self.eat_keyword("FOR") {
+            Some(Box::new(self.parse_expr()?))
+        } else {
+            None
+        };
+        self.expect(TokenKind::RightParen, "after the arguments of OVERLAY")?;
+        Ok(Expr::Overlay {
+            pos,
+            expr,
+            placing,
+            from,
+            length,
+        })
+    }
+
+    /// `FLOOR(x TO unit)`; `FLOOR(x)` is an ordinary function.
+    fn parse_floor_ceil(&mut self, word: &str, pos: Position) -> Result<Expr> {
+        let mark = self.mark();
+        self.advance();
+        self.advance();
+        let expr = Box::new(self.parse_expr()?);
+        if !self.eat_keyword("TO") {
+            self.reset(mark);
+            return self.parse_identifier_or_call();
+        }
+        let unit = self.parse_time_unit(word)?;
+        self.expect(TokenKind::RightParen, &format!("after the unit of {word}"))?;
+        Ok(Expr::FloorCeil {
+            pos,
+            ceil: word != "FLOOR",
+            expr,
+            unit,
+        })
+    }
+
+    fn parse_step(&mut self, pos: Position) -> Result<Expr> {
+        self.advance();
+        self.advance();
+        let expr = Box::new(self.parse_expr()?);
+        self.expect_keyword("BY", "in STEP")?;
+        let step = Box::new(self.parse_expr()?);
+        self.expect(TokenKind::RightParen, "after the arguments of STEP")?;
+        Ok(Expr::Step { pos, expr, step })
+    }
+
+    /// `EXISTS (query)` or `CURSOR (query)`.
+    fn parse_query_argument(&mut self, word: &str) -> Result<Expr> {
+        self.advance();
+        self.advance();
+        let query = Box::new(self.parse_query()?);
+        self.expect(TokenKind::RightParen, &format!("after the query of {word}"))?;
+        Ok(if word == "EXISTS" {
+            Expr::Exists(query)
+        } else {
+            Expr::Cursor(query)
+        })
+    }
+
+    /// `TABLE s`, an argument of a Flink-style window function.
+    fn parse_table_argument(&mut self) -> Result<Expr> {
+        self.advance();
+        let mut parts = vec![self.parse_ident("a stream or table name after TABLE")?];
+        while self.eat(&TokenKind::Dot) {
+            parts.push(self.parse_ident("an identifier after .")?);
+        }
+        Ok(Expr::TableRef(ObjectName(parts)))
+    }
+
+    fn parse_descriptor(&mut self) -> Result<Expr> {
+        self.advance();
+        self.advance();
+        let mut columns = vec![self.parse_ident("a column name")?];
+        while self.eat(&TokenKind::Comma) {
+            columns.push(self.parse_ident("a column name")?);
+        }
+        self.expect(TokenKind::RightParen, "after the columns of DESCRIPTOR")?;
+        Ok(Expr::Descriptor(columns))
     }
 
     /// `a`, `s.col`, `"s"."col"`, or a function call `f(...)` with an optional `OVER`.
@@ -485,7 +520,7 @@ impl Parser {
                 ));
             }
         }
-        Ok(Expr::Function(call))
+        Ok(Expr::Function(Box::new(call)))
     }
 
     fn parse_function_arg(&mut self) -> Result<FunctionArg> {

@@ -93,9 +93,18 @@ pub(crate) fn is_reserved(word: &str) -> bool {
     RESERVED.contains(&word)
 }
 
+/// How deeply expressions and queries may nest, in units of one expression level; a query
+/// level costs `QUERY_NESTING_COST` (its parsing takes several times the stack). Application
+/// code comes from API callers and the parser recurses once per level, so without a bound a few
+/// kilobytes of `(` would overflow the stack of the thread parsing them.
+const MAX_NESTING: u32 = 100;
+const QUERY_NESTING_COST: u32 = 5;
+
 pub(crate) struct Parser {
     tokens: Vec<Token>,
     index: usize,
+    /// Expressions and queries being parsed, one inside the other.
+    nesting: u32,
 }
 
 impl Parser {
@@ -105,7 +114,11 @@ impl Parser {
                 .last()
                 .is_some_and(|token| token.kind == TokenKind::Eof)
         );
-        Self { tokens, index: 0 }
+        Self {
+            tokens,
+            index: 0,
+            nesting: 0,
+        }
     }
 
     // ---- token helpers ----
@@ -412,7 +425,31 @@ impl Parser {
 
     // ---- queries ----
 
+    /// Runs `parse` `cost` nesting units deeper, failing past `MAX_NESTING`.
+    pub(crate) fn nested<T>(
+        &mut self,
+        cost: u32,
+        parse: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        if self.nesting + cost > MAX_NESTING {
+            let pos = self.peek().pos;
+            return Err(SqlError::new(
+                pos.line,
+                pos.column,
+                "expressions or queries nested too deeply",
+            ));
+        }
+        self.nesting += cost;
+        let result = parse(self);
+        self.nesting -= cost;
+        result
+    }
+
     pub(crate) fn parse_query(&mut self) -> Result<Query> {
+        self.nested(QUERY_NESTING_COST, Self::parse_query_unnested)
+    }
+
+    fn parse_query_unnested(&mut self) -> Result<Query> {
         let body = self.parse_query_body()?;
         let order_by = if self.eat_keyword("ORDER") {
             self.expect_keyword("BY", "after ORDER")?;

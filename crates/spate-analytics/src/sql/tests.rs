@@ -488,3 +488,79 @@ fn errors_name_the_position_what_was_expected_and_what_was_found() {
         "line 1, column 28: expected a length, found X"
     );
 }
+
+/// The deepest shapes of every recursive path, just under the nesting limit, then far over it.
+fn deep_shapes(depth: usize) -> Vec<String> {
+    let repeat = |open: &str, middle: &str, close: &str| {
+        format!("{}{middle}{}", open.repeat(depth), close.repeat(depth))
+    };
+    vec![
+        format!("SELECT STREAM {} FROM s", repeat("(", "1", ")")),
+        format!("SELECT STREAM {} FROM s", repeat("NOT ", "a", "")),
+        format!("SELECT STREAM {} FROM s", repeat("- ", "a", "")),
+        format!("SELECT STREAM {} FROM s", repeat("F(", "a", ")")),
+        format!(
+            "SELECT STREAM {} FROM s",
+            repeat("CAST(", "a", " AS INTEGER)")
+        ),
+        format!(
+            "SELECT STREAM {} FROM s",
+            repeat("CASE WHEN ", "a", " THEN 1 END")
+        ),
+        format!("SELECT STREAM {} FROM s", repeat("FLOOR(", "a", " TO DAY)")),
+        format!(
+            "SELECT STREAM {} FROM s",
+            repeat("SUBSTRING(", "a", " FROM 1)")
+        ),
+        format!(
+            "SELECT STREAM * FROM {}",
+            repeat("(SELECT STREAM * FROM ", "s", ")")
+        ),
+        format!(
+            "SELECT STREAM * FROM {}",
+            repeat("TABLE(F(CURSOR(SELECT STREAM * FROM ", "s", ")))")
+        ),
+        format!(
+            "SELECT STREAM * FROM s WHERE {}",
+            repeat("a IN (SELECT a FROM s WHERE ", "TRUE", ")")
+        ),
+    ]
+}
+
+/// Nesting up to the limit fits in a small stack (half of the 2 MiB of a tokio worker or test
+/// thread), even in a debug build; deeper nesting is an error.
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let small_stack = std::thread::Builder::new().stack_size(1024 * 1024);
+    let handle = small_stack
+        .spawn(|| {
+            // Expressions nest 90 deep; queries, which cost more, 12 deep.
+            let expressions = deep_shapes(90).into_iter().take(8);
+            for code in expressions.chain(deep_shapes(12)) {
+                assert!(parse_application_code(&code).is_ok(), "{code}");
+            }
+            for code in deep_shapes(10_000) {
+                let error = parse_application_code(&code).expect_err("too deep");
+                assert_eq!(
+                    error.message,
+                    "expressions or queries nested too deeply",
+                    "{}",
+                    &code[..60]
+                );
+            }
+        })
+        .expect("spawn a thread");
+    handle.join().expect("no stack overflow");
+    let nested = |depth: usize| {
+        format!(
+            "SELECT STREAM {}1{} FROM s",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        )
+    };
+    assert_eq!(one(&nested(90)), "SELECT STREAM 1 FROM S");
+    assert_eq!(
+        error(&nested(1000)),
+        "line 1, column 110: expressions or queries nested too deeply"
+    );
+}
