@@ -1005,7 +1005,36 @@ impl fmt::Display for IntervalQualifier {
 }
 
 impl fmt::Display for Expr {
+    /// Operator chains make the deepest trees, so they print through small frames of their
+    /// own; every other form is printed by `fmt_other`, whose frame is large.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Binary { left, op, right } => fmt_binary(f, left, *op, right),
+            _ => self.fmt_other(f),
+        }
+    }
+}
+
+#[inline(never)]
+fn fmt_binary(
+    f: &mut fmt::Formatter<'_>,
+    left: &Expr,
+    op: BinaryOperator,
+    right: &Expr,
+) -> fmt::Result {
+    let binding = op.precedence();
+    write!(
+        f,
+        "{} {} {}",
+        Operand(left, binding),
+        op.symbol(),
+        Operand(right, binding + 1)
+    )
+}
+
+impl Expr {
+    #[inline(never)]
+    fn fmt_other(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let comparison_operand = precedence::COMPARISON + 1;
         match self {
             Expr::Identifier(ident) => write!(f, "{ident}"),
@@ -1051,16 +1080,7 @@ impl fmt::Display for Expr {
                     write!(f, "{sign}{}", Operand(expr, precedence::UNARY))
                 }
             }
-            Expr::Binary { left, op, right } => {
-                let binding = op.precedence();
-                write!(
-                    f,
-                    "{} {} {}",
-                    Operand(left, binding),
-                    op.symbol(),
-                    Operand(right, binding + 1)
-                )
-            }
+            Expr::Binary { left, op, right } => fmt_binary(f, left, *op, right),
             Expr::Is {
                 expr,
                 negated,

@@ -10,6 +10,9 @@ use super::parser::{Parser, is_reserved};
 
 type Result<T> = std::result::Result<T, SqlError>;
 
+/// How deep an expression tree may be, in nodes from root to leaf (see `Parser::deepest_tree`).
+const MAX_TREE_DEPTH: u32 = 500;
+
 /// Functions called without parentheses.
 const NILADIC: &[&str] = &[
     "CURRENT_ROW_TIMESTAMP",
@@ -42,14 +45,32 @@ impl Parser {
         self.nested(1, |parser| parser.parse_expr_unnested(min_precedence))
     }
 
+    /// Parses one expression level, and measures the depth of its tree: one more than the
+    /// deepest expression its prefix contains, then one more than the deeper of the left tree
+    /// and the operand(s) for each operator applied. The depth is reported to the enclosing
+    /// expression through `deepest_tree`.
     fn parse_expr_unnested(&mut self, min_precedence: u8) -> Result<Expr> {
+        let enclosing_deepest = std::mem::take(&mut self.deepest_tree);
         let mut left = self.parse_prefix()?;
+        let mut depth = self.deepest_tree + 1;
         loop {
             let binding = self.infix_precedence();
             if binding == 0 || binding <= min_precedence {
+                self.deepest_tree = enclosing_deepest.max(depth);
                 return Ok(left);
             }
+            let operator_pos = self.peek().pos;
+            self.deepest_tree = 0;
             left = self.parse_infix(left, binding)?;
+            depth = depth.max(self.deepest_tree) + 1;
+            if depth > MAX_TREE_DEPTH {
+                let message = format!("expression more than {MAX_TREE_DEPTH} levels deep");
+                return Err(SqlError::new(
+                    operator_pos.line,
+                    operator_pos.column,
+                    message,
+                ));
+            }
         }
     }
 

@@ -105,6 +105,10 @@ pub(crate) struct Parser {
     index: usize,
     /// Expressions and queries being parsed, one inside the other.
     nesting: u32,
+    /// The depth of the deepest expression tree finished since the enclosing expression began
+    /// (see `expr`): chains such as `a || b || c` are parsed in a loop, not by recursion, but
+    /// make trees as deep as they are long, and printing or dropping a tree recurses.
+    pub(crate) deepest_tree: u32,
 }
 
 impl Parser {
@@ -118,6 +122,7 @@ impl Parser {
             tokens,
             index: 0,
             nesting: 0,
+            deepest_tree: 0,
         }
     }
 

@@ -564,3 +564,40 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         "line 1, column 110: expressions or queries nested too deeply"
     );
 }
+
+/// Long operator chains are parsed in a loop but make deep trees; printing and dropping them
+/// recurse, so their depth is bounded too, and the deepest accepted tree prints and drops on
+/// a 1 MiB stack in a debug build.
+#[test]
+fn long_operator_chains_are_bounded() {
+    let chain = |terms: usize, operator: &str| {
+        let terms: Vec<String> = (0..terms).map(|index| format!("c{index}")).collect();
+        terms.join(operator)
+    };
+    let small_stack = std::thread::Builder::new().stack_size(1024 * 1024);
+    let handle = small_stack
+        .spawn(move || {
+            for operator in [" || ", " AND ", " + ", " = "] {
+                let code = format!("SELECT STREAM {} FROM s", chain(500, operator));
+                let parsed = parse_application_code(&code).expect("valid");
+                let printed = parsed[0].to_string();
+                assert_eq!(printed, code.to_uppercase());
+                drop(parsed);
+                assert_eq!(one(&code), code.to_uppercase());
+            }
+        })
+        .expect("spawn a thread");
+    handle.join().expect("no stack overflow");
+    // 500 terms make a tree 500 levels deep; one more is too deep, and so is a chain under a
+    // chain.
+    let code = format!("SELECT STREAM {} FROM s", chain(501, " || "));
+    assert_eq!(
+        error(&code),
+        "line 1, column 3902: expression more than 500 levels deep"
+    );
+    let code = format!("SELECT STREAM a + ({}) FROM s", chain(500, " * "));
+    assert_eq!(
+        error(&code),
+        "line 1, column 17: expression more than 500 levels deep"
+    );
+}
