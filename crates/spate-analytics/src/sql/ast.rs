@@ -160,19 +160,26 @@ pub enum TableFactor {
     Named {
         name: ObjectName,
         window: Option<WindowSpec>,
-        alias: Option<Ident>,
+        alias: Option<TableAlias>,
     },
     /// `(SELECT STREAM ...) AS t`
     Derived {
         subquery: Box<Query>,
-        alias: Option<Ident>,
+        alias: Option<TableAlias>,
     },
     /// `TABLE(f(...))`: a table function such as `RANDOM_CUT_FOREST` or `TUMBLE`.
     Function {
         pos: Position,
         call: Box<Expr>,
-        alias: Option<Ident>,
+        alias: Option<TableAlias>,
     },
+}
+
+/// `AS t` or `AS t (a, b)`: a name for a `FROM` item, and optionally for its columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableAlias {
+    pub name: Ident,
+    pub columns: Vec<Ident>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +215,8 @@ pub struct NamedWindow {
 /// `(PARTITION BY ... ORDER BY ... RANGE|ROWS ...)`
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WindowSpec {
+    /// `(w ROWS 2 PRECEDING)`: a named window this one refines.
+    pub base: Option<Ident>,
     pub partition_by: Vec<Expr>,
     pub order_by: Vec<OrderByItem>,
     pub frame: Option<WindowFrame>,
@@ -246,6 +255,9 @@ pub struct StaggerWindow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderByItem {
     pub expr: Expr,
+    /// `expr WITHIN INTERVAL '2' SECOND`: T-sort, reordering rows that arrive out of order by
+    /// up to that much.
+    pub within: Option<Expr>,
     /// `Some(true)` for `ASC`, `Some(false)` for `DESC`.
     pub ascending: Option<bool>,
 }
@@ -283,6 +295,8 @@ pub enum Literal {
     /// As written: `1`, `2.5`, `1E3`.
     Number(String),
     String(String),
+    /// `X'0AFF'`: hexadecimal digits as written.
+    Binary(String),
     Boolean(bool),
     Null,
     Unknown,
@@ -421,6 +435,12 @@ pub enum Expr {
         negated: bool,
         test: IsTest,
     },
+    /// `a IS [NOT] DISTINCT FROM b`: equality where NULL equals NULL.
+    IsDistinctFrom {
+        left: Box<Expr>,
+        negated: bool,
+        right: Box<Expr>,
+    },
     Between {
         expr: Box<Expr>,
         negated: bool,
@@ -535,6 +555,7 @@ impl Expr {
             } => precedence::NOT,
             Expr::Unary { .. } => precedence::UNARY,
             Expr::Is { .. }
+            | Expr::IsDistinctFrom { .. }
             | Expr::Between { .. }
             | Expr::InList { .. }
             | Expr::InSubquery { .. }
@@ -806,9 +827,10 @@ impl fmt::Display for SelectItem {
     }
 }
 
-fn write_alias(f: &mut fmt::Formatter<'_>, alias: &Option<Ident>) -> fmt::Result {
+fn write_alias(f: &mut fmt::Formatter<'_>, alias: &Option<TableAlias>) -> fmt::Result {
     match alias {
-        Some(alias) => write!(f, " AS {alias}"),
+        Some(TableAlias { name, columns }) if columns.is_empty() => write!(f, " AS {name}"),
+        Some(TableAlias { name, columns }) => write!(f, " AS {name} ({})", Comma(columns)),
         None => Ok(()),
     }
 }
@@ -877,6 +899,10 @@ impl fmt::Display for WindowSpec {
     /// The inside of the parentheses.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut separator = "";
+        if let Some(base) = &self.base {
+            write!(f, "{base}")?;
+            separator = " ";
+        }
         if !self.partition_by.is_empty() {
             write!(f, "PARTITION BY {}", Comma(&self.partition_by))?;
             separator = " ";
@@ -924,6 +950,9 @@ impl fmt::Display for FrameBound {
 impl fmt::Display for OrderByItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.expr)?;
+        if let Some(within) = &self.within {
+            write!(f, " WITHIN {within}")?;
+        }
         match self.ascending {
             Some(true) => f.write_str(" ASC"),
             Some(false) => f.write_str(" DESC"),
@@ -964,6 +993,7 @@ impl fmt::Display for Literal {
         match self {
             Literal::Number(number) => f.write_str(number),
             Literal::String(value) => write_string(f, value),
+            Literal::Binary(hex) => write!(f, "X'{hex}'"),
             Literal::Boolean(true) => f.write_str("TRUE"),
             Literal::Boolean(false) => f.write_str("FALSE"),
             Literal::Null => f.write_str("NULL"),
@@ -1097,6 +1127,19 @@ impl Expr {
                     f,
                     "{} IS {not}{test}",
                     Operand(expr, precedence::COMPARISON)
+                )
+            }
+            Expr::IsDistinctFrom {
+                left,
+                negated,
+                right,
+            } => {
+                let not = if *negated { "NOT " } else { "" };
+                write!(
+                    f,
+                    "{} IS {not}DISTINCT FROM {}",
+                    Operand(left, precedence::COMPARISON),
+                    Operand(right, comparison_operand)
                 )
             }
             Expr::Between {

@@ -137,6 +137,20 @@ impl Parser {
         let expr = Box::new(left);
         if token.is_keyword("IS") {
             let negated = self.eat_keyword("NOT");
+            if self.eat_keyword("DISTINCT") {
+                let after = if negated {
+                    "after IS NOT DISTINCT"
+                } else {
+                    "after IS DISTINCT"
+                };
+                self.expect_keyword("FROM", after)?;
+                let right = Box::new(self.parse_expr_bp(precedence::COMPARISON)?);
+                return Ok(Expr::IsDistinctFrom {
+                    left: expr,
+                    negated,
+                    right,
+                });
+            }
             let test = if self.eat_keyword("NULL") {
                 IsTest::Null
             } else if self.eat_keyword("TRUE") {
@@ -147,7 +161,7 @@ impl Parser {
                 IsTest::Unknown
             } else {
                 let after = if negated { "after IS NOT" } else { "after IS" };
-                return Err(self.expected("NULL, TRUE, FALSE or UNKNOWN", after));
+                return Err(self.expected("NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM", after));
             };
             return Ok(Expr::Is {
                 expr,
@@ -233,6 +247,10 @@ impl Parser {
             TokenKind::String(value) => {
                 self.advance();
                 Ok(Expr::Literal(Literal::String(value.clone())))
+            }
+            TokenKind::Binary(hex) => {
+                self.advance();
+                Ok(Expr::Literal(Literal::Binary(hex.clone())))
             }
             TokenKind::Minus | TokenKind::Plus => {
                 self.advance();

@@ -20,6 +20,8 @@ pub enum TokenKind {
     QuotedIdent(String),
     /// A string literal's value, with `''` already turned into `'`.
     String(String),
+    /// A binary string literal's hexadecimal digits: `X'0AFF'`.
+    Binary(String),
     /// A numeric literal as written: integer, decimal or with an exponent.
     Number(String),
     LeftParen,
@@ -69,6 +71,7 @@ impl fmt::Display for TokenKind {
                 write!(f, "identifier \"{}\"", name.replace('"', "\"\""))
             }
             TokenKind::String(value) => write!(f, "string '{}'", value.replace('\'', "''")),
+            TokenKind::Binary(hex) => write!(f, "binary string X'{hex}'"),
             TokenKind::Number(number) => write!(f, "number {number}"),
             TokenKind::LeftParen => f.write_str("("),
             TokenKind::RightParen => f.write_str(")"),
@@ -199,6 +202,23 @@ impl Lexer {
                     return Err(error_at(pos, "empty quoted identifier"));
                 }
                 TokenKind::QuotedIdent(name)
+            }
+            'X' | 'x' if self.peek_at(1) == Some('\'') => {
+                self.bump();
+                let hex = self.quoted('\'', pos, "unterminated binary string literal")?;
+                if let Some(bad) = hex.chars().find(|c| !c.is_ascii_hexdigit()) {
+                    return Err(error_at(
+                        pos,
+                        format!("'{bad}' is not a hexadecimal digit in a binary string"),
+                    ));
+                }
+                if hex.len() % 2 != 0 {
+                    return Err(error_at(
+                        pos,
+                        "a binary string needs an even number of hexadecimal digits",
+                    ));
+                }
+                TokenKind::Binary(hex)
             }
             c if c.is_ascii_digit() => self.number(),
             '.' if self.peek_at(1).is_some_and(|next| next.is_ascii_digit()) => self.number(),

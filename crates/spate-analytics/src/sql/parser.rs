@@ -624,6 +624,19 @@ impl Parser {
         None
     }
 
+    /// `[AS] name [(columns)]` after a `FROM` item.
+    fn parse_optional_table_alias(&mut self) -> Result<Option<TableAlias>> {
+        let Some(name) = self.parse_optional_alias()? else {
+            return Ok(None);
+        };
+        let mut columns = Vec::new();
+        if self.eat(&TokenKind::LeftParen) {
+            columns = self.parse_ident_list("a column name")?;
+            self.expect(TokenKind::RightParen, "after the alias's columns")?;
+        }
+        Ok(Some(TableAlias { name, columns }))
+    }
+
     pub(crate) fn parse_optional_alias(&mut self) -> Result<Option<Ident>> {
         if self.eat_keyword("AS") {
             return Ok(Some(self.parse_ident("an alias after AS")?));
@@ -683,7 +696,7 @@ impl Parser {
         if self.eat(&TokenKind::LeftParen) {
             let subquery = Box::new(self.parse_query()?);
             self.expect(TokenKind::RightParen, "after the subquery")?;
-            let alias = self.parse_optional_alias()?;
+            let alias = self.parse_optional_table_alias()?;
             return Ok(TableFactor::Derived { subquery, alias });
         }
         if self.at_keyword("TABLE") {
@@ -691,7 +704,7 @@ impl Parser {
             self.expect(TokenKind::LeftParen, "after TABLE")?;
             let call = Box::new(self.parse_expr()?);
             self.expect(TokenKind::RightParen, "after the table function")?;
-            let alias = self.parse_optional_alias()?;
+            let alias = self.parse_optional_table_alias()?;
             return Ok(TableFactor::Function { pos, call, alias });
         }
         let name = self.parse_object_name("a stream or table name")?;
@@ -703,7 +716,7 @@ impl Parser {
         } else {
             None
         };
-        let alias = self.parse_optional_alias()?;
+        let alias = self.parse_optional_table_alias()?;
         Ok(TableFactor::Named {
             name,
             window,
@@ -714,6 +727,9 @@ impl Parser {
     /// The inside of `(...)` of a window: `PARTITION BY`, `ORDER BY`, then a frame.
     pub(crate) fn parse_window_spec(&mut self) -> Result<WindowSpec> {
         let mut spec = WindowSpec::default();
+        if self.at_ident() {
+            spec.base = Some(self.parse_ident("a window name")?);
+        }
         if self.eat_keyword("PARTITION") {
             self.expect_keyword("BY", "after PARTITION")?;
             spec.partition_by = self.parse_expr_list()?;
@@ -771,6 +787,11 @@ impl Parser {
         let mut items = Vec::new();
         loop {
             let expr = self.parse_expr()?;
+            let within = if self.eat_keyword("WITHIN") {
+                Some(self.parse_expr()?)
+            } else {
+                None
+            };
             let ascending = if self.eat_keyword("ASC") {
                 Some(true)
             } else if self.eat_keyword("DESC") {
@@ -778,7 +799,11 @@ impl Parser {
             } else {
                 None
             };
-            items.push(OrderByItem { expr, ascending });
+            items.push(OrderByItem {
+                expr,
+                within,
+                ascending,
+            });
             if !self.eat(&TokenKind::Comma) {
                 return Ok(items);
             }

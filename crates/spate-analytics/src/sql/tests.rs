@@ -473,7 +473,7 @@ fn errors_name_the_position_what_was_expected_and_what_was_found() {
     );
     assert_eq!(
         error("SELECT STREAM a IS 3 FROM s"),
-        "line 1, column 20: expected NULL, TRUE, FALSE or UNKNOWN after IS, found number 3"
+        "line 1, column 20: expected NULL, TRUE, FALSE, UNKNOWN or DISTINCT FROM after IS, found number 3"
     );
     assert_eq!(
         error("SELECT STREAM CASE a WHEN 1 THEN 2 FROM s"),
@@ -599,5 +599,35 @@ fn long_operator_chains_are_bounded() {
     assert_eq!(
         error(&code),
         "line 1, column 17: expression more than 500 levels deep"
+    );
+}
+
+#[test]
+fn t_sort_window_refinement_distinct_from_binary_strings_and_alias_columns() {
+    assert_eq!(
+        one("SELECT STREAM FLOOR(s.ROWTIME TO MINUTE) AS ROWTIME, ticker FROM trades AS s (t, ticker, price)
+             WHERE ticker IS NOT DISTINCT FROM 'AMZN' AND payload <> x'0aFF'
+             ORDER BY FLOOR(s.ROWTIME TO MINUTE) WITHIN INTERVAL '2' SECOND, ticker DESC"),
+        "SELECT STREAM FLOOR(S.ROWTIME TO MINUTE) AS ROWTIME, TICKER FROM TRADES AS S (T, TICKER, PRICE) \
+         WHERE TICKER IS NOT DISTINCT FROM 'AMZN' AND PAYLOAD <> X'0aFF' \
+         ORDER BY FLOOR(S.ROWTIME TO MINUTE) WITHIN INTERVAL '2' SECOND, TICKER DESC"
+    );
+    assert_eq!(
+        one("SELECT STREAM SUM(amount) OVER (last_hour ROWS 3 PRECEDING), COUNT(*) OVER (ROWS CURRENT ROW)
+             FROM trades WINDOW last_hour AS (PARTITION BY ticker RANGE INTERVAL '1' HOUR PRECEDING)"),
+        "SELECT STREAM SUM(AMOUNT) OVER (LAST_HOUR ROWS 3 PRECEDING), COUNT(*) OVER (ROWS CURRENT ROW) \
+         FROM TRADES WINDOW LAST_HOUR AS (PARTITION BY TICKER RANGE INTERVAL '1' HOUR PRECEDING)"
+    );
+    assert_eq!(
+        error("SELECT STREAM X'ABC' FROM s"),
+        "line 1, column 15: a binary string needs an even number of hexadecimal digits"
+    );
+    assert_eq!(
+        error("SELECT STREAM X'0G' FROM s"),
+        "line 1, column 15: 'G' is not a hexadecimal digit in a binary string"
+    );
+    assert_eq!(
+        error("SELECT STREAM a IS DISTINCT b FROM s"),
+        "line 1, column 29: expected FROM after IS DISTINCT, found B"
     );
 }
