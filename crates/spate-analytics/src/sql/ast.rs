@@ -50,6 +50,7 @@ pub struct CreateStream {
 pub struct ColumnDef {
     pub name: Ident,
     pub data_type: DataType,
+    pub not_null: bool,
 }
 
 /// `CREATE [OR REPLACE] PUMP name [DESCRIPTION '...'] AS INSERT INTO stream [(cols)] query`
@@ -275,6 +276,9 @@ pub struct FunctionCall {
     pub name: ObjectName,
     pub quantifier: Option<SetQuantifier>,
     pub args: Vec<FunctionArg>,
+    /// `FIRST_VALUE(x) IGNORE NULLS OVER w`: `Some(true)` for `IGNORE NULLS`, `Some(false)`
+    /// for `RESPECT NULLS`.
+    pub ignore_nulls: Option<bool>,
     pub over: Option<Over>,
 }
 
@@ -698,7 +702,11 @@ impl fmt::Display for Statement {
 
 impl fmt::Display for ColumnDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.name, self.data_type)
+        write!(f, "{} {}", self.name, self.data_type)?;
+        if self.not_null {
+            f.write_str(" NOT NULL")?;
+        }
+        Ok(())
     }
 }
 
@@ -970,6 +978,11 @@ impl fmt::Display for FunctionCall {
             None => {}
         }
         write!(f, "{})", Comma(&self.args))?;
+        match self.ignore_nulls {
+            Some(true) => f.write_str(" IGNORE NULLS")?,
+            Some(false) => f.write_str(" RESPECT NULLS")?,
+            None => {}
+        }
         match &self.over {
             Some(Over::Named(name)) => write!(f, " OVER {name}"),
             Some(Over::Spec(spec)) => write!(f, " OVER ({spec})"),

@@ -531,6 +531,7 @@ impl Parser {
             name,
             quantifier: None,
             args: Vec::new(),
+            ignore_nulls: None,
             over: None,
         };
         if !self.eat(&TokenKind::RightParen) {
@@ -547,6 +548,13 @@ impl Parser {
             }
             let context = format!("after the arguments of {}", call.name);
             self.expect(TokenKind::RightParen, &context)?;
+        }
+        // IGNORE and RESPECT are not reserved: only NULLS after them makes a null treatment.
+        if self.peek_nth(1).is_keyword("NULLS")
+            && (self.at_keyword("IGNORE") || self.at_keyword("RESPECT"))
+        {
+            call.ignore_nulls = Some(self.advance().is_keyword("IGNORE"));
+            self.advance();
         }
         if self.eat_keyword("OVER") {
             if self.eat(&TokenKind::LeftParen) {

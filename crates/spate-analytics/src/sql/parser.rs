@@ -307,7 +307,15 @@ impl Parser {
         loop {
             let name = self.parse_ident("a column name")?;
             let data_type = self.parse_data_type()?;
-            columns.push(ColumnDef { name, data_type });
+            let not_null = self.eat_keyword("NOT");
+            if not_null {
+                self.expect_keyword("NULL", "after NOT in a column definition")?;
+            }
+            columns.push(ColumnDef {
+                name,
+                data_type,
+                not_null,
+            });
             if self.eat(&TokenKind::RightParen) {
                 break;
             }

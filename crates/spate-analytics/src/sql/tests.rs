@@ -631,3 +631,25 @@ fn t_sort_window_refinement_distinct_from_binary_strings_and_alias_columns() {
         "line 1, column 29: expected FROM after IS DISTINCT, found B"
     );
 }
+
+#[test]
+fn not_null_columns_and_null_treatment() {
+    assert_eq!(
+        one(
+            "CREATE OR REPLACE STREAM \"OrderData\" (\"key_order\" BIGINT NOT NULL, \"eur\" DECIMAL(19,5))"
+        ),
+        "CREATE OR REPLACE STREAM \"OrderData\" (\"key_order\" BIGINT NOT NULL, \"eur\" DECIMAL(19, 5))"
+    );
+    assert_eq!(
+        one(
+            "SELECT STREAM FIRST_VALUE(x) IGNORE NULLS OVER w, LAST_VALUE(x) RESPECT NULLS OVER w,
+                    FIRST_VALUE(x) OVER w AS ignore FROM s WINDOW w AS (ROWS 5 PRECEDING)"
+        ),
+        "SELECT STREAM FIRST_VALUE(X) IGNORE NULLS OVER W, LAST_VALUE(X) RESPECT NULLS OVER W, \
+         FIRST_VALUE(X) OVER W AS IGNORE FROM S WINDOW W AS (ROWS 5 PRECEDING)"
+    );
+    assert_eq!(
+        error("CREATE STREAM s (a INTEGER NOT 5)"),
+        "line 1, column 32: expected NULL after NOT in a column definition, found number 5"
+    );
+}
