@@ -411,6 +411,11 @@ mod tests {
         );
         let error = tokenize("x\n\n /* never closed").expect_err("unterminated");
         assert_eq!(error.to_string(), "line 3, column 2: unterminated comment");
+        let error = tokenize("a \"\" b").expect_err("empty identifier");
+        assert_eq!(
+            error.to_string(),
+            "line 1, column 3: empty quoted identifier"
+        );
         let error = tokenize("a ? b").expect_err("bad character");
         assert_eq!(
             error.to_string(),

@@ -653,3 +653,40 @@ fn not_null_columns_and_null_treatment() {
         "line 1, column 32: expected NULL after NOT in a column definition, found number 5"
     );
 }
+
+/// Every prefix of valid code (cut at any character) parses or fails with an error inside the
+/// code's bounds; none panics. A cheap stand-in for fuzzing until the crate has a fuzz target.
+#[test]
+fn every_prefix_of_valid_code_parses_or_fails_cleanly() {
+    let code = "CREATE OR REPLACE STREAM \"D\" (a VARCHAR(4) NOT NULL, b DECIMAL(4,2)) DESCRIPTION 'x';
+        CREATE OR REPLACE PUMP \"P\" AS INSERT INTO \"D\" (a, b)
+        SELECT STREAM DISTINCT s.a || 'x' AS a, CAST(AVG(s.b) OVER w AS DECIMAL(4, 2)), t.*,
+               CASE WHEN s.b BETWEEN -1 AND 2.5e1 THEN TRIM(LEADING 'x' FROM s.a) ELSE NULL END,
+               SUBSTRING(s.a, 1, 2), POSITION('a' IN s.a), EXTRACT(DAY FROM s.ROWTIME), X'0A',
+               FIRST_VALUE(s.b) IGNORE NULLS OVER (w ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)
+        FROM \"S\" OVER (RANGE INTERVAL '1:30' MINUTE TO SECOND PRECEDING) AS s
+        LEFT JOIN (SELECT STREAM * FROM TABLE(TUMBLE(TABLE r, DESCRIPTOR(ts), INTERVAL '1' HOUR))) t
+            ON s.a = t.a AND s.b IS NOT NULL AND s.a NOT LIKE '%x' ESCAPE '!'
+        WHERE s.b NOT IN (1, 2) OR NOT (s.b IS DISTINCT FROM 3) /* block */ -- line
+        GROUP BY s.a, STEP(s.ROWTIME BY INTERVAL '10' SECOND),
+                 FLOOR((s.ROWTIME - TIMESTAMP '1970-01-01 00:00:00') SECOND / 10 TO SECOND)
+        HAVING COUNT(*) > 1 WINDOW w AS (PARTITION BY s.a RANGE INTERVAL '1' MINUTE PRECEDING)
+        UNION ALL SELECT STREAM * FROM u WINDOWED BY STAGGER (PARTITION BY a RANGE INTERVAL '1' MINUTE)
+        ORDER BY s.ROWTIME WITHIN INTERVAL '2' SECOND, 2 DESC;";
+    assert_eq!(normalized(code).len(), 2, "the whole code is valid");
+    let lines = u32::try_from(code.lines().count()).expect("few lines");
+    let mut errors = 0;
+    for (cut, _) in code.char_indices() {
+        if let Err(error) = parse_application_code(&code[..cut]) {
+            errors += 1;
+            assert!(
+                error.line >= 1 && error.line <= lines && error.column >= 1,
+                "{error} at cut {cut}"
+            );
+        }
+    }
+    assert!(
+        errors > code.len() / 2,
+        "most prefixes are incomplete: {errors}"
+    );
+}
