@@ -484,6 +484,10 @@ fn errors_name_the_position_what_was_expected_and_what_was_found() {
         "line 1, column 15: unterminated string literal"
     );
     assert_eq!(
+        error("SELECT STREAM * FROM a LEFT OUTER b ON TRUE"),
+        "line 1, column 35: expected JOIN after the join type, found B"
+    );
+    assert_eq!(
         error("CREATE STREAM s (a VARCHAR(x))"),
         "line 1, column 28: expected a length, found X"
     );
