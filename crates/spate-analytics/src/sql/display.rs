@@ -167,12 +167,10 @@ impl fmt::Display for QueryBody {
                     SetOperator::Intersect => "INTERSECT",
                 };
                 let all = if *all { " ALL" } else { "" };
-                // Set operations are parsed left-associative: a set operation on the right
-                // came from parentheses.
-                match right.as_ref() {
-                    QueryBody::SetOperation { .. } => write!(f, "{left} {op}{all} ({right})"),
-                    _ => write!(f, "{left} {op}{all} {right}"),
-                }
+                // Parentheses written in the code are `Nested` nodes; a set operation directly
+                // under another is an INTERSECT under a UNION or EXCEPT, or the left-hand chain,
+                // and needs none.
+                write!(f, "{left} {op}{all} {right}")
             }
             QueryBody::Nested(query) => write!(f, "({query})"),
         }

@@ -1,6 +1,6 @@
 //! The recursive-descent parser: its token helpers, nesting bound and statements (queries are
-//! in `query`, expressions in `expr`). Every error names the line and column of the token it stopped at, what it
-//! expected there and what it found.
+//! in `query`, expressions in `expr`). Every error names the line and column of the token it
+//! stopped at, what it expected there and what it found.
 
 use super::ast::*;
 use super::error::SqlError;
@@ -27,66 +27,14 @@ pub fn parse_application_code(code: &str) -> Result<Vec<Statement>> {
 
 /// Words that cannot be unquoted identifiers or bare aliases, because they start or end
 /// clauses and would make aliases ambiguous.
+#[rustfmt::skip]
 const RESERVED: &[&str] = &[
-    "ALL",
-    "AND",
-    "AS",
-    "BETWEEN",
-    "BY",
-    "CASE",
-    "CAST",
-    "CREATE",
-    "CROSS",
-    "CURSOR",
-    "DISTINCT",
-    "ELSE",
-    "END",
-    "ESCAPE",
-    "EXCEPT",
-    "EXISTS",
-    "FALSE",
-    "FOLLOWING",
-    "FOR",
-    "FROM",
-    "FULL",
-    "GROUP",
-    "HAVING",
-    "IN",
-    "INNER",
-    "INSERT",
-    "INTERSECT",
-    "INTERVAL",
-    "INTO",
-    "IS",
-    "JOIN",
-    "LEFT",
-    "LIKE",
-    "NOT",
-    "NULL",
-    "ON",
-    "OR",
-    "ORDER",
-    "OUTER",
-    "OVER",
-    "PARTITION",
-    "PLACING",
-    "PRECEDING",
-    "RANGE",
-    "RIGHT",
-    "ROWS",
-    "SELECT",
-    "SIMILAR",
-    "TABLE",
-    "THEN",
-    "TO",
-    "TRUE",
-    "UNION",
-    "UNKNOWN",
-    "USING",
-    "WHEN",
-    "WHERE",
-    "WINDOW",
-    "WINDOWED",
+    "ALL", "AND", "AS", "BETWEEN", "BY", "CASE", "CAST", "CREATE", "CROSS", "CURSOR", "DISTINCT",
+    "ELSE", "END", "ESCAPE", "EXCEPT", "EXISTS", "FALSE", "FOLLOWING", "FOR", "FROM", "FULL",
+    "GROUP", "HAVING", "IN", "INNER", "INSERT", "INTERSECT", "INTERVAL", "INTO", "IS", "JOIN",
+    "LEFT", "LIKE", "NOT", "NULL", "ON", "OR", "ORDER", "OUTER", "OVER", "PARTITION", "PLACING",
+    "PRECEDING", "RANGE", "RIGHT", "ROWS", "SELECT", "SIMILAR", "TABLE", "THEN", "TO", "TRUE",
+    "UNION", "UNKNOWN", "USING", "WHEN", "WHERE", "WINDOW", "WINDOWED",
 ];
 
 pub(crate) fn is_reserved(word: &str) -> bool {
@@ -99,6 +47,7 @@ pub(crate) fn is_reserved(word: &str) -> bool {
 /// kilobytes of `(` would overflow the stack of the thread parsing them.
 const MAX_NESTING: u32 = 100;
 pub(crate) const QUERY_NESTING_COST: u32 = 5;
+const TOO_DEEP: &str = "expressions, queries or set operations nested too deeply";
 
 pub(crate) struct Parser {
     tokens: Vec<Token>,
@@ -444,15 +393,30 @@ impl Parser {
     ) -> Result<T> {
         if self.nesting + cost > MAX_NESTING {
             let pos = self.peek().pos;
-            return Err(SqlError::new(
-                pos.line,
-                pos.column,
-                "expressions or queries nested too deeply",
-            ));
+            return Err(SqlError::new(pos.line, pos.column, TOO_DEEP));
         }
         self.nesting += cost;
         let result = parse(self);
         self.nesting -= cost;
         result
+    }
+
+    /// Takes `cost` nesting units until `release`: set operations are parsed in a loop but
+    /// make a tree as deep as the chain is long, which printing and dropping walk recursively.
+    pub(crate) fn charge(&mut self, cost: u32) -> Result<()> {
+        if self.nesting + cost > MAX_NESTING {
+            let pos = self.peek().pos;
+            return Err(SqlError::new(pos.line, pos.column, TOO_DEEP));
+        }
+        self.nesting += cost;
+        Ok(())
+    }
+
+    pub(crate) fn release(&mut self, cost: u32) {
+        debug_assert!(
+            self.nesting >= cost,
+            "releasing more nesting than was charged"
+        );
+        self.nesting -= cost;
     }
 }

@@ -24,23 +24,29 @@ impl Parser {
         Ok(Query { body, order_by })
     }
 
+    /// Set operations: `UNION` and `EXCEPT` left-associative, `INTERSECT` binding tighter, as in
+    /// standard SQL. Each costs one nesting unit until the query ends (see `Parser::charge`).
     fn parse_query_body(&mut self) -> Result<QueryBody> {
-        let mut left = self.parse_query_term()?;
+        let mut charged = 0;
+        let result = self.parse_unions(&mut charged);
+        self.release(charged);
+        result
+    }
+
+    fn parse_unions(&mut self, charged: &mut u32) -> Result<QueryBody> {
+        let mut left = self.parse_intersections(charged)?;
         loop {
             let op = if self.eat_keyword("UNION") {
                 SetOperator::Union
             } else if self.eat_keyword("EXCEPT") {
                 SetOperator::Except
-            } else if self.eat_keyword("INTERSECT") {
-                SetOperator::Intersect
             } else {
                 return Ok(left);
             };
-            let all = self.eat_keyword("ALL");
-            if !all {
-                self.eat_keyword("DISTINCT");
-            }
-            let right = self.parse_query_term()?;
+            self.charge(1)?;
+            *charged += 1;
+            let all = self.parse_set_quantifier();
+            let right = self.parse_intersections(charged)?;
             left = QueryBody::SetOperation {
                 op,
                 all,
@@ -48,6 +54,32 @@ impl Parser {
                 right: Box::new(right),
             };
         }
+    }
+
+    fn parse_intersections(&mut self, charged: &mut u32) -> Result<QueryBody> {
+        let mut left = self.parse_query_term()?;
+        while self.eat_keyword("INTERSECT") {
+            self.charge(1)?;
+            *charged += 1;
+            let all = self.parse_set_quantifier();
+            let right = self.parse_query_term()?;
+            left = QueryBody::SetOperation {
+                op: SetOperator::Intersect,
+                all,
+                left: Box::new(left),
+                right: Box::new(right),
+            };
+        }
+        Ok(left)
+    }
+
+    /// `ALL` (true) or `DISTINCT`/nothing (false) after a set operator.
+    fn parse_set_quantifier(&mut self) -> bool {
+        let all = self.eat_keyword("ALL");
+        if !all {
+            self.eat_keyword("DISTINCT");
+        }
+        all
     }
 
     fn parse_query_term(&mut self) -> Result<QueryBody> {

@@ -538,16 +538,17 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let small_stack = std::thread::Builder::new().stack_size(1024 * 1024);
     let handle = small_stack
         .spawn(|| {
-            // Expressions nest 90 deep; queries, which cost more, 12 deep.
+            // Expressions nest 90 deep; queries, which cost more, 12 deep; 89 set operations chain.
             let expressions = deep_shapes(90).into_iter().take(8);
-            for code in expressions.chain(deep_shapes(12)) {
+            let unions = vec!["SELECT STREAM a FROM s"; 90].join(" UNION ALL ");
+            for code in expressions.chain(deep_shapes(12)).chain([unions]) {
                 assert!(parse_application_code(&code).is_ok(), "{code}");
             }
             for code in deep_shapes(10_000) {
                 let error = parse_application_code(&code).expect_err("too deep");
                 assert_eq!(
                     error.message,
-                    "expressions or queries nested too deeply",
+                    "expressions, queries or set operations nested too deeply",
                     "{}",
                     &code[..60]
                 );
@@ -565,7 +566,7 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert_eq!(one(&nested(90)), "SELECT STREAM 1 FROM S");
     assert_eq!(
         error(&nested(1000)),
-        "line 1, column 110: expressions or queries nested too deeply"
+        "line 1, column 110: expressions, queries or set operations nested too deeply"
     );
 }
 
@@ -692,5 +693,60 @@ fn every_prefix_of_valid_code_parses_or_fails_cleanly() {
     assert!(
         errors > code.len() / 2,
         "most prefixes are incomplete: {errors}"
+    );
+}
+
+#[test]
+fn intersect_binds_tighter_than_union_and_set_operation_chains_are_bounded() {
+    let statements = parse_application_code(
+        "SELECT a FROM s UNION SELECT a FROM t INTERSECT SELECT a FROM u EXCEPT ALL SELECT a FROM v",
+    )
+    .expect("valid");
+    let Statement::Query(query) = &statements[0] else {
+        panic!("a query")
+    };
+    let QueryBody::SetOperation {
+        op: SetOperator::Except,
+        all: true,
+        left,
+        ..
+    } = &query.body
+    else {
+        panic!("EXCEPT ALL at the root: {query}")
+    };
+    let QueryBody::SetOperation {
+        op: SetOperator::Union,
+        all: false,
+        right,
+        ..
+    } = left.as_ref()
+    else {
+        panic!("UNION under it: {left}")
+    };
+    assert!(
+        matches!(
+            right.as_ref(),
+            QueryBody::SetOperation {
+                op: SetOperator::Intersect,
+                ..
+            }
+        ),
+        "INTERSECT on the right of UNION: {right}"
+    );
+    assert_eq!(
+        one(
+            "SELECT a FROM s UNION SELECT a FROM t INTERSECT SELECT a FROM u EXCEPT ALL SELECT a FROM v"
+        ),
+        "SELECT A FROM S UNION SELECT A FROM T INTERSECT SELECT A FROM U EXCEPT ALL SELECT A FROM V"
+    );
+    assert_eq!(
+        one("(SELECT a FROM s UNION SELECT a FROM t) INTERSECT SELECT a FROM u"),
+        "(SELECT A FROM S UNION SELECT A FROM T) INTERSECT SELECT A FROM U"
+    );
+    let chain = |length: usize| vec!["SELECT STREAM a FROM s"; length].join(" UNION ALL ");
+    assert_eq!(normalized(&chain(90)).len(), 1);
+    assert_eq!(
+        error(&chain(100_000)),
+        "line 1, column 3150: expressions, queries or set operations nested too deeply"
     );
 }
