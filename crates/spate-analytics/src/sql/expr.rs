@@ -35,6 +35,11 @@ fn interval_rank(unit: TimeUnit) -> u8 {
     }
 }
 
+fn too_deep(pos: Position) -> SqlError {
+    let message = format!("expression more than {MAX_TREE_DEPTH} levels deep");
+    SqlError::new(pos.line, pos.column, message)
+}
+
 impl Parser {
     pub(crate) fn parse_expr(&mut self) -> Result<Expr> {
         self.parse_expr_bp(0)
@@ -46,13 +51,17 @@ impl Parser {
     }
 
     /// Parses one expression level, and measures the depth of its tree: one more than the
-    /// deepest expression its prefix contains, then one more than the deeper of the left tree
-    /// and the operand(s) for each operator applied. The depth is reported to the enclosing
-    /// expression through `deepest_tree`.
+    /// deepest expression its prefix contains (parentheses count, erring on the safe side),
+    /// then one more than the deeper of the left tree and the operand(s) for each operator
+    /// applied. The depth is reported to the enclosing expression through `deepest_tree`.
     fn parse_expr_unnested(&mut self, min_precedence: u8) -> Result<Expr> {
         let enclosing_deepest = std::mem::take(&mut self.deepest_tree);
+        let prefix_pos = self.peek().pos;
         let mut left = self.parse_prefix()?;
         let mut depth = self.deepest_tree + 1;
+        if depth > MAX_TREE_DEPTH {
+            return Err(too_deep(prefix_pos));
+        }
         loop {
             let binding = self.infix_precedence();
             if binding == 0 || binding <= min_precedence {
@@ -64,12 +73,7 @@ impl Parser {
             left = self.parse_infix(left, binding)?;
             depth = depth.max(self.deepest_tree) + 1;
             if depth > MAX_TREE_DEPTH {
-                let message = format!("expression more than {MAX_TREE_DEPTH} levels deep");
-                return Err(SqlError::new(
-                    operator_pos.line,
-                    operator_pos.column,
-                    message,
-                ));
+                return Err(too_deep(operator_pos));
             }
         }
     }

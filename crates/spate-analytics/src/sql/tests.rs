@@ -600,10 +600,16 @@ fn long_operator_chains_are_bounded() {
         error(&code),
         "line 1, column 3902: expression more than 500 levels deep"
     );
+    let code = format!("SELECT STREAM F({}) FROM s", chain(500, " * "));
+    assert_eq!(
+        error(&code),
+        "line 1, column 15: expression more than 500 levels deep"
+    );
+    // Parentheses count as a level, erring on the safe side.
     let code = format!("SELECT STREAM a + ({}) FROM s", chain(500, " * "));
     assert_eq!(
         error(&code),
-        "line 1, column 17: expression more than 500 levels deep"
+        "line 1, column 19: expression more than 500 levels deep"
     );
 }
 
