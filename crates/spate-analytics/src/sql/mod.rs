@@ -1,0 +1,16 @@
+//! The SQL dialect of Kinesis Data Analytics: lexing, the syntax tree and parsing of an
+//! application's code (`CREATE STREAM` and `CREATE PUMP` statements separated by `;`).
+
+pub mod ast;
+mod display;
+pub mod error;
+mod expr;
+pub mod lexer;
+pub mod parser;
+mod query;
+
+pub use error::SqlError;
+pub use parser::parse_application_code;
+
+#[cfg(test)]
+mod tests;
