@@ -36,6 +36,7 @@ fn main() -> std::io::Result<()> {
     shard_iterators(&corpus)?;
     sequence_numbers(&corpus)?;
     sigv4(&corpus)?;
+    analytics_sql(&corpus)?;
     Ok(())
 }
 
@@ -432,4 +433,46 @@ fn expect_verified(input: &[u8], accepted: bool) {
     );
     let outcome = check_signature(&request, &presented, signed.body, &key);
     assert_eq!(outcome.is_ok(), accepted, "{outcome:?}");
+}
+
+/// Application code in the shapes of the Kinesis Data Analytics developer guide: a tumbling
+/// window, a sliding window, a stagger window, a reference join, and an analytics function.
+fn analytics_sql(corpus: &Path) -> std::io::Result<()> {
+    let samples = [
+        (
+            "tumbling",
+            "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker VARCHAR(4), n INTEGER);\n\
+             CREATE OR REPLACE PUMP \"STREAM_PUMP\" AS INSERT INTO \"DESTINATION_SQL_STREAM\"\n\
+             SELECT STREAM ticker, COUNT(*) AS n FROM \"SOURCE_SQL_STREAM_001\"\n\
+             GROUP BY ticker, STEP(\"SOURCE_SQL_STREAM_001\".ROWTIME BY INTERVAL '10' SECOND);",
+        ),
+        (
+            "sliding",
+            "SELECT STREAM ticker, AVG(price) OVER w AS avg_price\n\
+             FROM \"SOURCE_SQL_STREAM_001\"\n\
+             WINDOW w AS (PARTITION BY ticker RANGE INTERVAL '1' MINUTE PRECEDING);",
+        ),
+        (
+            "stagger",
+            "SELECT STREAM ticker, FLOOR(EVENT_TIME TO MINUTE) AS t, COUNT(*) AS n\n\
+             FROM \"SOURCE_SQL_STREAM_001\"\n\
+             WINDOWED BY STAGGER (PARTITION BY FLOOR(EVENT_TIME TO MINUTE), ticker\n\
+             RANGE INTERVAL '1' MINUTE);",
+        ),
+        (
+            "reference-join",
+            "SELECT STREAM s.ticker, c.name, CASE WHEN s.price > 100 THEN 'high' ELSE 'low' END\n\
+             FROM \"SOURCE_SQL_STREAM_001\" AS s LEFT JOIN \"companies\" AS c\n\
+             ON s.ticker = c.ticker WHERE CAST(s.qty AS BIGINT) BETWEEN 1 AND 10;",
+        ),
+        (
+            "random-cut-forest",
+            "SELECT STREAM * FROM TABLE(RANDOM_CUT_FOREST(\n\
+             CURSOR(SELECT STREAM price FROM \"SOURCE_SQL_STREAM_001\"), 100, 256, 100000, 1));",
+        ),
+    ];
+    for (name, code) in samples {
+        write(corpus, "analytics_sql", name, code.as_bytes())?;
+    }
+    Ok(())
 }

@@ -42,12 +42,23 @@ fn write_string(f: &mut fmt::Formatter<'_>, value: &str) -> fmt::Result {
 
 impl fmt::Display for Ident {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.quoted {
+        // Upper-casing can leave characters the lexer does not take unquoted (`ǰ` becomes `J`
+        // and a combining caron): such a name prints quoted, which names the same thing.
+        if self.quoted || !lexes_unquoted(&self.name) {
             write!(f, "\"{}\"", self.name.replace('"', "\"\""))
         } else {
             f.write_str(&self.name)
         }
     }
+}
+
+/// Whether `name` reads back as one unquoted identifier (see the lexer's identifier rule).
+fn lexes_unquoted(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_alphabetic() || first == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
 }
 
 impl fmt::Display for ObjectName {
@@ -505,7 +516,8 @@ impl Expr {
                 } else {
                     "+"
                 };
-                // `- -1` must not print as `--1`, a comment.
+                // `- -1` must not print as `--1`, a comment; a space keeps the signs apart
+                // without the parentheses that would count as nesting when read again.
                 if matches!(
                     expr.as_ref(),
                     Expr::Unary {
@@ -513,7 +525,7 @@ impl Expr {
                         ..
                     }
                 ) {
-                    write!(f, "{sign}({expr})")
+                    write!(f, "{sign} {expr}")
                 } else {
                     write!(f, "{sign}{}", Operand(expr, precedence::UNARY))
                 }

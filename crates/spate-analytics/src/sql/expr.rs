@@ -872,7 +872,7 @@ mod tests {
             ("(a OR b) AND c", "(A OR B) AND C"),
             ("NOT (a AND b)", "NOT (A AND B)"),
             ("-(a + 1)", "-(A + 1)"),
-            ("-(-1)", "-(-1)"),
+            ("-(-1)", "- -1"),
             ("(a = b) IS TRUE", "A = B IS TRUE"),
             ("x BETWEEN (a OR b) AND c", "X BETWEEN (A OR B) AND C"),
         ] {

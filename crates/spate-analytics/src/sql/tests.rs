@@ -756,3 +756,26 @@ fn intersect_binds_tighter_than_union_and_set_operation_chains_are_bounded() {
         "line 1, column 3150: expressions, queries or set operations nested too deeply"
     );
 }
+
+#[test]
+fn chained_signs_print_apart_and_without_parentheses() {
+    assert_eq!(
+        one("SELECT - -1, +-x, - + - y FROM s"),
+        "SELECT - -1, + -X, - + -Y FROM S"
+    );
+    // Found by the analytics_sql fuzz target: 80 signs in a row parse, and printing them with a
+    // parenthesis each made text too deeply nested to parse again.
+    let code = format!("SELECT 1 {} 2 FROM s", "+".repeat(80));
+    let printed = one(&code);
+    assert!(!printed.contains('('), "{printed}");
+}
+
+#[test]
+fn names_that_upper_case_into_other_characters_print_quoted() {
+    // Found by the analytics_sql fuzz target: `ǰ` upper-cases to `J` plus a combining caron,
+    // which the lexer does not take in an unquoted name.
+    assert_eq!(
+        one("SELECT STREAM r\u{1f0}er FROM s"),
+        "SELECT STREAM \"RJ\u{30c}ER\" FROM S"
+    );
+}
