@@ -534,6 +534,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_with_path_characters_get_bracketed_mappings() {
+        let discovery = discover(&[r#"{"a.b":1,"x]y":"q","it's":true}"#]);
+        assert_eq!(
+            columns(&discovery),
+            [
+                column("COL_ab", Some("$['a.b']"), "INTEGER"),
+                column("COL_xy", Some("$['x]y']"), "VARCHAR(4)"),
+                column("COL_its", Some("$[\"it's\"]"), "BOOLEAN"),
+            ]
+        );
+        assert_eq!(
+            discovery.rows,
+            [vec![Value::Integer(1), text("q"), Value::Boolean(true)]]
+        );
+    }
+
+    #[test]
     fn a_sample_row_that_does_not_convert_is_left_out() {
         let discovery = discover(&[r#"{"a":1}"#, r#"{"a":{"b":"x"}}"#, r#"{"a":2}"#]);
         assert_eq!(

@@ -70,6 +70,22 @@ impl JsonPath {
                     }
                     steps.push(Step::Member(name));
                 }
+                '[' if matches!(chars.get(at + 1), Some('\'' | '"')) => {
+                    // A quoted member: the name runs to the same quote followed by `]`, so it may
+                    // hold `.`, `[` and `]`.
+                    let quote = chars[at + 1];
+                    let start = at + 2;
+                    let Some(length) = (start..chars.len())
+                        .position(|i| chars[i] == quote && chars.get(i + 1) == Some(&']'))
+                    else {
+                        return Err(fail(at, "unclosed ["));
+                    };
+                    if length == 0 {
+                        return Err(fail(start, "a member name is missing"));
+                    }
+                    steps.push(Step::Member(chars[start..start + length].iter().collect()));
+                    at = start + length + 2;
+                }
                 '[' => {
                     let start = at + 1;
                     let Some(close) = chars[start..].iter().position(|&c| c == ']') else {
@@ -120,17 +136,6 @@ impl JsonPath {
 
 fn parse_bracket(inside: &str) -> Result<Step, &'static str> {
     let trimmed = inside.trim();
-    for quote in ['\'', '"'] {
-        if let Some(name) = trimmed
-            .strip_prefix(quote)
-            .and_then(|rest| rest.strip_suffix(quote))
-        {
-            if name.is_empty() {
-                return Err("a member name is missing");
-            }
-            return Ok(Step::Member(name.to_string()));
-        }
-    }
     if trimmed == "*" {
         return Err("wildcards are not supported; use [0:]");
     }
@@ -161,6 +166,7 @@ impl fmt::Display for JsonPath {
         f.write_str("$")?;
         for step in &self.steps {
             match step {
+                Step::Member(name) if name.contains('\'') => write!(f, "[\"{name}\"]")?,
                 Step::Member(name) if name.contains(['.', '[', ']']) => write!(f, "['{name}']")?,
                 Step::Member(name) => write!(f, ".{name}")?,
                 Step::Index(index) => write!(f, "[{index}]")?,
@@ -204,6 +210,17 @@ mod tests {
         );
         assert_eq!(path("$[\"x y\"]").to_string(), "$.x y");
         assert_eq!(path("$.orders[1:].id").to_string(), "$.orders[1:].id");
+        for name in ["a.b", "x]y", "it's", "[0]"] {
+            let printed = JsonPath {
+                steps: vec![Step::Member(name.into())],
+            }
+            .to_string();
+            assert_eq!(
+                path(&printed).steps,
+                [Step::Member(name.into())],
+                "{printed}"
+            );
+        }
     }
 
     #[test]
@@ -224,6 +241,8 @@ mod tests {
             ("$.a[x]", 4, "an array index is a non-negative integer"),
             ("$.a[0", 3, "unclosed ["),
             ("$.", 2, "a member name is missing"),
+            ("$['']", 3, "a member name is missing"),
+            ("$['a", 1, "unclosed ["),
             ("$a", 1, "expected . or ["),
         ];
         for (text, position, reason) in cases {

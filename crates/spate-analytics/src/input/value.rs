@@ -298,6 +298,9 @@ fn decimal(text: &str, precision: u8, scale: u8) -> Result<Value, DecimalError> 
         for _ in 0..shift {
             unscaled = unscaled.checked_mul(10).ok_or(DecimalError::TooLarge)?;
         }
+    } else if -shift > 38 {
+        // Every digit lies below the kept scale (and below the rounding digit): the value is 0.
+        unscaled = 0;
     } else {
         let mut divisor: i128 = 1;
         for _ in 0..-shift {
@@ -368,6 +371,22 @@ mod tests {
     #[test]
     fn json_values_convert_to_their_column_types() {
         let cases = [
+            (
+                "\"1e-999999999\"",
+                "DECIMAL(5,2)",
+                Value::Decimal {
+                    unscaled: 0,
+                    scale: 2,
+                },
+            ),
+            (
+                "\"0.5\"",
+                "DECIMAL(3,0)",
+                Value::Decimal {
+                    unscaled: 1,
+                    scale: 0,
+                },
+            ),
             ("null", "INTEGER", Value::Null),
             ("42", "INTEGER", Value::Integer(42)),
             ("3.0", "BIGINT", Value::Integer(3)),
