@@ -698,6 +698,71 @@ mod tests {
         );
     }
 
+    /// Untrusted samples: discovery never panics, and when it succeeds every row has one value
+    /// and one text per column. Inputs come from a fixed-seed generator over characters that
+    /// matter to the parsers.
+    #[test]
+    fn arbitrary_samples_never_panic_and_rows_match_the_columns() {
+        const ALPHABET: &[&str] = &[
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            ":",
+            ",",
+            "|",
+            "\t",
+            ";",
+            "\n",
+            "\r\n",
+            "a",
+            "b.c",
+            "1",
+            "-",
+            "2.5",
+            "e9",
+            "true",
+            "null",
+            " ",
+            "é",
+            "2024-02-29 12:00:00",
+            "$",
+            "'",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) as usize % bound
+        };
+        let mut successes = 0;
+        for _ in 0..3000 {
+            let mut samples = Vec::new();
+            for _ in 0..1 + next(3) {
+                let mut sample = String::new();
+                for _ in 0..next(24) {
+                    sample.push_str(ALPHABET[next(ALPHABET.len())]);
+                }
+                samples.push(sample.into_bytes());
+            }
+            if let Ok(discovery) = discover_input_schema(&samples) {
+                successes += 1;
+                let width = discovery.input_schema.record_columns.len();
+                assert!(discovery.rows.iter().all(|row| row.len() == width));
+                assert!(
+                    discovery
+                        .parsed_input_records
+                        .iter()
+                        .all(|row| row.len() == width)
+                );
+                assert_eq!(discovery.rows.len(), discovery.parsed_input_records.len());
+            }
+        }
+        assert!(successes > 100, "only {successes} samples were discovered");
+    }
+
     #[test]
     fn nothing_to_infer_is_an_error() {
         assert_eq!(discover_input_schema(&[]), Err(DiscoverError::NoSamples));
