@@ -10,7 +10,8 @@
 //!
 //! Each account also has its Firehose service, on the same metadata store and a storage engine
 //! of its own (`firehose-log/` beside `log/`): delivery streams buffer by their own rhythm, and
-//! Data Streams' engine removes logs no stream owns.
+//! Data Streams' engine removes logs no stream owns. Its Kinesis Data Analytics service (the
+//! application API) keeps its applications in the same metadata store.
 //!
 //! A call goes to its caller's account, unless it names (by ARN) a resource of another account
 //! hosted here: then it goes there, and authorization requires that resource's policy to allow
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use spate_analytics::{AnalyticsConfig, AnalyticsService};
 use spate_firehose::FirehoseService;
 use spate_log::{Clock, Log, LogError};
 use spate_meta::{MetaStore, RedbStore};
@@ -43,6 +45,7 @@ pub struct Accounts {
     default_account: String,
     services: BTreeMap<String, Arc<StreamsService>>,
     firehose: BTreeMap<String, Arc<FirehoseService>>,
+    analytics: BTreeMap<String, Arc<AnalyticsService>>,
     logs: Vec<Log>,
 }
 
@@ -64,6 +67,7 @@ impl Accounts {
         }
         let mut services = BTreeMap::new();
         let mut firehose = BTreeMap::new();
+        let mut analytics = BTreeMap::new();
         let mut logs = Vec::new();
         for account in account_ids {
             let dir = if account == default_account {
@@ -73,13 +77,15 @@ impl Accounts {
             };
             let opened = open_account(config, &account, &dir, clock.clone()).await?;
             services.insert(account.clone(), opened.streams);
-            firehose.insert(account, opened.firehose);
+            firehose.insert(account.clone(), opened.firehose);
+            analytics.insert(account, opened.analytics);
             logs.extend(opened.logs);
         }
         Ok(Accounts {
             default_account,
             services,
             firehose,
+            analytics,
             logs,
         })
     }
@@ -90,6 +96,7 @@ impl Accounts {
         Accounts {
             services: BTreeMap::from([(default_account.clone(), service)]),
             firehose: BTreeMap::new(),
+            analytics: BTreeMap::new(),
             default_account,
             logs: vec![log],
         }
@@ -113,6 +120,14 @@ impl Accounts {
         caller_account
             .and_then(|account| self.firehose.get(account))
             .or_else(|| self.firehose.get(&self.default_account))
+    }
+
+    /// The Kinesis Data Analytics service of the caller's account (None: the server's
+    /// account); `None` when it is not served (in-process tests of Data Streams alone).
+    pub fn analytics(&self, caller_account: Option<&str>) -> Option<&Arc<AnalyticsService>> {
+        caller_account
+            .and_then(|account| self.analytics.get(account))
+            .or_else(|| self.analytics.get(&self.default_account))
     }
 
     /// Every account's Firehose service.
@@ -173,6 +188,7 @@ fn mentions_kinesis_arn(body: &[u8]) -> bool {
 struct OpenAccount {
     streams: Arc<StreamsService>,
     firehose: Arc<FirehoseService>,
+    analytics: Arc<AnalyticsService>,
     logs: Vec<Log>,
 }
 
@@ -210,18 +226,21 @@ async fn open_account(
     .await??;
     let mut firehose_config = config.firehose_config();
     firehose_config.account_id = account.to_owned();
+    let analytics_config = AnalyticsConfig::new(account, firehose_config.region.clone());
     let kinesis: Arc<dyn spate_firehose::KinesisApi> = Arc::new(StreamsApi(streams.clone()));
     let firehose = FirehoseService::open(
         firehose_config,
         firehose_log.clone(),
-        meta,
-        clock,
+        meta.clone(),
+        clock.clone(),
         Some(kinesis),
     )
     .await?;
+    let analytics = AnalyticsService::open(analytics_config, meta, clock).await?;
     Ok(OpenAccount {
         streams,
         firehose,
+        analytics,
         logs: vec![log, firehose_log],
     })
 }

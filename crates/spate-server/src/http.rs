@@ -60,10 +60,7 @@ async fn unknown_path(headers: HeaderMap) -> Response {
 
 /// Target prefixes of the services Spate will serve but does not yet, with their SigV4 signing
 /// names.
-const PLANNED_PREFIXES: &[(&str, &str)] = &[
-    ("KinesisAnalytics_20150814", "kinesisanalytics"),
-    ("KinesisAnalytics_20180523", "kinesisanalytics"),
-];
+const PLANNED_PREFIXES: &[(&str, &str)] = &[("KinesisAnalytics_20180523", "kinesisanalytics")];
 
 /// The SigV4 signing name of Kinesis Data Streams.
 const KINESIS_SIGNING_NAME: &str = "kinesis";
@@ -194,6 +191,60 @@ fn firehose_service<'a>(
     Ok(firehose)
 }
 
+/// The Kinesis Data Analytics service of the caller's account, once the caller is authorized
+/// for the operation on the application the body names (strict mode only). Applications have
+/// no resource policies; a call is authorized by the key's own policy.
+fn analytics_service<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    operation: &str,
+    body: &[u8],
+    codec: Codec,
+) -> Result<&'a Arc<spate_analytics::AnalyticsService>, AwsError> {
+    let caller_account = caller
+        .principal
+        .as_ref()
+        .map(|principal| principal.account_id.as_str());
+    let analytics = state.accounts.analytics(caller_account).ok_or_else(|| {
+        AwsError::client(
+            "UnknownOperationException",
+            format!(
+                "Operation {}.{operation} is not served by this server.",
+                spate_analytics::TARGET_PREFIX
+            ),
+        )
+    })?;
+    let Some(principal) = &caller.principal else {
+        return Ok(analytics);
+    };
+    if principal.policy.is_none() {
+        return Ok(analytics);
+    }
+    #[derive(serde::Deserialize)]
+    struct Named {
+        #[serde(rename = "ApplicationName")]
+        name: Option<String>,
+        #[serde(rename = "ResourceARN")]
+        arn: Option<String>,
+    }
+    let named = codec.decode::<Named>(body).ok();
+    let resource = match named {
+        Some(Named { arn: Some(arn), .. }) => arn,
+        Some(Named {
+            name: Some(name), ..
+        }) => analytics.application_arn(&name),
+        _ => "*".to_owned(),
+    };
+    let action = format!("kinesisanalytics:{operation}");
+    caller.authorize(&auth::Target {
+        action: &action,
+        resource: &resource,
+        resource_account: analytics.account_id(),
+        resource_policy: None,
+    })?;
+    Ok(analytics)
+}
+
 async fn aws_json(
     State(state): State<AppState>,
     method: Method,
@@ -290,6 +341,12 @@ async fn dispatch(
         let caller = authenticate(state, head, spate_firehose::SIGNING_NAME, &body)?;
         let firehose = firehose_service(state, &caller, target.operation, &body, codec)?;
         return firehose.handle(target.operation, &body, codec).await;
+    }
+    if target.prefix == spate_analytics::TARGET_PREFIX {
+        let body = read_body(body).await?;
+        let caller = authenticate(state, head, spate_analytics::SIGNING_NAME, &body)?;
+        let analytics = analytics_service(state, &caller, target.operation, &body, codec)?;
+        return analytics.handle(target.operation, &body, codec).await;
     }
     if let Some((_, signing_name)) = PLANNED_PREFIXES
         .iter()

@@ -52,6 +52,8 @@ pub enum ServerError {
     Streams(#[from] StreamsError),
     #[error("firehose: {0}")]
     Firehose(#[from] spate_firehose::FirehoseError),
+    #[error("kinesis analytics: {0}")]
+    Analytics(#[from] spate_analytics::AnalyticsError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("a start-up task failed: {0}")]
