@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spate_wire::{AwsError, Codec, Violations};
+use spate_wire::{AwsError, Codec};
 
 use crate::error::AnalyticsError;
 use crate::ops;
@@ -22,19 +22,10 @@ pub const TARGET_PREFIX: &str = "KinesisAnalytics_20150814";
 /// The signing name of Kinesis Data Analytics (v1 and v2) in SigV4 credential scopes.
 pub const SIGNING_NAME: &str = "kinesisanalytics";
 
-/// A request shape that checks its modeled constraints.
-pub trait Validate {
-    fn validate(&self, v: &mut Violations);
-}
+pub use spate_wire::validate::Validate;
 
 fn decode<T: DeserializeOwned + Validate>(codec: Codec, body: &[u8]) -> Result<T, AnalyticsError> {
-    let request: T = codec
-        .decode_in_arena(body)
-        .map_err(|err| AnalyticsError::Serialization(err.to_string()))?;
-    let mut violations = Violations::new();
-    request.validate(&mut violations);
-    violations.finish().map_err(AnalyticsError::Validation)?;
-    Ok(request)
+    Ok(spate_wire::validate::decode_request(codec, body)?)
 }
 
 fn encode<T: Serialize>(codec: Codec, response: &T) -> Result<Vec<u8>, AnalyticsError> {

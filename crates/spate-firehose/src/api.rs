@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spate_wire::{AwsError, Codec, Violations};
+use spate_wire::{AwsError, Codec};
 
 use crate::error::FirehoseError;
 use crate::ops;
@@ -19,19 +19,10 @@ pub const TARGET_PREFIX: &str = "Firehose_20150804";
 /// The signing name of Firehose in SigV4 credential scopes.
 pub const SIGNING_NAME: &str = "firehose";
 
-/// A request shape that checks its modeled constraints.
-pub trait Validate {
-    fn validate(&self, v: &mut Violations);
-}
+pub use spate_wire::validate::Validate;
 
 fn decode<T: DeserializeOwned + Validate>(codec: Codec, body: &[u8]) -> Result<T, FirehoseError> {
-    let request: T = codec
-        .decode_in_arena(body)
-        .map_err(|err| FirehoseError::Serialization(err.to_string()))?;
-    let mut violations = Violations::new();
-    request.validate(&mut violations);
-    violations.finish().map_err(FirehoseError::Validation)?;
-    Ok(request)
+    Ok(spate_wire::validate::decode_request(codec, body)?)
 }
 
 fn encode<T: Serialize>(codec: Codec, response: &T) -> Result<Vec<u8>, FirehoseError> {

@@ -40,6 +40,19 @@ pub enum FirehoseError {
     Internal(String),
 }
 
+impl From<spate_wire::validate::RequestError> for FirehoseError {
+    fn from(err: spate_wire::validate::RequestError) -> FirehoseError {
+        match err {
+            spate_wire::validate::RequestError::Serialization(message) => {
+                FirehoseError::Serialization(message)
+            }
+            spate_wire::validate::RequestError::Validation(violations) => {
+                FirehoseError::Validation(violations)
+            }
+        }
+    }
+}
+
 impl FirehoseError {
     /// The error as AWS clients expect it on the wire.
     pub fn to_aws(&self) -> AwsError {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spate_wire::{Codec, Violations};
+use spate_wire::Codec;
 
 use crate::error::StreamsError;
 use crate::ops;
@@ -18,21 +18,12 @@ use crate::service::StreamsService;
 /// The prefix of `X-Amz-Target` for Data Streams.
 pub const TARGET_PREFIX: &str = "Kinesis_20131202";
 
-/// A request shape that checks its modeled constraints.
-pub trait Validate {
-    fn validate(&self, v: &mut Violations);
-}
+pub use spate_wire::validate::Validate;
 
 /// Decodes and validates a request. Blobs and partition keys are decoded into one buffer per
 /// request (`spate_wire::arena`), so the records PutRecords stores cost one allocation per call.
 fn decode<T: DeserializeOwned + Validate>(codec: Codec, body: &[u8]) -> Result<T, StreamsError> {
-    let request: T = codec
-        .decode_in_arena(body)
-        .map_err(|err| StreamsError::Serialization(err.to_string()))?;
-    let mut violations = Violations::new();
-    request.validate(&mut violations);
-    violations.finish().map_err(StreamsError::Validation)?;
-    Ok(request)
+    Ok(spate_wire::validate::decode_request(codec, body)?)
 }
 
 fn encode<T: Serialize>(codec: Codec, response: &T) -> Result<Vec<u8>, StreamsError> {

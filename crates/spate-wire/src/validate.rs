@@ -5,6 +5,42 @@
 //! `2 validation errors detected: Value 'a b' at 'streamName' failed to satisfy constraint: Member
 //! must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value '0' at 'limit' ...`. Member
 //! paths are lower-camel (`records.1.member.partitionKey`, 1-based list index).
+//!
+//! [`decode_request`] is every service's first step: the body into the operation's request
+//! shape (in the request's arena, see [`crate::arena`]), then the shape's own checks.
+
+use serde::de::DeserializeOwned;
+
+use crate::Codec;
+
+/// A request shape that checks its modeled constraints.
+pub trait Validate {
+    fn validate(&self, v: &mut Violations);
+}
+
+/// Why a body did not become a valid request.
+#[derive(Debug)]
+pub enum RequestError {
+    /// The body is not JSON (or CBOR) of the operation's input shape (`SerializationException`).
+    Serialization(String),
+    /// Modeled constraints violated (`ValidationException`).
+    Validation(Violations),
+}
+
+/// Decodes a request body into its shape, its blobs and texts into one buffer per request
+/// (`crate::arena`), then checks the shape's constraints.
+pub fn decode_request<T: DeserializeOwned + Validate>(
+    codec: Codec,
+    body: &[u8],
+) -> Result<T, RequestError> {
+    let request: T = codec
+        .decode_in_arena(body)
+        .map_err(|err| RequestError::Serialization(err.to_string()))?;
+    let mut violations = Violations::new();
+    request.validate(&mut violations);
+    violations.finish().map_err(RequestError::Validation)?;
+    Ok(request)
+}
 
 /// The violations found in one request, in the order the checks ran.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
