@@ -74,6 +74,13 @@ pub fn version_id(v: &mut Violations, path: &str, value: &Option<i64>) {
     }
 }
 
+/// The two members every change to an application carries: its (required) `ApplicationName`
+/// and the `CurrentApplicationVersionId` the change is made against.
+pub fn versioned(v: &mut Violations, name: &Option<String>, version: &Option<i64>) {
+    application_name(v, "applicationName", name, true);
+    version_id(v, "currentApplicationVersionId", version);
+}
+
 /// `ApplicationCode`: at most 102400 characters.
 pub fn code(v: &mut Violations, path: &str, value: &Option<String>) {
     if let Some(code) = value {

@@ -28,10 +28,9 @@ macro_rules! add_operation {
 
             impl Validate for Request {
                 fn validate(&self, v: &mut Violations) {
-                    ops::application_name(v, "applicationName", &self.application_name, true);
-                    ops::version_id(
+                    ops::versioned(
                         v,
-                        "currentApplicationVersionId",
+                        &self.application_name,
                         &self.current_application_version_id,
                     );
                     ops::structure(v, $path, &self.$member, $required);
@@ -78,10 +77,9 @@ macro_rules! delete_operation {
 
             impl Validate for Request {
                 fn validate(&self, v: &mut Violations) {
-                    ops::application_name(v, "applicationName", &self.application_name, true);
-                    ops::version_id(
+                    ops::versioned(
                         v,
-                        "currentApplicationVersionId",
+                        &self.application_name,
                         &self.current_application_version_id,
                     );
                     ops::piece_id(v, $path, &self.$member);
@@ -189,10 +187,9 @@ pub mod add_processing {
 
     impl Validate for Request {
         fn validate(&self, v: &mut Violations) {
-            ops::application_name(v, "applicationName", &self.application_name, true);
-            ops::version_id(
+            ops::versioned(
                 v,
-                "currentApplicationVersionId",
+                &self.application_name,
                 &self.current_application_version_id,
             );
             ops::piece_id(v, "inputId", &self.input_id);
@@ -258,10 +255,9 @@ pub mod delete_processing {
 
     impl Validate for Request {
         fn validate(&self, v: &mut Violations) {
-            ops::application_name(v, "applicationName", &self.application_name, true);
-            ops::version_id(
+            ops::versioned(
                 v,
-                "currentApplicationVersionId",
+                &self.application_name,
                 &self.current_application_version_id,
             );
             ops::piece_id(v, "inputId", &self.input_id);

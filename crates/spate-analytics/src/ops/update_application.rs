@@ -71,10 +71,9 @@ pub struct Request {
 
 impl Validate for Request {
     fn validate(&self, v: &mut Violations) {
-        ops::application_name(v, "applicationName", &self.application_name, true);
-        ops::version_id(
+        ops::versioned(
             v,
-            "currentApplicationVersionId",
+            &self.application_name,
             &self.current_application_version_id,
         );
         let Some(update) = &self.application_update else {
