@@ -18,6 +18,7 @@
 //! over the metadata store), `error` (the API's errors and their AWS types).
 
 pub mod api;
+pub mod engine;
 pub mod error;
 pub mod input;
 pub mod model;

@@ -69,6 +69,22 @@ fn invalid(found: &'static str, value: &str, sql_type: SqlType) -> ConversionErr
 }
 
 impl Value {
+    /// What kind of value this is, for errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "NULL",
+            Value::Boolean(_) => "BOOLEAN",
+            Value::Integer(_) => "integer",
+            Value::Double(_) => "floating-point",
+            Value::Decimal { .. } => "DECIMAL",
+            Value::Varchar(_) => "character",
+            Value::Timestamp(_) => "TIMESTAMP",
+            Value::Date(_) => "DATE",
+            Value::Time(_) => "TIME",
+            Value::Binary(_) => "binary",
+        }
+    }
+
     /// Converts one JSON value (what a column's mapping selected) to `sql_type`.
     pub fn from_json(json: &Json, sql_type: SqlType) -> Result<Value, ConversionError> {
         match json {

@@ -1,0 +1,5 @@
+//! The engine that runs an application's SQL: in-application streams as Arrow record batches
+//! (`schema`), expressions compiled against a stream's columns (`expr`), the scalar functions
+//! of the SQL reference (`functions`), operators, and the planner that turns pumps into them.
+
+pub mod schema;
