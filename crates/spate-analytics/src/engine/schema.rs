@@ -349,7 +349,7 @@ mod tests {
             vec![Value::Null; 9],
         ];
         let schema = stream_schema(&columns);
-        let batch = rows_to_batch(&schema, &columns, &[10, 20], &rows).unwrap();
+        let batch = rows_to_batch(&schema, &columns, &[10, 20], &rows).expect("rows fit");
         assert_eq!(batch.num_columns(), 10);
         let back = batch_to_rows(&batch, &columns);
         assert_eq!(back, vec![(10, rows[0].clone()), (20, rows[1].clone())]);
@@ -369,7 +369,7 @@ mod tests {
             unscaled: 15,
             scale: 1,
         }]];
-        let batch = rows_to_batch(&schema, &columns, &[0], &rows).unwrap();
+        let batch = rows_to_batch(&schema, &columns, &[0], &rows).expect("rows fit");
         assert_eq!(
             batch_to_rows(&batch, &columns)[0].1,
             vec![Value::Decimal {
@@ -378,7 +378,8 @@ mod tests {
             }]
         );
         let wrong = vec![vec![Value::Varchar("x".into())]];
-        let err = rows_to_batch(&schema, &columns, &[0], &wrong).unwrap_err();
+        let err =
+            rows_to_batch(&schema, &columns, &[0], &wrong).expect_err("a string is no decimal");
         assert_eq!(err.column, "N");
     }
 }
