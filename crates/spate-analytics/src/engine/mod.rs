@@ -2,4 +2,6 @@
 //! (`schema`), expressions compiled against a stream's columns (`expr`), the scalar functions
 //! of the SQL reference (`functions`), operators, and the planner that turns pumps into them.
 
+pub mod expr;
 pub mod schema;
+pub mod types;
