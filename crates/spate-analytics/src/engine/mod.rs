@@ -2,6 +2,9 @@
 //! (`schema`), expressions compiled against a stream's columns (`expr`), the scalar functions
 //! of the SQL reference (`functions`), operators, and the planner that turns pumps into them.
 
+pub mod aggregate;
 pub mod expr;
+pub mod plan;
+pub mod run;
 pub mod schema;
 pub mod types;

@@ -1,0 +1,858 @@
+//! Tumbling windows: `GROUP BY` with a time bucket (`STEP(ROWTIME BY ...)`, `FLOOR(ROWTIME TO
+//! ...)`, or the same on an event-time column), the aggregates of each group, and the rows a
+//! window gives when it closes.
+//!
+//! Rows are grouped by all keys at once: the keys of a batch are encoded by Arrow's row format
+//! and looked up in the open window's table, and each aggregate keeps one accumulator per group
+//! in plain vectors. A window closes when its time has passed: for a bucket of ROWTIME, when
+//! the stream's time (a later row, or the clock) reaches the bucket's end; for a bucket of
+//! another column, when a row's value of that column does (Unverified: late rows of an
+//! event-time window that has closed open a new group for the same bucket, as SQLstream
+//! documents for rows out of order). Its groups leave in the order they first appeared, each
+//! with ROWTIME = the end of the window.
+//!
+//! The open windows are the operator's state: [`TumblingState::snapshot`] writes them out
+//! (keys in Arrow's row format, accumulators as numbers) and [`TumblingState::restore`] reads
+//! them back.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray,
+    TimestampMillisecondArray,
+};
+use arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time32MillisecondType,
+    TimestampMillisecondType,
+};
+use arrow::record_batch::RecordBatch;
+use arrow::row::{RowConverter, Rows, SortField};
+use serde::{Deserialize, Serialize};
+
+use super::expr::{EvalError, PhysicalExpr, next_boundary};
+use super::types::ExprType;
+use crate::input::SqlType;
+use crate::sql::ast::TimeUnit;
+
+/// The aggregate functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    /// `COUNT(*)`
+    CountRows,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// One aggregate of a grouped query: the function and its argument (on the input batch).
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub function: AggregateFunction,
+    pub argument: Option<PhysicalExpr>,
+    /// The result's type.
+    pub ty: ExprType,
+}
+
+impl Aggregate {
+    /// The aggregate `function` of `argument`, its result typed as the SQL reference says:
+    /// COUNT is BIGINT; SUM, AVG, MIN and MAX keep their argument's type (Unverified for AVG
+    /// of integers, which therefore truncates, as SQLstream's does).
+    pub fn new(
+        function: AggregateFunction,
+        argument: Option<PhysicalExpr>,
+    ) -> Result<Aggregate, String> {
+        let ty = match (function, &argument) {
+            (AggregateFunction::CountRows | AggregateFunction::Count, _) => {
+                ExprType::Sql(SqlType::BigInt)
+            }
+            (_, None) => return Err("this aggregate needs an argument".into()),
+            (AggregateFunction::Sum | AggregateFunction::Avg, Some(argument)) => {
+                match argument.ty() {
+                    ExprType::Sql(sql_type) if sql_type.is_numeric() => {
+                        ExprType::Sql(match sql_type {
+                            SqlType::Decimal { scale, .. } => SqlType::Decimal {
+                                precision: 19,
+                                scale,
+                            },
+                            other => other,
+                        })
+                    }
+                    other => return Err(format!("SUM and AVG need numbers, not {other}")),
+                }
+            }
+            (AggregateFunction::Min | AggregateFunction::Max, Some(argument)) => {
+                match argument.ty() {
+                    ExprType::Sql(SqlType::Binary(_) | SqlType::Varbinary(_)) => {
+                        return Err("MIN and MAX of binary values are not supported".into());
+                    }
+                    ExprType::Sql(sql_type) => ExprType::Sql(sql_type),
+                    other => return Err(format!("MIN and MAX of {other} are not supported")),
+                }
+            }
+        };
+        Ok(Aggregate {
+            function,
+            argument,
+            ty,
+        })
+    }
+}
+
+/// How a window's end follows from its bucket's start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// `STEP(... BY INTERVAL n)`: milliseconds.
+    Step(i64),
+    /// `FLOOR(... TO unit)`.
+    Floor(TimeUnit),
+}
+
+impl Bucket {
+    fn end(self, start: i64) -> Option<i64> {
+        match self {
+            Bucket::Step(width) => start.checked_add(width),
+            Bucket::Floor(unit) => next_boundary(start, unit),
+        }
+    }
+}
+
+/// What a tumbling window groups by and computes.
+#[derive(Debug, Clone)]
+pub struct TumblingPlan {
+    /// Every `GROUP BY` expression, on the input batch.
+    pub keys: Vec<PhysicalExpr>,
+    /// Which key is the window's time bucket, and how wide it is.
+    pub window_key: usize,
+    pub bucket: Bucket,
+    /// Whether the bucket is of ROWTIME (closed by time passing) or of another column (closed
+    /// by that column's values advancing).
+    pub on_rowtime: bool,
+    pub aggregates: Vec<Aggregate>,
+    /// The query's WHERE: rows it does not keep join no group.
+    pub filter: Option<PhysicalExpr>,
+}
+
+/// Accumulators of one aggregate, one slot per group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Accumulator {
+    Count(Vec<i64>),
+    SumInteger {
+        sums: Vec<i64>,
+        counts: Vec<i64>,
+    },
+    SumFloat {
+        sums: Vec<f64>,
+        counts: Vec<i64>,
+    },
+    SumDecimal {
+        sums: Vec<i128>,
+        counts: Vec<i64>,
+    },
+    /// MIN/MAX of values held as integers (integers, decimals, datetimes, booleans).
+    ExtremeInteger {
+        values: Vec<Option<i128>>,
+        max: bool,
+    },
+    ExtremeFloat {
+        values: Vec<Option<f64>>,
+        max: bool,
+    },
+    ExtremeText {
+        values: Vec<Option<String>>,
+        max: bool,
+    },
+}
+
+impl Accumulator {
+    fn new(aggregate: &Aggregate) -> Accumulator {
+        let argument_type = aggregate.argument.as_ref().map(PhysicalExpr::ty);
+        match aggregate.function {
+            AggregateFunction::CountRows | AggregateFunction::Count => {
+                Accumulator::Count(Vec::new())
+            }
+            AggregateFunction::Sum | AggregateFunction::Avg => match aggregate.ty {
+                ExprType::Sql(SqlType::Real | SqlType::Double) => Accumulator::SumFloat {
+                    sums: Vec::new(),
+                    counts: Vec::new(),
+                },
+                ExprType::Sql(SqlType::Decimal { .. }) => Accumulator::SumDecimal {
+                    sums: Vec::new(),
+                    counts: Vec::new(),
+                },
+                _ => Accumulator::SumInteger {
+                    sums: Vec::new(),
+                    counts: Vec::new(),
+                },
+            },
+            AggregateFunction::Min | AggregateFunction::Max => {
+                let max = aggregate.function == AggregateFunction::Max;
+                match argument_type {
+                    Some(ExprType::Sql(SqlType::Real | SqlType::Double)) => {
+                        Accumulator::ExtremeFloat {
+                            values: Vec::new(),
+                            max,
+                        }
+                    }
+                    Some(ExprType::Sql(SqlType::Char(_) | SqlType::Varchar(_))) => {
+                        Accumulator::ExtremeText {
+                            values: Vec::new(),
+                            max,
+                        }
+                    }
+                    _ => Accumulator::ExtremeInteger {
+                        values: Vec::new(),
+                        max,
+                    },
+                }
+            }
+        }
+    }
+
+    /// Makes room for groups up to `groups`.
+    fn grow(&mut self, groups: usize) {
+        match self {
+            Accumulator::Count(counts) => counts.resize(groups, 0),
+            Accumulator::SumInteger { sums, counts } => {
+                sums.resize(groups, 0);
+                counts.resize(groups, 0);
+            }
+            Accumulator::SumFloat { sums, counts } => {
+                sums.resize(groups, 0.0);
+                counts.resize(groups, 0);
+            }
+            Accumulator::SumDecimal { sums, counts } => {
+                sums.resize(groups, 0);
+                counts.resize(groups, 0);
+            }
+            Accumulator::ExtremeInteger { values, .. } => values.resize(groups, None),
+            Accumulator::ExtremeFloat { values, .. } => values.resize(groups, None),
+            Accumulator::ExtremeText { values, .. } => values.resize(groups, None),
+        }
+    }
+
+    /// Adds the rows of `argument` (None: `COUNT(*)`) to their groups.
+    fn update(
+        &mut self,
+        groups: &[u32],
+        argument: Option<&ArrayRef>,
+        rows: &[u32],
+    ) -> Result<(), EvalError> {
+        let Some(argument) = argument else {
+            if let Accumulator::Count(counts) = self {
+                for &row in rows {
+                    counts[groups[row as usize] as usize] += 1;
+                }
+            }
+            return Ok(());
+        };
+        let valid = |row: u32| argument.is_valid(row as usize);
+        match self {
+            Accumulator::Count(counts) => {
+                for &row in rows {
+                    if valid(row) {
+                        counts[groups[row as usize] as usize] += 1;
+                    }
+                }
+            }
+            Accumulator::SumInteger { sums, counts } => {
+                let values = argument.as_primitive::<Int64Type>().values();
+                for &row in rows {
+                    if valid(row) {
+                        let group = groups[row as usize] as usize;
+                        sums[group] = sums[group]
+                            .checked_add(values[row as usize])
+                            .ok_or_else(|| EvalError("numeric overflow in SUM".into()))?;
+                        counts[group] += 1;
+                    }
+                }
+            }
+            Accumulator::SumFloat { sums, counts } => {
+                let values = argument.as_primitive::<Float64Type>().values();
+                for &row in rows {
+                    if valid(row) {
+                        let group = groups[row as usize] as usize;
+                        sums[group] += values[row as usize];
+                        counts[group] += 1;
+                    }
+                }
+            }
+            Accumulator::SumDecimal { sums, counts } => {
+                let values = argument.as_primitive::<Decimal128Type>().values();
+                for &row in rows {
+                    if valid(row) {
+                        let group = groups[row as usize] as usize;
+                        sums[group] = sums[group]
+                            .checked_add(values[row as usize])
+                            .ok_or_else(|| EvalError("numeric overflow in SUM".into()))?;
+                        counts[group] += 1;
+                    }
+                }
+            }
+            Accumulator::ExtremeInteger { values, max } => {
+                let numbers = as_i128(argument)?;
+                for &row in rows {
+                    if let Some(value) = numbers(row as usize) {
+                        let slot = &mut values[groups[row as usize] as usize];
+                        let replace = match slot {
+                            None => true,
+                            Some(current) => (value > *current) == *max && value != *current,
+                        };
+                        if replace {
+                            *slot = Some(value);
+                        }
+                    }
+                }
+            }
+            Accumulator::ExtremeFloat { values, max } => {
+                let numbers = argument.as_primitive::<Float64Type>();
+                for &row in rows {
+                    if valid(row) {
+                        let value = numbers.value(row as usize);
+                        let slot = &mut values[groups[row as usize] as usize];
+                        let replace = match slot {
+                            None => true,
+                            Some(current) => (value > *current) == *max && value != *current,
+                        };
+                        if replace {
+                            *slot = Some(value);
+                        }
+                    }
+                }
+            }
+            Accumulator::ExtremeText { values, max } => {
+                let texts = argument.as_string::<i32>();
+                for &row in rows {
+                    if valid(row) {
+                        let value = texts.value(row as usize);
+                        let slot = &mut values[groups[row as usize] as usize];
+                        let replace = match slot {
+                            None => true,
+                            Some(current) => {
+                                (value > current.as_str()) == *max && value != current.as_str()
+                            }
+                        };
+                        if replace {
+                            *slot = Some(value.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregate's values, one per group.
+    fn finish(&self, aggregate: &Aggregate) -> Result<ArrayRef, EvalError> {
+        let average = aggregate.function == AggregateFunction::Avg;
+        let ty = aggregate.ty;
+        Ok(match self {
+            Accumulator::Count(counts) => Arc::new(Int64Array::from(counts.clone())),
+            Accumulator::SumInteger { sums, counts } => {
+                let range = ty.sql().and_then(SqlType::integer_range);
+                let values = sums
+                    .iter()
+                    .zip(counts)
+                    .map(|(&sum, &count)| {
+                        if count == 0 {
+                            return Ok(None);
+                        }
+                        let value = if average { sum / count } else { sum };
+                        match range {
+                            Some((min, max)) if value < min || value > max => Err(EvalError(
+                                format!("numeric overflow: the SUM is out of range for {ty}"),
+                            )),
+                            _ => Ok(Some(value)),
+                        }
+                    })
+                    .collect::<Result<Int64Array, EvalError>>()?;
+                Arc::new(values)
+            }
+            Accumulator::SumFloat { sums, counts } => Arc::new(
+                sums.iter()
+                    .zip(counts)
+                    .map(|(&sum, &count)| {
+                        (count > 0).then(|| if average { sum / count as f64 } else { sum })
+                    })
+                    .collect::<Float64Array>(),
+            ),
+            Accumulator::SumDecimal { sums, counts } => {
+                let values = sums
+                    .iter()
+                    .zip(counts)
+                    .map(|(&sum, &count)| {
+                        (count > 0).then(|| {
+                            if average {
+                                sum / i128::from(count)
+                            } else {
+                                sum
+                            }
+                        })
+                    })
+                    .collect::<Decimal128Array>();
+                let DataType::Decimal128(precision, scale) = ty.arrow_type() else {
+                    return Err(EvalError("a decimal sum without a decimal type".into()));
+                };
+                let values = values.with_precision_and_scale(precision, scale)?;
+                values.validate_decimal_precision(precision).map_err(|_| {
+                    EvalError(format!("numeric overflow: SUM out of range for {ty}"))
+                })?;
+                Arc::new(values)
+            }
+            Accumulator::ExtremeInteger { values, .. } => from_i128(values, ty)?,
+            Accumulator::ExtremeFloat { values, .. } => {
+                Arc::new(values.iter().copied().collect::<Float64Array>())
+            }
+            Accumulator::ExtremeText { values, .. } => Arc::new(
+                values
+                    .iter()
+                    .map(|value| value.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        })
+    }
+}
+
+/// A reader of the values of an array of an integer-like type as i128 (None for NULL).
+fn as_i128(array: &ArrayRef) -> Result<Box<dyn Fn(usize) -> Option<i128> + '_>, EvalError> {
+    let valid = move |row: usize| array.is_valid(row);
+    Ok(match array.data_type() {
+        DataType::Int64 => {
+            let values = array.as_primitive::<Int64Type>();
+            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
+        }
+        DataType::Decimal128(..) => {
+            let values = array.as_primitive::<Decimal128Type>();
+            Box::new(move |row| valid(row).then(|| values.value(row)))
+        }
+        DataType::Timestamp(..) => {
+            let values = array.as_primitive::<TimestampMillisecondType>();
+            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
+        }
+        DataType::Date32 => {
+            let values = array.as_primitive::<Date32Type>();
+            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
+        }
+        DataType::Time32(_) => {
+            let values = array.as_primitive::<Time32MillisecondType>();
+            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
+        }
+        DataType::Boolean => {
+            let values = array.as_boolean();
+            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
+        }
+        other => {
+            return Err(EvalError(format!(
+                "MIN and MAX of {other} are not supported"
+            )));
+        }
+    })
+}
+
+fn from_i128(values: &[Option<i128>], ty: ExprType) -> Result<ArrayRef, EvalError> {
+    let narrow = |value: i128| i64::try_from(value).unwrap_or_default();
+    Ok(match ty.arrow_type() {
+        DataType::Decimal128(precision, scale) => Arc::new(
+            values
+                .iter()
+                .copied()
+                .collect::<Decimal128Array>()
+                .with_precision_and_scale(precision, scale)?,
+        ),
+        DataType::Boolean => Arc::new(
+            values
+                .iter()
+                .map(|value| value.map(|value| value != 0))
+                .collect::<BooleanArray>(),
+        ),
+        to => {
+            let numbers: ArrayRef = Arc::new(
+                values
+                    .iter()
+                    .map(|value| value.map(narrow))
+                    .collect::<Int64Array>(),
+            );
+            arrow::compute::cast(&numbers, &to)?
+        }
+    })
+}
+
+/// The groups and accumulators of one open window.
+#[derive(Debug)]
+struct Window {
+    keys: Rows,
+    index: HashMap<Box<[u8]>, u32>,
+    accumulators: Vec<Accumulator>,
+}
+
+/// The open windows of one tumbling aggregate.
+#[derive(Debug)]
+pub struct TumblingState {
+    plan: Arc<TumblingPlan>,
+    converter: RowConverter,
+    /// By the window's end.
+    windows: BTreeMap<i64, Window>,
+    /// For an event-time bucket: the latest end a row has passed.
+    event_time: i64,
+}
+
+/// A window that closed: the rows of its groups, as `ROWTIME, keys..., aggregates...`.
+pub type ClosedWindow = RecordBatch;
+
+impl TumblingState {
+    pub fn new(plan: Arc<TumblingPlan>) -> Result<TumblingState, EvalError> {
+        let fields = plan
+            .keys
+            .iter()
+            .map(|key| SortField::new(key.ty().arrow_type()))
+            .collect();
+        let converter = RowConverter::new(fields)?;
+        Ok(TumblingState {
+            plan,
+            converter,
+            windows: BTreeMap::new(),
+            event_time: i64::MIN,
+        })
+    }
+
+    fn open_window(&self) -> Window {
+        Window {
+            keys: self.converter.empty_rows(64, 1024),
+            index: HashMap::new(),
+            accumulators: self.plan.aggregates.iter().map(Accumulator::new).collect(),
+        }
+    }
+
+    /// Adds a batch of the input stream; returns the windows it closed (event time only).
+    pub fn push(
+        &mut self,
+        batch: &RecordBatch,
+        schema: &arrow::datatypes::SchemaRef,
+    ) -> Result<Vec<ClosedWindow>, EvalError> {
+        let plan = self.plan.clone();
+        let keys = plan
+            .keys
+            .iter()
+            .map(|key| key.evaluate(batch))
+            .collect::<Result<Vec<_>, _>>()?;
+        let arguments = plan
+            .aggregates
+            .iter()
+            .map(|aggregate| {
+                aggregate
+                    .argument
+                    .as_ref()
+                    .map(|argument| argument.evaluate(batch))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let keep = plan
+            .filter
+            .as_ref()
+            .map(|filter| -> Result<BooleanArray, EvalError> {
+                let kept = filter.evaluate(batch)?;
+                Ok(match kept.data_type() {
+                    DataType::Boolean => kept.as_boolean().clone(),
+                    _ => BooleanArray::new_null(batch.num_rows()),
+                })
+            })
+            .transpose()?;
+        let starts = keys[plan.window_key].as_primitive::<TimestampMillisecondType>();
+        let encoded = self.converter.convert_columns(&keys)?;
+
+        // Rows by window end, in arrival order; a NULL bucket joins no window (Unverified).
+        let mut by_window: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        for row in 0..batch.num_rows() {
+            let kept = keep
+                .as_ref()
+                .is_none_or(|keep| keep.is_valid(row) && keep.value(row));
+            if !kept || starts.is_null(row) {
+                continue;
+            }
+            let end = plan
+                .bucket
+                .end(starts.value(row))
+                .ok_or_else(|| EvalError("the window's end is out of range".into()))?;
+            by_window.entry(end).or_default().push(row as u32);
+        }
+        let mut groups = vec![0u32; batch.num_rows()];
+        let mut closed = Vec::new();
+        for (end, rows) in by_window {
+            let mut window = match self.windows.remove(&end) {
+                Some(window) => window,
+                None => self.open_window(),
+            };
+            for &row in &rows {
+                let key = encoded.row(row as usize);
+                let group = match window.index.get(key.data()) {
+                    Some(&group) => group,
+                    None => {
+                        let group = window.keys.num_rows() as u32;
+                        window.keys.push(key);
+                        window.index.insert(key.data().into(), group);
+                        group
+                    }
+                };
+                groups[row as usize] = group;
+            }
+            let count = window.keys.num_rows();
+            for ((accumulator, argument), _) in window
+                .accumulators
+                .iter_mut()
+                .zip(&arguments)
+                .zip(&plan.aggregates)
+            {
+                accumulator.grow(count);
+                accumulator.update(&groups, argument.as_ref(), &rows)?;
+            }
+            self.windows.insert(end, window);
+            if !plan.on_rowtime {
+                self.event_time = self.event_time.max(
+                    rows.iter()
+                        .map(|&row| starts.value(row as usize))
+                        .max()
+                        .unwrap_or(i64::MIN),
+                );
+            }
+        }
+        if !plan.on_rowtime {
+            // An event-time window closes once a row's bucket starts at or after its end.
+            closed = self.close_until(self.event_time, schema)?;
+        }
+        Ok(closed)
+    }
+
+    /// Closes the ROWTIME windows that end by `now`.
+    pub fn advance(
+        &mut self,
+        now: i64,
+        schema: &arrow::datatypes::SchemaRef,
+    ) -> Result<Vec<ClosedWindow>, EvalError> {
+        if !self.plan.on_rowtime {
+            return Ok(Vec::new());
+        }
+        self.close_until(now, schema)
+    }
+
+    fn close_until(
+        &mut self,
+        time: i64,
+        schema: &arrow::datatypes::SchemaRef,
+    ) -> Result<Vec<ClosedWindow>, EvalError> {
+        let mut closed = Vec::new();
+        while let Some(entry) = self.windows.first_entry() {
+            if *entry.key() > time {
+                break;
+            }
+            let (end, window) = entry.remove_entry();
+            closed.push(self.emit(end, &window, schema)?);
+        }
+        Ok(closed)
+    }
+
+    fn emit(
+        &self,
+        end: i64,
+        window: &Window,
+        schema: &arrow::datatypes::SchemaRef,
+    ) -> Result<ClosedWindow, EvalError> {
+        let count = window.keys.num_rows();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+        columns.push(Arc::new(TimestampMillisecondArray::from(vec![end; count])));
+        columns.extend(self.converter.convert_rows(window.keys.iter())?);
+        for (accumulator, aggregate) in window.accumulators.iter().zip(&self.plan.aggregates) {
+            columns.push(accumulator.finish(aggregate)?);
+        }
+        Ok(RecordBatch::try_new(schema.clone(), columns)?)
+    }
+
+    /// The open windows, to be stored with the input positions that led to them.
+    pub fn snapshot(&self) -> TumblingSnapshot {
+        TumblingSnapshot {
+            event_time: self.event_time,
+            windows: self
+                .windows
+                .iter()
+                .map(|(end, window)| WindowSnapshot {
+                    end: *end,
+                    keys: window.keys.iter().map(|row| row.data().to_vec()).collect(),
+                    accumulators: window.accumulators.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Puts back the windows of a snapshot taken with the same plan.
+    pub fn restore(&mut self, snapshot: TumblingSnapshot) -> Result<(), EvalError> {
+        self.event_time = snapshot.event_time;
+        self.windows.clear();
+        let parser = self.converter.parser();
+        for stored in snapshot.windows {
+            let mut window = self.open_window();
+            if stored.accumulators.len() != window.accumulators.len() {
+                return Err(EvalError(
+                    "the stored window does not match the application's code".into(),
+                ));
+            }
+            for (group, key) in stored.keys.iter().enumerate() {
+                window.keys.push(parser.parse(key));
+                window.index.insert(key.as_slice().into(), group as u32);
+            }
+            window.accumulators = stored.accumulators;
+            self.windows.insert(stored.end, window);
+        }
+        Ok(())
+    }
+}
+
+/// The stored form of a tumbling aggregate's open windows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TumblingSnapshot {
+    event_time: i64,
+    windows: Vec<WindowSnapshot>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WindowSnapshot {
+    end: i64,
+    keys: Vec<Vec<u8>>,
+    accumulators: Vec<Accumulator>,
+}
+
+/// The Arrow schema of closed windows' rows: ROWTIME, then the keys, then the aggregates.
+pub fn closed_schema(plan: &TumblingPlan) -> arrow::datatypes::SchemaRef {
+    use arrow::datatypes::{Field, Schema};
+    let mut fields = vec![Field::new(
+        super::schema::ROWTIME,
+        ExprType::Sql(SqlType::Timestamp).arrow_type(),
+        false,
+    )];
+    for (index, key) in plan.keys.iter().enumerate() {
+        fields.push(Field::new(
+            format!("KEY{index}"),
+            key.ty().arrow_type(),
+            true,
+        ));
+    }
+    for (index, aggregate) in plan.aggregates.iter().enumerate() {
+        fields.push(Field::new(
+            format!("AGG{index}"),
+            aggregate.ty.arrow_type(),
+            true,
+        ));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::schema::{Column, batch_to_rows, rows_to_batch, stream_schema};
+    use crate::input::Value;
+
+    fn input(rowtimes: &[i64], keys: &[&str], amounts: &[i64]) -> RecordBatch {
+        let columns = vec![
+            Column::new("K", SqlType::Varchar(8)),
+            Column::new("V", SqlType::Integer),
+        ];
+        let rows: Vec<Vec<Value>> = keys
+            .iter()
+            .zip(amounts)
+            .map(|(key, amount)| vec![Value::Varchar((*key).into()), Value::Integer(*amount)])
+            .collect();
+        rows_to_batch(&stream_schema(&columns), &columns, rowtimes, &rows).expect("rows fit")
+    }
+
+    fn plan() -> Arc<TumblingPlan> {
+        let ts = ExprType::Sql(SqlType::Timestamp);
+        let bucket = PhysicalExpr::Step {
+            expr: Box::new(PhysicalExpr::Column { index: 0, ty: ts }),
+            width: 10,
+        };
+        let key = PhysicalExpr::Column {
+            index: 1,
+            ty: ExprType::Sql(SqlType::Varchar(8)),
+        };
+        let value = PhysicalExpr::Column {
+            index: 2,
+            ty: ExprType::Sql(SqlType::Integer),
+        };
+        Arc::new(TumblingPlan {
+            keys: vec![key, bucket],
+            window_key: 1,
+            bucket: Bucket::Step(10),
+            on_rowtime: true,
+            aggregates: vec![
+                Aggregate::new(AggregateFunction::CountRows, None).expect("valid"),
+                Aggregate::new(AggregateFunction::Sum, Some(value.clone())).expect("valid"),
+                Aggregate::new(AggregateFunction::Max, Some(value)).expect("valid"),
+            ],
+            filter: None,
+        })
+    }
+
+    fn output_columns() -> Vec<Column> {
+        vec![
+            Column::new("K", SqlType::Varchar(8)),
+            Column::new("B", SqlType::Timestamp),
+            Column::new("N", SqlType::BigInt),
+            Column::new("S", SqlType::Integer),
+            Column::new("M", SqlType::Integer),
+        ]
+    }
+
+    #[test]
+    fn groups_close_when_time_passes_their_window_and_survive_a_snapshot() {
+        let plan = plan();
+        let schema = closed_schema(&plan);
+        let mut state = TumblingState::new(plan.clone()).expect("plan");
+        let closed = state
+            .push(
+                &input(&[1, 2, 3, 12], &["a", "b", "a", "a"], &[5, 7, 1, 100]),
+                &schema,
+            )
+            .expect("push");
+        assert!(closed.is_empty());
+        assert!(state.advance(9, &schema).expect("advance").is_empty());
+
+        // The windows are stored and read back into a fresh state.
+        let stored = serde_json::to_vec(&state.snapshot()).expect("serializes");
+        let mut state = TumblingState::new(plan).expect("plan");
+        state
+            .restore(serde_json::from_slice(&stored).expect("deserializes"))
+            .expect("restores");
+
+        let closed = state.advance(10, &schema).expect("advance");
+        assert_eq!(closed.len(), 1);
+        let rows = batch_to_rows(&closed[0], &output_columns());
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    10,
+                    vec![
+                        Value::Varchar("a".into()),
+                        Value::Timestamp(0),
+                        Value::Integer(2),
+                        Value::Integer(6),
+                        Value::Integer(5)
+                    ]
+                ),
+                (
+                    10,
+                    vec![
+                        Value::Varchar("b".into()),
+                        Value::Timestamp(0),
+                        Value::Integer(1),
+                        Value::Integer(7),
+                        Value::Integer(7)
+                    ]
+                ),
+            ]
+        );
+        let closed = state.advance(25, &schema).expect("advance");
+        assert_eq!(batch_to_rows(&closed[0], &output_columns())[0].0, 20);
+    }
+}

@@ -1,0 +1,946 @@
+//! The planner: an application's code, with its in-application input streams, becomes a
+//! catalog of streams and a list of pumps, each an operator from one stream into another.
+//!
+//! Streams: the input streams (`SOURCE_SQL_STREAM_001`...) with their schema's columns, the
+//! streams `CREATE STREAM` declares, and `error_stream`. Every stream has ROWTIME first.
+//! Pumps: `CREATE PUMP p AS INSERT INTO target SELECT STREAM ... FROM source`, in the order
+//! written. A query is either a row-by-row map (WHERE, then the projection; each output row
+//! keeps its input row's ROWTIME) or a tumbling-window aggregate (GROUP BY with a time bucket;
+//! HAVING and the projection run on each closed window's groups). The projection is converted
+//! to the target stream's column types, by position or by the listed target columns.
+//!
+//! Not planned yet, each refused with a message that names it: joins, sliding windows (OVER),
+//! stagger windows, set operations, ORDER BY, table functions, subqueries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+
+use super::aggregate::{Aggregate, AggregateFunction, Bucket, TumblingPlan, closed_schema};
+use super::expr::{
+    PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
+};
+use super::schema::{Column, ROWTIME, stream_schema};
+use super::types::{ExprType, declared_type};
+use crate::input::SqlType;
+use crate::sql::ast::{
+    CreatePump, CreateStream, Expr, FunctionArg, Ident, ObjectName, Position, Query, QueryBody,
+    Select, SelectItem, Statement, TableFactor,
+};
+
+/// The in-application stream rows that could not be read or processed go to.
+pub const ERROR_STREAM: &str = "error_stream";
+
+/// The columns of `error_stream`, as the developer guide lists them.
+pub fn error_stream_columns() -> Vec<Column> {
+    vec![
+        Column::new("ERROR_TIME", SqlType::Timestamp),
+        Column::new("ERROR_LEVEL", SqlType::Varchar(10)),
+        Column::new("ERROR_NAME", SqlType::Varchar(32)),
+        Column::new("MESSAGE", SqlType::Varchar(4096)),
+        Column::new("DATA_ROWTIME", SqlType::Timestamp),
+        Column::new("DATA_ROW", SqlType::Varchar(49152)),
+        Column::new("PUMP_NAME", SqlType::Varchar(128)),
+    ]
+}
+
+/// An in-application input stream: its name and the columns of its input schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputStream {
+    pub name: String,
+    pub columns: Vec<Column>,
+}
+
+/// A stream of the application.
+#[derive(Debug, Clone)]
+pub struct StreamDef {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub schema: SchemaRef,
+    pub input: bool,
+}
+
+/// What a pump does to each batch of its source.
+#[derive(Debug, Clone)]
+pub enum Operator {
+    /// Row by row: `projection[0]` is the ROWTIME.
+    Map {
+        filter: Option<PhysicalExpr>,
+        projection: Vec<PhysicalExpr>,
+    },
+    /// A tumbling window; `having` and `projection` run on the closed windows' rows.
+    Tumbling {
+        plan: Arc<TumblingPlan>,
+        closed_schema: SchemaRef,
+        having: Option<PhysicalExpr>,
+        projection: Vec<PhysicalExpr>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Pump {
+    pub name: String,
+    pub source: String,
+    pub target: String,
+    pub operator: Operator,
+}
+
+/// A compiled application.
+#[derive(Debug, Clone)]
+pub struct ApplicationPlan {
+    pub streams: BTreeMap<String, StreamDef>,
+    pub pumps: Vec<Pump>,
+}
+
+impl ApplicationPlan {
+    pub fn stream(&self, name: &str) -> Option<&StreamDef> {
+        self.streams.get(name)
+    }
+}
+
+/// Plans `code` over `inputs`.
+pub fn plan_application(code: &str, inputs: &[InputStream]) -> Result<ApplicationPlan, PlanError> {
+    let statements = crate::sql::parse_application_code(code)?;
+    let mut plan = ApplicationPlan {
+        streams: BTreeMap::new(),
+        pumps: Vec::new(),
+    };
+    for input in inputs {
+        add_stream(&mut plan, &input.name, input.columns.clone(), true);
+    }
+    add_stream(&mut plan, ERROR_STREAM, error_stream_columns(), false);
+    for statement in &statements {
+        match statement {
+            Statement::CreateStream(create) => create_stream(&mut plan, create)?,
+            Statement::CreatePump(create) => {
+                let pump = create_pump(&plan, create)?;
+                if let Some(index) = plan.pumps.iter().position(|p| p.name == pump.name) {
+                    if !create.or_replace {
+                        return Err(plan_error(
+                            create.pos,
+                            format!("pump {} already exists", pump.name),
+                        ));
+                    }
+                    plan.pumps[index] = pump;
+                } else {
+                    plan.pumps.push(pump);
+                }
+            }
+            Statement::Query(query) => {
+                return Err(plan_error(
+                    query_position(query),
+                    "a query on its own has nowhere to go: write it in a pump (CREATE PUMP ... AS INSERT INTO ...)",
+                ));
+            }
+        }
+    }
+    check_no_cycle(&plan)?;
+    Ok(plan)
+}
+
+fn add_stream(plan: &mut ApplicationPlan, name: &str, columns: Vec<Column>, input: bool) {
+    let schema = stream_schema(&columns);
+    plan.streams.insert(
+        name.to_string(),
+        StreamDef {
+            name: name.to_string(),
+            columns,
+            schema,
+            input,
+        },
+    );
+}
+
+fn object_name(name: &ObjectName) -> (String, Position) {
+    let last = name.0.last();
+    (
+        last.map(|ident| ident.name.clone()).unwrap_or_default(),
+        last.map(|ident| ident.pos).unwrap_or_default(),
+    )
+}
+
+fn create_stream(plan: &mut ApplicationPlan, create: &CreateStream) -> Result<(), PlanError> {
+    let (name, pos) = object_name(&create.name);
+    if let Some(existing) = plan.streams.get(&name) {
+        if existing.input || name == ERROR_STREAM {
+            return Err(plan_error(
+                pos,
+                format!("{name} is an input stream of the application and cannot be created"),
+            ));
+        }
+        if !create.or_replace {
+            return Err(plan_error(pos, format!("stream {name} already exists")));
+        }
+    }
+    let mut columns: Vec<Column> = Vec::with_capacity(create.columns.len());
+    for definition in &create.columns {
+        let sql_type = declared_type(definition.data_type)
+            .map_err(|message| plan_error(definition.name.pos, message))?;
+        if definition.name.name == ROWTIME {
+            return Err(plan_error(
+                definition.name.pos,
+                "ROWTIME is every stream's own first column and cannot be declared",
+            ));
+        }
+        if columns
+            .iter()
+            .any(|column| column.name == definition.name.name)
+        {
+            return Err(plan_error(
+                definition.name.pos,
+                format!("column {} is declared twice", definition.name.name),
+            ));
+        }
+        columns.push(Column::new(definition.name.name.clone(), sql_type));
+    }
+    add_stream(plan, &name, columns, false);
+    Ok(())
+}
+
+fn query_position(query: &Query) -> Position {
+    match &query.body {
+        QueryBody::Select(select) => select.pos,
+        _ => Position::default(),
+    }
+}
+
+/// The columns a query sees: one stream, by its name or alias.
+struct RelationScope {
+    names: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl Scope for RelationScope {
+    fn resolve(&self, name: &[Ident]) -> Result<(usize, ExprType), PlanError> {
+        let (qualifier, column) = match name {
+            [column] => (None, column),
+            [qualifier, column] => (Some(qualifier), column),
+            _ => {
+                let pos = name.first().map(|ident| ident.pos).unwrap_or_default();
+                return Err(plan_error(
+                    pos,
+                    "a column is named as stream.column at most",
+                ));
+            }
+        };
+        if let Some(qualifier) = qualifier
+            && !self.names.contains(&qualifier.name)
+        {
+            return Err(plan_error(
+                qualifier.pos,
+                format!("no stream or alias {} in FROM", qualifier.name),
+            ));
+        }
+        if column.name == ROWTIME {
+            return Ok((0, ExprType::Sql(SqlType::Timestamp)));
+        }
+        self.columns
+            .iter()
+            .position(|candidate| candidate.name == column.name)
+            .map(|index| (index + 1, ExprType::Sql(self.columns[index].sql_type)))
+            .ok_or_else(|| {
+                plan_error(
+                    column.pos,
+                    format!(
+                        "column {} not found in {}",
+                        column.name,
+                        self.names.first().map(String::as_str).unwrap_or("FROM")
+                    ),
+                )
+            })
+    }
+}
+
+/// The meaning of names in the projection and HAVING of a grouped query: group keys and
+/// aggregates are columns of the closed window's rows.
+struct GroupScope<'a> {
+    input: &'a mut RelationScope,
+    keys: Vec<String>,
+    aggregates: Vec<Aggregate>,
+    aggregate_prints: Vec<String>,
+}
+
+impl Scope for GroupScope<'_> {
+    fn resolve(&self, name: &[Ident]) -> Result<(usize, ExprType), PlanError> {
+        if let [only] = name
+            && only.name == ROWTIME
+        {
+            return Ok((0, ExprType::Sql(SqlType::Timestamp)));
+        }
+        let text = name
+            .iter()
+            .map(|ident| ident.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".");
+        let pos = name.first().map(|ident| ident.pos).unwrap_or_default();
+        // A name of the input that is no group key.
+        self.input.resolve(name)?;
+        Err(plan_error(
+            pos,
+            format!("expression {text} is not being grouped: add it to GROUP BY or aggregate it"),
+        ))
+    }
+
+    fn intercept(&mut self, expr: &Expr) -> Result<Option<PhysicalExpr>, PlanError> {
+        if let Expr::Function(call) = expr {
+            let name = call
+                .name
+                .0
+                .last()
+                .map(|ident| ident.name.as_str())
+                .unwrap_or_default();
+            if aggregate_name(name) && call.over.is_none() {
+                let aggregate = self.aggregate(name, call.pos, &call.args, call.quantifier)?;
+                let print = format!("{:?} {:?}", aggregate.function, aggregate.argument);
+                let index = match self.aggregate_prints.iter().position(|p| *p == print) {
+                    Some(index) => index,
+                    None => {
+                        self.aggregate_prints.push(print);
+                        self.aggregates.push(aggregate);
+                        self.aggregates.len() - 1
+                    }
+                };
+                return Ok(Some(PhysicalExpr::Column {
+                    index: 1 + self.keys.len() + index,
+                    ty: self.aggregates[index].ty,
+                }));
+            }
+        }
+        // An expression equal to a group key is that key.
+        if matches!(expr, Expr::Literal(_) | Expr::Interval { .. }) {
+            return Ok(None);
+        }
+        if let Ok(compiled) = compile(expr, self.input) {
+            let print = compiled.fingerprint();
+            if let Some(index) = self.keys.iter().position(|key| *key == print) {
+                return Ok(Some(PhysicalExpr::Column {
+                    index: 1 + index,
+                    ty: compiled.ty(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl GroupScope<'_> {
+    fn aggregate(
+        &mut self,
+        name: &str,
+        pos: Position,
+        args: &[FunctionArg],
+        quantifier: Option<crate::sql::ast::SetQuantifier>,
+    ) -> Result<Aggregate, PlanError> {
+        if quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
+            return Err(plan_error(
+                pos,
+                format!("{name}(DISTINCT ...) is not supported yet"),
+            ));
+        }
+        let (function, argument) = match (name, args) {
+            ("COUNT", [FunctionArg::Star]) => (AggregateFunction::CountRows, None),
+            (_, [FunctionArg::Expr(argument)]) => {
+                let function = match name {
+                    "COUNT" => AggregateFunction::Count,
+                    "SUM" => AggregateFunction::Sum,
+                    "AVG" => AggregateFunction::Avg,
+                    "MIN" => AggregateFunction::Min,
+                    _ => AggregateFunction::Max,
+                };
+                let argument = compile(argument, self.input)?;
+                (function, Some(argument))
+            }
+            _ => {
+                return Err(plan_error(
+                    pos,
+                    format!(
+                        "{name} takes one argument{}",
+                        if name == "COUNT" { " or *" } else { "" }
+                    ),
+                ));
+            }
+        };
+        Aggregate::new(function, argument).map_err(|message| plan_error(pos, message))
+    }
+}
+
+fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, PlanError> {
+    let (name, _) = object_name(&create.name);
+    let (target_name, target_pos) = object_name(&create.target);
+    let target = plan.streams.get(&target_name).ok_or_else(|| {
+        plan_error(
+            target_pos,
+            format!("stream {target_name} does not exist: create it first with CREATE STREAM"),
+        )
+    })?;
+    if target.input {
+        return Err(plan_error(
+            target_pos,
+            format!("{target_name} is an input stream: pumps cannot insert into it"),
+        ));
+    }
+    let query = &create.query;
+    if !query.order_by.is_empty() {
+        return Err(plan_error(
+            query_position(query),
+            "ORDER BY in a pump is not supported yet",
+        ));
+    }
+    let select = match &query.body {
+        QueryBody::Select(select) => select,
+        QueryBody::SetOperation { .. } => {
+            return Err(plan_error(
+                create.pos,
+                "UNION, EXCEPT and INTERSECT are not supported yet",
+            ));
+        }
+        QueryBody::Nested(_) => {
+            return Err(plan_error(
+                create.pos,
+                "a query in parentheses is not supported yet",
+            ));
+        }
+    };
+    let (source, mut scope) = from_clause(plan, select)?;
+    if !select.stream {
+        return Err(plan_error(
+            select.pos,
+            format!("{source} is a stream: a pump selects from it with SELECT STREAM"),
+        ));
+    }
+    if source == target_name {
+        return Err(plan_error(
+            target_pos,
+            format!("a pump cannot insert into {source}, the stream it reads"),
+        ));
+    }
+    if select.stagger.is_some() {
+        return Err(plan_error(
+            select.pos,
+            "WINDOWED BY STAGGER is not supported yet",
+        ));
+    }
+    if !select.windows.is_empty() {
+        return Err(plan_error(
+            select.pos,
+            "WINDOW clauses are not supported yet",
+        ));
+    }
+    if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
+        return Err(plan_error(
+            select.pos,
+            "SELECT DISTINCT is not supported yet",
+        ));
+    }
+    let targets = target_columns(target, &create.target_columns)?;
+
+    let grouped = !select.group_by.is_empty()
+        || select
+            .projection
+            .iter()
+            .any(|item| matches!(item, SelectItem::Expr { expr, .. } if has_aggregate(expr)));
+    let operator = if grouped {
+        tumbling(select, &mut scope, target, &targets)?
+    } else {
+        if select.having.is_some() {
+            return Err(plan_error(select.pos, "HAVING needs a GROUP BY"));
+        }
+        let filter = select
+            .selection
+            .as_ref()
+            .map(|condition| {
+                let compiled = compile(condition, &mut scope)?;
+                match compiled.ty() {
+                    ExprType::Sql(SqlType::Boolean) | ExprType::Null => Ok(compiled),
+                    other => Err(plan_error(
+                        position_of(condition),
+                        format!("WHERE needs a BOOLEAN condition, found {other}"),
+                    )),
+                }
+            })
+            .transpose()?;
+        let items = projection_items(select, &scope)?;
+        let mut compiled = Vec::with_capacity(items.len());
+        for item in &items {
+            compiled.push(compile(item, &mut scope)?);
+        }
+        Operator::Map {
+            filter,
+            projection: assign(compiled, target, &targets, select.pos)?,
+        }
+    };
+    Ok(Pump {
+        name,
+        source,
+        target: target_name,
+        operator,
+    })
+}
+
+/// The single stream a query reads, and the scope of its names.
+fn from_clause(
+    plan: &ApplicationPlan,
+    select: &Select,
+) -> Result<(String, RelationScope), PlanError> {
+    let [from] = select.from.as_slice() else {
+        return Err(plan_error(
+            select.pos,
+            if select.from.is_empty() {
+                "a pump's query reads FROM a stream"
+            } else {
+                "a query over several streams (a join) is not supported yet"
+            },
+        ));
+    };
+    if !from.joins.is_empty() {
+        return Err(plan_error(select.pos, "JOIN is not supported yet"));
+    }
+    match &from.relation {
+        TableFactor::Named {
+            name,
+            window: None,
+            alias,
+        } => {
+            let (stream_name, pos) = object_name(name);
+            let stream = plan
+                .streams
+                .get(&stream_name)
+                .ok_or_else(|| plan_error(pos, format!("stream {stream_name} does not exist")))?;
+            let mut names = vec![stream_name.clone()];
+            if let Some(alias) = alias {
+                if !alias.columns.is_empty() {
+                    return Err(plan_error(
+                        alias.name.pos,
+                        "renaming a stream's columns in FROM is not supported yet",
+                    ));
+                }
+                names.push(alias.name.name.clone());
+            }
+            Ok((
+                stream_name,
+                RelationScope {
+                    names,
+                    columns: stream.columns.clone(),
+                },
+            ))
+        }
+        TableFactor::Named {
+            window: Some(_), ..
+        } => Err(plan_error(
+            select.pos,
+            "a window on a stream in FROM (a windowed join) is not supported yet",
+        )),
+        TableFactor::Derived { .. } => Err(plan_error(
+            select.pos,
+            "a subquery in FROM is not supported yet",
+        )),
+        TableFactor::Function { pos, .. } => Err(plan_error(
+            *pos,
+            "table functions (TABLE(...)) are not supported yet",
+        )),
+    }
+}
+
+/// The target column each projected value goes to.
+fn target_columns(target: &StreamDef, listed: &[Ident]) -> Result<Vec<usize>, PlanError> {
+    if listed.is_empty() {
+        return Ok((0..target.columns.len()).collect());
+    }
+    let mut indices = Vec::with_capacity(listed.len());
+    for ident in listed {
+        let index = target
+            .columns
+            .iter()
+            .position(|column| column.name == ident.name)
+            .ok_or_else(|| {
+                plan_error(
+                    ident.pos,
+                    format!("stream {} has no column {}", target.name, ident.name),
+                )
+            })?;
+        if indices.contains(&index) {
+            return Err(plan_error(
+                ident.pos,
+                format!("column {} is listed twice", ident.name),
+            ));
+        }
+        indices.push(index);
+    }
+    Ok(indices)
+}
+
+/// The projection's expressions, with `*` expanded to the source's columns.
+fn projection_items(select: &Select, scope: &RelationScope) -> Result<Vec<Expr>, PlanError> {
+    let mut items = Vec::new();
+    for item in &select.projection {
+        match item {
+            SelectItem::Expr { expr, .. } => items.push(expr.clone()),
+            SelectItem::Wildcard => {
+                for column in &scope.columns {
+                    items.push(Expr::Identifier(Ident {
+                        name: column.name.clone(),
+                        quoted: true,
+                        pos: select.pos,
+                    }));
+                }
+            }
+            SelectItem::QualifiedWildcard(name) => {
+                let (qualifier, pos) = object_name(name);
+                if !scope.names.contains(&qualifier) {
+                    return Err(plan_error(
+                        pos,
+                        format!("no stream or alias {qualifier} in FROM"),
+                    ));
+                }
+                for column in &scope.columns {
+                    items.push(Expr::Identifier(Ident {
+                        name: column.name.clone(),
+                        quoted: true,
+                        pos,
+                    }));
+                }
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// The projection converted to the target's columns: ROWTIME first, then one expression per
+/// target column (NULL where the pump gives none).
+fn assign(
+    values: Vec<PhysicalExpr>,
+    target: &StreamDef,
+    targets: &[usize],
+    pos: Position,
+) -> Result<Vec<PhysicalExpr>, PlanError> {
+    if values.len() != targets.len() {
+        return Err(plan_error(
+            pos,
+            format!(
+                "the query selects {} columns, but {} are inserted into {}",
+                values.len(),
+                targets.len(),
+                target.name
+            ),
+        ));
+    }
+    let mut out: Vec<Option<PhysicalExpr>> = vec![None; target.columns.len()];
+    for (value, &index) in values.into_iter().zip(targets) {
+        let column = &target.columns[index];
+        let to = ExprType::Sql(column.sql_type);
+        if !assignable(value.ty(), column.sql_type) {
+            return Err(plan_error(
+                pos,
+                format!(
+                    "cannot assign a {} value to column {} {} of {}",
+                    value.ty(),
+                    column.name,
+                    column.sql_type,
+                    target.name
+                ),
+            ));
+        }
+        out[index] = Some(coerce(value, to));
+    }
+    let mut projection = Vec::with_capacity(target.columns.len() + 1);
+    projection.push(PhysicalExpr::Column {
+        index: 0,
+        ty: ExprType::Sql(SqlType::Timestamp),
+    });
+    for (slot, column) in out.into_iter().zip(&target.columns) {
+        projection.push(slot.unwrap_or_else(|| PhysicalExpr::Literal {
+            value: arrow::array::new_null_array(&super::schema::arrow_type(column.sql_type), 1),
+            ty: ExprType::Sql(column.sql_type),
+        }));
+    }
+    Ok(projection)
+}
+
+/// Whether a value of `from` may be stored in a column of type `to` without a CAST.
+fn assignable(from: ExprType, to: SqlType) -> bool {
+    let Some(from) = from.sql() else {
+        return from == ExprType::Null;
+    };
+    from == to
+        || (from.is_numeric() && to.is_numeric())
+        || (from.is_character() && to.is_character())
+        || matches!(
+            (from, to),
+            (
+                SqlType::Binary(_) | SqlType::Varbinary(_),
+                SqlType::Binary(_) | SqlType::Varbinary(_)
+            )
+        )
+}
+
+fn has_aggregate(expr: &Expr) -> bool {
+    let mut found = false;
+    visit(expr, &mut |expr| {
+        if let Expr::Function(call) = expr
+            && call.over.is_none()
+            && call
+                .name
+                .0
+                .last()
+                .is_some_and(|ident| aggregate_name(&ident.name))
+        {
+            found = true;
+        }
+    });
+    found
+}
+
+/// Calls `f` on `expr` and the expressions inside it (not inside subqueries).
+fn visit(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(expr);
+    match expr {
+        Expr::Unary { expr, .. }
+        | Expr::Is { expr, .. }
+        | Expr::Cast { expr, .. }
+        | Expr::Extract { expr, .. }
+        | Expr::FloorCeil { expr, .. }
+        | Expr::IntervalOf { expr, .. } => visit(expr, f),
+        Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+            visit(left, f);
+            visit(right, f);
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            visit(expr, f);
+            visit(low, f);
+            visit(high, f);
+        }
+        Expr::InList { expr, list, .. } => {
+            visit(expr, f);
+            list.iter().for_each(|item| visit(item, f));
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            escape,
+            ..
+        }
+        | Expr::SimilarTo {
+            expr,
+            pattern,
+            escape,
+            ..
+        } => {
+            visit(expr, f);
+            visit(pattern, f);
+            if let Some(escape) = escape {
+                visit(escape, f);
+            }
+        }
+        Expr::Case {
+            operand,
+            branches,
+            else_result,
+        } => {
+            if let Some(operand) = operand {
+                visit(operand, f);
+            }
+            for (when, then) in branches {
+                visit(when, f);
+                visit(then, f);
+            }
+            if let Some(otherwise) = else_result {
+                visit(otherwise, f);
+            }
+        }
+        Expr::Function(call) => {
+            for arg in &call.args {
+                match arg {
+                    FunctionArg::Expr(expr) | FunctionArg::Named { value: expr, .. } => {
+                        visit(expr, f)
+                    }
+                    FunctionArg::Star => {}
+                }
+            }
+        }
+        Expr::Position {
+            needle, haystack, ..
+        } => {
+            visit(needle, f);
+            visit(haystack, f);
+        }
+        Expr::Substring {
+            expr, from, length, ..
+        } => {
+            visit(expr, f);
+            visit(from, f);
+            if let Some(length) = length {
+                visit(length, f);
+            }
+        }
+        Expr::Trim {
+            characters, expr, ..
+        } => {
+            if let Some(characters) = characters {
+                visit(characters, f);
+            }
+            visit(expr, f);
+        }
+        Expr::Overlay {
+            expr,
+            placing,
+            from,
+            length,
+            ..
+        } => {
+            visit(expr, f);
+            visit(placing, f);
+            visit(from, f);
+            if let Some(length) = length {
+                visit(length, f);
+            }
+        }
+        Expr::Step { expr, step, .. } => {
+            visit(expr, f);
+            visit(step, f);
+        }
+        _ => {}
+    }
+}
+
+fn tumbling(
+    select: &Select,
+    scope: &mut RelationScope,
+    target: &StreamDef,
+    targets: &[usize],
+) -> Result<Operator, PlanError> {
+    if select.group_by.is_empty() {
+        return Err(plan_error(
+            select.pos,
+            "an aggregate over a stream needs GROUP BY with a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...)",
+        ));
+    }
+    if select
+        .projection
+        .iter()
+        .any(|item| !matches!(item, SelectItem::Expr { .. }))
+    {
+        return Err(plan_error(
+            select.pos,
+            "SELECT * cannot be used with GROUP BY",
+        ));
+    }
+    let mut keys = Vec::with_capacity(select.group_by.len());
+    for key in &select.group_by {
+        keys.push(compile(key, scope)?);
+    }
+    // The window: a bucket of ROWTIME if there is one, else of another timestamp column.
+    let bucket_of = |key: &PhysicalExpr| -> Option<(Bucket, bool)> {
+        let (inner, bucket) = match key {
+            PhysicalExpr::Step { expr, width } => (expr, Bucket::Step(*width)),
+            PhysicalExpr::RoundTime {
+                expr,
+                unit,
+                ceil: false,
+            } => (expr, Bucket::Floor(*unit)),
+            _ => return None,
+        };
+        match **inner {
+            PhysicalExpr::Column { index: 0, .. } => Some((bucket, true)),
+            PhysicalExpr::Column { .. } => Some((bucket, false)),
+            _ => None,
+        }
+    };
+    let window = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(index, key)| bucket_of(key).map(|(bucket, rowtime)| (index, bucket, rowtime)))
+        .min_by_key(|(_, _, rowtime)| !rowtime);
+    let Some((window_key, bucket, on_rowtime)) = window else {
+        return Err(plan_error(
+            position_of(&select.group_by[0]),
+            "GROUP BY on a stream needs a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...), or the same of an event-time column",
+        ));
+    };
+    if let Some(condition) = &select.selection
+        && has_aggregate(condition)
+    {
+        return Err(plan_error(
+            position_of(condition),
+            "aggregates belong in HAVING, not WHERE",
+        ));
+    }
+    let filter = select
+        .selection
+        .as_ref()
+        .map(|condition| compile(condition, scope))
+        .transpose()?;
+    let key_prints: Vec<String> = keys.iter().map(PhysicalExpr::fingerprint).collect();
+    let mut group = GroupScope {
+        input: scope,
+        keys: key_prints,
+        aggregates: Vec::new(),
+        aggregate_prints: Vec::new(),
+    };
+    let mut projection = Vec::new();
+    for item in &select.projection {
+        if let SelectItem::Expr { expr, .. } = item {
+            projection.push(compile(expr, &mut group)?);
+        }
+    }
+    let having = select
+        .having
+        .as_ref()
+        .map(|condition| compile(condition, &mut group))
+        .transpose()?;
+    let mut aggregates = group.aggregates;
+    // A WHERE runs before grouping: it becomes a condition on every aggregate's input, and
+    // rows it drops join no group (see `TumblingPlan::filter`).
+    let plan = Arc::new(TumblingPlan {
+        keys,
+        window_key,
+        bucket,
+        on_rowtime,
+        aggregates: std::mem::take(&mut aggregates),
+        filter,
+    });
+    let closed_schema = closed_schema(&plan);
+    Ok(Operator::Tumbling {
+        plan,
+        closed_schema,
+        having,
+        projection: assign(projection, target, targets, select.pos)?,
+    })
+}
+
+/// Refuses pumps that feed their own input, directly or through other streams.
+fn check_no_cycle(plan: &ApplicationPlan) -> Result<(), PlanError> {
+    let reads: BTreeMap<&str, Vec<&str>> =
+        plan.pumps.iter().fold(BTreeMap::new(), |mut map, pump| {
+            map.entry(pump.source.as_str())
+                .or_default()
+                .push(pump.target.as_str());
+            map
+        });
+    for pump in &plan.pumps {
+        let mut stack = vec![pump.target.as_str()];
+        let mut seen = Vec::new();
+        while let Some(stream) = stack.pop() {
+            if stream == pump.source {
+                return Err(SqlError::new(
+                    0,
+                    0,
+                    format!(
+                        "pump {} feeds its own input stream {}",
+                        pump.name, pump.source
+                    ),
+                ));
+            }
+            if seen.contains(&stream) {
+                continue;
+            }
+            seen.push(stream);
+            stack.extend(reads.get(stream).into_iter().flatten());
+        }
+    }
+    Ok(())
+}
+
+use crate::sql::SqlError;

@@ -1,0 +1,410 @@
+//! A running application: batches pushed into its input streams flow through its pumps, in
+//! the order the pumps were written, into the streams they insert into, and on through the
+//! pumps that read those; the clock closes tumbling windows. Rows of the streams the caller
+//! reads (the application's outputs and `error_stream`) wait in [`Engine::drain`]'s buffers.
+//!
+//! A batch a pump cannot process as a whole (a division by zero, a failed conversion in one
+//! row) is processed again row by row: rows that fail go to `error_stream`, the others go on.
+//! The open windows of every pump are the engine's state ([`Engine::snapshot`],
+//! [`Engine::restore`]), stored by the runtime with the input positions that produced them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef, TimestampMillisecondType};
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::{TumblingSnapshot, TumblingState};
+use super::expr::{EvalError, PhysicalExpr};
+use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
+use super::schema::{Column, batch_to_rows, rows_to_batch};
+use crate::input::{Row, Value, datetime};
+
+/// Why the engine could not take input, or restore its state.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("there is no in-application stream {0}")]
+    UnknownStream(String),
+    #[error("{0}")]
+    Rows(#[from] super::schema::BatchError),
+    #[error("the stored state cannot be used: {0}")]
+    Snapshot(String),
+}
+
+/// One row of `error_stream`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorRow {
+    pub time: i64,
+    pub name: String,
+    pub message: String,
+    pub data_rowtime: Option<i64>,
+    pub data: String,
+    pub pump: Option<String>,
+}
+
+impl ErrorRow {
+    fn values(&self) -> Row {
+        vec![
+            Value::Timestamp(self.time),
+            Value::Varchar("ERROR".into()),
+            Value::Varchar(truncate(&self.name, 32)),
+            Value::Varchar(truncate(&self.message, 4096)),
+            self.data_rowtime.map_or(Value::Null, Value::Timestamp),
+            Value::Varchar(truncate(&self.data, 49152)),
+            self.pump
+                .as_deref()
+                .map_or(Value::Null, |pump| Value::Varchar(truncate(pump, 128))),
+        ]
+    }
+}
+
+fn truncate(text: &str, limit: usize) -> String {
+    text.chars().take(limit).collect()
+}
+
+/// A compiled application and its open windows.
+#[derive(Debug)]
+pub struct Engine {
+    plan: Arc<ApplicationPlan>,
+    /// The open windows of each tumbling pump, by pump index.
+    windows: BTreeMap<usize, TumblingState>,
+    /// Rows waiting to be read, by stream.
+    buffers: BTreeMap<String, Vec<RecordBatch>>,
+    /// Pumps by the stream they read.
+    readers: BTreeMap<String, Vec<usize>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Snapshot {
+    /// By pump name.
+    windows: BTreeMap<String, TumblingSnapshot>,
+}
+
+impl Engine {
+    /// An engine for `plan` that keeps the rows of `read` (output streams) for [`Engine::drain`];
+    /// `error_stream` is always kept.
+    pub fn new(plan: Arc<ApplicationPlan>, read: &[String]) -> Result<Engine, EngineError> {
+        let mut windows = BTreeMap::new();
+        let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (index, pump) in plan.pumps.iter().enumerate() {
+            if let Operator::Tumbling { plan, .. } = &pump.operator {
+                let state = TumblingState::new(plan.clone())
+                    .map_err(|err| EngineError::Snapshot(err.to_string()))?;
+                windows.insert(index, state);
+            }
+            readers.entry(pump.source.clone()).or_default().push(index);
+        }
+        let mut buffers = BTreeMap::new();
+        for stream in read.iter().map(String::as_str).chain([ERROR_STREAM]) {
+            if plan.stream(stream).is_none() {
+                return Err(EngineError::UnknownStream(stream.to_string()));
+            }
+            buffers.insert(stream.to_string(), Vec::new());
+        }
+        Ok(Engine {
+            plan,
+            windows,
+            buffers,
+            readers,
+        })
+    }
+
+    pub fn plan(&self) -> &ApplicationPlan {
+        &self.plan
+    }
+
+    /// The columns of a stream (without ROWTIME).
+    pub fn columns(&self, stream: &str) -> Option<&[Column]> {
+        self.plan.stream(stream).map(|def| def.columns.as_slice())
+    }
+
+    /// Rows entered input stream `stream` at `rowtimes`.
+    pub fn push_rows(
+        &mut self,
+        stream: &str,
+        rowtimes: &[i64],
+        rows: &[Row],
+    ) -> Result<(), EngineError> {
+        let def = self
+            .plan
+            .stream(stream)
+            .ok_or_else(|| EngineError::UnknownStream(stream.to_string()))?;
+        let batch = rows_to_batch(&def.schema, &def.columns, rowtimes, rows)?;
+        self.push(stream, batch);
+        Ok(())
+    }
+
+    /// A row that could not be read goes to `error_stream`.
+    pub fn push_error(&mut self, error: ErrorRow) {
+        let Some(def) = self.plan.stream(ERROR_STREAM) else {
+            return;
+        };
+        if let Ok(batch) =
+            rows_to_batch(&def.schema, &def.columns, &[error.time], &[error.values()])
+        {
+            self.push(ERROR_STREAM, batch);
+        }
+    }
+
+    /// A batch (ROWTIME first) entered `stream`; it flows on through every pump reading it.
+    pub fn push(&mut self, stream: &str, batch: RecordBatch) {
+        if batch.num_rows() == 0 {
+            return;
+        }
+        if let Some(buffer) = self.buffers.get_mut(stream) {
+            buffer.push(batch.clone());
+        }
+        let readers = self.readers.get(stream).cloned().unwrap_or_default();
+        for index in readers {
+            let outputs = self.run_pump(index, &batch);
+            let target = self.plan.pumps[index].target.clone();
+            for output in outputs {
+                self.push(&target, output);
+            }
+        }
+    }
+
+    /// The clock reached `now`: tumbling windows that end by then close, in pump order, and
+    /// their rows flow on.
+    pub fn advance(&mut self, now: i64) {
+        let indices: Vec<usize> = self.windows.keys().copied().collect();
+        for index in indices {
+            let pump = self.plan.pumps[index].clone();
+            let Operator::Tumbling { closed_schema, .. } = &pump.operator else {
+                continue;
+            };
+            let Some(state) = self.windows.get_mut(&index) else {
+                continue;
+            };
+            match state.advance(now, closed_schema) {
+                Ok(closed) => {
+                    for window in closed {
+                        for output in self.finish_window(&pump, &window) {
+                            self.push(&pump.target, output);
+                        }
+                    }
+                }
+                Err(error) => self.pump_error(&pump, None, &error),
+            }
+        }
+    }
+
+    /// The rows that entered `stream` since the last drain, each with its ROWTIME.
+    pub fn drain(&mut self, stream: &str) -> Vec<RecordBatch> {
+        self.buffers
+            .get_mut(stream)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// [`Engine::drain`] as rows.
+    pub fn drain_rows(&mut self, stream: &str) -> Vec<(i64, Row)> {
+        let columns = self
+            .columns(stream)
+            .map(<[Column]>::to_vec)
+            .unwrap_or_default();
+        self.drain(stream)
+            .iter()
+            .flat_map(|batch| batch_to_rows(batch, &columns))
+            .collect()
+    }
+
+    /// The open windows of every pump.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snapshot = Snapshot {
+            windows: self
+                .windows
+                .iter()
+                .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
+                .collect(),
+        };
+        serde_json::to_vec(&snapshot).unwrap_or_default()
+    }
+
+    /// Puts back the open windows of a snapshot. Windows of pumps the code no longer has are
+    /// dropped.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), EngineError> {
+        let snapshot: Snapshot =
+            serde_json::from_slice(bytes).map_err(|err| EngineError::Snapshot(err.to_string()))?;
+        let names: BTreeSet<&str> = snapshot.windows.keys().map(String::as_str).collect();
+        for (index, state) in &mut self.windows {
+            let name = self.plan.pumps[*index].name.as_str();
+            if names.contains(name)
+                && let Some(stored) = snapshot.windows.get(name)
+            {
+                state
+                    .restore(stored.clone())
+                    .map_err(|err| EngineError::Snapshot(format!("pump {name}: {err}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn run_pump(&mut self, index: usize, batch: &RecordBatch) -> Vec<RecordBatch> {
+        let pump = self.plan.pumps[index].clone();
+        match &pump.operator {
+            Operator::Map { filter, projection } => {
+                let schema = self.target_schema(&pump);
+                match map(batch, filter.as_ref(), projection, &schema) {
+                    Ok(output) => vec![output],
+                    Err(_) => self.map_row_by_row(&pump, batch, filter.as_ref(), projection),
+                }
+            }
+            Operator::Tumbling { closed_schema, .. } => {
+                let Some(state) = self.windows.get_mut(&index) else {
+                    return Vec::new();
+                };
+                // Rows arrive in ROWTIME order: once a batch is in, the windows that end by
+                // its last row's time can take no more rows.
+                let last = rowtime_at(batch, batch.num_rows() - 1);
+                let result = state.push(batch, closed_schema).and_then(|mut closed| {
+                    closed.extend(state.advance(last, closed_schema)?);
+                    Ok(closed)
+                });
+                match result {
+                    Ok(closed) => closed
+                        .iter()
+                        .flat_map(|window| self.finish_window(&pump, window))
+                        .collect(),
+                    Err(error) => {
+                        // Unverified: a batch that fails to aggregate is reported whole.
+                        self.pump_error(&pump, Some(batch), &error);
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    fn target_schema(&self, pump: &Pump) -> SchemaRef {
+        self.plan
+            .stream(&pump.target)
+            .map(|def| def.schema.clone())
+            .unwrap_or_else(|| Arc::new(arrow::datatypes::Schema::empty()))
+    }
+
+    fn map_row_by_row(
+        &mut self,
+        pump: &Pump,
+        batch: &RecordBatch,
+        filter: Option<&PhysicalExpr>,
+        projection: &[PhysicalExpr],
+    ) -> Vec<RecordBatch> {
+        let schema = self.target_schema(pump);
+        let mut outputs = Vec::new();
+        for row in 0..batch.num_rows() {
+            let one = batch.slice(row, 1);
+            match map(&one, filter, projection, &schema) {
+                Ok(output) => outputs.push(output),
+                Err(error) => self.pump_error(pump, Some(&one), &error),
+            }
+        }
+        outputs
+    }
+
+    fn finish_window(&mut self, pump: &Pump, window: &RecordBatch) -> Vec<RecordBatch> {
+        let Operator::Tumbling {
+            having, projection, ..
+        } = &pump.operator
+        else {
+            return Vec::new();
+        };
+        let schema = self.target_schema(pump);
+        match map(window, having.as_ref(), projection, &schema) {
+            Ok(output) => vec![output],
+            Err(_) => self.map_row_by_row(pump, window, having.as_ref(), projection),
+        }
+    }
+
+    fn pump_error(&mut self, pump: &Pump, batch: Option<&RecordBatch>, error: &EvalError) {
+        let rows = batch.map_or(0, RecordBatch::num_rows).max(1);
+        for row in 0..rows {
+            let (rowtime, data) = match batch {
+                Some(batch) if batch.num_rows() > 0 => {
+                    (Some(rowtime_at(batch, row)), describe_row(batch, row))
+                }
+                _ => (None, String::new()),
+            };
+            let time = rowtime.unwrap_or(0);
+            self.push_error(ErrorRow {
+                time,
+                name: "Pump_Error".into(),
+                message: error.0.clone(),
+                data_rowtime: rowtime,
+                data,
+                pump: Some(pump.name.clone()),
+            });
+        }
+    }
+}
+
+fn rowtime_at(batch: &RecordBatch, row: usize) -> i64 {
+    batch
+        .column(0)
+        .as_primitive_opt::<TimestampMillisecondType>()
+        .map_or(0, |times| times.value(row))
+}
+
+/// A row's values as text, for the error stream's DATA_ROW.
+fn describe_row(batch: &RecordBatch, row: usize) -> String {
+    let schema = batch.schema();
+    let mut parts = Vec::new();
+    for (field, column) in schema.fields().iter().zip(batch.columns()).skip(1) {
+        let value = if column.is_null(row) {
+            "NULL".to_string()
+        } else {
+            match column.data_type() {
+                DataType::Timestamp(..) => datetime::format_timestamp(
+                    column.as_primitive::<TimestampMillisecondType>().value(row),
+                ),
+                _ => arrow::util::display::ArrayFormatter::try_new(
+                    column.as_ref(),
+                    &Default::default(),
+                )
+                .map(|formatter| formatter.value(row).to_string())
+                .unwrap_or_default(),
+            }
+        };
+        parts.push(format!("{}={value}", field.name()));
+    }
+    parts.join(", ")
+}
+
+/// Filter, then project: one output batch in `schema`.
+fn map(
+    batch: &RecordBatch,
+    filter: Option<&PhysicalExpr>,
+    projection: &[PhysicalExpr],
+    schema: &SchemaRef,
+) -> Result<RecordBatch, EvalError> {
+    let kept = match filter {
+        Some(filter) => {
+            let condition = filter.evaluate(batch)?;
+            let condition = match condition.data_type() {
+                DataType::Boolean => condition.as_boolean().clone(),
+                _ => arrow::array::BooleanArray::new_null(batch.num_rows()),
+            };
+            arrow::compute::filter_record_batch(batch, &condition)?
+        }
+        None => batch.clone(),
+    };
+    let columns = projection
+        .iter()
+        .zip(schema.fields())
+        .map(|(expr, field)| {
+            let values = expr.evaluate(&kept)?;
+            if values.data_type() == field.data_type() {
+                Ok(values)
+            } else {
+                Ok(arrow::compute::cast(&values, field.data_type())?)
+            }
+        })
+        .collect::<Result<Vec<ArrayRef>, EvalError>>()?;
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(kept.num_rows()));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &options,
+    )?)
+}
