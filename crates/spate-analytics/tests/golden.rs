@@ -152,9 +152,10 @@ fn run_script(text: &str) -> Result<String, String> {
                         script.plan = Some(plan);
                         script.engine = Some(engine);
                     }
-                    Err(err) => {
+                    Err(err) if expects_error => {
                         let _ = writeln!(out, "plan-error\n{err}\nend");
                     }
+                    Err(err) => return Err(format!("the code did not plan: {err}")),
                 }
             }
             "rows" => {
@@ -219,8 +220,6 @@ fn run_script(text: &str) -> Result<String, String> {
                 let mut fresh =
                     Engine::new(plan, &script.outputs).map_err(|err| err.to_string())?;
                 fresh.restore(&stored).map_err(|err| err.to_string())?;
-                // Rows already produced but not yet read stay with the old engine's buffers:
-                // the runtime delivers them before a checkpoint, so a script reads them first.
                 script.engine = Some(fresh);
             }
             "expect" => {

@@ -292,7 +292,7 @@ impl Accumulator {
                 }
             }
             Accumulator::ExtremeInteger { values, max } => {
-                let numbers = as_i128(argument)?;
+                let numbers = i128_reader(argument)?;
                 for &row in rows {
                     if let Some(value) = numbers(row as usize) {
                         let slot = &mut values[groups[row as usize] as usize];
@@ -416,7 +416,9 @@ impl Accumulator {
 }
 
 /// A reader of the values of an array of an integer-like type as i128 (None for NULL).
-fn as_i128(array: &ArrayRef) -> Result<Box<dyn Fn(usize) -> Option<i128> + '_>, EvalError> {
+pub(crate) fn i128_reader(
+    array: &ArrayRef,
+) -> Result<Box<dyn Fn(usize) -> Option<i128> + '_>, EvalError> {
     let valid = move |row: usize| array.is_valid(row);
     Ok(match array.data_type() {
         DataType::Int64 => {
@@ -451,7 +453,7 @@ fn as_i128(array: &ArrayRef) -> Result<Box<dyn Fn(usize) -> Option<i128> + '_>, 
     })
 }
 
-fn from_i128(values: &[Option<i128>], ty: ExprType) -> Result<ArrayRef, EvalError> {
+pub(crate) fn from_i128(values: &[Option<i128>], ty: ExprType) -> Result<ArrayRef, EvalError> {
     let narrow = |value: i128| i64::try_from(value).unwrap_or_default();
     Ok(match ty.arrow_type() {
         DataType::Decimal128(precision, scale) => Arc::new(

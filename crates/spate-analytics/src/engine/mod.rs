@@ -7,4 +7,5 @@ pub mod expr;
 pub mod plan;
 pub mod run;
 pub mod schema;
+pub mod sliding;
 pub mod types;

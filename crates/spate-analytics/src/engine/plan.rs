@@ -4,13 +4,14 @@
 //! Streams: the input streams (`SOURCE_SQL_STREAM_001`...) with their schema's columns, the
 //! streams `CREATE STREAM` declares, and `error_stream`. Every stream has ROWTIME first.
 //! Pumps: `CREATE PUMP p AS INSERT INTO target SELECT STREAM ... FROM source`, in the order
-//! written. A query is either a row-by-row map (WHERE, then the projection; each output row
-//! keeps its input row's ROWTIME) or a tumbling-window aggregate (GROUP BY with a time bucket;
+//! written. A query is a row-by-row map (WHERE, then the projection; each output row keeps its
+//! input row's ROWTIME), a sliding-window query (aggregates `OVER` a `RANGE` or `ROWS` window,
+//! one output row per input row), or a tumbling-window aggregate (GROUP BY with a time bucket;
 //! HAVING and the projection run on each closed window's groups). The projection is converted
 //! to the target stream's column types, by position or by the listed target columns.
 //!
-//! Not planned yet, each refused with a message that names it: joins, sliding windows (OVER),
-//! stagger windows, set operations, ORDER BY, table functions, subqueries.
+//! Not planned yet, each refused with a message that names it: joins, stagger windows, set
+//! operations, ORDER BY, table functions, subqueries.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,11 +23,13 @@ use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
 use super::schema::{Column, ROWTIME, stream_schema};
+use super::sliding::{Frame, SlidingAggregate};
 use super::types::{ExprType, declared_type};
 use crate::input::SqlType;
 use crate::sql::ast::{
-    CreatePump, CreateStream, Expr, FunctionArg, Ident, ObjectName, Position, Query, QueryBody,
-    Select, SelectItem, Statement, TableFactor,
+    CreatePump, CreateStream, Expr, FrameBound, FrameUnits, FunctionArg, Ident, Literal,
+    NamedWindow, ObjectName, Over, Position, Query, QueryBody, Select, SelectItem, Statement,
+    TableFactor, WindowSpec,
 };
 
 /// The in-application stream rows that could not be read or processed go to.
@@ -67,6 +70,14 @@ pub enum Operator {
     /// Row by row: `projection[0]` is the ROWTIME.
     Map {
         filter: Option<PhysicalExpr>,
+        projection: Vec<PhysicalExpr>,
+    },
+    /// Sliding windows: `filter` runs first; the windowed aggregates' values are appended to
+    /// the batch as columns (`augmented_schema`), and `projection` runs on that.
+    Sliding {
+        filter: Option<PhysicalExpr>,
+        aggregates: Arc<Vec<SlidingAggregate>>,
+        augmented_schema: SchemaRef,
         projection: Vec<PhysicalExpr>,
     },
     /// A tumbling window; `having` and `projection` run on the closed windows' rows.
@@ -421,12 +432,6 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             "WINDOWED BY STAGGER is not supported yet",
         ));
     }
-    if !select.windows.is_empty() {
-        return Err(plan_error(
-            select.pos,
-            "WINDOW clauses are not supported yet",
-        ));
-    }
     if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
         return Err(plan_error(
             select.pos,
@@ -435,6 +440,25 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
     }
     let targets = target_columns(target, &create.target_columns)?;
 
+    let windowed = select
+        .projection
+        .iter()
+        .any(|item| matches!(item, SelectItem::Expr { expr, .. } if has_windowed_aggregate(expr)));
+    if windowed {
+        if !select.group_by.is_empty() {
+            return Err(plan_error(
+                select.pos,
+                "a query with OVER windows cannot have GROUP BY as well",
+            ));
+        }
+        let operator = sliding(select, &mut scope, target, &targets)?;
+        return Ok(Pump {
+            name,
+            source,
+            target: target_name,
+            operator,
+        });
+    }
     let grouped = !select.group_by.is_empty()
         || select
             .projection
@@ -674,6 +698,18 @@ fn assignable(from: ExprType, to: SqlType) -> bool {
         )
 }
 
+fn has_windowed_aggregate(expr: &Expr) -> bool {
+    let mut found = false;
+    visit(expr, &mut |expr| {
+        if let Expr::Function(call) = expr
+            && call.over.is_some()
+        {
+            found = true;
+        }
+    });
+    found
+}
+
 fn has_aggregate(expr: &Expr) -> bool {
     let mut found = false;
     visit(expr, &mut |expr| {
@@ -906,6 +942,233 @@ fn tumbling(
         plan,
         closed_schema,
         having,
+        projection: assign(projection, target, targets, select.pos)?,
+    })
+}
+
+/// The meaning of names in a query with sliding windows: the input's columns, and each
+/// windowed aggregate a column appended after them.
+struct SlidingScope<'a> {
+    input: &'a mut RelationScope,
+    windows: &'a [NamedWindow],
+    width: usize,
+    aggregates: Vec<SlidingAggregate>,
+    prints: Vec<String>,
+}
+
+impl Scope for SlidingScope<'_> {
+    fn resolve(&self, name: &[Ident]) -> Result<(usize, ExprType), PlanError> {
+        self.input.resolve(name)
+    }
+
+    fn intercept(&mut self, expr: &Expr) -> Result<Option<PhysicalExpr>, PlanError> {
+        let Expr::Function(call) = expr else {
+            return Ok(None);
+        };
+        let Some(over) = &call.over else {
+            return Ok(None);
+        };
+        let name = call
+            .name
+            .0
+            .last()
+            .map(|ident| ident.name.as_str())
+            .unwrap_or_default();
+        if !aggregate_name(name) {
+            return Err(plan_error(
+                call.pos,
+                format!("{name} OVER a window is not supported yet"),
+            ));
+        }
+        let (function, argument) = match (name, call.args.as_slice()) {
+            ("COUNT", [FunctionArg::Star]) => (AggregateFunction::CountRows, None),
+            (_, [FunctionArg::Expr(argument)]) => (
+                match name {
+                    "COUNT" => AggregateFunction::Count,
+                    "SUM" => AggregateFunction::Sum,
+                    "AVG" => AggregateFunction::Avg,
+                    "MIN" => AggregateFunction::Min,
+                    _ => AggregateFunction::Max,
+                },
+                Some(compile(argument, self.input)?),
+            ),
+            _ => return Err(plan_error(call.pos, format!("{name} takes one argument"))),
+        };
+        let aggregate =
+            Aggregate::new(function, argument).map_err(|message| plan_error(call.pos, message))?;
+        let spec = resolve_window(over, self.windows, call.pos)?;
+        let mut partition_by = Vec::with_capacity(spec.partition_by.len());
+        for key in &spec.partition_by {
+            partition_by.push(compile(key, self.input)?);
+        }
+        for order in &spec.order_by {
+            let compiled = compile(&order.expr, self.input)?;
+            if !matches!(compiled, PhysicalExpr::Column { index: 0, .. }) {
+                return Err(plan_error(
+                    position_of(&order.expr),
+                    "a sliding window is ordered by ROWTIME; other orders are not supported yet",
+                ));
+            }
+        }
+        let frame = frame_of(&spec, call.pos)?;
+        let sliding = SlidingAggregate {
+            aggregate,
+            partition_by,
+            frame,
+        };
+        let print = format!(
+            "{:?} {:?} {:?} {:?}",
+            sliding.aggregate.function,
+            sliding.aggregate.argument,
+            sliding.partition_by,
+            sliding.frame
+        );
+        let index = match self.prints.iter().position(|p| *p == print) {
+            Some(index) => index,
+            None => {
+                self.prints.push(print);
+                self.aggregates.push(sliding);
+                self.aggregates.len() - 1
+            }
+        };
+        Ok(Some(PhysicalExpr::Column {
+            index: self.width + index,
+            ty: self.aggregates[index].aggregate.ty,
+        }))
+    }
+}
+
+/// The window an `OVER` names or gives, with a named base window's parts filled in.
+fn resolve_window(
+    over: &Over,
+    windows: &[NamedWindow],
+    pos: Position,
+) -> Result<WindowSpec, PlanError> {
+    let named = |ident: &Ident| -> Result<WindowSpec, PlanError> {
+        windows
+            .iter()
+            .find(|window| window.name.name == ident.name)
+            .map(|window| window.spec.clone())
+            .ok_or_else(|| plan_error(ident.pos, format!("no window {} in WINDOW", ident.name)))
+    };
+    let spec = match over {
+        Over::Named(ident) => named(ident)?,
+        Over::Spec(spec) => spec.clone(),
+    };
+    let Some(base) = &spec.base else {
+        return Ok(spec);
+    };
+    let base_spec = named(base)?;
+    if base_spec.base.is_some() {
+        return Err(plan_error(pos, "a window refines one named window at most"));
+    }
+    Ok(WindowSpec {
+        base: None,
+        partition_by: if spec.partition_by.is_empty() {
+            base_spec.partition_by
+        } else {
+            spec.partition_by
+        },
+        order_by: if spec.order_by.is_empty() {
+            base_spec.order_by
+        } else {
+            spec.order_by
+        },
+        frame: spec.frame.or(base_spec.frame),
+    })
+}
+
+/// The extent of a sliding window: `RANGE INTERVAL ... PRECEDING` or `ROWS n PRECEDING`
+/// (optionally `BETWEEN ... AND CURRENT ROW`).
+fn frame_of(spec: &WindowSpec, pos: Position) -> Result<Frame, PlanError> {
+    let unbounded = || {
+        plan_error(
+            pos,
+            "a window over a stream needs a bounded frame: RANGE INTERVAL '...' ... PRECEDING or ROWS n PRECEDING",
+        )
+    };
+    let frame = spec.frame.as_ref().ok_or_else(unbounded)?;
+    if !matches!(frame.end, None | Some(FrameBound::CurrentRow)) {
+        return Err(plan_error(
+            pos,
+            "a window over a stream ends at the current row: FOLLOWING is not allowed",
+        ));
+    }
+    match (&frame.units, &frame.start) {
+        (FrameUnits::Range, FrameBound::Preceding(Some(range))) => {
+            Ok(Frame::Range(super::expr::constant_interval(range, pos)?))
+        }
+        (FrameUnits::Rows, FrameBound::Preceding(Some(count))) => match &**count {
+            Expr::Literal(Literal::Number(text)) => {
+                text.parse::<u64>().map(Frame::Rows).map_err(|_| {
+                    plan_error(pos, format!("ROWS {text} PRECEDING needs a whole number"))
+                })
+            }
+            _ => Err(plan_error(pos, "ROWS n PRECEDING needs a whole number")),
+        },
+        (_, FrameBound::CurrentRow) => Ok(Frame::Rows(0)),
+        _ => Err(unbounded()),
+    }
+}
+
+fn sliding(
+    select: &Select,
+    scope: &mut RelationScope,
+    target: &StreamDef,
+    targets: &[usize],
+) -> Result<Operator, PlanError> {
+    if select.having.is_some() {
+        return Err(plan_error(select.pos, "HAVING needs a GROUP BY"));
+    }
+    if let Some(condition) = &select.selection
+        && (has_aggregate(condition) || has_windowed_aggregate(condition))
+    {
+        return Err(plan_error(
+            position_of(condition),
+            "aggregates cannot be used in WHERE",
+        ));
+    }
+    let filter = select
+        .selection
+        .as_ref()
+        .map(|condition| compile(condition, scope))
+        .transpose()?;
+    let items = projection_items(select, scope)?;
+    let width = scope.columns.len() + 1;
+    let mut windowed = SlidingScope {
+        input: scope,
+        windows: &select.windows,
+        width,
+        aggregates: Vec::new(),
+        prints: Vec::new(),
+    };
+    let mut projection = Vec::with_capacity(items.len());
+    for item in &items {
+        if has_aggregate(item) {
+            return Err(plan_error(
+                position_of(item),
+                "an aggregate without OVER cannot be mixed with windowed aggregates",
+            ));
+        }
+        projection.push(compile(item, &mut windowed)?);
+    }
+    let aggregates = windowed.aggregates;
+    let mut fields: Vec<arrow::datatypes::FieldRef> = stream_schema(&scope.columns)
+        .fields()
+        .iter()
+        .cloned()
+        .collect();
+    for (index, sliding) in aggregates.iter().enumerate() {
+        fields.push(Arc::new(arrow::datatypes::Field::new(
+            format!("WINDOWED{index}"),
+            sliding.aggregate.ty.arrow_type(),
+            true,
+        )));
+    }
+    Ok(Operator::Sliding {
+        filter,
+        aggregates: Arc::new(aggregates),
+        augmented_schema: Arc::new(arrow::datatypes::Schema::new(fields)),
         projection: assign(projection, target, targets, select.pos)?,
     })
 }

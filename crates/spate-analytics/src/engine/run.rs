@@ -19,6 +19,7 @@ use super::aggregate::{TumblingSnapshot, TumblingState};
 use super::expr::{EvalError, PhysicalExpr};
 use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
 use super::schema::{Column, batch_to_rows, rows_to_batch};
+use super::sliding::{SlidingSnapshot, SlidingState};
 use crate::input::{Row, Value, datetime};
 
 /// Why the engine could not take input, or restore its state.
@@ -69,6 +70,8 @@ pub struct Engine {
     plan: Arc<ApplicationPlan>,
     /// The open windows of each tumbling pump, by pump index.
     windows: BTreeMap<usize, TumblingState>,
+    /// The windows of each sliding pump, by pump index.
+    sliding: BTreeMap<usize, SlidingState>,
     /// Rows waiting to be read, by stream.
     buffers: BTreeMap<String, Vec<RecordBatch>>,
     /// Pumps by the stream they read.
@@ -79,6 +82,8 @@ pub struct Engine {
 struct Snapshot {
     /// By pump name.
     windows: BTreeMap<String, TumblingSnapshot>,
+    #[serde(default)]
+    sliding: BTreeMap<String, SlidingSnapshot>,
 }
 
 impl Engine {
@@ -86,12 +91,18 @@ impl Engine {
     /// `error_stream` is always kept.
     pub fn new(plan: Arc<ApplicationPlan>, read: &[String]) -> Result<Engine, EngineError> {
         let mut windows = BTreeMap::new();
+        let mut sliding = BTreeMap::new();
         let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, pump) in plan.pumps.iter().enumerate() {
             if let Operator::Tumbling { plan, .. } = &pump.operator {
                 let state = TumblingState::new(plan.clone())
                     .map_err(|err| EngineError::Snapshot(err.to_string()))?;
                 windows.insert(index, state);
+            }
+            if let Operator::Sliding { aggregates, .. } = &pump.operator {
+                let state = SlidingState::new(aggregates.clone())
+                    .map_err(|err| EngineError::Snapshot(err.to_string()))?;
+                sliding.insert(index, state);
             }
             readers.entry(pump.source.clone()).or_default().push(index);
         }
@@ -105,6 +116,7 @@ impl Engine {
         Ok(Engine {
             plan,
             windows,
+            sliding,
             buffers,
             readers,
         })
@@ -218,6 +230,11 @@ impl Engine {
                 .iter()
                 .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
                 .collect(),
+            sliding: self
+                .sliding
+                .iter()
+                .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
+                .collect(),
         };
         serde_json::to_vec(&snapshot).unwrap_or_default()
     }
@@ -238,6 +255,14 @@ impl Engine {
                     .map_err(|err| EngineError::Snapshot(format!("pump {name}: {err}")))?;
             }
         }
+        for (index, state) in &mut self.sliding {
+            let name = self.plan.pumps[*index].name.as_str();
+            if let Some(stored) = snapshot.sliding.get(name) {
+                state
+                    .restore(stored.clone())
+                    .map_err(|err| EngineError::Snapshot(format!("pump {name}: {err}")))?;
+            }
+        }
         Ok(())
     }
 
@@ -249,6 +274,32 @@ impl Engine {
                 match map(batch, filter.as_ref(), projection, &schema) {
                     Ok(output) => vec![output],
                     Err(_) => self.map_row_by_row(&pump, batch, filter.as_ref(), projection),
+                }
+            }
+            Operator::Sliding {
+                filter,
+                augmented_schema,
+                projection,
+                ..
+            } => {
+                let schema = self.target_schema(&pump);
+                let Some(state) = self.sliding.get_mut(&index) else {
+                    return Vec::new();
+                };
+                let augmented = keep(batch, filter.as_ref()).and_then(|kept| {
+                    let mut columns = kept.columns().to_vec();
+                    columns.extend(state.process(&kept)?);
+                    Ok(RecordBatch::try_new(augmented_schema.clone(), columns)?)
+                });
+                match augmented {
+                    Ok(augmented) => match map(&augmented, None, projection, &schema) {
+                        Ok(output) => vec![output],
+                        Err(_) => self.map_row_by_row(&pump, &augmented, None, projection),
+                    },
+                    Err(error) => {
+                        self.pump_error(&pump, Some(batch), &error);
+                        Vec::new()
+                    }
                 }
             }
             Operator::Tumbling { closed_schema, .. } => {
@@ -371,14 +422,9 @@ fn describe_row(batch: &RecordBatch, row: usize) -> String {
     parts.join(", ")
 }
 
-/// Filter, then project: one output batch in `schema`.
-fn map(
-    batch: &RecordBatch,
-    filter: Option<&PhysicalExpr>,
-    projection: &[PhysicalExpr],
-    schema: &SchemaRef,
-) -> Result<RecordBatch, EvalError> {
-    let kept = match filter {
+/// The rows of `batch` for which `filter` is TRUE.
+fn keep(batch: &RecordBatch, filter: Option<&PhysicalExpr>) -> Result<RecordBatch, EvalError> {
+    Ok(match filter {
         Some(filter) => {
             let condition = filter.evaluate(batch)?;
             let condition = match condition.data_type() {
@@ -388,7 +434,17 @@ fn map(
             arrow::compute::filter_record_batch(batch, &condition)?
         }
         None => batch.clone(),
-    };
+    })
+}
+
+/// Filter, then project: one output batch in `schema`.
+fn map(
+    batch: &RecordBatch,
+    filter: Option<&PhysicalExpr>,
+    projection: &[PhysicalExpr],
+    schema: &SchemaRef,
+) -> Result<RecordBatch, EvalError> {
+    let kept = keep(batch, filter)?;
     let columns = projection
         .iter()
         .zip(schema.fields())
