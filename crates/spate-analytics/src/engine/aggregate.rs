@@ -130,6 +130,10 @@ pub struct TumblingPlan {
     /// Whether the bucket is of ROWTIME (closed by time passing) or of another column (closed
     /// by that column's values advancing).
     pub on_rowtime: bool,
+    /// `WINDOWED BY STAGGER (... RANGE INTERVAL ...)`: each group's window opens with its
+    /// first row and closes this many milliseconds of ROWTIME later; `window_key` and `bucket`
+    /// are then unused.
+    pub stagger: Option<i64>,
     pub aggregates: Vec<Aggregate>,
     /// The query's WHERE: rows it does not keep join no group.
     pub filter: Option<PhysicalExpr>,
@@ -498,6 +502,8 @@ pub struct TumblingState {
     windows: BTreeMap<i64, Window>,
     /// For an event-time bucket: the latest end a row has passed.
     event_time: i64,
+    /// For stagger windows: the end of each group's open window, by its key.
+    stagger_ends: HashMap<Box<[u8]>, i64>,
 }
 
 /// A window that closed: the rows of its groups, as `ROWTIME, keys..., aggregates...`.
@@ -516,6 +522,7 @@ impl TumblingState {
             converter,
             windows: BTreeMap::new(),
             event_time: i64::MIN,
+            stagger_ends: HashMap::new(),
         })
     }
 
@@ -561,7 +568,16 @@ impl TumblingState {
                 })
             })
             .transpose()?;
-        let starts = keys[plan.window_key].as_primitive::<TimestampMillisecondType>();
+        // The bucket of each row (stagger windows have none).
+        let starts = match plan.stagger {
+            None => Some(
+                keys.get(plan.window_key)
+                    .and_then(|key| key.as_primitive_opt::<TimestampMillisecondType>())
+                    .ok_or_else(|| EvalError("the window's key is no TIMESTAMP".into()))?,
+            ),
+            Some(_) => None,
+        };
+        let rowtimes = batch.column(0).as_primitive::<TimestampMillisecondType>();
         let encoded = self.converter.convert_columns(&keys)?;
 
         // Rows by window end, in arrival order; a NULL bucket joins no window (Unverified).
@@ -570,13 +586,27 @@ impl TumblingState {
             let kept = keep
                 .as_ref()
                 .is_none_or(|keep| keep.is_valid(row) && keep.value(row));
-            if !kept || starts.is_null(row) {
+            let start = starts.and_then(|starts| starts.is_valid(row).then(|| starts.value(row)));
+            if !kept || (plan.stagger.is_none() && start.is_none()) {
                 continue;
             }
-            let end = plan
-                .bucket
-                .end(starts.value(row))
-                .ok_or_else(|| EvalError("the window's end is out of range".into()))?;
+            let end = match plan.stagger {
+                Some(range) => {
+                    let rowtime = rowtimes.value(row);
+                    let key = encoded.row(row);
+                    match self.stagger_ends.get(key.data()) {
+                        Some(&end) if end > rowtime => end,
+                        _ => {
+                            let end = rowtime.saturating_add(range);
+                            self.stagger_ends.insert(key.data().into(), end);
+                            end
+                        }
+                    }
+                }
+                None => start
+                    .and_then(|start| plan.bucket.end(start))
+                    .ok_or_else(|| EvalError("the window's end is out of range".into()))?,
+            };
             by_window.entry(end).or_default().push(row as u32);
         }
         let mut groups = vec![0u32; batch.num_rows()];
@@ -610,7 +640,9 @@ impl TumblingState {
                 accumulator.update(&groups, argument.as_ref(), &rows)?;
             }
             self.windows.insert(end, window);
-            if !plan.on_rowtime {
+            if !plan.on_rowtime
+                && let Some(starts) = starts
+            {
                 self.event_time = self.event_time.max(
                     rows.iter()
                         .map(|&row| starts.value(row as usize))
@@ -621,7 +653,9 @@ impl TumblingState {
         }
         if !plan.on_rowtime {
             // An event-time window closes once a row's bucket starts at or after its end.
-            closed = self.close_until(self.event_time, schema)?;
+            // Its rows take the ROWTIME of the batch that closed it, so ROWTIME never goes back.
+            let now = rowtimes.value(batch.num_rows().saturating_sub(1));
+            closed = self.close_until(self.event_time, now, schema)?;
         }
         Ok(closed)
     }
@@ -635,12 +669,15 @@ impl TumblingState {
         if !self.plan.on_rowtime {
             return Ok(Vec::new());
         }
-        self.close_until(now, schema)
+        self.close_until(now, now, schema)
     }
 
+    /// Closes the windows that end by `time`; their rows' ROWTIME is their end, or `now` for
+    /// event-time windows.
     fn close_until(
         &mut self,
         time: i64,
+        now: i64,
         schema: &arrow::datatypes::SchemaRef,
     ) -> Result<Vec<ClosedWindow>, EvalError> {
         let mut closed = Vec::new();
@@ -649,20 +686,31 @@ impl TumblingState {
                 break;
             }
             let (end, window) = entry.remove_entry();
-            closed.push(self.emit(end, &window, schema)?);
+            if self.plan.stagger.is_some() {
+                for key in window.keys.iter() {
+                    if self.stagger_ends.get(key.data()) == Some(&end) {
+                        self.stagger_ends.remove(key.data());
+                    }
+                }
+            }
+            let rowtime = if self.plan.on_rowtime { end } else { now };
+            closed.push(self.emit(rowtime, &window, schema)?);
         }
         Ok(closed)
     }
 
     fn emit(
         &self,
-        end: i64,
+        rowtime: i64,
         window: &Window,
         schema: &arrow::datatypes::SchemaRef,
     ) -> Result<ClosedWindow, EvalError> {
         let count = window.keys.num_rows();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-        columns.push(Arc::new(TimestampMillisecondArray::from(vec![end; count])));
+        columns.push(Arc::new(TimestampMillisecondArray::from(vec![
+            rowtime;
+            count
+        ])));
         columns.extend(self.converter.convert_rows(window.keys.iter())?);
         for (accumulator, aggregate) in window.accumulators.iter().zip(&self.plan.aggregates) {
             columns.push(accumulator.finish(aggregate)?);
@@ -690,6 +738,7 @@ impl TumblingState {
     pub fn restore(&mut self, snapshot: TumblingSnapshot) -> Result<(), EvalError> {
         self.event_time = snapshot.event_time;
         self.windows.clear();
+        self.stagger_ends.clear();
         let parser = self.converter.parser();
         for stored in snapshot.windows {
             let mut window = self.open_window();
@@ -701,6 +750,10 @@ impl TumblingState {
             for (group, key) in stored.keys.iter().enumerate() {
                 window.keys.push(parser.parse(key));
                 window.index.insert(key.as_slice().into(), group as u32);
+                if self.plan.stagger.is_some() {
+                    let end = self.stagger_ends.entry(key.as_slice().into()).or_default();
+                    *end = (*end).max(stored.end);
+                }
             }
             window.accumulators = stored.accumulators;
             self.windows.insert(stored.end, window);
@@ -786,6 +839,7 @@ mod tests {
             window_key: 1,
             bucket: Bucket::Step(10),
             on_rowtime: true,
+            stagger: None,
             aggregates: vec![
                 Aggregate::new(AggregateFunction::CountRows, None).expect("valid"),
                 Aggregate::new(AggregateFunction::Sum, Some(value.clone())).expect("valid"),

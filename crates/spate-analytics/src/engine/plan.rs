@@ -426,12 +426,6 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             format!("a pump cannot insert into {source}, the stream it reads"),
         ));
     }
-    if select.stagger.is_some() {
-        return Err(plan_error(
-            select.pos,
-            "WINDOWED BY STAGGER is not supported yet",
-        ));
-    }
     if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
         return Err(plan_error(
             select.pos,
@@ -460,6 +454,7 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
         });
     }
     let grouped = !select.group_by.is_empty()
+        || select.stagger.is_some()
         || select
             .projection
             .iter()
@@ -847,10 +842,16 @@ fn tumbling(
     target: &StreamDef,
     targets: &[usize],
 ) -> Result<Operator, PlanError> {
-    if select.group_by.is_empty() {
+    if select.group_by.is_empty() && select.stagger.is_none() {
         return Err(plan_error(
             select.pos,
             "an aggregate over a stream needs GROUP BY with a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...)",
+        ));
+    }
+    if !select.group_by.is_empty() && select.stagger.is_some() {
+        return Err(plan_error(
+            select.pos,
+            "WINDOWED BY STAGGER groups by its PARTITION BY: the query cannot have GROUP BY as well",
         ));
     }
     if select
@@ -863,8 +864,17 @@ fn tumbling(
             "SELECT * cannot be used with GROUP BY",
         ));
     }
-    let mut keys = Vec::with_capacity(select.group_by.len());
-    for key in &select.group_by {
+    let stagger = select
+        .stagger
+        .as_ref()
+        .map(|stagger| super::expr::constant_interval(&stagger.range, select.pos))
+        .transpose()?;
+    let key_exprs = match &select.stagger {
+        Some(stagger) => &stagger.partition_by,
+        None => &select.group_by,
+    };
+    let mut keys = Vec::with_capacity(key_exprs.len());
+    for key in key_exprs {
         keys.push(compile(key, scope)?);
     }
     // The window: a bucket of ROWTIME if there is one, else of another timestamp column.
@@ -889,6 +899,10 @@ fn tumbling(
         .enumerate()
         .filter_map(|(index, key)| bucket_of(key).map(|(bucket, rowtime)| (index, bucket, rowtime)))
         .min_by_key(|(_, _, rowtime)| !rowtime);
+    let window = match stagger {
+        Some(_) => Some((0, Bucket::Step(1), true)),
+        None => window,
+    };
     let Some((window_key, bucket, on_rowtime)) = window else {
         return Err(plan_error(
             position_of(&select.group_by[0]),
@@ -934,6 +948,7 @@ fn tumbling(
         window_key,
         bucket,
         on_rowtime,
+        stagger,
         aggregates: std::mem::take(&mut aggregates),
         filter,
     });
