@@ -43,7 +43,7 @@ fn engine() -> Engine {
         name: "SOURCE_SQL_STREAM_001".into(),
         columns: columns(),
     }];
-    let plan = Arc::new(plan_application(CODE, &inputs).expect("the code plans"));
+    let plan = Arc::new(plan_application(CODE, &inputs, &[]).expect("the code plans"));
     Engine::new(plan, &["DESTINATION_SQL_STREAM".into()]).expect("the engine starts")
 }
 

@@ -6,6 +6,8 @@
 //! Directives, one per line (blank lines and `#` comments between them are ignored):
 //! - `input NAME (COL TYPE, ...)`: an in-application input stream whose JSON records map
 //!   `$.COL` to each column (types as an InputSchema writes them).
+//! - `table NAME (COL TYPE, ...)`: a reference table, read the same way.
+//! - `table-rows NAME` ... `end`: the table's content, one JSON record per line.
 //! - `output NAME`: a stream whose rows the script reads.
 //! - `code` ... `end`: the application code; then either nothing (it must plan) or
 //!   `plan-error` ... `end` with the exact error.
@@ -79,6 +81,7 @@ fn diff(expected: &str, actual: &str) -> String {
 
 struct Script {
     inputs: Vec<InputStream>,
+    tables: Vec<InputStream>,
     parsers: Vec<(String, InputParser)>,
     outputs: Vec<String>,
     plan: Option<Arc<ApplicationPlan>>,
@@ -92,6 +95,7 @@ fn run_script(text: &str) -> Result<String, String> {
     let mut lines = text.lines().peekable();
     let mut script = Script {
         inputs: Vec::new(),
+        tables: Vec::new(),
         parsers: Vec::new(),
         outputs: Vec::new(),
         plan: None,
@@ -126,6 +130,39 @@ fn run_script(text: &str) -> Result<String, String> {
                 });
                 script.parsers.push((name, parser));
             }
+            "table" => {
+                out.push_str(line);
+                out.push('\n');
+                let (name, parser, columns) = input_stream(rest)?;
+                script.tables.push(InputStream {
+                    name: name.clone(),
+                    columns,
+                });
+                script.parsers.push((name, parser));
+            }
+            "table-rows" => {
+                let body = block(&mut lines);
+                let _ = writeln!(out, "{line}\n{}end", lines_of(&body));
+                let engine = script
+                    .engine
+                    .as_mut()
+                    .ok_or("table-rows before a planned code")?;
+                let parser = &script
+                    .parsers
+                    .iter()
+                    .find(|(name, _)| name == rest)
+                    .ok_or_else(|| format!("no table {rest}"))?
+                    .1;
+                let mut rows = Vec::new();
+                for record in &body {
+                    for parsed in parser.parse_record(record.as_bytes()) {
+                        rows.push(parsed.map_err(|err| format!("table row {record}: {err}"))?);
+                    }
+                }
+                engine
+                    .set_table(rest, &rows)
+                    .map_err(|err| err.to_string())?;
+            }
             "output" => {
                 out.push_str(line);
                 out.push('\n');
@@ -134,7 +171,7 @@ fn run_script(text: &str) -> Result<String, String> {
             "code" => {
                 let code = block(&mut lines).join("\n");
                 let _ = writeln!(out, "code\n{code}\nend");
-                let planned = plan_application(&code, &script.inputs);
+                let planned = plan_application(&code, &script.inputs, &script.tables);
                 let expects_error = lines.peek().is_some_and(|next| *next == "plan-error");
                 if expects_error {
                     lines.next();

@@ -1250,6 +1250,15 @@ fn arithmetic_expr(
     }
 }
 
+/// Two expressions compared for equality on different batches (a join's keys), converted to
+/// one type; `None` when they cannot be compared.
+pub fn equality_sides(
+    left: PhysicalExpr,
+    right: PhysicalExpr,
+) -> Option<(PhysicalExpr, PhysicalExpr)> {
+    coerce_pair(left, right, Position::default(), "=").ok()
+}
+
 /// The arguments of a function call that are plain expressions.
 pub fn plain_args(args: &[FunctionArg]) -> Option<Vec<&Expr>> {
     args.iter()

@@ -22,14 +22,15 @@ use super::aggregate::{Aggregate, AggregateFunction, Bucket, TumblingPlan, close
 use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
+use super::join::{JoinKind, JoinPlan};
 use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
 use super::types::{ExprType, declared_type};
 use crate::input::SqlType;
 use crate::sql::ast::{
-    CreatePump, CreateStream, Expr, FrameBound, FrameUnits, FunctionArg, Ident, Literal,
-    NamedWindow, ObjectName, Over, Position, Query, QueryBody, Select, SelectItem, Statement,
-    TableFactor, WindowSpec,
+    BinaryOperator, CreatePump, CreateStream, Expr, FrameBound, FrameUnits, FunctionArg, Ident,
+    Join, JoinConstraint, JoinKind as AstJoinKind, Literal, NamedWindow, ObjectName, Over,
+    Position, Query, QueryBody, Select, SelectItem, Statement, TableFactor, WindowSpec,
 };
 
 /// The in-application stream rows that could not be read or processed go to.
@@ -94,6 +95,8 @@ pub struct Pump {
     pub name: String,
     pub source: String,
     pub target: String,
+    /// A reference table joined to each batch before the operator runs.
+    pub join: Option<JoinPlan>,
     pub operator: Operator,
 }
 
@@ -101,6 +104,8 @@ pub struct Pump {
 #[derive(Debug, Clone)]
 pub struct ApplicationPlan {
     pub streams: BTreeMap<String, StreamDef>,
+    /// Reference tables, in the layout of a stream (a ROWTIME column, unused, first).
+    pub tables: BTreeMap<String, StreamDef>,
     pub pumps: Vec<Pump>,
 }
 
@@ -110,13 +115,29 @@ impl ApplicationPlan {
     }
 }
 
-/// Plans `code` over `inputs`.
-pub fn plan_application(code: &str, inputs: &[InputStream]) -> Result<ApplicationPlan, PlanError> {
+/// Plans `code` over its input streams and reference tables.
+pub fn plan_application(
+    code: &str,
+    inputs: &[InputStream],
+    tables: &[InputStream],
+) -> Result<ApplicationPlan, PlanError> {
     let statements = crate::sql::parse_application_code(code)?;
     let mut plan = ApplicationPlan {
         streams: BTreeMap::new(),
+        tables: BTreeMap::new(),
         pumps: Vec::new(),
     };
+    for table in tables {
+        plan.tables.insert(
+            table.name.clone(),
+            StreamDef {
+                name: table.name.clone(),
+                columns: table.columns.clone(),
+                schema: stream_schema(&table.columns),
+                input: true,
+            },
+        );
+    }
     for input in inputs {
         add_stream(&mut plan, &input.name, input.columns.clone(), true);
     }
@@ -173,6 +194,12 @@ fn object_name(name: &ObjectName) -> (String, Position) {
 
 fn create_stream(plan: &mut ApplicationPlan, create: &CreateStream) -> Result<(), PlanError> {
     let (name, pos) = object_name(&create.name);
+    if plan.tables.contains_key(&name) {
+        return Err(plan_error(
+            pos,
+            format!("{name} is a reference table of the application and cannot be created"),
+        ));
+    }
     if let Some(existing) = plan.streams.get(&name) {
         if existing.input || name == ERROR_STREAM {
             return Err(plan_error(
@@ -216,10 +243,47 @@ fn query_position(query: &Query) -> Position {
     }
 }
 
-/// The columns a query sees: one stream, by its name or alias.
-struct RelationScope {
+/// One stream or table of a query's FROM: its names (name and alias), its columns, and where
+/// they start in the batch the query's expressions run on.
+#[derive(Debug, Clone)]
+struct Relation {
     names: Vec<String>,
     columns: Vec<Column>,
+    offset: usize,
+}
+
+/// The columns a query sees: its stream first (ROWTIME is column 0), then any joined table.
+#[derive(Debug, Clone)]
+struct RelationScope {
+    relations: Vec<Relation>,
+}
+
+impl RelationScope {
+    fn single(names: Vec<String>, columns: Vec<Column>) -> RelationScope {
+        RelationScope {
+            relations: vec![Relation {
+                names,
+                columns,
+                offset: 1,
+            }],
+        }
+    }
+
+    /// Every column after ROWTIME, in batch order.
+    fn columns(&self) -> Vec<Column> {
+        self.relations
+            .iter()
+            .flat_map(|relation| relation.columns.iter().cloned())
+            .collect()
+    }
+
+    fn width(&self) -> usize {
+        1 + self
+            .relations
+            .iter()
+            .map(|relation| relation.columns.len())
+            .sum::<usize>()
+    }
 }
 
 impl Scope for RelationScope {
@@ -235,31 +299,66 @@ impl Scope for RelationScope {
                 ));
             }
         };
-        if let Some(qualifier) = qualifier
-            && !self.names.contains(&qualifier.name)
+        let candidates: Vec<&Relation> = match qualifier {
+            Some(qualifier) => {
+                let relation = self
+                    .relations
+                    .iter()
+                    .find(|relation| relation.names.contains(&qualifier.name))
+                    .ok_or_else(|| {
+                        plan_error(
+                            qualifier.pos,
+                            format!("no stream, table or alias {} in FROM", qualifier.name),
+                        )
+                    })?;
+                vec![relation]
+            }
+            None => self.relations.iter().collect(),
+        };
+        if column.name == ROWTIME
+            && candidates
+                .first()
+                .is_some_and(|relation| relation.offset == 1)
         {
-            return Err(plan_error(
-                qualifier.pos,
-                format!("no stream or alias {} in FROM", qualifier.name),
-            ));
-        }
-        if column.name == ROWTIME {
             return Ok((0, ExprType::Sql(SqlType::Timestamp)));
         }
-        self.columns
-            .iter()
-            .position(|candidate| candidate.name == column.name)
-            .map(|index| (index + 1, ExprType::Sql(self.columns[index].sql_type)))
-            .ok_or_else(|| {
-                plan_error(
-                    column.pos,
-                    format!(
-                        "column {} not found in {}",
-                        column.name,
-                        self.names.first().map(String::as_str).unwrap_or("FROM")
-                    ),
-                )
-            })
+        let mut found = None;
+        for relation in candidates {
+            if let Some(index) = relation
+                .columns
+                .iter()
+                .position(|candidate| candidate.name == column.name)
+            {
+                if found.is_some() {
+                    return Err(plan_error(
+                        column.pos,
+                        format!(
+                            "column {} is ambiguous: qualify it with its stream or table",
+                            column.name
+                        ),
+                    ));
+                }
+                found = Some((
+                    relation.offset + index,
+                    ExprType::Sql(relation.columns[index].sql_type),
+                ));
+            }
+        }
+        found.ok_or_else(|| {
+            let place = match qualifier {
+                Some(qualifier) => qualifier.name.clone(),
+                None => self
+                    .relations
+                    .iter()
+                    .filter_map(|relation| relation.names.first().cloned())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            };
+            plan_error(
+                column.pos,
+                format!("column {} not found in {place}", column.name),
+            )
+        })
     }
 }
 
@@ -413,7 +512,7 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             ));
         }
     };
-    let (source, mut scope) = from_clause(plan, select)?;
+    let (source, mut scope, join) = from_clause(plan, select)?;
     if !select.stream {
         return Err(plan_error(
             select.pos,
@@ -450,6 +549,7 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             name,
             source,
             target: target_name,
+            join,
             operator,
         });
     }
@@ -493,71 +593,199 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
         name,
         source,
         target: target_name,
+        join,
         operator,
     })
 }
 
-/// The single stream a query reads, and the scope of its names.
+/// The stream a query reads, the table it joins if any, and the scope of its names.
 fn from_clause(
     plan: &ApplicationPlan,
     select: &Select,
-) -> Result<(String, RelationScope), PlanError> {
+) -> Result<(String, RelationScope, Option<JoinPlan>), PlanError> {
     let [from] = select.from.as_slice() else {
         return Err(plan_error(
             select.pos,
             if select.from.is_empty() {
                 "a pump's query reads FROM a stream"
             } else {
-                "a query over several streams (a join) is not supported yet"
+                "FROM with several comma-separated items is not supported yet: use JOIN ... ON"
             },
         ));
     };
-    if !from.joins.is_empty() {
-        return Err(plan_error(select.pos, "JOIN is not supported yet"));
-    }
-    match &from.relation {
+    let (stream_name, names) = named_relation(&from.relation, select.pos, "stream")?;
+    let stream = plan.streams.get(&stream_name).ok_or_else(|| {
+        let message = if plan.tables.contains_key(&stream_name) {
+            format!(
+                "{stream_name} is a reference table: a pump reads FROM a stream and joins tables"
+            )
+        } else {
+            format!("stream {stream_name} does not exist")
+        };
+        plan_error(select.pos, message)
+    })?;
+    let mut scope = RelationScope::single(names, stream.columns.clone());
+    let join = match from.joins.as_slice() {
+        [] => None,
+        [join] => Some(table_join(plan, &mut scope, join, select.pos)?),
+        _ => {
+            return Err(plan_error(
+                select.pos,
+                "a query joins one reference table at most, for now",
+            ));
+        }
+    };
+    Ok((stream_name, scope, join))
+}
+
+/// The name of a stream or table in FROM, and the names it may be qualified by.
+fn named_relation(
+    relation: &TableFactor,
+    pos: Position,
+    what: &str,
+) -> Result<(String, Vec<String>), PlanError> {
+    match relation {
         TableFactor::Named {
             name,
             window: None,
             alias,
         } => {
-            let (stream_name, pos) = object_name(name);
-            let stream = plan
-                .streams
-                .get(&stream_name)
-                .ok_or_else(|| plan_error(pos, format!("stream {stream_name} does not exist")))?;
-            let mut names = vec![stream_name.clone()];
+            let (relation_name, _) = object_name(name);
+            let mut names = vec![relation_name.clone()];
             if let Some(alias) = alias {
                 if !alias.columns.is_empty() {
                     return Err(plan_error(
                         alias.name.pos,
-                        "renaming a stream's columns in FROM is not supported yet",
+                        format!("renaming a {what}'s columns in FROM is not supported yet"),
                     ));
                 }
                 names.push(alias.name.name.clone());
             }
-            Ok((
-                stream_name,
-                RelationScope {
-                    names,
-                    columns: stream.columns.clone(),
-                },
-            ))
+            Ok((relation_name, names))
         }
         TableFactor::Named {
             window: Some(_), ..
         } => Err(plan_error(
-            select.pos,
-            "a window on a stream in FROM (a windowed join) is not supported yet",
+            pos,
+            "a window on a stream in FROM (a stream-to-stream join) is not supported yet",
         )),
-        TableFactor::Derived { .. } => Err(plan_error(
-            select.pos,
-            "a subquery in FROM is not supported yet",
-        )),
+        TableFactor::Derived { .. } => {
+            Err(plan_error(pos, "a subquery in FROM is not supported yet"))
+        }
         TableFactor::Function { pos, .. } => Err(plan_error(
             *pos,
             "table functions (TABLE(...)) are not supported yet",
         )),
+    }
+}
+
+/// `JOIN table ON ...`: the table joins the scope, and the condition splits into hash keys
+/// and a residual filter.
+fn table_join(
+    plan: &ApplicationPlan,
+    scope: &mut RelationScope,
+    join: &Join,
+    pos: Position,
+) -> Result<JoinPlan, PlanError> {
+    let kind = match join.kind {
+        AstJoinKind::Inner => JoinKind::Inner,
+        AstJoinKind::Left => JoinKind::Left,
+        other => {
+            return Err(plan_error(
+                pos,
+                format!(
+                    "a {other:?} JOIN of a stream and a table is not supported: use JOIN or LEFT JOIN"
+                ),
+            ));
+        }
+    };
+    let (table_name, names) = named_relation(&join.relation, pos, "table")?;
+    let table = plan.tables.get(&table_name).ok_or_else(|| {
+        let message = if plan.streams.contains_key(&table_name) {
+            format!("{table_name} is a stream: joining two streams is not supported yet")
+        } else {
+            format!("reference table {table_name} does not exist")
+        };
+        plan_error(pos, message)
+    })?;
+    let stream_scope = scope.clone();
+    let mut table_scope = RelationScope::single(names.clone(), table.columns.clone());
+    scope.relations.push(Relation {
+        names,
+        columns: table.columns.clone(),
+        offset: scope.width(),
+    });
+    let condition = match &join.constraint {
+        JoinConstraint::On(condition) => condition.clone(),
+        JoinConstraint::Using(_) | JoinConstraint::None => {
+            return Err(plan_error(
+                pos,
+                "a join with a table needs ON with an equality",
+            ));
+        }
+    };
+    let mut conjuncts = Vec::new();
+    split_and(&condition, &mut conjuncts);
+    let (mut stream_keys, mut table_keys, mut residual) = (Vec::new(), Vec::new(), Vec::new());
+    for conjunct in conjuncts {
+        if let Expr::Binary {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } = &conjunct
+        {
+            let mut stream_side = stream_scope.clone();
+            let sides = [(left, right), (right, left)]
+                .into_iter()
+                .find_map(|(a, b)| {
+                    let a = compile(a, &mut stream_side).ok()?;
+                    let b = compile(b, &mut table_scope).ok()?;
+                    super::expr::equality_sides(a, b)
+                });
+            if let Some((stream_key, table_key)) = sides {
+                stream_keys.push(stream_key);
+                table_keys.push(table_key);
+                continue;
+            }
+        }
+        residual.push(conjunct);
+    }
+    if stream_keys.is_empty() {
+        return Err(plan_error(
+            position_of(&condition),
+            "a join with a table needs an equality between a stream column and a table column in ON",
+        ));
+    }
+    let residual = residual
+        .into_iter()
+        .reduce(|left, right| Expr::Binary {
+            left: Box::new(left),
+            op: BinaryOperator::And,
+            right: Box::new(right),
+        })
+        .map(|condition| compile(&condition, scope))
+        .transpose()?;
+    Ok(JoinPlan {
+        table: table_name,
+        kind,
+        stream_keys,
+        table_keys,
+        residual,
+        joined_schema: stream_schema(&scope.columns()),
+    })
+}
+
+fn split_and(expr: &Expr, out: &mut Vec<Expr>) {
+    match expr {
+        Expr::Binary {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            split_and(left, out);
+            split_and(right, out);
+        }
+        other => out.push(other.clone()),
     }
 }
 
@@ -589,35 +817,52 @@ fn target_columns(target: &StreamDef, listed: &[Ident]) -> Result<Vec<usize>, Pl
     Ok(indices)
 }
 
-/// The projection's expressions, with `*` expanded to the source's columns.
+/// The projection's expressions, with `*` expanded to the columns of every stream and table
+/// of FROM, and `t.*` to those of `t`.
 fn projection_items(select: &Select, scope: &RelationScope) -> Result<Vec<Expr>, PlanError> {
+    let qualified = |relation: &Relation, column: &Column, pos: Position| {
+        let name = Ident {
+            name: column.name.clone(),
+            quoted: true,
+            pos,
+        };
+        match relation.names.first() {
+            Some(qualifier) if scope.relations.len() > 1 => Expr::CompoundIdentifier(vec![
+                Ident {
+                    name: qualifier.clone(),
+                    quoted: true,
+                    pos,
+                },
+                name,
+            ]),
+            _ => Expr::Identifier(name),
+        }
+    };
     let mut items = Vec::new();
     for item in &select.projection {
         match item {
             SelectItem::Expr { expr, .. } => items.push(expr.clone()),
             SelectItem::Wildcard => {
-                for column in &scope.columns {
-                    items.push(Expr::Identifier(Ident {
-                        name: column.name.clone(),
-                        quoted: true,
-                        pos: select.pos,
-                    }));
+                for relation in &scope.relations {
+                    for column in &relation.columns {
+                        items.push(qualified(relation, column, select.pos));
+                    }
                 }
             }
             SelectItem::QualifiedWildcard(name) => {
                 let (qualifier, pos) = object_name(name);
-                if !scope.names.contains(&qualifier) {
-                    return Err(plan_error(
-                        pos,
-                        format!("no stream or alias {qualifier} in FROM"),
-                    ));
-                }
-                for column in &scope.columns {
-                    items.push(Expr::Identifier(Ident {
-                        name: column.name.clone(),
-                        quoted: true,
-                        pos,
-                    }));
+                let relation = scope
+                    .relations
+                    .iter()
+                    .find(|relation| relation.names.contains(&qualifier))
+                    .ok_or_else(|| {
+                        plan_error(
+                            pos,
+                            format!("no stream, table or alias {qualifier} in FROM"),
+                        )
+                    })?;
+                for column in &relation.columns {
+                    items.push(qualified(relation, column, pos));
                 }
             }
         }
@@ -1149,7 +1394,7 @@ fn sliding(
         .map(|condition| compile(condition, scope))
         .transpose()?;
     let items = projection_items(select, scope)?;
-    let width = scope.columns.len() + 1;
+    let width = scope.width();
     let mut windowed = SlidingScope {
         input: scope,
         windows: &select.windows,
@@ -1168,7 +1413,7 @@ fn sliding(
         projection.push(compile(item, &mut windowed)?);
     }
     let aggregates = windowed.aggregates;
-    let mut fields: Vec<arrow::datatypes::FieldRef> = stream_schema(&scope.columns)
+    let mut fields: Vec<arrow::datatypes::FieldRef> = stream_schema(&scope.columns())
         .fields()
         .iter()
         .cloned()

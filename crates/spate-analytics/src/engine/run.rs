@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{TumblingSnapshot, TumblingState};
 use super::expr::{EvalError, PhysicalExpr};
+use super::join::{JoinIndex, join};
 use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
 use super::schema::{Column, batch_to_rows, rows_to_batch};
 use super::sliding::{SlidingSnapshot, SlidingState};
@@ -72,6 +73,8 @@ pub struct Engine {
     windows: BTreeMap<usize, TumblingState>,
     /// The windows of each sliding pump, by pump index.
     sliding: BTreeMap<usize, SlidingState>,
+    /// The reference table each joining pump joins, indexed by its keys, by pump index.
+    joins: BTreeMap<usize, JoinIndex>,
     /// Rows waiting to be read, by stream.
     buffers: BTreeMap<String, Vec<RecordBatch>>,
     /// Pumps by the stream they read.
@@ -92,6 +95,7 @@ impl Engine {
     pub fn new(plan: Arc<ApplicationPlan>, read: &[String]) -> Result<Engine, EngineError> {
         let mut windows = BTreeMap::new();
         let mut sliding = BTreeMap::new();
+        let mut joins = BTreeMap::new();
         let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, pump) in plan.pumps.iter().enumerate() {
             if let Operator::Tumbling { plan, .. } = &pump.operator {
@@ -103,6 +107,15 @@ impl Engine {
                 let state = SlidingState::new(aggregates.clone())
                     .map_err(|err| EngineError::Snapshot(err.to_string()))?;
                 sliding.insert(index, state);
+            }
+            if let Some(join_plan) = &pump.join {
+                let table = plan
+                    .tables
+                    .get(&join_plan.table)
+                    .ok_or_else(|| EngineError::UnknownStream(join_plan.table.clone()))?;
+                let index_of_rows = JoinIndex::empty(join_plan, table.schema.clone())
+                    .map_err(|err| EngineError::Snapshot(err.to_string()))?;
+                joins.insert(index, index_of_rows);
             }
             readers.entry(pump.source.clone()).or_default().push(index);
         }
@@ -117,6 +130,7 @@ impl Engine {
             plan,
             windows,
             sliding,
+            joins,
             buffers,
             readers,
         })
@@ -144,6 +158,26 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownStream(stream.to_string()))?;
         let batch = rows_to_batch(&def.schema, &def.columns, rowtimes, rows)?;
         self.push(stream, batch);
+        Ok(())
+    }
+
+    /// Loads (or reloads) reference table `table` with `rows`.
+    pub fn set_table(&mut self, table: &str, rows: &[Row]) -> Result<(), EngineError> {
+        let def = self
+            .plan
+            .tables
+            .get(table)
+            .ok_or_else(|| EngineError::UnknownStream(table.to_string()))?;
+        let batch = rows_to_batch(&def.schema, &def.columns, &vec![0; rows.len()], rows)?;
+        for (index, pump) in self.plan.pumps.iter().enumerate() {
+            if let Some(join_plan) = &pump.join
+                && join_plan.table == table
+            {
+                let built = JoinIndex::build(join_plan, batch.clone())
+                    .map_err(|err| EngineError::Snapshot(err.to_string()))?;
+                self.joins.insert(index, built);
+            }
+        }
         Ok(())
     }
 
@@ -268,6 +302,23 @@ impl Engine {
 
     fn run_pump(&mut self, index: usize, batch: &RecordBatch) -> Vec<RecordBatch> {
         let pump = self.plan.pumps[index].clone();
+        let joined;
+        let batch = match (&pump.join, self.joins.get(&index)) {
+            (Some(join_plan), Some(table)) => match join(join_plan, table, batch) {
+                Ok(rows) => {
+                    joined = rows;
+                    if joined.num_rows() == 0 {
+                        return Vec::new();
+                    }
+                    &joined
+                }
+                Err(error) => {
+                    self.pump_error(&pump, Some(batch), &error);
+                    return Vec::new();
+                }
+            },
+            _ => batch,
+        };
         match &pump.operator {
             Operator::Map { filter, projection } => {
                 let schema = self.target_schema(&pump);
