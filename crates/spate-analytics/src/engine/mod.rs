@@ -9,4 +9,5 @@ pub mod plan;
 pub mod run;
 pub mod schema;
 pub mod sliding;
+pub mod stream_join;
 pub mod types;

@@ -25,6 +25,7 @@ use super::expr::{
 use super::join::{JoinKind, JoinPlan};
 use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
+use super::stream_join::StreamJoinPlan;
 use super::types::{ExprType, declared_type};
 use crate::input::SqlType;
 use crate::sql::ast::{
@@ -97,6 +98,8 @@ pub struct Pump {
     pub target: String,
     /// A reference table joined to each batch before the operator runs.
     pub join: Option<JoinPlan>,
+    /// A second stream joined within a window: the pump reads it as well as `source`.
+    pub stream_join: Option<Arc<StreamJoinPlan>>,
     pub operator: Operator,
 }
 
@@ -512,7 +515,7 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             ));
         }
     };
-    let (source, mut scope, join) = from_clause(plan, select)?;
+    let (source, mut scope, join, stream_join) = from_clause(plan, select)?;
     if !select.stream {
         return Err(plan_error(
             select.pos,
@@ -550,6 +553,7 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             source,
             target: target_name,
             join,
+            stream_join,
             operator,
         });
     }
@@ -594,15 +598,22 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
         source,
         target: target_name,
         join,
+        stream_join,
         operator,
     })
 }
 
-/// The stream a query reads, the table it joins if any, and the scope of its names.
-fn from_clause(
-    plan: &ApplicationPlan,
-    select: &Select,
-) -> Result<(String, RelationScope, Option<JoinPlan>), PlanError> {
+/// What a query's FROM reads: its stream, the scope of its names, and the table or second
+/// stream it joins.
+type FromClause = (
+    String,
+    RelationScope,
+    Option<JoinPlan>,
+    Option<Arc<StreamJoinPlan>>,
+);
+
+/// The stream a query reads, the table or stream it joins if any, and the scope of its names.
+fn from_clause(plan: &ApplicationPlan, select: &Select) -> Result<FromClause, PlanError> {
     let [from] = select.from.as_slice() else {
         return Err(plan_error(
             select.pos,
@@ -613,7 +624,7 @@ fn from_clause(
             },
         ));
     };
-    let (stream_name, names) = named_relation(&from.relation, select.pos, "stream")?;
+    let (stream_name, names, window) = named_relation(&from.relation, select.pos, "stream")?;
     let stream = plan.streams.get(&stream_name).ok_or_else(|| {
         let message = if plan.tables.contains_key(&stream_name) {
             format!(
@@ -625,29 +636,50 @@ fn from_clause(
         plan_error(select.pos, message)
     })?;
     let mut scope = RelationScope::single(names, stream.columns.clone());
-    let join = match from.joins.as_slice() {
-        [] => None,
-        [join] => Some(table_join(plan, &mut scope, join, select.pos)?),
+    let (join, stream_join) = match from.joins.as_slice() {
+        [] => (None, None),
+        [join] => {
+            let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
+            if plan.streams.contains_key(&other) {
+                let first = (stream_name.clone(), window, stream.schema.clone());
+                let joined = stream_join(plan, &mut scope, first, join, select.pos)?;
+                (None, Some(Arc::new(joined)))
+            } else {
+                if window.is_some() {
+                    return Err(plan_error(
+                        select.pos,
+                        "a window in FROM belongs to a join of two streams",
+                    ));
+                }
+                (Some(table_join(plan, &mut scope, join, select.pos)?), None)
+            }
+        }
         _ => {
             return Err(plan_error(
                 select.pos,
-                "a query joins one reference table at most, for now",
+                "a query joins one other stream or table at most, for now",
             ));
         }
     };
-    Ok((stream_name, scope, join))
+    if window.is_some() && stream_join.is_none() {
+        return Err(plan_error(
+            select.pos,
+            "a window in FROM belongs to a join of two streams",
+        ));
+    }
+    Ok((stream_name, scope, join, stream_join))
 }
 
 /// The name of a stream or table in FROM, and the names it may be qualified by.
-fn named_relation(
-    relation: &TableFactor,
+fn named_relation<'a>(
+    relation: &'a TableFactor,
     pos: Position,
     what: &str,
-) -> Result<(String, Vec<String>), PlanError> {
+) -> Result<(String, Vec<String>, Option<&'a WindowSpec>), PlanError> {
     match relation {
         TableFactor::Named {
             name,
-            window: None,
+            window,
             alias,
         } => {
             let (relation_name, _) = object_name(name);
@@ -661,14 +693,8 @@ fn named_relation(
                 }
                 names.push(alias.name.name.clone());
             }
-            Ok((relation_name, names))
+            Ok((relation_name, names, window.as_ref()))
         }
-        TableFactor::Named {
-            window: Some(_), ..
-        } => Err(plan_error(
-            pos,
-            "a window on a stream in FROM (a stream-to-stream join) is not supported yet",
-        )),
         TableFactor::Derived { .. } => {
             Err(plan_error(pos, "a subquery in FROM is not supported yet"))
         }
@@ -699,7 +725,7 @@ fn table_join(
             ));
         }
     };
-    let (table_name, names) = named_relation(&join.relation, pos, "table")?;
+    let (table_name, names, _) = named_relation(&join.relation, pos, "table")?;
     let table = plan.tables.get(&table_name).ok_or_else(|| {
         let message = if plan.streams.contains_key(&table_name) {
             format!("{table_name} is a stream: joining two streams is not supported yet")
@@ -771,6 +797,85 @@ fn table_join(
         stream_keys,
         table_keys,
         residual,
+        joined_schema: stream_schema(&scope.columns()),
+    })
+}
+
+/// `a [OVER w] JOIN b [OVER w] ON ...`: the second stream joins the scope.
+fn stream_join(
+    plan: &ApplicationPlan,
+    scope: &mut RelationScope,
+    (first, first_window, first_schema): (String, Option<&WindowSpec>, SchemaRef),
+    join: &Join,
+    pos: Position,
+) -> Result<StreamJoinPlan, PlanError> {
+    if join.kind != AstJoinKind::Inner {
+        return Err(plan_error(
+            pos,
+            format!(
+                "a {:?} JOIN of two streams is not supported yet: use JOIN",
+                join.kind
+            ),
+        ));
+    }
+    let (second, names, second_window) = named_relation(&join.relation, pos, "stream")?;
+    if second == first {
+        return Err(plan_error(
+            pos,
+            "joining a stream with itself is not supported yet",
+        ));
+    }
+    let second_def = plan
+        .streams
+        .get(&second)
+        .ok_or_else(|| plan_error(pos, format!("stream {second} does not exist")))?;
+    let range = |window: Option<&WindowSpec>| -> Result<Option<i64>, PlanError> {
+        window
+            .map(|spec| {
+                if !spec.partition_by.is_empty() {
+                    return Err(plan_error(pos, "a join's window cannot be partitioned"));
+                }
+                match frame_of(spec, pos)? {
+                    Frame::Range(range) => Ok(range),
+                    Frame::Rows(_) => Err(plan_error(
+                        pos,
+                        "a join's window is a RANGE INTERVAL ... PRECEDING",
+                    )),
+                }
+            })
+            .transpose()
+    };
+    let first_range = range(first_window)?;
+    let second_range = range(second_window)?;
+    if first_range.is_none() && second_range.is_none() {
+        return Err(plan_error(
+            pos,
+            "a join of two streams needs a window on one of them: OVER (RANGE INTERVAL ... PRECEDING)",
+        ));
+    }
+    scope.relations.push(Relation {
+        names,
+        columns: second_def.columns.clone(),
+        offset: scope.width(),
+    });
+    let condition = match &join.constraint {
+        JoinConstraint::On(condition) => compile(condition, scope)?,
+        _ => return Err(plan_error(pos, "a join of two streams needs ON")),
+    };
+    if !matches!(
+        condition.ty(),
+        ExprType::Sql(SqlType::Boolean) | ExprType::Null
+    ) {
+        return Err(plan_error(pos, "ON needs a BOOLEAN condition"));
+    }
+    Ok(StreamJoinPlan {
+        first,
+        second,
+        first_range,
+        second_range,
+        first_schema,
+        second_schema: second_def.schema.clone(),
+        condition,
         joined_schema: stream_schema(&scope.columns()),
     })
 }
@@ -1440,13 +1545,23 @@ fn check_no_cycle(plan: &ApplicationPlan) -> Result<(), PlanError> {
             map.entry(pump.source.as_str())
                 .or_default()
                 .push(pump.target.as_str());
+            if let Some(join) = &pump.stream_join {
+                map.entry(join.second.as_str())
+                    .or_default()
+                    .push(pump.target.as_str());
+            }
             map
         });
     for pump in &plan.pumps {
         let mut stack = vec![pump.target.as_str()];
         let mut seen = Vec::new();
         while let Some(stream) = stack.pop() {
-            if stream == pump.source {
+            if stream == pump.source
+                || pump
+                    .stream_join
+                    .as_ref()
+                    .is_some_and(|join| join.second == stream)
+            {
                 return Err(SqlError::new(
                     0,
                     0,

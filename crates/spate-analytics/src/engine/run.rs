@@ -21,6 +21,7 @@ use super::join::{JoinIndex, join};
 use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
 use super::schema::{Column, batch_to_rows, rows_to_batch};
 use super::sliding::{SlidingSnapshot, SlidingState};
+use super::stream_join::{Side, StreamJoinSnapshot, StreamJoinState};
 use crate::input::{Row, Value, datetime};
 
 /// Why the engine could not take input, or restore its state.
@@ -73,6 +74,8 @@ pub struct Engine {
     windows: BTreeMap<usize, TumblingState>,
     /// The windows of each sliding pump, by pump index.
     sliding: BTreeMap<usize, SlidingState>,
+    /// The kept rows of each pump joining two streams, by pump index.
+    stream_joins: BTreeMap<usize, StreamJoinState>,
     /// The reference table each joining pump joins, indexed by its keys, by pump index.
     joins: BTreeMap<usize, JoinIndex>,
     /// Rows waiting to be read, by stream.
@@ -87,6 +90,8 @@ struct Snapshot {
     windows: BTreeMap<String, TumblingSnapshot>,
     #[serde(default)]
     sliding: BTreeMap<String, SlidingSnapshot>,
+    #[serde(default)]
+    stream_joins: BTreeMap<String, StreamJoinSnapshot>,
 }
 
 impl Engine {
@@ -96,6 +101,7 @@ impl Engine {
         let mut windows = BTreeMap::new();
         let mut sliding = BTreeMap::new();
         let mut joins = BTreeMap::new();
+        let mut stream_joins = BTreeMap::new();
         let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, pump) in plan.pumps.iter().enumerate() {
             if let Operator::Tumbling { plan, .. } = &pump.operator {
@@ -118,6 +124,13 @@ impl Engine {
                 joins.insert(index, index_of_rows);
             }
             readers.entry(pump.source.clone()).or_default().push(index);
+            if let Some(join_plan) = &pump.stream_join {
+                stream_joins.insert(index, StreamJoinState::new(join_plan.clone()));
+                readers
+                    .entry(join_plan.second.clone())
+                    .or_default()
+                    .push(index);
+            }
         }
         let mut buffers = BTreeMap::new();
         for stream in read.iter().map(String::as_str).chain([ERROR_STREAM]) {
@@ -130,6 +143,7 @@ impl Engine {
             plan,
             windows,
             sliding,
+            stream_joins,
             joins,
             buffers,
             readers,
@@ -203,7 +217,7 @@ impl Engine {
         }
         let readers = self.readers.get(stream).cloned().unwrap_or_default();
         for index in readers {
-            let outputs = self.run_pump(index, &batch);
+            let outputs = self.run_pump(index, &batch, stream);
             let target = self.plan.pumps[index].target.clone();
             for output in outputs {
                 self.push(&target, output);
@@ -269,6 +283,13 @@ impl Engine {
                 .iter()
                 .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
                 .collect(),
+            stream_joins: self
+                .stream_joins
+                .iter()
+                .filter_map(|(index, state)| {
+                    Some((self.plan.pumps[*index].name.clone(), state.snapshot().ok()?))
+                })
+                .collect(),
         };
         serde_json::to_vec(&snapshot).unwrap_or_default()
     }
@@ -289,6 +310,14 @@ impl Engine {
                     .map_err(|err| EngineError::Snapshot(format!("pump {name}: {err}")))?;
             }
         }
+        for (index, state) in &mut self.stream_joins {
+            let name = self.plan.pumps[*index].name.as_str();
+            if let Some(stored) = snapshot.stream_joins.get(name) {
+                state
+                    .restore(stored.clone())
+                    .map_err(|err| EngineError::Snapshot(format!("pump {name}: {err}")))?;
+            }
+        }
         for (index, state) in &mut self.sliding {
             let name = self.plan.pumps[*index].name.as_str();
             if let Some(stored) = snapshot.sliding.get(name) {
@@ -300,8 +329,30 @@ impl Engine {
         Ok(())
     }
 
-    fn run_pump(&mut self, index: usize, batch: &RecordBatch) -> Vec<RecordBatch> {
+    fn run_pump(&mut self, index: usize, batch: &RecordBatch, stream: &str) -> Vec<RecordBatch> {
         let pump = self.plan.pumps[index].clone();
+        let paired;
+        let batch = match (&pump.stream_join, self.stream_joins.get_mut(&index)) {
+            (Some(join_plan), Some(state)) => {
+                let side = if stream == join_plan.first {
+                    Side::First
+                } else {
+                    Side::Second
+                };
+                match state.push(side, batch) {
+                    Ok(rows) if rows.num_rows() == 0 => return Vec::new(),
+                    Ok(rows) => {
+                        paired = rows;
+                        &paired
+                    }
+                    Err(error) => {
+                        self.pump_error(&pump, Some(batch), &error);
+                        return Vec::new();
+                    }
+                }
+            }
+            _ => batch,
+        };
         let joined;
         let batch = match (&pump.join, self.joins.get(&index)) {
             (Some(join_plan), Some(table)) => match join(join_plan, table, batch) {
