@@ -285,6 +285,90 @@ pub fn ceil_to(unit: TimeUnit, array: &ArrayRef) -> Result<ArrayRef, EvalError> 
     Ok(Arc::new(result))
 }
 
+/// The width of a STEP: an integer, a day-time interval in milliseconds, or a year-month
+/// interval in months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepWidth {
+    Number(i64),
+    Millis(i64),
+    Months(i64),
+}
+
+/// STEP(value BY width): the largest multiple of `width` (counted from 0, or from
+/// 1970-01-01 00:00:00 for datetimes) not above the value, of an integer, DATE, TIME or
+/// TIMESTAMP, in the value's type. The reference's formula `(x / n) * n` would truncate a
+/// negative integer toward zero; Unverified: negative values round down here, as its text
+/// ("the largest multiple ... equal to or smaller than") says. A width that is not positive,
+/// or that does not suit the value's type, is an error.
+pub fn step(array: &ArrayRef, sql_type: SqlType, width: StepWidth) -> Result<ArrayRef, EvalError> {
+    const NAME: &str = "STEP";
+    let floor = |value: i64, width: i64| value - value.rem_euclid(width);
+    match (sql_type, width) {
+        (_, StepWidth::Number(width) | StepWidth::Millis(width) | StepWidth::Months(width))
+            if width <= 0 =>
+        {
+            Err(EvalError::new(
+                NAME,
+                format!("the step {width} is not positive"),
+            ))
+        }
+        (_, StepWidth::Number(width)) if sql_type.integer_range().is_some() => {
+            let result: Int64Array =
+                unary(ints(array.as_ref(), NAME)?, |value| floor(value, width));
+            Ok(Arc::new(result))
+        }
+        (SqlType::Timestamp, StepWidth::Millis(width)) => {
+            let result: TimestampMillisecondArray =
+                unary(timestamps(array.as_ref(), NAME)?, |value| {
+                    floor(value, width)
+                });
+            Ok(Arc::new(result))
+        }
+        (SqlType::Time, StepWidth::Millis(width)) => {
+            let result: Time32MillisecondArray =
+                unary(times(array.as_ref(), NAME)?, |value: i32| {
+                    floor(i64::from(value), width) as i32
+                });
+            Ok(Arc::new(result))
+        }
+        (SqlType::Date, StepWidth::Millis(width)) if width % MILLIS_PER_DAY == 0 => {
+            let days = width / MILLIS_PER_DAY;
+            let result: Date32Array = unary(dates(array.as_ref(), NAME)?, |value: i32| {
+                floor(i64::from(value), days) as i32
+            });
+            Ok(Arc::new(result))
+        }
+        (SqlType::Timestamp | SqlType::Date, StepWidth::Months(width)) => {
+            let step_month = |days: i64| {
+                let (year, month, _) = civil_from_days(days);
+                let months = floor((year - 1970) * 12 + i64::from(month) - 1, width);
+                days_from_civil(
+                    1970 + months.div_euclid(12),
+                    months.rem_euclid(12) as u32 + 1,
+                    1,
+                )
+            };
+            if sql_type == SqlType::Date {
+                let result: Date32Array = try_unary(dates(array.as_ref(), NAME)?, |value: i32| {
+                    i32::try_from(step_month(i64::from(value)))
+                        .map_err(|_| out_of_range(i64::from(value)))
+                })
+                .map_err(|err| EvalError::new(NAME, err.to_string()))?;
+                return Ok(Arc::new(result));
+            }
+            let result: TimestampMillisecondArray =
+                unary(timestamps(array.as_ref(), NAME)?, |value| {
+                    step_month(value.div_euclid(MILLIS_PER_DAY)) * MILLIS_PER_DAY
+                });
+            Ok(Arc::new(result))
+        }
+        _ => Err(EvalError::new(
+            NAME,
+            format!("cannot step {sql_type} by {width:?}"),
+        )),
+    }
+}
+
 fn out_of_range(millis: i64) -> ArrowError {
     ArrowError::ComputeError(format!("timestamp {millis} is out of range"))
 }
@@ -525,6 +609,47 @@ mod tests {
         let minute = extract(TimeUnit::Minute, &time, SqlType::Time).expect("minute of a time");
         assert_eq!(int_values(&minute), vec![Some(30)]);
         extract(TimeUnit::Year, &time, SqlType::Time).expect_err("a TIME has no year");
+    }
+
+    #[test]
+    fn step_rounds_down_to_a_multiple() {
+        let numbers: ArrayRef =
+            Arc::new(Int64Array::from(vec![Some(23), Some(30), Some(-3), None]));
+        let result = step(&numbers, SqlType::Integer, StepWidth::Number(5)).expect("step");
+        assert_eq!(
+            int_values(&result),
+            vec![Some(20), Some(30), Some(-5), None]
+        );
+        let stamps = ts_array(&[Some("2004-09-30 13:48:23"), None]);
+        let result = step(&stamps, SqlType::Timestamp, StepWidth::Millis(10_000)).expect("step");
+        assert_eq!(
+            ts_values(&result),
+            vec![Some("2004-09-30 13:48:20.000".to_string()), None]
+        );
+        let result = step(&stamps, SqlType::Timestamp, StepWidth::Months(3)).expect("step");
+        assert_eq!(
+            ts_values(&result)[0].as_deref(),
+            Some("2004-07-01 00:00:00.000")
+        );
+        let date: ArrayRef = Arc::new(Date32Array::from(vec![Some(19_782)]));
+        let result =
+            step(&date, SqlType::Date, StepWidth::Millis(7 * MILLIS_PER_DAY)).expect("step");
+        let days: Vec<_> = super::dates(result.as_ref(), "test")
+            .expect("dates")
+            .iter()
+            .collect();
+        assert_eq!(days, vec![Some(19_782)]);
+        let time: ArrayRef = Arc::new(Time32MillisecondArray::from(vec![Some(45_005_500)]));
+        let result = step(&time, SqlType::Time, StepWidth::Millis(3_600_000)).expect("step");
+        let millis: Vec<_> = super::times(result.as_ref(), "test")
+            .expect("times")
+            .iter()
+            .collect();
+        assert_eq!(millis, vec![Some(43_200_000)]);
+        step(&numbers, SqlType::Integer, StepWidth::Number(0)).expect_err("zero step");
+        step(&numbers, SqlType::Integer, StepWidth::Millis(1000))
+            .expect_err("an interval for an integer");
+        step(&date, SqlType::Date, StepWidth::Millis(1000)).expect_err("a DATE steps by days");
     }
 
     #[test]

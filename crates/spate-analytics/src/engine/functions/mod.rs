@@ -11,7 +11,7 @@
 //!   `CodeValidationException`.
 //! - Constructs with syntax of their own get typed entry points: [`cast()`] and [`can_cast`]
 //!   (`CAST(x AS t)`), [`extract()`] (`EXTRACT(unit FROM x)`), [`floor_to`] and [`ceil_to`]
-//!   (`FLOOR(ts TO unit)`), [`substring()`], [`position()`], [`trim()`], [`overlay()`],
+//!   (`FLOOR(ts TO unit)`), [`step()`] (`STEP(x BY width)`), [`substring()`], [`position()`], [`trim()`], [`overlay()`],
 //!   [`like()`], and [`concat()`] for `||`. Each has a `*_type` companion where the result type
 //!   depends on the arguments'.
 //!
@@ -49,7 +49,7 @@ use crate::input::SqlType;
 use crate::input::types::MAX_LENGTH;
 
 pub use cast::{can_cast, cast};
-pub use datetime::{ceil_to, extract, extract_type, floor_to};
+pub use datetime::{StepWidth, ceil_to, extract, extract_type, floor_to, step};
 pub use string::{
     concat, concat_type, like, overlay, overlay_type, position, substring, substring_type, trim,
     trim_type,
