@@ -474,12 +474,8 @@ fn downcast<'a, T: 'static>(
         EvalError::new(
             function,
             format!(
-                "an argument array is {} where {} was expected",
-                array.data_type(),
-                std::any::type_name::<T>()
-                    .rsplit("::")
-                    .next()
-                    .unwrap_or("another type")
+                "an argument array is {}, not the Arrow type its SQL type is held in",
+                array.data_type()
             ),
         )
     })

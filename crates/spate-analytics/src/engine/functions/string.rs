@@ -242,7 +242,8 @@ pub fn overlay_type(text: SqlType, placing: SqlType) -> SqlType {
 /// OVERLAY(s PLACING r FROM start [FOR length]): `s` with `length` characters (by default as
 /// many as `r` has) from `start` replaced by `r`, that is `SUBSTRING(s FROM 1 FOR start - 1)
 /// || r || SUBSTRING(s FROM start + length)` as the SQL standard defines it; so a start below 1
-/// is an error.
+/// is an error, and a negative length repeats characters (`OVERLAY('abcdef' PLACING 'X' FROM 3
+/// FOR -1)` is `'abXbcdef'`).
 pub fn overlay(
     text: &ArrayRef,
     placing: &ArrayRef,
@@ -286,7 +287,7 @@ pub fn overlay(
         out.clear();
         out.push_str(&text[..head_end]);
         out.push_str(placing);
-        out.push_str(&text[tail_start.max(head_end)..]);
+        out.push_str(&text[tail_start..]);
         builder.append_value(&out);
     }
     Ok(Arc::new(builder.finish()))
@@ -580,6 +581,14 @@ mod tests {
             None,
         )
         .expect_err("start before 1");
+        let result = overlay(
+            &texts(&[Some("abcdef")]),
+            &texts(&[Some("X")]),
+            &ints_of(&[Some(3)]),
+            Some(&ints_of(&[Some(-1)])),
+        )
+        .expect("negative length");
+        assert_eq!(values(&result), owned(&[Some("abXbcdef")]));
         assert_eq!(
             overlay_type(SqlType::Varchar(4), SqlType::Char(3)),
             SqlType::Varchar(7)
