@@ -32,6 +32,7 @@ use arrow::compute::{try_unary, unary};
 use arrow::error::ArrowError;
 
 use super::calendar::MILLIS_PER_DAY;
+use super::format::Pattern;
 use super::{
     EvalError, binaries, booleans, dates, decimals, floats, ints, pow10, quoted, strings, times,
     timestamps, with_decimal_type,
@@ -370,18 +371,33 @@ fn to_text(array: &ArrayRef, from: SqlType, to: SqlType) -> Result<ArrayRef, Eva
                 &mut text, value, scale
             ))
         }
-        SqlType::Date => each!(dates(array.as_ref(), NAME)?, |value| text
-            .push_str(&datetime::format_date(value))),
+        // The literal forms `input::datetime` writes, through a compiled pattern so that no row
+        // allocates.
+        SqlType::Date => {
+            let pattern = literal_pattern("yyyy-MM-dd");
+            each!(dates(array.as_ref(), NAME)?, |value| pattern
+                .format(i64::from(value) * MILLIS_PER_DAY, &mut text))
+        }
         // Unverified: TIME prints with milliseconds, as the crate writes TIME everywhere.
-        SqlType::Time => each!(times(array.as_ref(), NAME)?, |value| text
-            .push_str(&datetime::format_time(value.max(0) as u32))),
-        SqlType::Timestamp => each!(timestamps(array.as_ref(), NAME)?, |value| text
-            .push_str(&datetime::format_timestamp(value))),
+        SqlType::Time => {
+            let pattern = literal_pattern("HH:mm:ss.SSS");
+            each!(times(array.as_ref(), NAME)?, |value| pattern
+                .format(i64::from(value), &mut text))
+        }
+        SqlType::Timestamp => {
+            let pattern = literal_pattern("yyyy-MM-dd HH:mm:ss.SSS");
+            each!(timestamps(array.as_ref(), NAME)?, |value| pattern
+                .format(value, &mut text))
+        }
         _ => each!(ints(array.as_ref(), NAME)?, |value| {
             let _ = write!(text, "{value}");
         }),
     }
     Ok(Arc::new(builder.finish()))
+}
+
+fn literal_pattern(pattern: &str) -> Pattern {
+    Pattern::compile(pattern).expect("the literal patterns use supported letters only")
 }
 
 /// Appends `value` written out from another type: too long for `to` is an error; CHAR pads.
@@ -815,6 +831,41 @@ mod tests {
             text_values(&result),
             vec![Some("TRUE".to_string()), Some("FALSE".to_string())]
         );
+    }
+
+    #[test]
+    fn datetimes_print_as_the_input_module_writes_them() {
+        let millis = [
+            -62_135_596_800_001,
+            -1,
+            0,
+            1_709_209_805_123,
+            253_402_300_799_999,
+        ];
+        let stamps: ArrayRef = Arc::new(TimestampMillisecondArray::from(millis.to_vec()));
+        let result = cast(&stamps, SqlType::Timestamp, SqlType::Varchar(30)).expect("fits");
+        let expected: Vec<_> = millis
+            .iter()
+            .map(|value| Some(datetime::format_timestamp(*value)))
+            .collect();
+        assert_eq!(text_values(&result), expected);
+        let days = [-719_529, -1, 0, 19_782];
+        let dates_in: ArrayRef = Arc::new(Date32Array::from(days.to_vec()));
+        let result = cast(&dates_in, SqlType::Date, SqlType::Varchar(12)).expect("fits");
+        let expected: Vec<_> = days
+            .iter()
+            .map(|value| Some(datetime::format_date(*value)))
+            .collect();
+        assert_eq!(text_values(&result), expected);
+        let times_in: ArrayRef = Arc::new(Time32MillisecondArray::from(vec![
+            0, 45_005_500, 86_399_999,
+        ]));
+        let result = cast(&times_in, SqlType::Time, SqlType::Varchar(12)).expect("fits");
+        let expected: Vec<_> = [0u32, 45_005_500, 86_399_999]
+            .iter()
+            .map(|value| Some(datetime::format_time(*value)))
+            .collect();
+        assert_eq!(text_values(&result), expected);
     }
 
     #[test]
