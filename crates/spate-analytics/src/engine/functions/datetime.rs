@@ -302,7 +302,25 @@ pub enum StepWidth {
 /// or that does not suit the value's type, is an error.
 pub fn step(array: &ArrayRef, sql_type: SqlType, width: StepWidth) -> Result<ArrayRef, EvalError> {
     const NAME: &str = "STEP";
-    let floor = |value: i64, width: i64| value - value.rem_euclid(width);
+    let to_error = |err: ArrowError| EvalError::new(NAME, err.to_string());
+    // The multiple of `width` at or below `value`, as the i64 or i32 the array holds.
+    let floor = |value: i64, width: i64| {
+        value
+            .checked_sub(value.rem_euclid(width))
+            .ok_or_else(|| out_of_range(value))
+    };
+    let floor_i32 = |value: i32, width: i64| {
+        i32::try_from(floor(i64::from(value), width)?).map_err(|_| out_of_range(i64::from(value)))
+    };
+    let step_month = |days: i64, width: i64| {
+        let (year, month, _) = civil_from_days(days);
+        let months = floor((year - 1970) * 12 + i64::from(month) - 1, width)?;
+        Ok::<i64, ArrowError>(days_from_civil(
+            1970 + months.div_euclid(12),
+            months.rem_euclid(12) as u32 + 1,
+            1,
+        ))
+    };
     match (sql_type, width) {
         (_, StepWidth::Number(width) | StepWidth::Millis(width) | StepWidth::Months(width))
             if width <= 0 =>
@@ -314,52 +332,48 @@ pub fn step(array: &ArrayRef, sql_type: SqlType, width: StepWidth) -> Result<Arr
         }
         (_, StepWidth::Number(width)) if sql_type.integer_range().is_some() => {
             let result: Int64Array =
-                unary(ints(array.as_ref(), NAME)?, |value| floor(value, width));
+                try_unary(ints(array.as_ref(), NAME)?, |value| floor(value, width))
+                    .map_err(to_error)?;
             Ok(Arc::new(result))
         }
         (SqlType::Timestamp, StepWidth::Millis(width)) => {
             let result: TimestampMillisecondArray =
-                unary(timestamps(array.as_ref(), NAME)?, |value| {
+                try_unary(timestamps(array.as_ref(), NAME)?, |value| {
                     floor(value, width)
-                });
+                })
+                .map_err(to_error)?;
             Ok(Arc::new(result))
         }
         (SqlType::Time, StepWidth::Millis(width)) => {
-            let result: Time32MillisecondArray =
-                unary(times(array.as_ref(), NAME)?, |value: i32| {
-                    floor(i64::from(value), width) as i32
-                });
+            let result: Time32MillisecondArray = try_unary(times(array.as_ref(), NAME)?, |value| {
+                floor_i32(value, width)
+            })
+            .map_err(to_error)?;
             Ok(Arc::new(result))
         }
         (SqlType::Date, StepWidth::Millis(width)) if width % MILLIS_PER_DAY == 0 => {
             let days = width / MILLIS_PER_DAY;
-            let result: Date32Array = unary(dates(array.as_ref(), NAME)?, |value: i32| {
-                floor(i64::from(value), days) as i32
-            });
+            let result: Date32Array =
+                try_unary(dates(array.as_ref(), NAME)?, |value| floor_i32(value, days))
+                    .map_err(to_error)?;
             Ok(Arc::new(result))
         }
-        (SqlType::Timestamp | SqlType::Date, StepWidth::Months(width)) => {
-            let step_month = |days: i64| {
-                let (year, month, _) = civil_from_days(days);
-                let months = floor((year - 1970) * 12 + i64::from(month) - 1, width);
-                days_from_civil(
-                    1970 + months.div_euclid(12),
-                    months.rem_euclid(12) as u32 + 1,
-                    1,
-                )
-            };
-            if sql_type == SqlType::Date {
-                let result: Date32Array = try_unary(dates(array.as_ref(), NAME)?, |value: i32| {
-                    i32::try_from(step_month(i64::from(value)))
-                        .map_err(|_| out_of_range(i64::from(value)))
-                })
-                .map_err(|err| EvalError::new(NAME, err.to_string()))?;
-                return Ok(Arc::new(result));
-            }
+        (SqlType::Date, StepWidth::Months(width)) => {
+            let result: Date32Array = try_unary(dates(array.as_ref(), NAME)?, |value: i32| {
+                i32::try_from(step_month(i64::from(value), width)?)
+                    .map_err(|_| out_of_range(i64::from(value)))
+            })
+            .map_err(to_error)?;
+            Ok(Arc::new(result))
+        }
+        (SqlType::Timestamp, StepWidth::Months(width)) => {
             let result: TimestampMillisecondArray =
-                unary(timestamps(array.as_ref(), NAME)?, |value| {
-                    step_month(value.div_euclid(MILLIS_PER_DAY)) * MILLIS_PER_DAY
-                });
+                try_unary(timestamps(array.as_ref(), NAME)?, |value| {
+                    step_month(value.div_euclid(MILLIS_PER_DAY), width)?
+                        .checked_mul(MILLIS_PER_DAY)
+                        .ok_or_else(|| out_of_range(value))
+                })
+                .map_err(to_error)?;
             Ok(Arc::new(result))
         }
         _ => Err(EvalError::new(
@@ -391,10 +405,10 @@ fn floor_millis(unit: TimeUnit, millis: i64) -> Option<i64> {
         // 1970-01-04 was a Sunday.
         let sunday = 3 * MILLIS_PER_DAY;
         let width = 7 * MILLIS_PER_DAY;
-        return Some(millis - (millis - sunday).rem_euclid(width));
+        return millis.checked_sub(millis.wrapping_sub(sunday).rem_euclid(width));
     }
     if let Some(width) = fixed_width(unit) {
-        return Some(millis - millis.rem_euclid(width));
+        return millis.checked_sub(millis.rem_euclid(width));
     }
     let broken = fields(millis);
     let month = match unit {

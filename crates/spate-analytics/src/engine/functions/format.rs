@@ -292,7 +292,9 @@ impl Pattern {
         };
         let time = ((i64::from(hour) * 60 + i64::from(minute)) * 60 + i64::from(second)) * 1000
             + i64::from(millisecond);
-        Ok(date * MILLIS_PER_DAY + time - offset_minutes * 60_000)
+        date.checked_mul(MILLIS_PER_DAY)
+            .and_then(|millis| millis.checked_add(time - offset_minutes * 60_000))
+            .ok_or_else(|| format!("year {year} is out of range"))
     }
 }
 
@@ -449,6 +451,8 @@ mod tests {
             ("HH:mm", "24:00"),
             ("MMM", "Smarch"),
             ("yyyy", ""),
+            ("yyyyMMdd", "999999999"),
+            ("y", "4294967295"),
         ] {
             parse(pattern, text).expect_err(text);
         }

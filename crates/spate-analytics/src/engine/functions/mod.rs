@@ -11,9 +11,9 @@
 //!   `CodeValidationException`.
 //! - Constructs with syntax of their own get typed entry points: [`cast()`] and [`can_cast`]
 //!   (`CAST(x AS t)`), [`extract()`] (`EXTRACT(unit FROM x)`), [`floor_to`] and [`ceil_to`]
-//!   (`FLOOR(ts TO unit)`), [`step()`] (`STEP(x BY width)`), [`substring()`], [`position()`], [`trim()`], [`overlay()`],
-//!   [`like()`], and [`concat()`] for `||`. Each has a `*_type` companion where the result type
-//!   depends on the arguments'.
+//!   (`FLOOR(ts TO unit)`), [`step()`] (`STEP(x BY width)`), [`substring()`], [`position()`],
+//!   [`trim()`], [`overlay()`], [`like()`], and [`concat()`] for `||`. Each has a `*_type`
+//!   companion where the result type depends on the arguments'.
 //!
 //! Every function follows SQL's NULL rule (a NULL argument makes a NULL result) unless its
 //! documentation says otherwise (COALESCE, NULLIF, TIMESTAMP_TO_CHAR).

@@ -31,7 +31,7 @@ pub(super) fn abs(array: &ArrayRef, sql_type: SqlType) -> Result<ArrayRef, EvalE
             Ok(Arc::new(result))
         }
         SqlType::Decimal { precision, scale } => {
-            let result: Decimal128Array = unary(decimals(array, NAME)?, i128::abs);
+            let result: Decimal128Array = unary(decimals(array, NAME)?, i128::saturating_abs);
             with_decimal_type(result, precision, scale, NAME)
         }
         _ => {
