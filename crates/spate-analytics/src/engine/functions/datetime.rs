@@ -8,6 +8,7 @@ use arrow::array::{
     Time32MillisecondArray, TimestampMillisecondArray,
 };
 use arrow::compute::{binary, try_unary, unary};
+use arrow::datatypes::DataType;
 use arrow::error::ArrowError;
 
 use super::calendar::{MILLIS_PER_DAY, civil_from_days, days_from_civil, fields, iso_weekday};
@@ -250,39 +251,84 @@ fn iso_week(days: i64) -> i64 {
     (thursday - days_from_civil(year, 1, 1)) / 7 + 1
 }
 
-/// FLOOR(ts TO unit): the start of the unit holding each TIMESTAMP. Unverified: WEEK starts on
-/// Sunday, as in SQLstream's parent Calcite.
+/// FLOOR(x TO unit): the start of the unit holding each value, of a TIMESTAMP, DATE or TIME
+/// array (the type is read from the array; the result has the same type). A DATE floored to a
+/// unit below a day is itself; a TIME floored to a DAY or longer is midnight (Unverified).
+/// Unverified: WEEK starts on Sunday, as in SQLstream's parent Calcite.
 pub fn floor_to(unit: TimeUnit, array: &ArrayRef) -> Result<ArrayRef, EvalError> {
-    let input = timestamps(array.as_ref(), "FLOOR")?;
-    let result: TimestampMillisecondArray = try_unary(input, |millis: i64| {
-        floor_millis(unit, millis).ok_or_else(|| out_of_range(millis))
-    })
-    .map_err(|err| EvalError::new("FLOOR", err.to_string()))?;
-    Ok(Arc::new(result))
+    round_to(unit, array, "FLOOR", floor_millis)
 }
 
-/// CEIL(ts TO unit): each TIMESTAMP itself when it starts a unit, else the start of the next.
+/// CEIL(x TO unit): each value itself when it starts a unit, else the start of the next; of a
+/// TIMESTAMP, DATE or TIME array as [`floor_to`]. A TIME whose ceiling is the next midnight is
+/// an error, as TIME cannot hold 24:00.
 pub fn ceil_to(unit: TimeUnit, array: &ArrayRef) -> Result<ArrayRef, EvalError> {
-    let input = timestamps(array.as_ref(), "CEIL")?;
-    let result: TimestampMillisecondArray = try_unary(input, |millis: i64| {
-        let floor = floor_millis(unit, millis).ok_or_else(|| out_of_range(millis))?;
-        if floor == millis {
-            return Ok(millis);
+    round_to(unit, array, "CEIL", ceil_millis)
+}
+
+/// Applies `round` (on epoch milliseconds) to a TIMESTAMP, DATE or TIME array.
+fn round_to(
+    unit: TimeUnit,
+    array: &ArrayRef,
+    function: &'static str,
+    round: fn(TimeUnit, i64) -> Option<i64>,
+) -> Result<ArrayRef, EvalError> {
+    let to_error = |err: ArrowError| EvalError::new(function, err.to_string());
+    match array.data_type() {
+        DataType::Date32 => {
+            if fixed_width(unit).is_some_and(|width| width < MILLIS_PER_DAY) {
+                return Ok(array.clone());
+            }
+            let result: Date32Array = try_unary(dates(array.as_ref(), function)?, |days: i32| {
+                let millis = i64::from(days) * MILLIS_PER_DAY;
+                round(unit, millis)
+                    .and_then(|rounded| i32::try_from(rounded.div_euclid(MILLIS_PER_DAY)).ok())
+                    .ok_or_else(|| out_of_range(millis))
+            })
+            .map_err(to_error)?;
+            Ok(Arc::new(result))
         }
-        // The next unit's start is the floor of a point just past this unit's end.
-        let step = match unit {
-            TimeUnit::Year => 366 * MILLIS_PER_DAY,
-            TimeUnit::Quarter => 92 * MILLIS_PER_DAY,
-            TimeUnit::Month => 31 * MILLIS_PER_DAY,
-            other => fixed_width(other).unwrap_or(MILLIS_PER_DAY),
-        };
-        floor
-            .checked_add(step)
-            .and_then(|past| floor_millis(unit, past))
-            .ok_or_else(|| out_of_range(millis))
-    })
-    .map_err(|err| EvalError::new("CEIL", err.to_string()))?;
-    Ok(Arc::new(result))
+        DataType::Time32(_) => {
+            let day_or_longer = fixed_width(unit).is_none_or(|width| width >= MILLIS_PER_DAY);
+            let result: Time32MillisecondArray =
+                try_unary(times(array.as_ref(), function)?, |millis: i32| {
+                    let rounded = if day_or_longer {
+                        round(TimeUnit::Day, i64::from(millis))
+                    } else {
+                        round(unit, i64::from(millis))
+                    };
+                    rounded
+                        .filter(|rounded| (0..MILLIS_PER_DAY).contains(rounded))
+                        .map(|rounded| rounded as i32)
+                        .ok_or_else(|| out_of_range(i64::from(millis)))
+                })
+                .map_err(to_error)?;
+            Ok(Arc::new(result))
+        }
+        _ => {
+            let result: TimestampMillisecondArray =
+                try_unary(timestamps(array.as_ref(), function)?, |millis: i64| {
+                    round(unit, millis).ok_or_else(|| out_of_range(millis))
+                })
+                .map_err(to_error)?;
+            Ok(Arc::new(result))
+        }
+    }
+}
+
+fn ceil_millis(unit: TimeUnit, millis: i64) -> Option<i64> {
+    let floor = floor_millis(unit, millis)?;
+    if floor == millis {
+        return Some(millis);
+    }
+    // The next unit's start is the floor of a point just past this unit's end.
+    let step = match unit {
+        TimeUnit::Year => 366 * MILLIS_PER_DAY,
+        TimeUnit::Quarter => 92 * MILLIS_PER_DAY,
+        TimeUnit::Month => 31 * MILLIS_PER_DAY,
+        other => fixed_width(other).unwrap_or(MILLIS_PER_DAY),
+    };
+    floor_millis(unit, floor.checked_add(step)?)
 }
 
 /// The width of a STEP: an integer, a day-time interval in milliseconds, or a year-month
@@ -728,6 +774,42 @@ mod tests {
             ts_values(&ceiled)[1].as_deref(),
             Some("2024-01-01 00:00:00.000")
         );
+        let date: ArrayRef = Arc::new(Date32Array::from(vec![Some(19_782), None]));
+        let floored = floor_to(TimeUnit::Month, &date).expect("floor a date");
+        let days: Vec<_> = super::dates(floored.as_ref(), "test")
+            .expect("dates")
+            .iter()
+            .collect();
+        assert_eq!(days, vec![Some(19_754), None]);
+        let ceiled = ceil_to(TimeUnit::Month, &date).expect("ceil a date");
+        let days: Vec<_> = super::dates(ceiled.as_ref(), "test")
+            .expect("dates")
+            .iter()
+            .collect();
+        assert_eq!(days, vec![Some(19_783), None]);
+        let same = floor_to(TimeUnit::Hour, &date).expect("a date has no hours");
+        assert_eq!(same.as_ref(), date.as_ref());
+        let time: ArrayRef = Arc::new(Time32MillisecondArray::from(vec![Some(45_005_500)]));
+        let floored = floor_to(TimeUnit::Hour, &time).expect("floor a time");
+        let millis: Vec<_> = super::times(floored.as_ref(), "test")
+            .expect("times")
+            .iter()
+            .collect();
+        assert_eq!(millis, vec![Some(43_200_000)]);
+        let floored = floor_to(TimeUnit::Year, &time).expect("floor a time to a year");
+        let millis: Vec<_> = super::times(floored.as_ref(), "test")
+            .expect("times")
+            .iter()
+            .collect();
+        assert_eq!(millis, vec![Some(0)]);
+        let ceiled = ceil_to(TimeUnit::Minute, &time).expect("ceil a time");
+        let millis: Vec<_> = super::times(ceiled.as_ref(), "test")
+            .expect("times")
+            .iter()
+            .collect();
+        assert_eq!(millis, vec![Some(45_060_000)]);
+        ceil_to(TimeUnit::Day, &time).expect_err("24:00 is no TIME");
+
         let before_epoch = ts_array(&[Some("1969-12-31 23:59:59.999")]);
         let floored = floor_to(TimeUnit::Day, &before_epoch).expect("floor");
         assert_eq!(
