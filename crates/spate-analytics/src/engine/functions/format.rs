@@ -12,10 +12,11 @@
 //!
 //! Parsing follows `SimpleDateFormat` with leniency off, as the reference's examples imply
 //! (`'2011-2-8'` with `'M-d'` gives no result because 2011 is no month): fields missing from the
-//! pattern take 1970-01-01 00:00:00.000; numbers take as many digits as there are unless the
-//! next field is a number too (then exactly as many as the letter is repeated); spaces before a
-//! field are skipped; text after the pattern's end is ignored (`'yyyy-mm'` reads
-//! `'2011-02-08 07:23:19'` as 2011-01-01 00:02:00, the reference's example).
+//! pattern take 1970-01-01 00:00:00.000; text after the pattern's end is ignored (`'yyyy-mm'`
+//! reads `'2011-02-08 07:23:19'` as 2011-01-01 00:02:00, the reference's example). Unverified,
+//! taken from `SimpleDateFormat`'s documented behaviour rather than from Kinesis Data
+//! Analytics: numbers take as many digits as there are unless the next field is a number too
+//! (then exactly as many as the letter is repeated), and spaces before a field are skipped.
 
 use super::calendar::{
     MILLIS_PER_DAY, civil_from_days, day_of_year, days_from_civil, days_in_month, fields,

@@ -55,7 +55,8 @@ pub use string::{
     trim_type,
 };
 
-/// The widest character type: results whose length cannot be known before evaluation.
+/// The widest character type: results whose length cannot be known before evaluation
+/// (TIMESTAMP_TO_CHAR and its siblings; Unverified: the length AWS declares for them).
 pub const WIDEST_VARCHAR: SqlType = SqlType::Varchar(MAX_LENGTH);
 
 /// Why a call cannot be compiled. The texts follow the forms SQLstream (on which Kinesis Data
@@ -352,7 +353,7 @@ fn return_type(name: &'static str, kind: Kind, args: &[SqlType]) -> Result<SqlTy
                 &[&exact_integer, &exact_integer],
                 "MOD(<INTEGER>, <INTEGER>)",
             )?;
-            // The SQL standard: the result has the divisor's type.
+            // Unverified: the result has the divisor's type, as in the SQL standard.
             Ok(args[1])
         }
         Kind::CharLength => {
@@ -383,7 +384,8 @@ fn return_type(name: &'static str, kind: Kind, args: &[SqlType]) -> Result<SqlTy
             Ok(substring_type(args[0]))
         }
         Kind::Tsdiff => {
-            // The reference documents BIGINT milliseconds; TIMESTAMP arguments are accepted too.
+            // The reference documents BIGINT milliseconds; Unverified: TIMESTAMP arguments are
+            // accepted too.
             let either = |t: SqlType| t == SqlType::Timestamp || t.integer_range().is_some();
             expect(
                 name,
