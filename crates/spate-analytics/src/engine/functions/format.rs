@@ -113,7 +113,6 @@ impl Pattern {
 
     /// The text of a TIMESTAMP (milliseconds since the epoch, UTC).
     pub(super) fn format(&self, millis: i64, out: &mut String) {
-        use std::fmt::Write;
         let broken = fields(millis);
         for item in &self.items {
             let (letter, count) = match item {
@@ -123,9 +122,7 @@ impl Pattern {
                 }
                 Item::Field { letter, count } => (*letter, *count),
             };
-            let number = |out: &mut String, value: i64| {
-                let _ = write!(out, "{value:0count$}");
-            };
+            let number = |out: &mut String, value: i64| push_padded(out, value, count);
             match letter {
                 'y' if count == 2 => number(out, broken.year.rem_euclid(100)),
                 'y' => number(out, broken.year),
@@ -299,6 +296,33 @@ impl Pattern {
     }
 }
 
+/// `value` in decimal, zero-padded to `width` characters (a minus sign counts), as
+/// `format!("{value:0width$}")` writes it but without the formatting machinery, which made
+/// TIMESTAMP_TO_CHAR several times slower.
+fn push_padded(out: &mut String, value: i64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let length = digits.len() - at + usize::from(value < 0);
+    if value < 0 {
+        out.push('-');
+    }
+    for _ in length..width {
+        out.push('0');
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
+}
+
 /// The 1-based index and matched length of a full or three-letter name at the start of `text`,
 /// ignoring case.
 fn match_name(text: &str, names: &[&str]) -> Option<(u32, usize)> {
@@ -459,6 +483,17 @@ mod tests {
         }
         Pattern::compile("yyyy-ww").expect_err("w is not supported");
         Pattern::compile("'open").expect_err("unterminated quote");
+    }
+
+    #[test]
+    fn padded_numbers_match_the_standard_formatter() {
+        for value in [0, 7, -7, 42, 1999, -1999, 123_456, i64::MIN, i64::MAX] {
+            for width in [0, 1, 2, 3, 4, 6] {
+                let mut out = String::new();
+                push_padded(&mut out, value, width);
+                assert_eq!(out, format!("{value:0width$}"), "{value} {width}");
+            }
+        }
     }
 
     #[test]
