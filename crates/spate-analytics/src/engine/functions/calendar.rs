@@ -1,36 +1,19 @@
 //! The proleptic Gregorian calendar in UTC, on the epoch counts the arrays hold (days for
 //! DATE, milliseconds for TIME and TIMESTAMP).
 
+use crate::input::datetime;
+
 pub(super) const MILLIS_PER_DAY: i64 = 86_400_000;
 
-/// Days since 1970-01-01 of a date (the days-from-civil algorithm on 400-year eras).
+/// Days since 1970-01-01 of a date (the input module's algorithm, with this module's types).
 pub(super) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = i64::from(if month > 2 { month - 3 } else { month + 9 });
-    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    datetime::days_from_civil(year, i64::from(month), i64::from(day))
 }
 
 /// `(year, month, day)` of days since 1970-01-01.
 pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (year, month, day) = datetime::civil_from_days(days);
+    (year, month as u32, day as u32)
 }
 
 pub(super) fn is_leap(year: i64) -> bool {
