@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod expr;
+pub mod functions;
 pub mod join;
 pub mod plan;
 pub mod run;
