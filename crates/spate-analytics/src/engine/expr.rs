@@ -14,18 +14,18 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, Scalar, TimestampMillisecondArray,
-    UInt32Array, new_null_array,
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, Scalar, UInt32Array, new_null_array,
 };
 use arrow::compute::kernels::{boolean, cmp, numeric, zip};
-use arrow::datatypes::{DataType, Int64Type, TimestampMillisecondType};
+use arrow::datatypes::{DataType, Int64Type};
 use arrow::record_batch::RecordBatch;
 
+use super::functions::{self, ScalarFunction};
 use super::types::{self, ExprType};
 use crate::input::SqlType;
 use crate::sql::SqlError;
 use crate::sql::ast::{
-    BinaryOperator, Expr, FunctionArg, Ident, IsTest, Position, TimeUnit, UnaryOperator,
+    BinaryOperator, Expr, FunctionArg, Ident, IsTest, Position, TimeUnit, TrimSide, UnaryOperator,
 };
 
 /// An error of a query's meaning (unknown name, type mismatch), with where it is in the code.
@@ -39,6 +39,12 @@ pub(crate) fn plan_error(pos: Position, message: impl Into<String>) -> PlanError
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 pub struct EvalError(pub String);
+
+impl From<super::functions::EvalError> for EvalError {
+    fn from(err: super::functions::EvalError) -> Self {
+        EvalError(err.to_string())
+    }
+}
 
 impl From<arrow::error::ArrowError> for EvalError {
     fn from(err: arrow::error::ArrowError) -> Self {
@@ -157,18 +163,58 @@ pub enum PhysicalExpr {
         expr: Box<PhysicalExpr>,
         width: i64,
     },
-    /// `FLOOR(t TO unit)` / `CEIL(t TO unit)` of a TIMESTAMP.
+    /// `FLOOR(t TO unit)` / `CEIL(t TO unit)` of a TIMESTAMP, DATE or TIME.
     RoundTime {
         expr: Box<PhysicalExpr>,
         unit: TimeUnit,
         ceil: bool,
+    },
+    /// A function called by name (`ABS(x)`, `COALESCE(a, b)`).
+    Call {
+        function: ScalarFunction,
+        args: Vec<PhysicalExpr>,
+    },
+    /// A construct with syntax of its own (`CAST`, `EXTRACT`, `SUBSTRING`...), on `args`.
+    Special {
+        op: SpecialOp,
+        args: Vec<PhysicalExpr>,
+        ty: ExprType,
+    },
+}
+
+/// The constructs with syntax of their own, and what each needs beyond its arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpecialOp {
+    Cast {
+        from: SqlType,
+        to: SqlType,
+    },
+    Extract {
+        unit: TimeUnit,
+        from: SqlType,
+    },
+    /// `SUBSTRING(s FROM f [FOR n])`: two or three arguments.
+    Substring,
+    /// `POSITION(needle IN haystack)`
+    Position,
+    /// `TRIM([side] [characters FROM] s)`: `s`, then the characters if given.
+    Trim {
+        side: TrimSide,
+    },
+    /// `OVERLAY(s PLACING r FROM f [FOR n])`: three or four arguments.
+    Overlay,
+    /// `s [NOT] LIKE p [ESCAPE e]`: two or three arguments.
+    Like {
+        negated: bool,
     },
 }
 
 impl PhysicalExpr {
     pub fn ty(&self) -> ExprType {
         match self {
+            PhysicalExpr::Call { function, .. } => ExprType::Sql(function.return_type()),
             PhysicalExpr::Column { ty, .. }
+            | PhysicalExpr::Special { ty, .. }
             | PhysicalExpr::Literal { ty, .. }
             | PhysicalExpr::Coerce { ty, .. }
             | PhysicalExpr::Arithmetic { ty, .. }
@@ -184,9 +230,7 @@ impl PhysicalExpr {
             | PhysicalExpr::Not(_)
             | PhysicalExpr::IsNull { .. }
             | PhysicalExpr::IsBoolean { .. } => ExprType::Sql(SqlType::Boolean),
-            PhysicalExpr::Step { .. } | PhysicalExpr::RoundTime { .. } => {
-                ExprType::Sql(SqlType::Timestamp)
-            }
+            PhysicalExpr::Step { expr, .. } | PhysicalExpr::RoundTime { expr, .. } => expr.ty(),
         }
     }
 
@@ -341,27 +385,61 @@ impl PhysicalExpr {
                 Datum::Array(result)
             }
             PhysicalExpr::Step { expr, width } => {
-                let times = as_millis(&expr.evaluate(batch)?)?;
-                let width = *width;
-                let starts: TimestampMillisecondArray = times
-                    .unary::<_, TimestampMillisecondType>(|time| time - time.rem_euclid(width));
-                Datum::Array(Arc::new(starts))
+                let values = expr.evaluate(batch)?;
+                let sql_type = expr.ty().sql().unwrap_or(SqlType::Timestamp);
+                Datum::Array(functions::step(
+                    &values,
+                    sql_type,
+                    functions::StepWidth::Millis(*width),
+                )?)
             }
             PhysicalExpr::RoundTime { expr, unit, ceil } => {
-                let times = as_millis(&expr.evaluate(batch)?)?;
-                let (unit, ceil) = (*unit, *ceil);
-                let rounded: TimestampMillisecondArray = times
-                    .try_unary::<_, TimestampMillisecondType, _>(|time| {
-                        round_time(time, unit, ceil).ok_or_else(|| {
-                            arrow::error::ArrowError::ComputeError(format!(
-                                "{unit:?} rounding overflows"
-                            ))
-                        })
-                    })?;
-                Datum::Array(Arc::new(rounded))
+                let values = expr.evaluate(batch)?;
+                Datum::Array(if *ceil {
+                    functions::ceil_to(*unit, &values)?
+                } else {
+                    functions::floor_to(*unit, &values)?
+                })
+            }
+            PhysicalExpr::Call { function, args } => {
+                let values = args
+                    .iter()
+                    .map(|arg| arg.evaluate(batch))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Datum::Array(function.evaluate(&values, rows)?)
+            }
+            PhysicalExpr::Special { op, args, .. } => {
+                let values = args
+                    .iter()
+                    .map(|arg| arg.evaluate(batch))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Datum::Array(special(*op, &values)?)
             }
         })
     }
+}
+
+fn special(op: SpecialOp, args: &[ArrayRef]) -> Result<ArrayRef, EvalError> {
+    let arg = |index: usize| -> Result<&ArrayRef, EvalError> {
+        args.get(index)
+            .ok_or_else(|| EvalError(format!("{op:?} is missing an argument")))
+    };
+    Ok(match op {
+        SpecialOp::Cast { from, to } => functions::cast(arg(0)?, from, to)?,
+        SpecialOp::Extract { unit, from } => functions::extract(unit, arg(0)?, from)?,
+        SpecialOp::Substring => functions::substring(arg(0)?, arg(1)?, args.get(2))?,
+        SpecialOp::Position => functions::position(arg(0)?, arg(1)?)?,
+        SpecialOp::Trim { side } => functions::trim(side, args.get(1), arg(0)?)?,
+        SpecialOp::Overlay => functions::overlay(arg(0)?, arg(1)?, arg(2)?, args.get(3))?,
+        SpecialOp::Like { negated } => {
+            let matched = functions::like(arg(0)?, arg(1)?, args.get(2))?;
+            if negated {
+                Arc::new(boolean::not(matched.as_boolean())?)
+            } else {
+                matched
+            }
+        }
+    })
 }
 
 /// A value that is either one per row, or one for every row.
@@ -492,35 +570,6 @@ fn shift_time(
     let shifted: ArrayRef = Arc::new(shifted);
     // Int64 to Date32 and Time32 casts check the range.
     Ok(arrow::compute::cast(&shifted, &ty.arrow_type())?)
-}
-
-/// A timestamp rounded down (or up) to a whole `unit`; weeks start on Sunday (Unverified).
-pub fn round_time(millis: i64, unit: TimeUnit, ceil: bool) -> Option<i64> {
-    let floor = match unit {
-        TimeUnit::Year | TimeUnit::Quarter | TimeUnit::Month => {
-            let days = millis.div_euclid(86_400_000);
-            let (year, month, _) = crate::input::datetime::civil_from_days(days);
-            let month = match unit {
-                TimeUnit::Year => 1,
-                TimeUnit::Quarter => (month - 1) / 3 * 3 + 1,
-                _ => month,
-            };
-            crate::input::datetime::days_from_civil(year, month, 1).checked_mul(86_400_000)?
-        }
-        // 1970-01-01 was a Thursday: Sunday-based weeks start 4 days before it.
-        TimeUnit::Week => {
-            let offset = 4 * 86_400_000;
-            millis - (millis + offset).rem_euclid(7 * 86_400_000)
-        }
-        _ => {
-            let width = types::unit_millis(unit)?;
-            millis - millis.rem_euclid(width)
-        }
-    };
-    if !ceil || floor == millis {
-        return Some(floor);
-    }
-    next_boundary(floor, unit)
 }
 
 /// The start of the `unit` after the one starting at `start`.
@@ -717,10 +766,13 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
             ceil, expr, unit, ..
         } => {
             let time = compile(expr, scope)?;
-            if time.ty() != ExprType::Sql(SqlType::Timestamp) {
+            if !matches!(
+                time.ty(),
+                ExprType::Sql(SqlType::Timestamp | SqlType::Date | SqlType::Time)
+            ) {
                 return Err(plan_error(
                     pos,
-                    format!("FLOOR and CEIL TO {unit:?} need a TIMESTAMP"),
+                    format!("FLOOR and CEIL TO {unit:?} need a TIMESTAMP, DATE or TIME"),
                 ));
             }
             PhysicalExpr::RoundTime {
@@ -793,23 +845,174 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
                     ),
                 ));
             }
-            return Err(plan_error(
-                call.pos,
-                format!("function {name} is not supported yet"),
-            ));
+            if call.over.is_some() {
+                return Err(plan_error(
+                    call.pos,
+                    format!("{name} OVER a window is not supported yet"),
+                ));
+            }
+            let args = plain_args(&call.args)
+                .ok_or_else(|| plan_error(call.pos, format!("{name} takes plain arguments")))?;
+            let mut compiled = Vec::with_capacity(args.len());
+            for arg in args {
+                compiled.push(compile(arg, scope)?);
+            }
+            // An untyped NULL takes the type of the call's first typed argument.
+            let fallback = compiled
+                .iter()
+                .find_map(|arg| arg.ty().sql())
+                .unwrap_or(SqlType::Varchar(1));
+            let mut types = Vec::with_capacity(compiled.len());
+            let mut args = Vec::with_capacity(compiled.len());
+            for arg in compiled {
+                let sql_type = match arg.ty() {
+                    ExprType::Sql(sql_type) => sql_type,
+                    ExprType::Null => fallback,
+                    other => {
+                        return Err(plan_error(
+                            call.pos,
+                            format!("{name} cannot take a {other} argument"),
+                        ));
+                    }
+                };
+                types.push(sql_type);
+                args.push(coerce(arg, ExprType::Sql(sql_type)));
+            }
+            let function = functions::resolve(&name, &types)
+                .map_err(|err| plan_error(call.pos, err.to_string()))?;
+            PhysicalExpr::Call { function, args }
         }
-        Expr::Cast { pos, .. }
-        | Expr::Extract { pos, .. }
-        | Expr::Position { pos, .. }
-        | Expr::Substring { pos, .. }
-        | Expr::Trim { pos, .. }
-        | Expr::Overlay { pos, .. } => {
-            return Err(plan_error(
-                *pos,
-                format!("{} is not supported yet", kind_name(expr)),
-            ));
+        Expr::Cast {
+            pos,
+            expr,
+            data_type,
+        } => {
+            let to =
+                types::declared_type(*data_type).map_err(|message| plan_error(*pos, message))?;
+            let value = compile(expr, scope)?;
+            cast_to(value, to).map_err(|message| plan_error(*pos, message))?
         }
-        Expr::Like { .. } | Expr::SimilarTo { .. } => {
+        Expr::Extract { pos, field, expr } => {
+            let value = compile(expr, scope)?;
+            let from = value.ty().sql().ok_or_else(|| {
+                plan_error(
+                    *pos,
+                    format!("EXTRACT needs a datetime, not {}", value.ty()),
+                )
+            })?;
+            if !matches!(from, SqlType::Timestamp | SqlType::Date | SqlType::Time) {
+                return Err(plan_error(
+                    *pos,
+                    format!("EXTRACT needs a datetime, not {from}"),
+                ));
+            }
+            PhysicalExpr::Special {
+                op: SpecialOp::Extract { unit: *field, from },
+                args: vec![value],
+                ty: ExprType::Sql(functions::extract_type(*field)),
+            }
+        }
+        Expr::Substring {
+            pos,
+            expr,
+            from,
+            length,
+        } => {
+            let text = character(compile(expr, scope)?, *pos, "SUBSTRING")?;
+            let ty = ExprType::Sql(functions::substring_type(
+                text.ty().sql().unwrap_or(SqlType::Varchar(1)),
+            ));
+            let mut args = vec![text, integer(compile(from, scope)?, *pos, "SUBSTRING")?];
+            if let Some(length) = length {
+                args.push(integer(compile(length, scope)?, *pos, "SUBSTRING")?);
+            }
+            PhysicalExpr::Special {
+                op: SpecialOp::Substring,
+                args,
+                ty,
+            }
+        }
+        Expr::Position {
+            pos,
+            needle,
+            haystack,
+        } => PhysicalExpr::Special {
+            op: SpecialOp::Position,
+            args: vec![
+                character(compile(needle, scope)?, *pos, "POSITION")?,
+                character(compile(haystack, scope)?, *pos, "POSITION")?,
+            ],
+            ty: ExprType::Sql(SqlType::Integer),
+        },
+        Expr::Trim {
+            pos,
+            side,
+            characters,
+            expr,
+        } => {
+            let text = character(compile(expr, scope)?, *pos, "TRIM")?;
+            let ty = ExprType::Sql(functions::trim_type(
+                text.ty().sql().unwrap_or(SqlType::Varchar(1)),
+            ));
+            let mut args = vec![text];
+            if let Some(characters) = characters {
+                args.push(character(compile(characters, scope)?, *pos, "TRIM")?);
+            }
+            PhysicalExpr::Special {
+                op: SpecialOp::Trim {
+                    side: side.unwrap_or(TrimSide::Both),
+                },
+                args,
+                ty,
+            }
+        }
+        Expr::Overlay {
+            pos,
+            expr,
+            placing,
+            from,
+            length,
+        } => {
+            let text = character(compile(expr, scope)?, *pos, "OVERLAY")?;
+            let placing = character(compile(placing, scope)?, *pos, "OVERLAY")?;
+            let ty = ExprType::Sql(functions::overlay_type(
+                text.ty().sql().unwrap_or(SqlType::Varchar(1)),
+                placing.ty().sql().unwrap_or(SqlType::Varchar(1)),
+            ));
+            let mut args = vec![
+                text,
+                placing,
+                integer(compile(from, scope)?, *pos, "OVERLAY")?,
+            ];
+            if let Some(length) = length {
+                args.push(integer(compile(length, scope)?, *pos, "OVERLAY")?);
+            }
+            PhysicalExpr::Special {
+                op: SpecialOp::Overlay,
+                args,
+                ty,
+            }
+        }
+        Expr::Like {
+            expr,
+            negated,
+            pattern,
+            escape,
+        } => {
+            let mut args = vec![
+                character(compile(expr, scope)?, pos, "LIKE")?,
+                character(compile(pattern, scope)?, pos, "LIKE")?,
+            ];
+            if let Some(escape) = escape {
+                args.push(character(compile(escape, scope)?, pos, "LIKE")?);
+            }
+            PhysicalExpr::Special {
+                op: SpecialOp::Like { negated: *negated },
+                args,
+                ty: ExprType::Sql(SqlType::Boolean),
+            }
+        }
+        Expr::SimilarTo { .. } => {
             return Err(plan_error(
                 pos,
                 format!("{} is not supported yet", kind_name(expr)),
@@ -886,6 +1089,45 @@ pub fn position_of(expr: &Expr) -> Position {
             .map(position_of)
             .unwrap_or_default(),
         _ => Position::default(),
+    }
+}
+
+/// `CAST(value AS to)`, checked: the conversions SQL allows, NULL to anything.
+pub fn cast_to(value: PhysicalExpr, to: SqlType) -> Result<PhysicalExpr, String> {
+    let ty = ExprType::Sql(to);
+    match value.ty() {
+        ExprType::Null => Ok(coerce(value, ty)),
+        ExprType::Sql(from) if from == to => Ok(coerce(value, ty)),
+        ExprType::Sql(from) if functions::can_cast(from, to) => Ok(PhysicalExpr::Special {
+            op: SpecialOp::Cast { from, to },
+            args: vec![value],
+            ty,
+        }),
+        other => Err(format!("cannot cast a {other} value to {to}")),
+    }
+}
+
+/// `expr` as a character string (a NULL typed as one), or an error naming `context`.
+fn character(expr: PhysicalExpr, pos: Position, context: &str) -> Result<PhysicalExpr, PlanError> {
+    match expr.ty() {
+        ExprType::Sql(sql_type) if sql_type.is_character() => Ok(expr),
+        ExprType::Null => Ok(coerce(expr, ExprType::Sql(SqlType::Varchar(1)))),
+        other => Err(plan_error(
+            pos,
+            format!("{context} needs character strings, found {other}"),
+        )),
+    }
+}
+
+/// `expr` as an integer (a NULL typed as one), or an error naming `context`.
+fn integer(expr: PhysicalExpr, pos: Position, context: &str) -> Result<PhysicalExpr, PlanError> {
+    match expr.ty() {
+        ExprType::Sql(sql_type) if sql_type.integer_range().is_some() => Ok(expr),
+        ExprType::Null => Ok(coerce(expr, ExprType::Sql(SqlType::Integer))),
+        other => Err(plan_error(
+            pos,
+            format!("{context} needs an integer, found {other}"),
+        )),
     }
 }
 
@@ -1481,18 +1723,45 @@ mod tests {
     }
 
     #[test]
-    fn months_round_by_the_calendar() {
-        // 2024-02-29 12:00 → 2024-02-01, and up to 2024-03-01.
-        let time = crate::input::datetime::parse_timestamp("2024-02-29 12:00:00").expect("valid");
-        let floor = round_time(time, TimeUnit::Month, false).expect("in range");
-        let ceil = round_time(time, TimeUnit::Month, true).expect("in range");
+    fn windows_end_at_the_next_calendar_boundary() {
+        // A window of the month starting 2024-02-01 ends on 2024-03-01.
+        let start = crate::input::datetime::parse_timestamp("2024-02-01 00:00:00").expect("valid");
+        let end = next_boundary(start, TimeUnit::Month).expect("in range");
         assert_eq!(
-            crate::input::datetime::format_timestamp(floor),
-            "2024-02-01 00:00:00.000"
+            crate::input::datetime::format_timestamp(end),
+            "2024-03-01 00:00:00.000"
+        );
+        assert_eq!(next_boundary(0, TimeUnit::Minute), Some(60_000));
+    }
+
+    #[test]
+    fn functions_and_special_syntax_compile_and_run() {
+        assert_eq!(
+            eval("UPPER(S) || CAST(A AS VARCHAR(4))").1,
+            vec![Value::Varchar("AB7".into()), Value::Null]
         );
         assert_eq!(
-            crate::input::datetime::format_timestamp(ceil),
-            "2024-03-01 00:00:00.000"
+            eval("SUBSTRING(S FROM 2 FOR 1)").1,
+            vec![Value::Varchar("b".into()), Value::Varchar("y".into())]
+        );
+        assert_eq!(
+            eval("S LIKE 'x%'").1,
+            vec![Value::Boolean(false), Value::Boolean(true)]
+        );
+        assert_eq!(
+            eval("EXTRACT(MINUTE FROM T)").1,
+            vec![Value::Integer(1), Value::Integer(0)]
+        );
+        assert_eq!(
+            eval("COALESCE(A, 0)").1,
+            vec![Value::Integer(7), Value::Integer(0)]
+        );
+        let err =
+            compile(&parse_expr("NOPE_FN(A)"), &mut TestScope(columns())).expect_err("unknown");
+        assert!(
+            err.message
+                .contains("No match found for function signature NOPE_FN"),
+            "{err}"
         );
     }
 }

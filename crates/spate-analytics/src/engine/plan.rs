@@ -1010,7 +1010,10 @@ fn assign(
                 ),
             ));
         }
-        out[index] = Some(coerce(value, to));
+        // Unverified: assignment converts as CAST does (VARCHAR cut to length, CHAR padded).
+        let converted = super::expr::cast_to(value, column.sql_type)
+            .map_err(|message| plan_error(pos, message))?;
+        out[index] = Some(coerce(converted, to));
     }
     let mut projection = Vec::with_capacity(target.columns.len() + 1);
     projection.push(PhysicalExpr::Column {
