@@ -149,18 +149,20 @@ pub fn plan_application(
         match statement {
             Statement::CreateStream(create) => create_stream(&mut plan, create)?,
             Statement::CreatePump(create) => {
-                let pump = create_pump(&plan, create)?;
-                if let Some(index) = plan.pumps.iter().position(|p| p.name == pump.name) {
-                    if !create.or_replace {
-                        return Err(plan_error(
-                            create.pos,
-                            format!("pump {} already exists", pump.name),
-                        ));
-                    }
-                    plan.pumps[index] = pump;
-                } else {
-                    plan.pumps.push(pump);
+                let (name, _) = object_name(&create.name);
+                let exists = plan.pumps.iter().any(|pump| pump.name == name);
+                if exists && !create.or_replace {
+                    return Err(plan_error(
+                        create.pos,
+                        format!("pump {name} already exists"),
+                    ));
                 }
+                // A pump and the hidden pumps of its subqueries are replaced together.
+                let hidden = format!("{name}$");
+                plan.pumps
+                    .retain(|pump| pump.name != name && !pump.name.starts_with(&hidden));
+                let pumps = create_pump(&mut plan, create)?;
+                plan.pumps.extend(pumps);
             }
             Statement::Query(query) => {
                 return Err(plan_error(
@@ -478,10 +480,12 @@ impl GroupScope<'_> {
     }
 }
 
-fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, PlanError> {
+/// The pumps of `CREATE PUMP`: the pump itself, after the hidden pumps that feed the
+/// subqueries of its FROM.
+fn create_pump(plan: &mut ApplicationPlan, create: &CreatePump) -> Result<Vec<Pump>, PlanError> {
     let (name, _) = object_name(&create.name);
     let (target_name, target_pos) = object_name(&create.target);
-    let target = plan.streams.get(&target_name).ok_or_else(|| {
+    let target = plan.streams.get(&target_name).cloned().ok_or_else(|| {
         plan_error(
             target_pos,
             format!("stream {target_name} does not exist: create it first with CREATE STREAM"),
@@ -493,7 +497,36 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             format!("{target_name} is an input stream: pumps cannot insert into it"),
         ));
     }
-    let query = &create.query;
+    let mut pumps = Vec::new();
+    let destination = Destination::Existing {
+        target,
+        columns: &create.target_columns,
+        pos: target_pos,
+    };
+    plan_query(plan, &name, &create.query, destination, &mut pumps)?;
+    Ok(pumps)
+}
+
+/// Where a query's rows go: an existing stream (optionally into listed columns), or a hidden
+/// stream made for a subquery, with the query's own columns.
+enum Destination<'a> {
+    Existing {
+        target: StreamDef,
+        columns: &'a [Ident],
+        pos: Position,
+    },
+    Hidden(String),
+}
+
+/// Plans `query` into `destination` as pump `name`, after the hidden pumps of its FROM's
+/// subqueries; every pump goes to `pumps`.
+fn plan_query(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    query: &Query,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+) -> Result<(), PlanError> {
     if !query.order_by.is_empty() {
         return Err(plan_error(
             query_position(query),
@@ -504,28 +537,42 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
         QueryBody::Select(select) => select,
         QueryBody::SetOperation { .. } => {
             return Err(plan_error(
-                create.pos,
+                query_position(query),
                 "UNION, EXCEPT and INTERSECT are not supported yet",
             ));
         }
-        QueryBody::Nested(_) => {
-            return Err(plan_error(
-                create.pos,
-                "a query in parentheses is not supported yet",
-            ));
-        }
+        QueryBody::Nested(inner) => return plan_query(plan, name, inner, destination, pumps),
     };
-    let (source, mut scope, join, stream_join) = from_clause(plan, select)?;
+    // A subquery in FROM runs as a hidden pump into a hidden stream the query reads.
+    let derived = match select.from.first().map(|from| &from.relation) {
+        Some(TableFactor::Derived { subquery, alias }) => {
+            let hidden = format!("{name}$FROM{}", pumps.len());
+            plan_query(
+                plan,
+                &hidden,
+                subquery,
+                Destination::Hidden(hidden.clone()),
+                pumps,
+            )?;
+            let mut names = vec![hidden.clone()];
+            if let Some(alias) = alias {
+                if !alias.columns.is_empty() {
+                    return Err(plan_error(
+                        alias.name.pos,
+                        "renaming a subquery's columns in FROM is not supported yet",
+                    ));
+                }
+                names.push(alias.name.name.clone());
+            }
+            Some((hidden, names))
+        }
+        _ => None,
+    };
+    let (source, mut scope, join, stream_join) = from_clause(plan, select, derived)?;
     if !select.stream {
         return Err(plan_error(
             select.pos,
             format!("{source} is a stream: a pump selects from it with SELECT STREAM"),
-        ));
-    }
-    if source == target_name {
-        return Err(plan_error(
-            target_pos,
-            format!("a pump cannot insert into {source}, the stream it reads"),
         ));
     }
     if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
@@ -534,73 +581,152 @@ fn create_pump(plan: &ApplicationPlan, create: &CreatePump) -> Result<Pump, Plan
             "SELECT DISTINCT is not supported yet",
         ));
     }
-    let targets = target_columns(target, &create.target_columns)?;
-
     let windowed = select
         .projection
         .iter()
         .any(|item| matches!(item, SelectItem::Expr { expr, .. } if has_windowed_aggregate(expr)));
-    if windowed {
-        if !select.group_by.is_empty() {
-            return Err(plan_error(
-                select.pos,
-                "a query with OVER windows cannot have GROUP BY as well",
-            ));
-        }
-        let operator = sliding(select, &mut scope, target, &targets)?;
-        return Ok(Pump {
-            name,
-            source,
-            target: target_name,
-            join,
-            stream_join,
-            operator,
-        });
-    }
     let grouped = !select.group_by.is_empty()
         || select.stagger.is_some()
         || select
             .projection
             .iter()
             .any(|item| matches!(item, SelectItem::Expr { expr, .. } if has_aggregate(expr)));
-    let operator = if grouped {
-        tumbling(select, &mut scope, target, &targets)?
+    let (mut operator, values) = if windowed {
+        if !select.group_by.is_empty() {
+            return Err(plan_error(
+                select.pos,
+                "a query with OVER windows cannot have GROUP BY as well",
+            ));
+        }
+        sliding(select, &mut scope)?
+    } else if grouped {
+        tumbling(select, &mut scope)?
     } else {
-        if select.having.is_some() {
-            return Err(plan_error(select.pos, "HAVING needs a GROUP BY"));
+        map_operator(select, &mut scope)?
+    };
+    let (target_name, projection) = match destination {
+        Destination::Existing {
+            target,
+            columns,
+            pos,
+        } => {
+            if source == target.name {
+                return Err(plan_error(
+                    pos,
+                    format!("a pump cannot insert into {source}, the stream it reads"),
+                ));
+            }
+            let targets = target_columns(&target, columns)?;
+            let values = values.into_iter().map(|(value, _)| value).collect();
+            let projection = assign(values, &target, &targets, select.pos)?;
+            (target.name, projection)
         }
-        let filter = select
-            .selection
-            .as_ref()
-            .map(|condition| {
-                let compiled = compile(condition, &mut scope)?;
-                match compiled.ty() {
-                    ExprType::Sql(SqlType::Boolean) | ExprType::Null => Ok(compiled),
-                    other => Err(plan_error(
-                        position_of(condition),
-                        format!("WHERE needs a BOOLEAN condition, found {other}"),
-                    )),
+        Destination::Hidden(hidden) => {
+            let mut columns: Vec<Column> = Vec::with_capacity(values.len());
+            for (value, column_name) in &values {
+                if columns.iter().any(|column| column.name == *column_name) {
+                    return Err(plan_error(
+                        select.pos,
+                        format!(
+                            "the subquery gives two columns named {column_name}: name them with AS"
+                        ),
+                    ));
                 }
-            })
-            .transpose()?;
-        let items = projection_items(select, &scope)?;
-        let mut compiled = Vec::with_capacity(items.len());
-        for item in &items {
-            compiled.push(compile(item, &mut scope)?);
-        }
-        Operator::Map {
-            filter,
-            projection: assign(compiled, target, &targets, select.pos)?,
+                let sql_type = match value.ty() {
+                    ExprType::Sql(sql_type) => sql_type,
+                    ExprType::Null => SqlType::Varchar(1),
+                    other => {
+                        return Err(plan_error(
+                            select.pos,
+                            format!("a subquery cannot give a {other} column"),
+                        ));
+                    }
+                };
+                columns.push(Column::new(column_name.clone(), sql_type));
+            }
+            add_stream(plan, &hidden, columns, false);
+            let target = plan.streams.get(&hidden).cloned().ok_or_else(|| {
+                plan_error(select.pos, format!("stream {hidden} was not created"))
+            })?;
+            let targets: Vec<usize> = (0..target.columns.len()).collect();
+            let values = values.into_iter().map(|(value, _)| value).collect();
+            let projection = assign(values, &target, &targets, select.pos)?;
+            (hidden, projection)
         }
     };
-    Ok(Pump {
-        name,
+    match &mut operator {
+        Operator::Map {
+            projection: slot, ..
+        }
+        | Operator::Sliding {
+            projection: slot, ..
+        }
+        | Operator::Tumbling {
+            projection: slot, ..
+        } => *slot = projection,
+    }
+    pumps.push(Pump {
+        name: name.to_string(),
         source,
         target: target_name,
         join,
         stream_join,
         operator,
-    })
+    });
+    Ok(())
+}
+
+/// A query's projected values and their column names, before they are assigned to a target.
+type Projected = Vec<(PhysicalExpr, String)>;
+
+/// A row-by-row query: WHERE, then the projection.
+fn map_operator(
+    select: &Select,
+    scope: &mut RelationScope,
+) -> Result<(Operator, Projected), PlanError> {
+    if select.having.is_some() {
+        return Err(plan_error(select.pos, "HAVING needs a GROUP BY"));
+    }
+    let filter = select
+        .selection
+        .as_ref()
+        .map(|condition| {
+            let compiled = compile(condition, scope)?;
+            match compiled.ty() {
+                ExprType::Sql(SqlType::Boolean) | ExprType::Null => Ok(compiled),
+                other => Err(plan_error(
+                    position_of(condition),
+                    format!("WHERE needs a BOOLEAN condition, found {other}"),
+                )),
+            }
+        })
+        .transpose()?;
+    let items = projection_items(select, scope)?;
+    let mut values = Vec::with_capacity(items.len());
+    for (item, name) in items {
+        values.push((compile(&item, scope)?, name));
+    }
+    Ok((
+        Operator::Map {
+            filter,
+            projection: Vec::new(),
+        },
+        values,
+    ))
+}
+
+/// The column name a projected expression gives: its alias, the name of a column it is, or
+/// `EXPR$<n>`.
+fn item_name(expr: &Expr, alias: Option<&Ident>, index: usize) -> String {
+    match (alias, expr) {
+        (Some(alias), _) => alias.name.clone(),
+        (None, Expr::Identifier(ident)) => ident.name.clone(),
+        (None, Expr::CompoundIdentifier(parts)) => parts
+            .last()
+            .map(|ident| ident.name.clone())
+            .unwrap_or_else(|| format!("EXPR${index}")),
+        _ => format!("EXPR${index}"),
+    }
 }
 
 /// What a query's FROM reads: its stream, the scope of its names, and the table or second
@@ -613,7 +739,11 @@ type FromClause = (
 );
 
 /// The stream a query reads, the table or stream it joins if any, and the scope of its names.
-fn from_clause(plan: &ApplicationPlan, select: &Select) -> Result<FromClause, PlanError> {
+fn from_clause(
+    plan: &ApplicationPlan,
+    select: &Select,
+    derived: Option<(String, Vec<String>)>,
+) -> Result<FromClause, PlanError> {
     let [from] = select.from.as_slice() else {
         return Err(plan_error(
             select.pos,
@@ -624,7 +754,10 @@ fn from_clause(plan: &ApplicationPlan, select: &Select) -> Result<FromClause, Pl
             },
         ));
     };
-    let (stream_name, names, window) = named_relation(&from.relation, select.pos, "stream")?;
+    let (stream_name, names, window) = match derived {
+        Some((hidden, names)) => (hidden, names, None),
+        None => named_relation(&from.relation, select.pos, "stream")?,
+    };
     let stream = plan.streams.get(&stream_name).ok_or_else(|| {
         let message = if plan.tables.contains_key(&stream_name) {
             format!(
@@ -924,7 +1057,10 @@ fn target_columns(target: &StreamDef, listed: &[Ident]) -> Result<Vec<usize>, Pl
 
 /// The projection's expressions, with `*` expanded to the columns of every stream and table
 /// of FROM, and `t.*` to those of `t`.
-fn projection_items(select: &Select, scope: &RelationScope) -> Result<Vec<Expr>, PlanError> {
+fn projection_items(
+    select: &Select,
+    scope: &RelationScope,
+) -> Result<Vec<(Expr, String)>, PlanError> {
     let qualified = |relation: &Relation, column: &Column, pos: Position| {
         let name = Ident {
             name: column.name.clone(),
@@ -946,11 +1082,14 @@ fn projection_items(select: &Select, scope: &RelationScope) -> Result<Vec<Expr>,
     let mut items = Vec::new();
     for item in &select.projection {
         match item {
-            SelectItem::Expr { expr, .. } => items.push(expr.clone()),
+            SelectItem::Expr { expr, alias } => {
+                let name = item_name(expr, alias.as_ref(), items.len());
+                items.push((expr.clone(), name));
+            }
             SelectItem::Wildcard => {
                 for relation in &scope.relations {
                     for column in &relation.columns {
-                        items.push(qualified(relation, column, select.pos));
+                        items.push((qualified(relation, column, select.pos), column.name.clone()));
                     }
                 }
             }
@@ -967,7 +1106,7 @@ fn projection_items(select: &Select, scope: &RelationScope) -> Result<Vec<Expr>,
                         )
                     })?;
                 for column in &relation.columns {
-                    items.push(qualified(relation, column, pos));
+                    items.push((qualified(relation, column, pos), column.name.clone()));
                 }
             }
         }
@@ -1192,9 +1331,7 @@ fn visit(expr: &Expr, f: &mut dyn FnMut(&Expr)) {
 fn tumbling(
     select: &Select,
     scope: &mut RelationScope,
-    target: &StreamDef,
-    targets: &[usize],
-) -> Result<Operator, PlanError> {
+) -> Result<(Operator, Projected), PlanError> {
     if select.group_by.is_empty() && select.stagger.is_none() {
         return Err(plan_error(
             select.pos,
@@ -1283,9 +1420,10 @@ fn tumbling(
         aggregate_prints: Vec::new(),
     };
     let mut projection = Vec::new();
-    for item in &select.projection {
-        if let SelectItem::Expr { expr, .. } = item {
-            projection.push(compile(expr, &mut group)?);
+    for (index, item) in select.projection.iter().enumerate() {
+        if let SelectItem::Expr { expr, alias } = item {
+            let name = item_name(expr, alias.as_ref(), index);
+            projection.push((compile(expr, &mut group)?, name));
         }
     }
     let having = select
@@ -1306,12 +1444,15 @@ fn tumbling(
         filter,
     });
     let closed_schema = closed_schema(&plan);
-    Ok(Operator::Tumbling {
-        plan,
-        closed_schema,
-        having,
-        projection: assign(projection, target, targets, select.pos)?,
-    })
+    Ok((
+        Operator::Tumbling {
+            plan,
+            closed_schema,
+            having,
+            projection: Vec::new(),
+        },
+        projection,
+    ))
 }
 
 /// The meaning of names in a query with sliding windows: the input's columns, and each
@@ -1479,12 +1620,7 @@ fn frame_of(spec: &WindowSpec, pos: Position) -> Result<Frame, PlanError> {
     }
 }
 
-fn sliding(
-    select: &Select,
-    scope: &mut RelationScope,
-    target: &StreamDef,
-    targets: &[usize],
-) -> Result<Operator, PlanError> {
+fn sliding(select: &Select, scope: &mut RelationScope) -> Result<(Operator, Projected), PlanError> {
     if select.having.is_some() {
         return Err(plan_error(select.pos, "HAVING needs a GROUP BY"));
     }
@@ -1511,14 +1647,14 @@ fn sliding(
         prints: Vec::new(),
     };
     let mut projection = Vec::with_capacity(items.len());
-    for item in &items {
+    for (item, name) in &items {
         if has_aggregate(item) {
             return Err(plan_error(
                 position_of(item),
                 "an aggregate without OVER cannot be mixed with windowed aggregates",
             ));
         }
-        projection.push(compile(item, &mut windowed)?);
+        projection.push((compile(item, &mut windowed)?, name.clone()));
     }
     let aggregates = windowed.aggregates;
     let mut fields: Vec<arrow::datatypes::FieldRef> = stream_schema(&scope.columns())
@@ -1533,12 +1669,15 @@ fn sliding(
             true,
         )));
     }
-    Ok(Operator::Sliding {
-        filter,
-        aggregates: Arc::new(aggregates),
-        augmented_schema: Arc::new(arrow::datatypes::Schema::new(fields)),
-        projection: assign(projection, target, targets, select.pos)?,
-    })
+    Ok((
+        Operator::Sliding {
+            filter,
+            aggregates: Arc::new(aggregates),
+            augmented_schema: Arc::new(arrow::datatypes::Schema::new(fields)),
+            projection: Vec::new(),
+        },
+        projection,
+    ))
 }
 
 /// Refuses pumps that feed their own input, directly or through other streams.
