@@ -104,7 +104,8 @@ impl Aggregate {
 /// How a window's end follows from its bucket's start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    /// `STEP(... BY INTERVAL n)`: milliseconds.
+    /// `STEP(... BY INTERVAL n)` (or a table function's WINDOW_START, a window's start
+    /// already): the window ends this many milliseconds after its start.
     Step(i64),
     /// `FLOOR(... TO unit)`.
     Floor(TimeUnit),

@@ -12,3 +12,4 @@ pub mod schema;
 pub mod sliding;
 pub mod stream_join;
 pub mod types;
+pub mod window_tvf;

@@ -27,6 +27,7 @@ use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
 use super::stream_join::StreamJoinPlan;
 use super::types::{ExprType, declared_type};
+use super::window_tvf::{WINDOW_END, WINDOW_START, WINDOW_TIME, WindowAssign};
 use crate::input::SqlType;
 use crate::sql::ast::{
     BinaryOperator, CreatePump, CreateStream, Expr, FrameBound, FrameUnits, FunctionArg, Ident,
@@ -100,6 +101,8 @@ pub struct Pump {
     pub join: Option<JoinPlan>,
     /// A second stream joined within a window: the pump reads it as well as `source`.
     pub stream_join: Option<Arc<StreamJoinPlan>>,
+    /// Windows assigned by a TUMBLE or HOP table function, before any join and the operator.
+    pub windows: Option<WindowAssign>,
     pub operator: Operator,
 }
 
@@ -255,6 +258,16 @@ struct Relation {
     names: Vec<String>,
     columns: Vec<Column>,
     offset: usize,
+    /// For a TUMBLE or HOP table function: its WINDOW_START column and window.
+    window: Option<TvfWindow>,
+}
+
+/// The window a TUMBLE or HOP table function gives its rows.
+#[derive(Debug, Clone, Copy)]
+struct TvfWindow {
+    start_index: usize,
+    size: i64,
+    on_rowtime: bool,
 }
 
 /// The columns a query sees: its stream first (ROWTIME is column 0), then any joined table.
@@ -270,6 +283,7 @@ impl RelationScope {
                 names,
                 columns,
                 offset: 1,
+                window: None,
             }],
         }
     }
@@ -568,7 +582,7 @@ fn plan_query(
         }
         _ => None,
     };
-    let (source, mut scope, join, stream_join) = from_clause(plan, select, derived)?;
+    let (source, mut scope, join, stream_join, windows) = from_clause(plan, select, derived)?;
     if !select.stream {
         return Err(plan_error(
             select.pos,
@@ -671,6 +685,7 @@ fn plan_query(
         target: target_name,
         join,
         stream_join,
+        windows,
         operator,
     });
     Ok(())
@@ -736,6 +751,7 @@ type FromClause = (
     RelationScope,
     Option<JoinPlan>,
     Option<Arc<StreamJoinPlan>>,
+    Option<WindowAssign>,
 );
 
 /// The stream a query reads, the table or stream it joins if any, and the scope of its names.
@@ -754,6 +770,16 @@ fn from_clause(
             },
         ));
     };
+    if let TableFactor::Function { pos, call, alias } = &from.relation {
+        if !from.joins.is_empty() {
+            return Err(plan_error(
+                *pos,
+                "a window table function cannot be joined yet",
+            ));
+        }
+        let (stream_name, scope, windows) = window_function(plan, call, alias.as_ref(), *pos)?;
+        return Ok((stream_name, scope, None, None, Some(windows)));
+    }
     let (stream_name, names, window) = match derived {
         Some((hidden, names)) => (hidden, names, None),
         None => named_relation(&from.relation, select.pos, "stream")?,
@@ -800,7 +826,141 @@ fn from_clause(
             "a window in FROM belongs to a join of two streams",
         ));
     }
-    Ok((stream_name, scope, join, stream_join))
+    Ok((stream_name, scope, join, stream_join, None))
+}
+
+/// `TABLE(TUMBLE(TABLE s, DESCRIPTOR(t), size))` or `TABLE(HOP(TABLE s, DESCRIPTOR(t), slide,
+/// size))`, arguments by position or by name (`DATA`, `TIMECOL`, `SIZE`, `SLIDE`).
+fn window_function(
+    plan: &ApplicationPlan,
+    call: &Expr,
+    alias: Option<&crate::sql::ast::TableAlias>,
+    pos: Position,
+) -> Result<(String, RelationScope, WindowAssign), PlanError> {
+    let Expr::Function(call) = call else {
+        return Err(plan_error(pos, "TABLE(...) needs a table function call"));
+    };
+    let name = call
+        .name
+        .0
+        .last()
+        .map(|ident| ident.name.clone())
+        .unwrap_or_default();
+    let positional: &[&str] = match name.as_str() {
+        "TUMBLE" => &["DATA", "TIMECOL", "SIZE"],
+        "HOP" => &["DATA", "TIMECOL", "SLIDE", "SIZE"],
+        "SESSION" => {
+            return Err(plan_error(
+                call.pos,
+                "the SESSION window function is not supported yet: use WINDOWED BY STAGGER",
+            ));
+        }
+        "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS" => {
+            return Err(plan_error(call.pos, format!("{name} is not supported yet")));
+        }
+        other => {
+            return Err(plan_error(
+                call.pos,
+                format!(
+                    "no table function {other}: TUMBLE, HOP, RANDOM_CUT_FOREST, RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS are"
+                ),
+            ));
+        }
+    };
+    let mut args: BTreeMap<&str, &Expr> = BTreeMap::new();
+    for (index, arg) in call.args.iter().enumerate() {
+        match arg {
+            FunctionArg::Expr(expr) => {
+                let key = positional.get(index).ok_or_else(|| {
+                    plan_error(
+                        call.pos,
+                        format!("{name} takes {} arguments", positional.len()),
+                    )
+                })?;
+                args.insert(key, expr);
+            }
+            FunctionArg::Named {
+                name: arg_name,
+                value,
+            } => {
+                let key = positional
+                    .iter()
+                    .find(|key| **key == arg_name.name)
+                    .ok_or_else(|| {
+                        plan_error(
+                            arg_name.pos,
+                            format!("{name} has no argument {}", arg_name.name),
+                        )
+                    })?;
+                args.insert(key, value);
+            }
+            FunctionArg::Star => {
+                return Err(plan_error(call.pos, format!("{name}(*) is not valid")));
+            }
+        }
+    }
+    let argument = |key: &str| {
+        args.get(key)
+            .copied()
+            .ok_or_else(|| plan_error(call.pos, format!("{name} needs its {key} argument")))
+    };
+    let Expr::TableRef(stream) = argument("DATA")? else {
+        return Err(plan_error(
+            call.pos,
+            format!("{name}'s DATA is TABLE stream"),
+        ));
+    };
+    let (stream_name, _) = object_name(stream);
+    let stream = plan
+        .streams
+        .get(&stream_name)
+        .ok_or_else(|| plan_error(call.pos, format!("stream {stream_name} does not exist")))?;
+    let Expr::Descriptor(time) = argument("TIMECOL")? else {
+        return Err(plan_error(
+            call.pos,
+            format!("{name}'s TIMECOL is DESCRIPTOR(column)"),
+        ));
+    };
+    let mut names = vec![stream_name.clone()];
+    if let Some(alias) = alias {
+        names.push(alias.name.name.clone());
+    }
+    let mut scope = RelationScope::single(names, stream.columns.clone());
+    let (time_index, time_type) = scope.resolve(time)?;
+    if time_type != ExprType::Sql(SqlType::Timestamp) {
+        return Err(plan_error(
+            call.pos,
+            format!("{name}'s TIMECOL must be a TIMESTAMP"),
+        ));
+    }
+    let size = super::expr::constant_interval(argument("SIZE")?, call.pos)?;
+    let slide = match name.as_str() {
+        "HOP" => super::expr::constant_interval(argument("SLIDE")?, call.pos)?,
+        _ => size,
+    };
+    let start_index = scope.width();
+    let relation = &mut scope.relations[0];
+    for column in [WINDOW_START, WINDOW_END, WINDOW_TIME] {
+        relation
+            .columns
+            .push(Column::new(column, SqlType::Timestamp));
+    }
+    relation.window = Some(TvfWindow {
+        start_index,
+        size,
+        on_rowtime: time_index == 0,
+    });
+    let schema = stream_schema(&scope.columns());
+    Ok((
+        stream_name,
+        scope,
+        WindowAssign {
+            time_index,
+            size,
+            slide,
+            schema,
+        },
+    ))
 }
 
 /// The name of a stream or table in FROM, and the names it may be qualified by.
@@ -873,6 +1033,7 @@ fn table_join(
         names,
         columns: table.columns.clone(),
         offset: scope.width(),
+        window: None,
     });
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => condition.clone(),
@@ -990,6 +1151,7 @@ fn stream_join(
         names,
         columns: second_def.columns.clone(),
         offset: scope.width(),
+        window: None,
     });
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => compile(condition, scope)?,
@@ -1389,6 +1551,17 @@ fn tumbling(
         .enumerate()
         .filter_map(|(index, key)| bucket_of(key).map(|(bucket, rowtime)| (index, bucket, rowtime)))
         .min_by_key(|(_, _, rowtime)| !rowtime);
+    // A TUMBLE or HOP table function's WINDOW_START is a bucket of its own.
+    let tvf = scope.relations.iter().find_map(|relation| relation.window);
+    let window = window.or_else(|| {
+        let tvf = tvf?;
+        keys.iter().enumerate().find_map(|(index, key)| match key {
+            PhysicalExpr::Column { index: column, .. } if *column == tvf.start_index => {
+                Some((index, Bucket::Step(tvf.size), tvf.on_rowtime))
+            }
+            _ => None,
+        })
+    });
     let window = match stagger {
         Some(_) => Some((0, Bucket::Step(1), true)),
         None => window,

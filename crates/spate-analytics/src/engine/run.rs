@@ -22,6 +22,7 @@ use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
 use super::schema::{Column, batch_to_rows, rows_to_batch};
 use super::sliding::{SlidingSnapshot, SlidingState};
 use super::stream_join::{Side, StreamJoinSnapshot, StreamJoinState};
+use super::window_tvf::assign_windows;
 use crate::input::{Row, Value, datetime};
 
 /// Why the engine could not take input, or restore its state.
@@ -331,6 +332,21 @@ impl Engine {
 
     fn run_pump(&mut self, index: usize, batch: &RecordBatch, stream: &str) -> Vec<RecordBatch> {
         let pump = self.plan.pumps[index].clone();
+        let windowed;
+        let batch = match &pump.windows {
+            Some(windows) => match assign_windows(windows, batch) {
+                Ok(rows) if rows.num_rows() == 0 => return Vec::new(),
+                Ok(rows) => {
+                    windowed = rows;
+                    &windowed
+                }
+                Err(error) => {
+                    self.pump_error(&pump, Some(batch), &error);
+                    return Vec::new();
+                }
+            },
+            None => batch,
+        };
         let paired;
         let batch = match (&pump.stream_join, self.stream_joins.get_mut(&index)) {
             (Some(join_plan), Some(state)) => {
