@@ -392,9 +392,9 @@ struct GroupScope<'a> {
 
 impl Scope for GroupScope<'_> {
     fn resolve(&self, name: &[Ident]) -> Result<(usize, ExprType), PlanError> {
-        if let [only] = name
-            && only.name == ROWTIME
-        {
+        // ROWTIME (qualified or not) in a grouped query is the window's: its end.
+        if name.last().is_some_and(|last| last.name == ROWTIME) {
+            self.input.resolve(name)?;
             return Ok((0, ExprType::Sql(SqlType::Timestamp)));
         }
         let text = name
