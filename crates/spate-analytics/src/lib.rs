@@ -1,14 +1,18 @@
 //! Kinesis Data Analytics for SQL: applications that run continuous SQL over in-application
-//! streams. This crate will own the whole path, from an application's code to running operators;
-//! for now it holds the dialect front-end, the reading of input records, and the application
-//! API's control plane (v1, `KinesisAnalytics_20150814`): applications are created, described,
-//! updated and stored, not yet run.
+//! streams. This crate owns the whole path, from an application's code to running operators:
+//! the dialect front-end, the reading of input records, the SQL engine, and the application
+//! API's control plane (v1, `KinesisAnalytics_20150814`).
 //!
 //! Layout: `sql/`, the dialect of Amazon Kinesis Data Analytics (based on SQLstream's streaming
 //! SQL): `lexer` turns code into tokens with line and column; `parser` (token helpers, nesting
 //! bound, statements), `query` (selects, `FROM`, joins, windows) and `expr` (expressions by
 //! precedence climbing, special-syntax functions) build the `ast` by recursive descent;
 //! `display` prints the AST back as normalized SQL; `error` is the one syntax error type.
+//!
+//! `engine/`: the SQL engine on Arrow batches: `schema` (SQL types to Arrow arrays), `types`
+//! and `expr` (compiled expressions), `functions/` (scalar functions), `plan` (code to streams
+//! and pumps), the operators (`aggregate`, `sliding`, `join`, `stream_join`, `window_tvf`) and
+//! `run` (the running engine, its error stream and its snapshot).
 //!
 //! `input/`: records to typed rows by an application's InputSchema (JSON through a JSONPath
 //! subset, CSV by delimiters), and DiscoverInputSchema's inference of a schema from samples.
