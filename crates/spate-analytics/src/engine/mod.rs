@@ -11,5 +11,6 @@ pub mod run;
 pub mod schema;
 pub mod sliding;
 pub mod stream_join;
+pub mod table_fn;
 pub mod types;
 pub mod window_tvf;

@@ -26,6 +26,7 @@ use super::join::{JoinKind, JoinPlan};
 use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
 use super::stream_join::StreamJoinPlan;
+use super::table_fn::{TableFunctionKind, TableFunctionPlan};
 use super::types::{ExprType, declared_type};
 use super::window_tvf::{WINDOW_END, WINDOW_START, WINDOW_TIME, WindowAssign};
 use crate::input::SqlType;
@@ -83,6 +84,9 @@ pub enum Operator {
         augmented_schema: SchemaRef,
         projection: Vec<PhysicalExpr>,
     },
+    /// A table function over a cursor's stream (`COUNT_DISTINCT_ITEMS_TUMBLING`...), whose
+    /// rows are the target's.
+    Function { plan: Arc<TableFunctionPlan> },
     /// A tumbling window; `having` and `projection` run on the closed windows' rows.
     Tumbling {
         plan: Arc<TumblingPlan>,
@@ -557,8 +561,38 @@ fn plan_query(
         }
         QueryBody::Nested(inner) => return plan_query(plan, name, inner, destination, pumps),
     };
-    // A subquery in FROM runs as a hidden pump into a hidden stream the query reads.
+    // A subquery in FROM runs as a hidden pump into a hidden stream the query reads; so does
+    // a table function over a CURSOR, after its cursor's query.
     let derived = match select.from.first().map(|from| &from.relation) {
+        Some(TableFactor::Function { pos, call, alias }) if cursor_query(call).is_some() => {
+            let (Expr::Function(function), Some(cursor)) = (&**call, cursor_query(call)) else {
+                return Err(plan_error(*pos, "TABLE(...) needs a table function call"));
+            };
+            let cursor_stream = format!("{name}$CURSOR{}", pumps.len());
+            plan_query(
+                plan,
+                &cursor_stream,
+                cursor,
+                Destination::Hidden(cursor_stream.clone()),
+                pumps,
+            )?;
+            let output = format!("{name}$FUNCTION{}", pumps.len());
+            let operator = table_function(plan, function, &cursor_stream, &output)?;
+            pumps.push(Pump {
+                name: output.clone(),
+                source: cursor_stream,
+                target: output.clone(),
+                join: None,
+                stream_join: None,
+                windows: None,
+                operator,
+            });
+            let mut names = vec![output.clone()];
+            if let Some(alias) = alias {
+                names.push(alias.name.name.clone());
+            }
+            Some((output, names))
+        }
         Some(TableFactor::Derived { subquery, alias }) => {
             let hidden = format!("{name}$FROM{}", pumps.len());
             plan_query(
@@ -678,6 +712,7 @@ fn plan_query(
         | Operator::Tumbling {
             projection: slot, ..
         } => *slot = projection,
+        Operator::Function { .. } => {}
     }
     pumps.push(Pump {
         name: name.to_string(),
@@ -689,6 +724,139 @@ fn plan_query(
         operator,
     });
     Ok(())
+}
+
+/// The query of a table function's `CURSOR(...)` first argument, if it has one.
+fn cursor_query(call: &Expr) -> Option<&Query> {
+    let Expr::Function(function) = call else {
+        return None;
+    };
+    match function.args.first() {
+        Some(FunctionArg::Expr(Expr::Cursor(query))) => Some(query),
+        _ => None,
+    }
+}
+
+/// The pump operator of a table function over the stream `cursor_stream`, and the stream
+/// `output` of its columns (created here).
+fn table_function(
+    plan: &mut ApplicationPlan,
+    call: &crate::sql::ast::FunctionCall,
+    cursor_stream: &str,
+    output: &str,
+) -> Result<Operator, PlanError> {
+    let name = call
+        .name
+        .0
+        .last()
+        .map(|ident| ident.name.clone())
+        .unwrap_or_default();
+    let input =
+        plan.streams.get(cursor_stream).cloned().ok_or_else(|| {
+            plan_error(call.pos, format!("stream {cursor_stream} was not created"))
+        })?;
+    let args = plain_args_of(call)?;
+    let text = |index: usize, what: &str| -> Result<String, PlanError> {
+        match args.get(index) {
+            Some(Expr::Literal(Literal::String(text))) => Ok(text.clone()),
+            _ => Err(plan_error(
+                call.pos,
+                format!("{name}'s {what} is a string in single quotes"),
+            )),
+        }
+    };
+    let number = |index: usize, what: &str, low: i64, high: i64| -> Result<i64, PlanError> {
+        let value = match args.get(index) {
+            Some(Expr::Literal(Literal::Number(text))) => text.parse::<i64>().ok(),
+            _ => None,
+        };
+        value
+            .filter(|value| (low..=high).contains(value))
+            .ok_or_else(|| {
+                plan_error(
+                    call.pos,
+                    format!("{name}'s {what} is a whole number from {low} to {high}"),
+                )
+            })
+    };
+    let column_of = |column_name: &str| -> Result<(usize, Column), PlanError> {
+        input
+            .columns
+            .iter()
+            .position(|column| column.name == column_name)
+            .map(|index| (index + 1, input.columns[index].clone()))
+            .ok_or_else(|| {
+                plan_error(
+                    call.pos,
+                    format!("{name}: the cursor's stream has no column {column_name}"),
+                )
+            })
+    };
+    let (kind, column, window, columns) = match name.as_str() {
+        "COUNT_DISTINCT_ITEMS_TUMBLING" => {
+            if args.len() != 3 {
+                return Err(plan_error(call.pos, format!("{name} takes 3 arguments")));
+            }
+            let (index, _) = column_of(&text(1, "column name")?)?;
+            let window = number(2, "window size in seconds", 1, 3600)?;
+            (
+                TableFunctionKind::CountDistinct,
+                index,
+                window,
+                vec![Column::new("NUMBER_OF_DISTINCT_ITEMS", SqlType::BigInt)],
+            )
+        }
+        "TOP_K_ITEMS_TUMBLING" => {
+            if args.len() != 4 {
+                return Err(plan_error(call.pos, format!("{name} takes 4 arguments")));
+            }
+            let (index, column) = column_of(&text(1, "column name")?)?;
+            let k = number(2, "K", 1, 100_000)?;
+            let window = number(3, "window size in seconds", 1, 3600)?;
+            (
+                TableFunctionKind::TopK(k as usize),
+                index,
+                window,
+                vec![
+                    Column::new("ITEM", column.sql_type),
+                    Column::new("ITEM_COUNT", SqlType::BigInt),
+                ],
+            )
+        }
+        "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS" => {
+            return Err(plan_error(call.pos, format!("{name} is not supported yet")));
+        }
+        other => {
+            return Err(plan_error(
+                call.pos,
+                format!("no table function {other} over a CURSOR"),
+            ));
+        }
+    };
+    let column_type = ExprType::Sql(input.columns[column - 1].sql_type);
+    add_stream(plan, output, columns.clone(), false);
+    Ok(Operator::Function {
+        plan: Arc::new(TableFunctionPlan {
+            kind,
+            column,
+            column_type,
+            window: window * 1000,
+            schema: stream_schema(&columns),
+        }),
+    })
+}
+
+fn plain_args_of(call: &crate::sql::ast::FunctionCall) -> Result<Vec<&Expr>, PlanError> {
+    call.args
+        .iter()
+        .map(|arg| match arg {
+            FunctionArg::Expr(expr) => Ok(expr),
+            _ => Err(plan_error(
+                call.pos,
+                "table function arguments are given by position",
+            )),
+        })
+        .collect()
 }
 
 /// A query's projected values and their column names, before they are assigned to a target.
@@ -770,7 +938,7 @@ fn from_clause(
             },
         ));
     };
-    if let TableFactor::Function { pos, call, alias } = &from.relation {
+    if let (None, TableFactor::Function { pos, call, alias }) = (&derived, &from.relation) {
         if !from.joins.is_empty() {
             return Err(plan_error(
                 *pos,

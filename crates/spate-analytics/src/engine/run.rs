@@ -22,6 +22,7 @@ use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
 use super::schema::{Column, batch_to_rows, rows_to_batch};
 use super::sliding::{SlidingSnapshot, SlidingState};
 use super::stream_join::{Side, StreamJoinSnapshot, StreamJoinState};
+use super::table_fn::{TableFunctionSnapshot, TableFunctionState};
 use super::window_tvf::assign_windows;
 use crate::input::{Row, Value, datetime};
 
@@ -75,6 +76,8 @@ pub struct Engine {
     windows: BTreeMap<usize, TumblingState>,
     /// The windows of each sliding pump, by pump index.
     sliding: BTreeMap<usize, SlidingState>,
+    /// The windows of each table-function pump, by pump index.
+    functions: BTreeMap<usize, TableFunctionState>,
     /// The kept rows of each pump joining two streams, by pump index.
     stream_joins: BTreeMap<usize, StreamJoinState>,
     /// The reference table each joining pump joins, indexed by its keys, by pump index.
@@ -93,6 +96,8 @@ struct Snapshot {
     sliding: BTreeMap<String, SlidingSnapshot>,
     #[serde(default)]
     stream_joins: BTreeMap<String, StreamJoinSnapshot>,
+    #[serde(default)]
+    functions: BTreeMap<String, TableFunctionSnapshot>,
 }
 
 impl Engine {
@@ -103,12 +108,18 @@ impl Engine {
         let mut sliding = BTreeMap::new();
         let mut joins = BTreeMap::new();
         let mut stream_joins = BTreeMap::new();
+        let mut functions = BTreeMap::new();
         let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, pump) in plan.pumps.iter().enumerate() {
             if let Operator::Tumbling { plan, .. } = &pump.operator {
                 let state = TumblingState::new(plan.clone())
                     .map_err(|err| EngineError::Snapshot(err.to_string()))?;
                 windows.insert(index, state);
+            }
+            if let Operator::Function { plan } = &pump.operator {
+                let state = TableFunctionState::new(plan.clone())
+                    .map_err(|err| EngineError::Snapshot(err.to_string()))?;
+                functions.insert(index, state);
             }
             if let Operator::Sliding { aggregates, .. } = &pump.operator {
                 let state = SlidingState::new(aggregates.clone())
@@ -144,6 +155,7 @@ impl Engine {
             plan,
             windows,
             sliding,
+            functions,
             stream_joins,
             joins,
             buffers,
@@ -229,21 +241,28 @@ impl Engine {
     /// The clock reached `now`: tumbling windows that end by then close, in pump order, and
     /// their rows flow on.
     pub fn advance(&mut self, now: i64) {
-        let indices: Vec<usize> = self.windows.keys().copied().collect();
-        for index in indices {
+        for index in 0..self.plan.pumps.len() {
             let pump = self.plan.pumps[index].clone();
-            let Operator::Tumbling { closed_schema, .. } = &pump.operator else {
-                continue;
+            let closed = match &pump.operator {
+                Operator::Tumbling { closed_schema, .. } => match self.windows.get_mut(&index) {
+                    Some(state) => state.advance(now, closed_schema).map(|closed| {
+                        closed
+                            .iter()
+                            .flat_map(|window| self.finish_window(&pump, window))
+                            .collect::<Vec<_>>()
+                    }),
+                    None => continue,
+                },
+                Operator::Function { .. } => match self.functions.get_mut(&index) {
+                    Some(state) => state.advance(now),
+                    None => continue,
+                },
+                _ => continue,
             };
-            let Some(state) = self.windows.get_mut(&index) else {
-                continue;
-            };
-            match state.advance(now, closed_schema) {
-                Ok(closed) => {
-                    for window in closed {
-                        for output in self.finish_window(&pump, &window) {
-                            self.push(&pump.target, output);
-                        }
+            match closed {
+                Ok(outputs) => {
+                    for output in outputs {
+                        self.push(&pump.target, output);
                     }
                 }
                 Err(error) => self.pump_error(&pump, None, &error),
@@ -284,6 +303,11 @@ impl Engine {
                 .iter()
                 .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
                 .collect(),
+            functions: self
+                .functions
+                .iter()
+                .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
+                .collect(),
             stream_joins: self
                 .stream_joins
                 .iter()
@@ -309,6 +333,12 @@ impl Engine {
                 state
                     .restore(stored.clone())
                     .map_err(|err| EngineError::Snapshot(format!("pump {name}: {err}")))?;
+            }
+        }
+        for (index, state) in &mut self.functions {
+            let name = self.plan.pumps[*index].name.as_str();
+            if let Some(stored) = snapshot.functions.get(name) {
+                state.restore(stored.clone());
             }
         }
         for (index, state) in &mut self.stream_joins {
@@ -414,6 +444,18 @@ impl Engine {
                         Ok(output) => vec![output],
                         Err(_) => self.map_row_by_row(&pump, &augmented, None, projection),
                     },
+                    Err(error) => {
+                        self.pump_error(&pump, Some(batch), &error);
+                        Vec::new()
+                    }
+                }
+            }
+            Operator::Function { .. } => {
+                let Some(state) = self.functions.get_mut(&index) else {
+                    return Vec::new();
+                };
+                match state.push(batch) {
+                    Ok(closed) => closed,
                     Err(error) => {
                         self.pump_error(&pump, Some(batch), &error);
                         Vec::new()
