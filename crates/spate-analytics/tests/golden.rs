@@ -252,7 +252,7 @@ fn run_script(text: &str) -> Result<String, String> {
                     .engine
                     .take()
                     .ok_or("snapshot before a planned code")?;
-                let stored = engine.snapshot();
+                let stored = engine.snapshot().map_err(|err| err.to_string())?;
                 let plan = script.plan.clone().ok_or("no plan")?;
                 let mut fresh =
                     Engine::new(plan, &script.outputs).map_err(|err| err.to_string())?;

@@ -33,7 +33,7 @@ pub enum EngineError {
     UnknownStream(String),
     #[error("{0}")]
     Rows(#[from] super::schema::BatchError),
-    #[error("the stored state cannot be used: {0}")]
+    #[error("the engine's state cannot be stored or restored: {0}")]
     Snapshot(String),
 }
 
@@ -291,7 +291,14 @@ impl Engine {
     }
 
     /// The open windows of every pump.
-    pub fn snapshot(&self) -> Vec<u8> {
+    pub fn snapshot(&self) -> Result<Vec<u8>, EngineError> {
+        let mut stream_joins = BTreeMap::new();
+        for (index, state) in &self.stream_joins {
+            let stored = state
+                .snapshot()
+                .map_err(|err| EngineError::Snapshot(err.to_string()))?;
+            stream_joins.insert(self.plan.pumps[*index].name.clone(), stored);
+        }
         let snapshot = Snapshot {
             windows: self
                 .windows
@@ -308,15 +315,9 @@ impl Engine {
                 .iter()
                 .map(|(index, state)| (self.plan.pumps[*index].name.clone(), state.snapshot()))
                 .collect(),
-            stream_joins: self
-                .stream_joins
-                .iter()
-                .filter_map(|(index, state)| {
-                    Some((self.plan.pumps[*index].name.clone(), state.snapshot().ok()?))
-                })
-                .collect(),
+            stream_joins,
         };
-        serde_json::to_vec(&snapshot).unwrap_or_default()
+        serde_json::to_vec(&snapshot).map_err(|err| EngineError::Snapshot(err.to_string()))
     }
 
     /// Puts back the open windows of a snapshot. Windows of pumps the code no longer has are
