@@ -61,6 +61,15 @@ impl std::fmt::Debug for FirehoseService {
 }
 
 impl FirehoseService {
+    /// Reads an object from the S3-compatible server Firehose delivers to (the same endpoint
+    /// and credentials per bucket), for other services of the account.
+    pub async fn read_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, FirehoseError> {
+        self.s3
+            .get(bucket, key)
+            .await
+            .map_err(|err| FirehoseError::InvalidArgument(err.to_string()))
+    }
+
     /// Loads the delivery streams, finishes deletions a stop interrupted, removes logs no stream
     /// owns, and starts a delivery worker per stream. Call within a tokio runtime.
     pub async fn open(

@@ -10,7 +10,8 @@ use std::time::Duration;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::{
-    Attribute, Attributes, ClientOptions, ObjectStore, PutOptions, PutPayload, RetryConfig,
+    Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
+    RetryConfig,
 };
 use parking_lot::Mutex;
 
@@ -394,6 +395,21 @@ impl S3Stores {
             .lock()
             .insert(bucket.to_owned(), Arc::clone(&client));
         Ok(client)
+    }
+
+    /// Reads one whole object (Kinesis Data Analytics' reference data, read through the same
+    /// S3 settings as delivery).
+    pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, DeliveryError> {
+        let client = self.client(bucket)?;
+        let path = Path::parse(key)
+            .map_err(|err| DeliveryError::Configuration(format!("object key {key:?}: {err}")))?;
+        let object = client.get(&path).await.map_err(|err| {
+            DeliveryError::Failed(format!("GetObject s3://{bucket}/{key}: {err}"))
+        })?;
+        let bytes = object.bytes().await.map_err(|err| {
+            DeliveryError::Failed(format!("GetObject s3://{bucket}/{key}: {err}"))
+        })?;
+        Ok(bytes.to_vec())
     }
 
     /// Writes one object, with its `Content-Encoding` when it is compressed (as Firehose does).
