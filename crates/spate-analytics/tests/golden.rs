@@ -184,6 +184,8 @@ fn run_script(text: &str) -> Result<String, String> {
                             continue;
                         }
                         let plan = Arc::new(plan);
+                        // Outputs declared for earlier code blocks may not exist in this one.
+                        script.outputs.retain(|output| plan.stream(output).is_some());
                         let engine = Engine::new(plan.clone(), &script.outputs)
                             .map_err(|err| err.to_string())?;
                         script.plan = Some(plan);

@@ -135,9 +135,28 @@ pub struct TumblingPlan {
     /// first row and closes this many milliseconds of ROWTIME later; `window_key` and `bucket`
     /// are then unused.
     pub stagger: Option<i64>,
+    /// A SESSION table function's window: sessions of rows less than a gap apart.
+    pub session: Option<SessionPlan>,
     pub aggregates: Vec<Aggregate>,
     /// The query's WHERE: rows it does not keep join no group.
     pub filter: Option<PhysicalExpr>,
+}
+
+/// Session windows (`TABLE(SESSION(TABLE s, DESCRIPTOR(t), gap))`): a session holds rows whose
+/// times are each less than `gap` after the session's latest; it closes when time reaches its
+/// latest row's time plus `gap`, and its rows then give `WINDOW_START` (its first row's time),
+/// `WINDOW_END` (latest + gap) and `WINDOW_TIME` (one millisecond before the end) in the keys
+/// that name those columns. Sessions are of the whole stream (Unverified: Flink's optional
+/// `PARTITION BY` inside the call is not parsed); GROUP BY's other keys group within them.
+#[derive(Debug, Clone)]
+pub struct SessionPlan {
+    pub gap: i64,
+    /// The batch column of each row's time (0: ROWTIME).
+    pub time_index: usize,
+    /// Which keys are the session's start, end and time.
+    pub start_key: Option<usize>,
+    pub end_key: Option<usize>,
+    pub time_key: Option<usize>,
 }
 
 /// Accumulators of one aggregate, one slot per group.
@@ -505,6 +524,15 @@ pub struct TumblingState {
     event_time: i64,
     /// For stagger windows: the end of each group's open window, by its key.
     stagger_ends: HashMap<Box<[u8]>, i64>,
+    /// For session windows: the open session's first and latest row times, and its groups.
+    session: Option<OpenSession>,
+}
+
+#[derive(Debug)]
+struct OpenSession {
+    start: i64,
+    latest: i64,
+    window: Window,
 }
 
 /// A window that closed: the rows of its groups, as `ROWTIME, keys..., aggregates...`.
@@ -524,6 +552,7 @@ impl TumblingState {
             windows: BTreeMap::new(),
             event_time: i64::MIN,
             stagger_ends: HashMap::new(),
+            session: None,
         })
     }
 
@@ -541,6 +570,9 @@ impl TumblingState {
         batch: &RecordBatch,
         schema: &arrow::datatypes::SchemaRef,
     ) -> Result<Vec<ClosedWindow>, EvalError> {
+        if self.plan.session.is_some() {
+            return self.push_session(batch, schema);
+        }
         let plan = self.plan.clone();
         let keys = plan
             .keys
@@ -670,6 +702,17 @@ impl TumblingState {
         if !self.plan.on_rowtime {
             return Ok(Vec::new());
         }
+        if let Some(session) = &self.plan.session {
+            let gap = session.gap;
+            let due = self
+                .session
+                .as_ref()
+                .is_some_and(|open| now >= open.latest.saturating_add(gap));
+            if due {
+                return Ok(self.close_session(now)?.into_iter().collect());
+            }
+            return Ok(Vec::new());
+        }
         self.close_until(now, now, schema)
     }
 
@@ -719,9 +762,170 @@ impl TumblingState {
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
     }
 
+    /// Adds a batch to the open session, closing it (and opening the next) where a row comes
+    /// a gap or more after the session's latest row.
+    fn push_session(
+        &mut self,
+        batch: &RecordBatch,
+        schema: &arrow::datatypes::SchemaRef,
+    ) -> Result<Vec<ClosedWindow>, EvalError> {
+        let plan = self.plan.clone();
+        let Some(session) = &plan.session else {
+            return Ok(Vec::new());
+        };
+        let keys = plan
+            .keys
+            .iter()
+            .map(|key| key.evaluate(batch))
+            .collect::<Result<Vec<_>, _>>()?;
+        let arguments = plan
+            .aggregates
+            .iter()
+            .map(|aggregate| {
+                aggregate
+                    .argument
+                    .as_ref()
+                    .map(|argument| argument.evaluate(batch))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let keep = match &plan.filter {
+            Some(filter) => {
+                let kept = filter.evaluate(batch)?;
+                Some(match kept.data_type() {
+                    DataType::Boolean => kept.as_boolean().clone(),
+                    _ => BooleanArray::new_null(batch.num_rows()),
+                })
+            }
+            None => None,
+        };
+        let times = batch
+            .column(session.time_index)
+            .as_primitive_opt::<TimestampMillisecondType>()
+            .ok_or_else(|| EvalError("a session's time column is no TIMESTAMP".into()))?;
+        let rowtimes = batch.column(0).as_primitive::<TimestampMillisecondType>();
+        let encoded = self.converter.convert_columns(&keys)?;
+        let mut groups = vec![0u32; batch.num_rows()];
+        let mut segment: Vec<u32> = Vec::new();
+        let mut closed = Vec::new();
+        for row in 0..batch.num_rows() {
+            let kept = keep
+                .as_ref()
+                .is_none_or(|keep| keep.is_valid(row) && keep.value(row));
+            if !kept || times.is_null(row) {
+                continue;
+            }
+            let time = times.value(row);
+            let expired = self
+                .session
+                .as_ref()
+                .is_some_and(|open| time >= open.latest.saturating_add(session.gap));
+            if expired {
+                self.update_session(&groups, &arguments, &segment)?;
+                segment.clear();
+                closed.extend(self.close_session(rowtimes.value(row))?);
+            }
+            if self.session.is_none() {
+                self.session = Some(OpenSession {
+                    start: time,
+                    latest: time,
+                    window: self.open_window(),
+                });
+            }
+            let Some(open) = self.session.as_mut() else {
+                continue;
+            };
+            open.latest = open.latest.max(time);
+            open.start = open.start.min(time);
+            let key = encoded.row(row);
+            let group = match open.window.index.get(key.data()) {
+                Some(&group) => group,
+                None => {
+                    let group = open.window.keys.num_rows() as u32;
+                    open.window.keys.push(key);
+                    open.window.index.insert(key.data().into(), group);
+                    group
+                }
+            };
+            groups[row] = group;
+            segment.push(row as u32);
+        }
+        self.update_session(&groups, &arguments, &segment)?;
+        let _ = schema;
+        Ok(closed)
+    }
+
+    fn update_session(
+        &mut self,
+        groups: &[u32],
+        arguments: &[Option<ArrayRef>],
+        rows: &[u32],
+    ) -> Result<(), EvalError> {
+        let Some(open) = self.session.as_mut() else {
+            return Ok(());
+        };
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let count = open.window.keys.num_rows();
+        for (accumulator, argument) in open.window.accumulators.iter_mut().zip(arguments) {
+            accumulator.grow(count);
+            accumulator.update(groups, argument.as_ref(), rows)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the open session: its groups' rows, the session's bounds in the keys that name
+    /// them, ROWTIME its end (or `now` for a session of event time).
+    fn close_session(&mut self, now: i64) -> Result<Option<ClosedWindow>, EvalError> {
+        let (Some(open), Some(session)) = (self.session.take(), self.plan.session.as_ref()) else {
+            return Ok(None);
+        };
+        let end = open.latest.saturating_add(session.gap);
+        let rowtime = if self.plan.on_rowtime { end } else { now };
+        let count = open.window.keys.num_rows();
+        let schema = closed_schema(&self.plan);
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(TimestampMillisecondArray::from(vec![
+            rowtime;
+            count
+        ]))];
+        let mut keys = self.converter.convert_rows(open.window.keys.iter())?;
+        for (slot, value) in [
+            (session.start_key, open.start),
+            (session.end_key, end),
+            (session.time_key, end - 1),
+        ] {
+            if let Some(slot) = slot
+                && let Some(key) = keys.get_mut(slot)
+            {
+                *key = Arc::new(TimestampMillisecondArray::from(vec![value; count]));
+            }
+        }
+        columns.extend(keys);
+        for (accumulator, aggregate) in open.window.accumulators.iter().zip(&self.plan.aggregates) {
+            columns.push(accumulator.finish(aggregate)?);
+        }
+        Ok(Some(RecordBatch::try_new(schema, columns)?))
+    }
+
     /// The open windows, to be stored with the input positions that led to them.
     pub fn snapshot(&self) -> TumblingSnapshot {
         TumblingSnapshot {
+            session: self.session.as_ref().map(|open| {
+                (
+                    open.start,
+                    WindowSnapshot {
+                        end: open.latest,
+                        keys: open
+                            .window
+                            .keys
+                            .iter()
+                            .map(|row| row.data().to_vec())
+                            .collect(),
+                        accumulators: open.window.accumulators.clone(),
+                    },
+                )
+            }),
             event_time: self.event_time,
             windows: self
                 .windows
@@ -740,6 +944,26 @@ impl TumblingState {
         self.event_time = snapshot.event_time;
         self.windows.clear();
         self.stagger_ends.clear();
+        self.session = None;
+        if let Some((start, stored)) = snapshot.session {
+            let mut window = self.open_window();
+            let parser = self.converter.parser();
+            for (group, key) in stored.keys.iter().enumerate() {
+                window.keys.push(parser.parse(key));
+                window.index.insert(key.as_slice().into(), group as u32);
+            }
+            if stored.accumulators.len() != window.accumulators.len() {
+                return Err(EvalError(
+                    "the stored session does not match the application's code".into(),
+                ));
+            }
+            window.accumulators = stored.accumulators;
+            self.session = Some(OpenSession {
+                start,
+                latest: stored.end,
+                window,
+            });
+        }
         let parser = self.converter.parser();
         for stored in snapshot.windows {
             let mut window = self.open_window();
@@ -768,6 +992,9 @@ impl TumblingState {
 pub struct TumblingSnapshot {
     event_time: i64,
     windows: Vec<WindowSnapshot>,
+    /// The open session: its first row's time, and its groups (`end` holds the latest time).
+    #[serde(default)]
+    session: Option<(i64, WindowSnapshot)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -841,6 +1068,7 @@ mod tests {
             bucket: Bucket::Step(10),
             on_rowtime: true,
             stagger: None,
+            session: None,
             aggregates: vec![
                 Aggregate::new(AggregateFunction::CountRows, None).expect("valid"),
                 Aggregate::new(AggregateFunction::Sum, Some(value.clone())).expect("valid"),

@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 
-use super::aggregate::{Aggregate, AggregateFunction, Bucket, TumblingPlan, closed_schema};
+use super::aggregate::{
+    Aggregate, AggregateFunction, Bucket, SessionPlan, TumblingPlan, closed_schema,
+};
 use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
@@ -272,6 +274,9 @@ struct TvfWindow {
     start_index: usize,
     size: i64,
     on_rowtime: bool,
+    /// SESSION: `size` is the gap, and `time_index` the time column sessions follow.
+    session: bool,
+    time_index: usize,
 }
 
 /// The columns a query sees: its stream first (ROWTIME is column 0), then any joined table.
@@ -1017,12 +1022,7 @@ fn window_function(
     let positional: &[&str] = match name.as_str() {
         "TUMBLE" => &["DATA", "TIMECOL", "SIZE"],
         "HOP" => &["DATA", "TIMECOL", "SLIDE", "SIZE"],
-        "SESSION" => {
-            return Err(plan_error(
-                call.pos,
-                "the SESSION window function is not supported yet: use WINDOWED BY STAGGER",
-            ));
-        }
+        "SESSION" => &["DATA", "TIMECOL", "GAP"],
         "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS" => {
             return Err(plan_error(call.pos, format!("{name} is not supported yet")));
         }
@@ -1101,7 +1101,9 @@ fn window_function(
             format!("{name}'s TIMECOL must be a TIMESTAMP"),
         ));
     }
-    let size = super::expr::constant_interval(argument("SIZE")?, call.pos)?;
+    let session = name == "SESSION";
+    let size =
+        super::expr::constant_interval(argument(if session { "GAP" } else { "SIZE" })?, call.pos)?;
     let slide = match name.as_str() {
         "HOP" => super::expr::constant_interval(argument("SLIDE")?, call.pos)?,
         _ => size,
@@ -1117,6 +1119,8 @@ fn window_function(
         start_index,
         size,
         on_rowtime: time_index == 0,
+        session,
+        time_index,
     });
     let schema = stream_schema(&scope.columns());
     Ok((
@@ -1126,6 +1130,7 @@ fn window_function(
             time_index,
             size,
             slide,
+            session,
             schema,
         },
     ))
@@ -1721,8 +1726,32 @@ fn tumbling(
         .min_by_key(|(_, _, rowtime)| !rowtime);
     // A TUMBLE or HOP table function's WINDOW_START is a bucket of its own.
     let tvf = scope.relations.iter().find_map(|relation| relation.window);
+    let session = match tvf {
+        Some(tvf) if tvf.session => {
+            let key_of = |column: usize| {
+                keys.iter().position(
+                    |key| matches!(key, PhysicalExpr::Column { index, .. } if *index == column),
+                )
+            };
+            let plan = SessionPlan {
+                gap: tvf.size,
+                time_index: tvf.time_index,
+                start_key: key_of(tvf.start_index),
+                end_key: key_of(tvf.start_index + 1),
+                time_key: key_of(tvf.start_index + 2),
+            };
+            if plan.start_key.is_none() && plan.end_key.is_none() {
+                return Err(plan_error(
+                    select.pos,
+                    "a query over SESSION groups by WINDOW_START and WINDOW_END",
+                ));
+            }
+            Some((plan, tvf.on_rowtime))
+        }
+        _ => None,
+    };
     let window = window.or_else(|| {
-        let tvf = tvf?;
+        let tvf = tvf.filter(|tvf| !tvf.session)?;
         keys.iter().enumerate().find_map(|(index, key)| match key {
             PhysicalExpr::Column { index: column, .. } if *column == tvf.start_index => {
                 Some((index, Bucket::Step(tvf.size), tvf.on_rowtime))
@@ -1730,9 +1759,10 @@ fn tumbling(
             _ => None,
         })
     });
-    let window = match stagger {
-        Some(_) => Some((0, Bucket::Step(1), true)),
-        None => window,
+    let window = match (stagger, &session) {
+        (Some(_), _) => Some((0, Bucket::Step(1), true)),
+        (None, Some((_, on_rowtime))) => Some((0, Bucket::Step(1), *on_rowtime)),
+        (None, None) => window,
     };
     let Some((window_key, bucket, on_rowtime)) = window else {
         return Err(plan_error(
@@ -1781,6 +1811,7 @@ fn tumbling(
         bucket,
         on_rowtime,
         stagger,
+        session: session.map(|(plan, _)| plan),
         aggregates: std::mem::take(&mut aggregates),
         filter,
     });

@@ -3,7 +3,9 @@
 //! window holding its time `t`, with three columns appended: `WINDOW_START`, `WINDOW_END` and
 //! `WINDOW_TIME` (the window's last millisecond), as Flink names them. Windows are aligned to
 //! the epoch. A query groups by `WINDOW_START` (and `WINDOW_END`) to aggregate per window; the
-//! window closes as a `STEP` bucket of the same time column does.
+//! window closes as a `STEP` bucket of the same time column does. `TABLE(SESSION(TABLE s,
+//! DESCRIPTOR(t), gap))` passes rows once with the three columns NULL: sessions are only known
+//! when they close, so the grouped aggregate fills them in (see `aggregate::SessionPlan`).
 
 use std::sync::Arc;
 
@@ -25,6 +27,9 @@ pub struct WindowAssign {
     pub size: i64,
     /// Equal to `size` for TUMBLE.
     pub slide: i64,
+    /// SESSION: rows pass once, their window columns NULL until the aggregate closes the
+    /// session (`size` is then the gap).
+    pub session: bool,
     /// The input's columns, then WINDOW_START, WINDOW_END, WINDOW_TIME.
     pub schema: SchemaRef,
 }
@@ -35,6 +40,19 @@ pub fn assign_windows(plan: &WindowAssign, batch: &RecordBatch) -> Result<Record
         .column(plan.time_index)
         .as_primitive_opt::<TimestampMillisecondType>()
         .ok_or_else(|| EvalError("a window's time column is no TIMESTAMP".into()))?;
+    if plan.session {
+        let mut columns = batch.columns().to_vec();
+        for _ in 0..3 {
+            columns.push(arrow::array::new_null_array(
+                &arrow::datatypes::DataType::Timestamp(
+                    arrow::datatypes::TimeUnit::Millisecond,
+                    None,
+                ),
+                batch.num_rows(),
+            ));
+        }
+        return Ok(RecordBatch::try_new(plan.schema.clone(), columns)?);
+    }
     let (mut rows, mut starts) = (Vec::new(), Vec::new());
     for row in 0..batch.num_rows() {
         if times.is_null(row) {
