@@ -70,7 +70,7 @@ impl AnalyticsService {
         }
     }
 
-    async fn run(
+    pub(crate) async fn run(
         self: &Arc<Self>,
         operation: &str,
         body: &[u8],

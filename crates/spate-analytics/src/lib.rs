@@ -17,7 +17,7 @@
 //! `input/`: records to typed rows by an application's InputSchema (JSON through a JSONPath
 //! subset, CSV by delimiters), and DiscoverInputSchema's inference of a schema from samples.
 //!
-//! The API: `api` (the operation table), `ops/` (request shapes, validation and handlers),
+//! The API: `api` (the v1 operation table; `v2` adapts the v2 API's operations onto it), `ops/` (request shapes, validation and handlers),
 //! `model` (an application as stored and described), `service` (one account's applications
 //! over the metadata store), `error` (the API's errors and their AWS types).
 
@@ -29,6 +29,7 @@ pub mod model;
 pub mod ops;
 pub mod service;
 pub mod sql;
+pub mod v2;
 
 pub use api::{SIGNING_NAME, TARGET_PREFIX};
 pub use error::AnalyticsError;

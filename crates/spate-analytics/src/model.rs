@@ -55,6 +55,10 @@ pub struct Application {
     pub outputs: Vec<Piece>,
     pub references: Vec<Piece>,
     pub logging: Vec<Piece>,
+    /// The role a v2 (`KinesisAnalytics_20180523`) application runs with; v1 names roles per
+    /// piece instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_execution_role: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// The next id number of each kind (input, output, reference, logging): ids are never
     /// reused, so an id deleted and one added later cannot be confused.
@@ -74,6 +78,7 @@ impl Application {
             outputs: Vec::new(),
             references: Vec::new(),
             logging: Vec::new(),
+            service_execution_role: None,
             tags: BTreeMap::new(),
             next_ids: [1; 4],
         }

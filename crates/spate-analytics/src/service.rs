@@ -114,6 +114,19 @@ impl AnalyticsService {
     }
 
     /// Writes the application to the metadata store, then publishes it.
+    /// Sets the role of a v2 application (not a change of its configuration: the version
+    /// stays).
+    pub(crate) async fn set_service_execution_role(
+        &self,
+        name: &str,
+        role: Option<String>,
+    ) -> Result<(), AnalyticsError> {
+        let _control = self.control.lock().await;
+        let mut application = (*self.existing(name)?).clone();
+        application.service_execution_role = role;
+        self.store(application).await
+    }
+
     pub(crate) async fn store(&self, application: Application) -> Result<(), AnalyticsError> {
         let value = serde_json::to_vec(&application)
             .map_err(|err| AnalyticsError::Internal(format!("encoding an application: {err}")))?;

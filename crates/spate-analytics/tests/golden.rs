@@ -185,7 +185,9 @@ fn run_script(text: &str) -> Result<String, String> {
                         }
                         let plan = Arc::new(plan);
                         // Outputs declared for earlier code blocks may not exist in this one.
-                        script.outputs.retain(|output| plan.stream(output).is_some());
+                        script
+                            .outputs
+                            .retain(|output| plan.stream(output).is_some());
                         let engine = Engine::new(plan.clone(), &script.outputs)
                             .map_err(|err| err.to_string())?;
                         script.plan = Some(plan);

@@ -58,10 +58,6 @@ async fn unknown_path(headers: HeaderMap) -> Response {
     response
 }
 
-/// Target prefixes of the services Spate will serve but does not yet, with their SigV4 signing
-/// names.
-const PLANNED_PREFIXES: &[(&str, &str)] = &[("KinesisAnalytics_20180523", "kinesisanalytics")];
-
 /// The SigV4 signing name of Kinesis Data Streams.
 const KINESIS_SIGNING_NAME: &str = "kinesis";
 
@@ -348,19 +344,11 @@ async fn dispatch(
         let analytics = analytics_service(state, &caller, target.operation, &body, codec)?;
         return analytics.handle(target.operation, &body, codec).await;
     }
-    if let Some((_, signing_name)) = PLANNED_PREFIXES
-        .iter()
-        .find(|(prefix, _)| *prefix == target.prefix)
-    {
+    if target.prefix == spate_analytics::v2::TARGET_PREFIX {
         let body = read_body(body).await?;
-        authenticate(state, head, signing_name, &body)?;
-        return Err(AwsError::client(
-            "UnknownOperationException",
-            format!(
-                "Operation {}.{} is not implemented by Spate yet.",
-                target.prefix, target.operation
-            ),
-        ));
+        let caller = authenticate(state, head, spate_analytics::SIGNING_NAME, &body)?;
+        let analytics = analytics_service(state, &caller, target.operation, &body, codec)?;
+        return analytics.handle_v2(target.operation, &body, codec).await;
     }
     Err(AwsError::unknown_operation(&format!(
         "{}.{}",
