@@ -2,9 +2,8 @@
 //! JSON body in, a JSON body out.
 //!
 //! Each operation's request shape has every member optional, so a missing required member
-//! becomes AWS's `ValidationException` rather than a deserialisation error. The operations
-//! that need the SQL engine (StartApplication, StopApplication, DiscoverInputSchema) answer an
-//! error that names them; an operation the model does not have is `UnknownOperationException`.
+//! becomes AWS's `ValidationException` rather than a deserialisation error. An operation the
+//! model does not have is `UnknownOperationException`.
 
 use std::sync::Arc;
 
@@ -94,9 +93,9 @@ impl AnalyticsService {
             "TagResource" => tags::tag_resource,
             "UntagResource" => tags::untag_resource,
             "ListTagsForResource" => tags::list_tags_for_resource,
-            "StartApplication" => not_built::start_application,
-            "StopApplication" => not_built::stop_application,
-            "DiscoverInputSchema" => not_built::discover_input_schema,
+            "StartApplication" => start_application,
+            "StopApplication" => stop_application,
+            "DiscoverInputSchema" => discover_input_schema,
         })
     }
 }

@@ -30,10 +30,17 @@ pub enum AnalyticsError {
     /// A stale `CurrentApplicationVersionId`.
     #[error("{0}")]
     ConcurrentModification(String),
+    /// StartApplication: the application cannot run as configured.
+    #[error("{0}")]
+    InvalidApplicationConfiguration(String),
+    /// A service the operation needs is not available (DiscoverInputSchema without Data
+    /// Streams).
+    #[error("{0}")]
+    ServiceUnavailable(String),
     /// An operation this server does not perform yet (the SQL engine is not built).
     #[error("{0}")]
     UnsupportedOperation(String),
-    /// DiscoverInputSchema, whose model has no `UnsupportedOperationException`.
+    /// DiscoverInputSchema found no records, or none it could read.
     #[error("{0}")]
     UnableToDetectSchema(String),
     #[error("metadata failure: {0}")]
@@ -77,6 +84,12 @@ impl AnalyticsError {
             AnalyticsError::TooManyTags(_) => AwsError::client("TooManyTagsException", message),
             AnalyticsError::ConcurrentModification(_) => {
                 AwsError::client("ConcurrentModificationException", message)
+            }
+            AnalyticsError::InvalidApplicationConfiguration(_) => {
+                AwsError::client("InvalidApplicationConfigurationException", message)
+            }
+            AnalyticsError::ServiceUnavailable(_) => {
+                AwsError::server("ServiceUnavailableException", message)
             }
             AnalyticsError::UnsupportedOperation(_) => {
                 AwsError::client("UnsupportedOperationException", message)

@@ -5,8 +5,8 @@
 //! `S3ReferenceDataSource`...), each with the id assigned when it was added. A description
 //! renames a piece's members to the description shape (`KinesisStreamsInputDescription`); an
 //! update's members (`KinesisStreamsInputUpdate`, `RecordColumnUpdates`...) merge into the
-//! piece by the same naming rule. The SQL engine that will run applications does not exist yet,
-//! so an application is always `READY`.
+//! piece by the same naming rule. Its status (`READY`, `STARTING`, `RUNNING`, `STOPPING`) is
+//! stored with it, so a restart finds running applications and runs them again.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +41,29 @@ impl PieceKind {
     }
 }
 
+/// `ApplicationStatus`, as far as Spate uses it (DELETING and UPDATING are never stored:
+/// deletion and updates take effect at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    #[default]
+    Ready,
+    Starting,
+    Running,
+    Stopping,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ready => "READY",
+            Status::Starting => "STARTING",
+            Status::Running => "RUNNING",
+            Status::Stopping => "STOPPING",
+        }
+    }
+}
+
 /// An application, as stored under `analytics/applications/<name>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {
@@ -63,6 +86,11 @@ pub struct Application {
     /// The next id number of each kind (input, output, reference, logging): ids are never
     /// reused, so an id deleted and one added later cannot be confused.
     pub next_ids: [u32; 4],
+    #[serde(default)]
+    pub status: Status,
+    /// The `InputStartingPosition` each input was last started with, by input id.
+    #[serde(default)]
+    pub starting_positions: BTreeMap<String, String>,
 }
 
 impl Application {
@@ -81,6 +109,8 @@ impl Application {
             service_execution_role: None,
             tags: BTreeMap::new(),
             next_ids: [1; 4],
+            status: Status::Ready,
+            starting_positions: BTreeMap::new(),
         }
     }
 
@@ -144,7 +174,7 @@ impl Application {
         json!({
             "ApplicationName": self.name,
             "ApplicationARN": self.arn(region, account),
-            "ApplicationStatus": "READY",
+            "ApplicationStatus": self.status.as_str(),
         })
     }
 
@@ -153,11 +183,13 @@ impl Application {
         let mut detail = json!({
             "ApplicationName": self.name,
             "ApplicationARN": self.arn(region, account),
-            "ApplicationStatus": "READY",
+            "ApplicationStatus": self.status.as_str(),
             "CreateTimestamp": self.created_ms as f64 / 1000.0,
             "LastUpdateTimestamp": self.updated_ms as f64 / 1000.0,
             "ApplicationVersionId": self.version,
-            "InputDescriptions": self.inputs.iter().map(input_description).collect::<Vec<_>>(),
+            "InputDescriptions": self.inputs.iter()
+                .map(|piece| input_description(piece, self.starting_positions.get(&piece.id)))
+                .collect::<Vec<_>>(),
             "OutputDescriptions": self.outputs.iter()
                 .map(|piece| piece_description(piece, "OutputId")).collect::<Vec<_>>(),
             "ReferenceDataSourceDescriptions": self.references.iter()
@@ -230,11 +262,14 @@ fn parallelism(input: &Value) -> i64 {
         .max(1)
 }
 
-fn input_description(piece: &Piece) -> Value {
+fn input_description(piece: &Piece, starting: Option<&String>) -> Value {
     let mut described = piece_description(piece, "InputId");
     described["InAppStreamNames"] = json!(in_app_stream_names(&piece.body));
     described["InputParallelism"] = json!({ "Count": parallelism(&piece.body) });
-    described["InputStartingPositionConfiguration"] = json!({});
+    described["InputStartingPositionConfiguration"] = match starting {
+        Some(position) => json!({ "InputStartingPosition": position }),
+        None => json!({}),
+    };
     described
 }
 

@@ -2,6 +2,11 @@
 //! to the metadata store (under `analytics/applications/<name>`) before they are published.
 //! Control-plane changes are serialized by one async lock, so a version check and the write
 //! it guards cannot interleave with another change.
+//!
+//! It also owns the runners of its started applications (`runtime::runner`): StartApplication
+//! and StopApplication signal them, `open` runs again the applications a restart found
+//! RUNNING (or STARTING, or STOPPING: those finish stopping), from their checkpoints, and
+//! `shutdown` leaves them with their statuses as they are.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +16,10 @@ use spate_log::Clock;
 use spate_meta::{MetaStore, Txn};
 
 use crate::error::AnalyticsError;
-use crate::model::Application;
+use crate::model::{Application, Status};
+use crate::runtime::checkpoint::{self, StartAt};
+use crate::runtime::runner::{self, RunnerHandle};
+use crate::runtime::{Connections, RuntimeConfig, Signal};
 
 pub(crate) const APPLICATION_PREFIX: &str = "analytics/applications/";
 
@@ -22,6 +30,8 @@ pub struct AnalyticsConfig {
     pub region: String,
     /// Applications an account may have (AWS: 50 per region).
     pub max_applications: usize,
+    /// The runtime's tick, polling and checkpoint timings.
+    pub runtime: RuntimeConfig,
 }
 
 impl AnalyticsConfig {
@@ -30,6 +40,7 @@ impl AnalyticsConfig {
             account_id: account_id.into(),
             region: region.into(),
             max_applications: 50,
+            runtime: RuntimeConfig::default(),
         }
     }
 }
@@ -37,9 +48,12 @@ impl AnalyticsConfig {
 /// Kinesis Data Analytics (SQL applications, v1 API) of one account.
 pub struct AnalyticsService {
     pub(crate) config: AnalyticsConfig,
-    meta: Arc<dyn MetaStore>,
+    pub(crate) meta: Arc<dyn MetaStore>,
     clock: Arc<dyn Clock>,
+    pub(crate) connections: Connections,
     applications: Mutex<BTreeMap<String, Arc<Application>>>,
+    /// The runners of started applications, by application name.
+    runners: Mutex<BTreeMap<String, RunnerHandle>>,
     /// Serializes control-plane changes.
     pub(crate) control: tokio::sync::Mutex<()>,
 }
@@ -53,11 +67,15 @@ impl std::fmt::Debug for AnalyticsService {
 }
 
 impl AnalyticsService {
-    /// Loads the account's applications from the metadata store.
+    /// Loads the account's applications from the metadata store and runs again those that
+    /// were running. `connections` holds the SQL engine (`factory`; `None` until it is built:
+    /// StartApplication then answers `UnsupportedOperationException`) and the account's Data
+    /// Streams and Firehose APIs that inputs, outputs and DiscoverInputSchema use.
     pub async fn open(
         config: AnalyticsConfig,
         meta: Arc<dyn MetaStore>,
         clock: Arc<dyn Clock>,
+        connections: Connections,
     ) -> Result<Arc<AnalyticsService>, AnalyticsError> {
         let mut applications = BTreeMap::new();
         for (key, entry) in meta.scan_prefix(APPLICATION_PREFIX).await? {
@@ -65,13 +83,100 @@ impl AnalyticsService {
                 .map_err(|err| AnalyticsError::Internal(format!("stored {key}: {err}")))?;
             applications.insert(application.name.clone(), Arc::new(application));
         }
-        Ok(Arc::new(AnalyticsService {
+        let service = Arc::new(AnalyticsService {
             config,
             meta,
             clock,
+            connections,
             applications: Mutex::new(applications),
+            runners: Mutex::new(BTreeMap::new()),
             control: tokio::sync::Mutex::new(()),
-        }))
+        });
+        for application in service.all() {
+            if application.status != Status::Ready {
+                service.resume(&application).await;
+            }
+        }
+        Ok(service)
+    }
+
+    /// Runs again an application a restart found started, from its checkpoint.
+    async fn resume(self: &Arc<Self>, application: &Application) {
+        let name = application.name.clone();
+        let first = if application.status == Status::Stopping {
+            Signal::Stop
+        } else {
+            Signal::Run
+        };
+        let prepared = match checkpoint::load(self.meta.as_ref(), &name).await {
+            Ok(checkpoint) => runner::prepare(
+                self,
+                application,
+                checkpoint.unwrap_or_default(),
+                StartAt::Timestamp(self.now_ms()),
+            ),
+            Err(err) => Err(err),
+        };
+        match prepared {
+            Ok(prepared) => {
+                let handle = runner::spawn(self.clone(), prepared, first);
+                self.runners.lock().insert(name, handle);
+            }
+            Err(err) => {
+                tracing::error!(application = %name, error = %err, "a started application cannot run again after the restart; it is READY now");
+                let all = [Status::Starting, Status::Running, Status::Stopping];
+                self.set_status(&name, &all, Status::Ready).await;
+            }
+        }
+    }
+
+    /// Sets the status of application `name` if it is one of `from` (a runner's transitions:
+    /// the application may have been deleted or changed meanwhile). The version stays.
+    pub(crate) async fn set_status(&self, name: &str, from: &[Status], to: Status) {
+        let _control = self.control.lock().await;
+        let Some(current) = self.get(name) else {
+            return;
+        };
+        if !from.contains(&current.status) {
+            return;
+        }
+        let mut application = (*current).clone();
+        application.status = to;
+        if let Err(err) = self.store(application).await {
+            tracing::warn!(application = %name, error = %err, "storing the application's status failed");
+        }
+    }
+
+    /// Keeps the runner of a started application (replacing a finished one).
+    pub(crate) fn add_runner(&self, name: &str, handle: RunnerHandle) {
+        self.runners.lock().insert(name.to_owned(), handle);
+    }
+
+    /// Signals the runner of `name`; false if it has none.
+    pub(crate) fn signal_runner(&self, name: &str, signal: Signal) -> bool {
+        match self.runners.lock().get(name) {
+            Some(handle) => {
+                handle.signal(signal);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes the runner of `name` out (the application is deleted).
+    pub(crate) fn take_runner(&self, name: &str) -> Option<RunnerHandle> {
+        self.runners.lock().remove(name)
+    }
+
+    /// Stops every runner without changing statuses (the server shuts down): what they
+    /// drained and did not deliver is in their checkpoints.
+    pub async fn shutdown(&self) {
+        let handles: Vec<RunnerHandle> = std::mem::take(&mut *self.runners.lock())
+            .into_values()
+            .collect();
+        for handle in handles {
+            handle.abort_and_wait().await;
+        }
     }
 
     pub fn config(&self) -> &AnalyticsConfig {

@@ -11,7 +11,9 @@
 //! Each account also has its Firehose service, on the same metadata store and a storage engine
 //! of its own (`firehose-log/` beside `log/`): delivery streams buffer by their own rhythm, and
 //! Data Streams' engine removes logs no stream owns. Its Kinesis Data Analytics service (the
-//! application API) keeps its applications in the same metadata store.
+//! application API) keeps its applications in the same metadata store; its running
+//! applications read their inputs from the account's Data Streams and write their outputs to
+//! its Data Streams and Firehose, in process (`StreamsApi`, `FirehoseApi` below).
 //!
 //! A call goes to its caller's account, unless it names (by ARN) a resource of another account
 //! hosted here: then it goes there, and authorization requires that resource's policy to allow
@@ -130,6 +132,11 @@ impl Accounts {
             .or_else(|| self.analytics.get(&self.default_account))
     }
 
+    /// Every account's Kinesis Data Analytics service.
+    pub fn all_analytics(&self) -> impl Iterator<Item = &Arc<AnalyticsService>> {
+        self.analytics.values()
+    }
+
     /// Every account's Firehose service.
     pub fn all_firehose(&self) -> impl Iterator<Item = &Arc<FirehoseService>> {
         self.firehose.values()
@@ -227,7 +234,8 @@ async fn open_account(
     let mut firehose_config = config.firehose_config();
     firehose_config.account_id = account.to_owned();
     let analytics_config = AnalyticsConfig::new(account, firehose_config.region.clone());
-    let kinesis: Arc<dyn spate_firehose::KinesisApi> = Arc::new(StreamsApi(streams.clone()));
+    let streams_api = Arc::new(StreamsApi(streams.clone()));
+    let kinesis: Arc<dyn spate_firehose::KinesisApi> = streams_api.clone();
     let firehose = FirehoseService::open(
         firehose_config,
         firehose_log.clone(),
@@ -236,7 +244,13 @@ async fn open_account(
         Some(kinesis),
     )
     .await?;
-    let analytics = AnalyticsService::open(analytics_config, meta, clock).await?;
+    let connections = spate_analytics::runtime::Connections {
+        // The SQL engine is not built yet: StartApplication says so.
+        factory: None,
+        streams: Some(streams_api),
+        firehose: Some(Arc::new(FirehoseApi(firehose.clone()))),
+    };
+    let analytics = AnalyticsService::open(analytics_config, meta, clock, connections).await?;
     Ok(OpenAccount {
         streams,
         firehose,
@@ -265,6 +279,36 @@ impl spate_firehose::KinesisApi for StreamsApi {
             Some(Err(err)) => Err(err.to_aws()),
             None => Err(spate_wire::AwsError::unknown_operation(operation)),
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl spate_analytics::runtime::StreamsApi for StreamsApi {
+    async fn call(
+        &self,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, spate_wire::AwsError> {
+        spate_firehose::KinesisApi::call(self, operation, body).await
+    }
+}
+
+/// An account's Firehose as the destination of its analytics applications' outputs.
+#[derive(Debug)]
+struct FirehoseApi(Arc<FirehoseService>);
+
+#[async_trait::async_trait]
+impl spate_analytics::runtime::FirehoseApi for FirehoseApi {
+    async fn call(
+        &self,
+        operation: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, spate_wire::AwsError> {
+        let body = serde_json::to_vec(&body)
+            .map_err(|err| spate_wire::AwsError::serialization(err.to_string()))?;
+        let answer = self.0.handle(operation, &body, Codec::Json).await?;
+        serde_json::from_slice(&answer)
+            .map_err(|err| spate_wire::AwsError::serialization(err.to_string()))
     }
 }
 

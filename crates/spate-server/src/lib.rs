@@ -166,6 +166,9 @@ impl Spate {
         for task in maintenance {
             task.abort();
         }
+        for analytics in self.accounts.all_analytics() {
+            analytics.shutdown().await;
+        }
         for firehose in self.accounts.all_firehose() {
             firehose.shutdown().await;
         }

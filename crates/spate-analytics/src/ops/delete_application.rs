@@ -1,5 +1,6 @@
 //! DeleteApplication: the caller names the application and its creation time, so that an
-//! application deleted and created again under the same name is not deleted by mistake.
+//! application deleted and created again under the same name is not deleted by mistake. A
+//! running application is stopped at once (its undelivered output is dropped with it).
 
 use serde::Deserialize;
 use spate_wire::Violations;
@@ -51,6 +52,15 @@ pub async fn handle(
         )));
     }
     service.remove(&name).await?;
+    drop(_control);
+    // A running application stops with it. Its runner is waited for outside the control lock
+    // (it may be waiting for that lock to store a status) before its checkpoint goes.
+    if let Some(runner) = service.take_runner(&name) {
+        runner.abort_and_wait().await;
+    }
+    crate::runtime::checkpoint::remove(service.meta.as_ref(), &name)
+        .await
+        .map_err(|err| AnalyticsError::Internal(err.to_string()))?;
     Ok(super::Empty {})
 }
 

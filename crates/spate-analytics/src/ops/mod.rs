@@ -1,13 +1,16 @@
 //! The v1 operations: one module per operation, except the piecewise additions and deletions
-//! (`pieces`), which share one shape, the tagging operations (`tags`) and the operations that
-//! wait for the SQL engine (`not_built`). Members several operations share are checked here.
+//! (`pieces`), which share one shape, and the tagging operations (`tags`); `not_built` is the
+//! refusal of StartApplication on a server without the SQL engine. Members several operations share are checked here.
 
 pub mod create_application;
 pub mod delete_application;
 pub mod describe_application;
+pub mod discover_input_schema;
 pub mod list_applications;
 pub mod not_built;
 pub mod pieces;
+pub mod start_application;
+pub mod stop_application;
 pub mod tags;
 pub mod update_application;
 

@@ -1,0 +1,134 @@
+//! DiscoverInputSchema: samples records of a Kinesis data stream of the caller's account
+//! (`runtime::discover`) and infers their schema (`input::discover_input_schema`). A Firehose
+//! delivery stream, an S3 object and a Lambda preprocessor are refused by name: Spate cannot
+//! read those for discovery yet.
+//!
+//! Unverified: AWS's exact messages; the error type for a stream that does not exist
+//! (InvalidArgumentException here, since the model lists no ResourceNotFoundException).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use spate_wire::Violations;
+
+use crate::api::Validate;
+use crate::error::AnalyticsError;
+use crate::input::{DiscoverError, SourceSchema, discover_input_schema};
+use crate::ops;
+use crate::runtime::discover;
+use crate::service::AnalyticsService;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "RoleARN")]
+    pub role_arn: Option<String>,
+    pub input_starting_position_configuration:
+        Option<ops::start_application::StartingPositionConfiguration>,
+    pub s3_configuration: Option<Value>,
+    pub input_processing_configuration: Option<Value>,
+}
+
+const POSITIONS: &[&str] = &["NOW", "TRIM_HORIZON", "LAST_STOPPED_POINT"];
+
+fn arn(v: &mut Violations, path: &str, value: &Option<String>) {
+    if let Some(text) = value {
+        v.string_length(path, text, 1, 2048);
+        v.pattern(path, text, "arn:.*", text.starts_with("arn:"));
+    }
+}
+
+impl Validate for Request {
+    fn validate(&self, v: &mut Violations) {
+        arn(v, "resourceARN", &self.resource_arn);
+        if let Some(role) = &self.role_arn {
+            v.string_length("roleARN", role, 1, 2048);
+        }
+        if let Some(starting) = &self.input_starting_position_configuration
+            && let Some(position) = &starting.input_starting_position
+        {
+            v.one_of(
+                "inputStartingPositionConfiguration.inputStartingPosition",
+                position,
+                POSITIONS,
+            );
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub input_schema: SourceSchema,
+    pub parsed_input_records: Vec<Vec<Option<String>>>,
+    pub processed_input_records: Vec<String>,
+    pub raw_input_records: Vec<String>,
+}
+
+pub async fn handle(
+    service: &AnalyticsService,
+    request: Request,
+) -> Result<Response, AnalyticsError> {
+    if request.s3_configuration.is_some() {
+        return Err(AnalyticsError::InvalidArgument(
+            "DiscoverInputSchema from an S3 object (S3Configuration) is not supported by Spate yet: give the ResourceARN of a Kinesis data stream.".into(),
+        ));
+    }
+    if request.input_processing_configuration.is_some() {
+        return Err(AnalyticsError::InvalidArgument(
+            "InputProcessingConfiguration (a Lambda preprocessor) is not supported by Spate yet."
+                .into(),
+        ));
+    }
+    let Some(resource) = request.resource_arn else {
+        return Err(AnalyticsError::InvalidArgument(
+            "Either ResourceARN with InputStartingPositionConfiguration, or S3Configuration, must be given.".into(),
+        ));
+    };
+    if resource.starts_with("arn:aws:firehose:") {
+        return Err(AnalyticsError::InvalidArgument(format!(
+            "Discovering the schema of a Firehose delivery stream ({resource}) is not supported by Spate yet: give a Kinesis data stream."
+        )));
+    }
+    let Some(position) = request
+        .input_starting_position_configuration
+        .and_then(|starting| starting.input_starting_position)
+    else {
+        return Err(AnalyticsError::InvalidArgument(
+            "InputStartingPositionConfiguration is required with ResourceARN.".into(),
+        ));
+    };
+    let Some(api) = service.connections.streams.as_ref() else {
+        return Err(AnalyticsError::ServiceUnavailable(
+            "Kinesis Data Streams is not served here, so no stream can be sampled.".into(),
+        ));
+    };
+    let samples = discover::sample(
+        api,
+        &resource,
+        &position,
+        service.now_ms(),
+        service.config.runtime.discovery_wait,
+    )
+    .await
+    .map_err(|err| AnalyticsError::InvalidArgument(format!("{resource}: {err}")))?;
+    let discovery = discover_input_schema(&samples).map_err(|err| match err {
+        DiscoverError::NoSamples => AnalyticsError::UnableToDetectSchema(format!(
+            "No data found in {resource} from position {position}: put records in the stream, or start from TRIM_HORIZON, and try again."
+        )),
+        other => AnalyticsError::UnableToDetectSchema(format!(
+            "Unable to detect the schema of the records of {resource}: {other}."
+        )),
+    })?;
+    let raw: Vec<String> = samples
+        .iter()
+        .map(|sample| String::from_utf8_lossy(sample).into_owned())
+        .collect();
+    Ok(Response {
+        input_schema: discovery.input_schema,
+        parsed_input_records: discovery.parsed_input_records,
+        processed_input_records: raw.clone(),
+        raw_input_records: raw,
+    })
+}

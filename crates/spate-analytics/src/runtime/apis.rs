@@ -1,0 +1,23 @@
+//! The other services of the account that the runtime reads from and writes to, called in
+//! process with the JSON bodies of their wire APIs: Data Streams (inputs, discovery and
+//! outputs) and Firehose (outputs). The server implements both over its services; this crate
+//! needs nothing of them but their wire contracts.
+
+use serde_json::Value;
+use spate_wire::AwsError;
+
+/// The Data Streams API of the account an application lives in.
+#[async_trait::async_trait]
+pub trait StreamsApi: Send + Sync + std::fmt::Debug {
+    /// Runs a Data Streams operation (`ListShards`, `GetRecords`, `PutRecords`...) with a JSON
+    /// body: the JSON answer, or AWS's error.
+    async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError>;
+}
+
+/// The Firehose API of the account an application lives in.
+#[async_trait::async_trait]
+pub trait FirehoseApi: Send + Sync + std::fmt::Debug {
+    /// Runs a Firehose operation (`PutRecordBatch`) with a JSON body: the JSON answer, or AWS's
+    /// error.
+    async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError>;
+}

@@ -1,0 +1,358 @@
+//! The input reader: reads the Kinesis data stream of one application input through the Data
+//! Streams API, every shard (a child once its parents are read to their end), from the
+//! input's starting position or after its checkpointed sequence numbers, and parses the
+//! records into rows by the input's schema.
+//!
+//! A shard is polled again at once while it returns records and is behind the stream's tip,
+//! otherwise every `poll_interval` (so an idle application sees a new record within about
+//! that time). The shard list is refreshed every `SHARD_REFRESH` to notice resharding. Rows
+//! of shard `n` (by the number in its id) go to in-application stream `n mod parallelism`,
+//! which keeps each shard's order within one stream.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::json;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use crate::input::{InputParser, Row, SourceSchema};
+use crate::model::{Piece, in_app_stream_names};
+
+use super::RuntimeError;
+use super::apis::StreamsApi;
+use super::checkpoint::{InputPosition, StartAt};
+
+/// How often the shard list is refreshed to notice resharding.
+const SHARD_REFRESH: Duration = Duration::from_secs(5);
+/// Records per GetRecords call.
+const GET_RECORDS_LIMIT: u32 = 10_000;
+
+/// What one poll read from an input.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// Rows and their arrival times, by in-application stream index.
+    pub rows: BTreeMap<usize, (Vec<Row>, Vec<i64>)>,
+    /// Records or rows that could not be read: the reason and the record.
+    pub errors: Vec<(String, Vec<u8>)>,
+    /// Whether any shard's position moved.
+    pub moved: bool,
+}
+
+#[derive(Debug)]
+struct Shard {
+    id: String,
+    parents: Vec<String>,
+    /// In-application stream index.
+    stream: usize,
+    due: Instant,
+}
+
+/// Reads one input.
+pub struct InputReader {
+    pub input_id: String,
+    stream_arn: String,
+    parser: InputParser,
+    /// The in-application streams the input feeds (`<NamePrefix>_001`...).
+    pub streams: Vec<String>,
+    pub position: InputPosition,
+    shards: Vec<Shard>,
+    refreshed: Option<Instant>,
+    iterators: BTreeMap<String, String>,
+    poll_interval: Duration,
+}
+
+impl std::fmt::Debug for InputReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputReader")
+            .field("input_id", &self.input_id)
+            .field("stream_arn", &self.stream_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stream an input piece reads, or the reason it cannot be read.
+pub fn source_arn(piece: &Piece) -> Result<String, RuntimeError> {
+    if let Some(arn) = piece.body["KinesisStreamsInput"]["ResourceARN"].as_str() {
+        return Ok(arn.to_owned());
+    }
+    if piece.body.get("KinesisFirehoseInput").is_some() {
+        return Err(RuntimeError::Unsupported(format!(
+            "Input {} reads a Firehose delivery stream (KinesisFirehoseInput), which Spate does not support as an application input yet: use a Kinesis data stream.",
+            piece.id
+        )));
+    }
+    Err(RuntimeError::Configuration(format!(
+        "Input {} names no streaming source.",
+        piece.id
+    )))
+}
+
+/// The parser of an input piece's schema.
+pub fn parser_of(piece: &Piece) -> Result<InputParser, RuntimeError> {
+    let schema: SourceSchema =
+        serde_json::from_value(piece.body["InputSchema"].clone()).map_err(|err| {
+            RuntimeError::Configuration(format!(
+                "Input {} has an invalid InputSchema: {err}",
+                piece.id
+            ))
+        })?;
+    InputParser::new(&schema).map_err(|err| {
+        RuntimeError::Configuration(format!(
+            "Input {} has an invalid InputSchema: {err}",
+            piece.id
+        ))
+    })
+}
+
+/// The number in a shard id (`shardId-000000000007` is 7), 0 if it has none.
+fn shard_number(id: &str) -> usize {
+    id.rsplit('-')
+        .next()
+        .and_then(|digits| digits.parse::<usize>().ok())
+        .unwrap_or(0)
+}
+
+impl InputReader {
+    pub fn new(
+        piece: &Piece,
+        position: InputPosition,
+        poll_interval: Duration,
+    ) -> Result<InputReader, RuntimeError> {
+        Ok(InputReader {
+            input_id: piece.id.clone(),
+            stream_arn: source_arn(piece)?,
+            parser: parser_of(piece)?,
+            streams: in_app_stream_names(&piece.body),
+            position,
+            shards: Vec::new(),
+            refreshed: None,
+            iterators: BTreeMap::new(),
+            poll_interval,
+        })
+    }
+
+    /// When the next shard is due (the runner sleeps no longer than that).
+    pub fn next_due(&self) -> Option<Instant> {
+        self.shards
+            .iter()
+            .filter(|shard| !self.position.finished.contains(&shard.id))
+            .map(|shard| shard.due)
+            .min()
+    }
+
+    /// Polls every shard that is due; returns what was read.
+    pub async fn poll(&mut self, api: &Arc<dyn StreamsApi>) -> Read {
+        let now = Instant::now();
+        let mut read = Read::default();
+        if self
+            .refreshed
+            .is_none_or(|at| now.duration_since(at) >= SHARD_REFRESH)
+        {
+            match self.list_shards(api).await {
+                Ok(()) => self.refreshed = Some(now),
+                Err(err) => {
+                    warn!(input = %self.input_id, stream = %self.stream_arn, error = %err, "listing the input stream's shards failed");
+                    self.refreshed = Some(now);
+                }
+            }
+        }
+        for index in 0..self.shards.len() {
+            let shard = &self.shards[index];
+            if shard.due > now || self.position.finished.contains(&shard.id) {
+                continue;
+            }
+            let waiting = shard.parents.iter().any(|parent| {
+                self.shards.iter().any(|s| &s.id == parent)
+                    && !self.position.finished.contains(parent)
+            });
+            if waiting {
+                self.shards[index].due = now + self.poll_interval;
+                continue;
+            }
+            let id = shard.id.clone();
+            let stream = shard.stream;
+            let more = match self.read_shard(api, &id, stream, &mut read).await {
+                Ok(more) => more,
+                Err(err) => {
+                    self.iterators.remove(&id);
+                    warn!(input = %self.input_id, shard = %id, error = %err, "reading the input shard failed");
+                    false
+                }
+            };
+            self.shards[index].due = if more { now } else { now + self.poll_interval };
+        }
+        read
+    }
+
+    /// One GetRecords on a shard. `Ok(true)` when more may be waiting.
+    async fn read_shard(
+        &mut self,
+        api: &Arc<dyn StreamsApi>,
+        shard: &str,
+        stream: usize,
+        read: &mut Read,
+    ) -> Result<bool, RuntimeError> {
+        let iterator = match self.iterators.get(shard) {
+            Some(iterator) => iterator.clone(),
+            None => self.iterator(api, shard).await?,
+        };
+        let answer = api
+            .call(
+                "GetRecords",
+                json!({"ShardIterator": iterator, "Limit": GET_RECORDS_LIMIT, "StreamARN": self.stream_arn}),
+            )
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(err) if err.code == "ExpiredIteratorException" => {
+                self.iterators.remove(shard);
+                return Ok(true);
+            }
+            Err(err) => {
+                return Err(RuntimeError::Source(format!(
+                    "{}: {}",
+                    err.code, err.message
+                )));
+            }
+        };
+        let records = answer["Records"].as_array().cloned().unwrap_or_default();
+        let (rows, arrivals) = read.rows.entry(stream).or_default();
+        for record in &records {
+            let Some(data) = record["Data"]
+                .as_str()
+                .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok())
+            else {
+                warn!(input = %self.input_id, shard, "a record without readable Data");
+                continue;
+            };
+            let arrival = record["ApproximateArrivalTimestamp"]
+                .as_f64()
+                .map_or(0, |seconds| (seconds * 1000.0).round() as i64);
+            for row in self.parser.parse_record(&data) {
+                match row {
+                    Ok(row) => {
+                        rows.push(row);
+                        arrivals.push(arrival);
+                    }
+                    Err(err) => read.errors.push((err.to_string(), data.clone())),
+                }
+            }
+            if let Some(sequence) = record["SequenceNumber"].as_str() {
+                self.position
+                    .after
+                    .insert(shard.to_owned(), sequence.to_owned());
+                read.moved = true;
+            }
+        }
+        if !records.is_empty() {
+            debug!(input = %self.input_id, shard, records = records.len(), "read input records");
+        }
+        let behind = answer["MillisBehindLatest"].as_i64().unwrap_or(0);
+        match answer["NextShardIterator"].as_str() {
+            Some(next) => {
+                self.iterators.insert(shard.to_owned(), next.to_owned());
+            }
+            None => {
+                self.iterators.remove(shard);
+                self.position.finished.push(shard.to_owned());
+                read.moved = true;
+            }
+        }
+        Ok(!records.is_empty() && behind > 0)
+    }
+
+    async fn iterator(
+        &self,
+        api: &Arc<dyn StreamsApi>,
+        shard: &str,
+    ) -> Result<String, RuntimeError> {
+        let mut request = json!({"StreamARN": self.stream_arn, "ShardId": shard});
+        match (self.position.after.get(shard), self.position.start) {
+            (Some(sequence), _) => {
+                request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
+                request["StartingSequenceNumber"] = json!(sequence);
+            }
+            (None, StartAt::TrimHorizon) => {
+                request["ShardIteratorType"] = json!("TRIM_HORIZON");
+            }
+            (None, StartAt::Timestamp(ms)) => {
+                request["ShardIteratorType"] = json!("AT_TIMESTAMP");
+                request["Timestamp"] = json!(ms as f64 / 1000.0);
+            }
+        }
+        let answer = api
+            .call("GetShardIterator", request)
+            .await
+            .map_err(|err| RuntimeError::Source(format!("{}: {}", err.code, err.message)))?;
+        answer["ShardIterator"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| RuntimeError::Source("GetShardIterator gave no iterator".into()))
+    }
+
+    async fn list_shards(&mut self, api: &Arc<dyn StreamsApi>) -> Result<(), RuntimeError> {
+        let listed = list_shards(api, &self.stream_arn).await?;
+        let parallelism = self.streams.len().max(1);
+        let now = Instant::now();
+        let mut shards = Vec::with_capacity(listed.len());
+        for (id, parents) in listed {
+            let due = self
+                .shards
+                .iter()
+                .find(|shard| shard.id == id)
+                .map_or(now, |shard| shard.due);
+            shards.push(Shard {
+                stream: shard_number(&id) % parallelism,
+                id,
+                parents,
+                due,
+            });
+        }
+        self.shards = shards;
+        Ok(())
+    }
+}
+
+/// Every shard of the stream: its id and its parents' ids.
+pub async fn list_shards(
+    api: &Arc<dyn StreamsApi>,
+    stream_arn: &str,
+) -> Result<Vec<(String, Vec<String>)>, RuntimeError> {
+    let mut shards = Vec::new();
+    let mut request = json!({"StreamARN": stream_arn});
+    loop {
+        let answer = api
+            .call("ListShards", request)
+            .await
+            .map_err(|err| RuntimeError::Source(format!("{}: {}", err.code, err.message)))?;
+        for shard in answer["Shards"].as_array().into_iter().flatten() {
+            let Some(id) = shard["ShardId"].as_str() else {
+                continue;
+            };
+            let parents = ["ParentShardId", "AdjacentParentShardId"]
+                .iter()
+                .filter_map(|member| shard[member].as_str().map(str::to_owned))
+                .collect();
+            shards.push((id.to_owned(), parents));
+        }
+        match answer["NextToken"].as_str() {
+            Some(token) => request = json!({"NextToken": token}),
+            None => return Ok(shards),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_spread_over_streams_by_their_number() {
+        assert_eq!(shard_number("shardId-000000000007"), 7);
+        assert_eq!(shard_number("odd"), 0);
+        assert_eq!(shard_number("shardId-000000000007") % 2, 1);
+    }
+}

@@ -1,0 +1,387 @@
+//! The runner against a test pipeline (`pipeline::testing`) and an in-memory stand-in for the
+//! Data Streams API: output reaches the destination, a crash with undelivered output delivers
+//! it after the restart with the engine state restored and no input read twice, and a stop
+//! saves the point LAST_STOPPED_POINT resumes from.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use spate_log::ManualClock;
+use spate_meta::{MemoryStore, MetaStore};
+use spate_wire::AwsError;
+
+use super::apis::StreamsApi;
+use super::checkpoint;
+use super::pipeline::testing::{OUT, PassThroughFactory};
+use super::{Connections, RuntimeConfig};
+use crate::model::{Application, PieceKind, Status};
+use crate::ops;
+use crate::service::{AnalyticsConfig, AnalyticsService};
+
+const INPUT_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/in";
+const OUTPUT_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/out";
+
+/// One input stream of one shard, and one output stream.
+#[derive(Debug, Default)]
+struct FakeStreams {
+    state: Mutex<FakeState>,
+}
+
+#[derive(Debug, Default)]
+struct FakeState {
+    /// Arrival time and data of each record of the input's one shard.
+    input: Vec<(i64, Vec<u8>)>,
+    output: Vec<Vec<u8>>,
+    /// PutRecords fails while set.
+    failing: bool,
+    get_records: usize,
+}
+
+fn decode(text: &Value) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_str().expect("Data is a string"))
+        .expect("Data is base64")
+}
+
+#[async_trait::async_trait]
+impl StreamsApi for FakeStreams {
+    async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError> {
+        let mut state = self.state.lock();
+        match operation {
+            "ListShards" => Ok(json!({"Shards": [{"ShardId": "shardId-000000000000"}]})),
+            "GetShardIterator" => {
+                let start = match body["ShardIteratorType"].as_str() {
+                    Some("TRIM_HORIZON") => 0,
+                    Some("AFTER_SEQUENCE_NUMBER") => {
+                        let sequence: usize = body["StartingSequenceNumber"]
+                            .as_str()
+                            .and_then(|text| text.parse().ok())
+                            .expect("a sequence number");
+                        sequence + 1
+                    }
+                    Some("AT_TIMESTAMP") => {
+                        let at = (body["Timestamp"].as_f64().expect("a timestamp") * 1000.0) as i64;
+                        state
+                            .input
+                            .iter()
+                            .position(|(arrival, _)| *arrival >= at)
+                            .unwrap_or(state.input.len())
+                    }
+                    other => panic!("unexpected iterator type {other:?}"),
+                };
+                Ok(json!({"ShardIterator": start.to_string()}))
+            }
+            "GetRecords" => {
+                state.get_records += 1;
+                let start: usize = body["ShardIterator"]
+                    .as_str()
+                    .and_then(|text| text.parse().ok())
+                    .expect("an iterator");
+                let records: Vec<Value> = state.input[start.min(state.input.len())..]
+                    .iter()
+                    .enumerate()
+                    .map(|(offset, (arrival, data))| {
+                        json!({
+                            "SequenceNumber": (start + offset).to_string(),
+                            "ApproximateArrivalTimestamp": *arrival as f64 / 1000.0,
+                            "Data": base64::engine::general_purpose::STANDARD.encode(data),
+                            "PartitionKey": "k",
+                        })
+                    })
+                    .collect();
+                Ok(json!({
+                    "Records": records,
+                    "NextShardIterator": state.input.len().max(start).to_string(),
+                    "MillisBehindLatest": 0,
+                }))
+            }
+            "PutRecords" => {
+                assert_eq!(body["StreamARN"], OUTPUT_ARN);
+                if state.failing {
+                    return Err(AwsError::server("ServiceUnavailable", "down for the test"));
+                }
+                let mut results = Vec::new();
+                for record in body["Records"].as_array().expect("Records") {
+                    state.output.push(decode(&record["Data"]));
+                    results.push(json!({"SequenceNumber": "1", "ShardId": "shardId-000000000000"}));
+                }
+                Ok(json!({"FailedRecordCount": 0, "Records": results}))
+            }
+            other => panic!("unexpected operation {other}"),
+        }
+    }
+}
+
+impl FakeStreams {
+    fn put(&self, at_ms: i64, text: &str) {
+        self.state
+            .lock()
+            .input
+            .push((at_ms, text.as_bytes().to_vec()));
+    }
+
+    fn output(&self) -> Vec<String> {
+        self.state
+            .lock()
+            .output
+            .iter()
+            .map(|data| String::from_utf8(data.clone()).expect("UTF-8"))
+            .collect()
+    }
+}
+
+struct World {
+    meta: Arc<MemoryStore>,
+    clock: Arc<ManualClock>,
+    streams: Arc<FakeStreams>,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            meta: Arc::new(MemoryStore::new()),
+            clock: Arc::new(ManualClock::new(1_000_000)),
+            streams: Arc::new(FakeStreams::default()),
+        }
+    }
+
+    async fn open(&self) -> Arc<AnalyticsService> {
+        let mut config = AnalyticsConfig::new("000000000000", "us-east-1");
+        config.runtime = RuntimeConfig {
+            tick: Duration::from_millis(20),
+            poll_interval: Duration::from_millis(50),
+            checkpoint_interval: Duration::from_millis(200),
+            discovery_wait: Duration::from_millis(200),
+        };
+        let meta: Arc<dyn MetaStore> = self.meta.clone();
+        let streams: Arc<dyn StreamsApi> = self.streams.clone();
+        AnalyticsService::open(
+            config,
+            meta,
+            self.clock.clone(),
+            Connections {
+                factory: Some(Arc::new(PassThroughFactory)),
+                streams: Some(streams),
+                firehose: None,
+            },
+        )
+        .await
+        .expect("opened")
+    }
+}
+
+async fn create(service: &AnalyticsService, name: &str) {
+    let mut application = Application::new(name.into(), 0);
+    application.code = Some("CREATE STREAM \"OUT\" (ticker VARCHAR(4));".into());
+    application.add_piece(
+        PieceKind::Input,
+        json!({
+            "NamePrefix": "SOURCE_SQL_STREAM",
+            "KinesisStreamsInput": {"ResourceARN": INPUT_ARN, "RoleARN": "arn:aws:iam::000000000000:role/r"},
+            "InputSchema": {
+                "RecordFormat": {"RecordFormatType": "JSON",
+                                 "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+                "RecordColumns": [{"Name": "TICKER", "SqlType": "VARCHAR(4)", "Mapping": "$.ticker"},
+                                  {"Name": "PRICE", "SqlType": "DOUBLE", "Mapping": "$.price"}],
+            },
+        }),
+    );
+    application.add_piece(
+        PieceKind::Output,
+        json!({
+            "Name": OUT,
+            "KinesisStreamsOutput": {"ResourceARN": OUTPUT_ARN, "RoleARN": "arn:aws:iam::000000000000:role/r"},
+            "DestinationSchema": {"RecordFormatType": "JSON"},
+        }),
+    );
+    service.store(application).await.expect("stored");
+}
+
+async fn start(service: &Arc<AnalyticsService>, name: &str, position: &str) {
+    let request: ops::start_application::Request = serde_json::from_value(json!({
+        "ApplicationName": name,
+        "InputConfigurations": [{"Id": "1.1", "InputStartingPositionConfiguration": {"InputStartingPosition": position}}],
+    }))
+    .expect("a request");
+    ops::start_application::handle(service, request)
+        .await
+        .expect("started");
+}
+
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..2_000 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn status(service: &AnalyticsService, name: &str) -> Status {
+    service.get(name).expect("the application").status
+}
+
+/// The count the test pipeline keeps in its snapshot.
+async fn passed(world: &World, name: &str) -> u64 {
+    let checkpoint = checkpoint::load(world.meta.as_ref(), name)
+        .await
+        .expect("loaded")
+        .expect("a checkpoint");
+    let bytes: [u8; 8] = checkpoint
+        .snapshot
+        .expect("a snapshot")
+        .try_into()
+        .expect("8 bytes");
+    u64::from_le_bytes(bytes)
+}
+
+#[tokio::test(start_paused = true)]
+async fn rows_flow_from_the_input_stream_to_the_output_stream() {
+    let world = World::new();
+    world.streams.put(999_000, r#"{"ticker":"OLD","price":1}"#);
+    let service = world.open().await;
+    create(&service, "app").await;
+    start(&service, "app", "TRIM_HORIZON").await;
+    until("RUNNING", || status(&service, "app") == Status::Running).await;
+    world
+        .streams
+        .put(1_000_000, r#"{"ticker":"AMZN","price":10.5}"#);
+    world.streams.put(1_000_000, "not JSON");
+    until("two records out", || world.streams.output().len() == 2).await;
+    assert_eq!(
+        world.streams.output(),
+        vec![
+            r#"{"TICKER":"OLD","PRICE":1.0}"#,
+            r#"{"TICKER":"AMZN","PRICE":10.5}"#
+        ]
+    );
+    assert_eq!(passed(&world, "app").await, 2);
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn output_pending_at_a_crash_is_delivered_after_it_and_no_input_is_counted_twice() {
+    let world = World::new();
+    let service = world.open().await;
+    create(&service, "app").await;
+    start(&service, "app", "TRIM_HORIZON").await;
+    until("RUNNING", || status(&service, "app") == Status::Running).await;
+    world.streams.state.lock().failing = true;
+    world.streams.put(1_000_000, r#"{"ticker":"A","price":1}"#);
+    world.streams.put(1_000_000, r#"{"ticker":"B","price":2}"#);
+    // The rows were drained and checkpointed as pending; the destination refuses them.
+    let mut pending = 0;
+    for _ in 0..2_000 {
+        let checkpoint = checkpoint::load(world.meta.as_ref(), "app")
+            .await
+            .expect("loaded")
+            .expect("a checkpoint");
+        pending = checkpoint
+            .pending
+            .iter()
+            .map(|p| p.records.len())
+            .sum::<usize>();
+        if pending == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(pending, 2, "both rows pending in the checkpoint");
+    // The crash: the runner goes, the status stays RUNNING.
+    service.shutdown().await;
+    assert!(world.streams.output().is_empty());
+    assert_eq!(status(&service, "app"), Status::Running);
+    drop(service);
+
+    world.streams.state.lock().failing = false;
+    let service = world.open().await;
+    until("the pending records", || world.streams.output().len() == 2).await;
+    world.streams.put(1_000_100, r#"{"ticker":"C","price":3}"#);
+    until("the next record", || world.streams.output().len() == 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(world.streams.output().len(), 3, "nothing twice");
+    // The state came back from the snapshot: 2 before the crash, 1 after.
+    assert_eq!(passed(&world, "app").await, 3);
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_saves_the_point_last_stopped_point_resumes_from() {
+    let world = World::new();
+    let service = world.open().await;
+    create(&service, "app").await;
+    start(&service, "app", "NOW").await;
+    until("RUNNING", || status(&service, "app") == Status::Running).await;
+    world.streams.put(1_000_000, r#"{"ticker":"A","price":1}"#);
+    until("one record", || world.streams.output().len() == 1).await;
+
+    let stop: ops::stop_application::Request =
+        serde_json::from_value(json!({"ApplicationName": "app"})).expect("a request");
+    ops::stop_application::handle(&service, stop)
+        .await
+        .expect("stopped");
+    until("READY", || status(&service, "app") == Status::Ready).await;
+    // Stopping again is refused: it is not running.
+    let stop: ops::stop_application::Request =
+        serde_json::from_value(json!({"ApplicationName": "app"})).expect("a request");
+    let err = ops::stop_application::handle(&service, stop)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.to_aws().code, "ResourceInUseException");
+
+    world.streams.put(1_000_000, r#"{"ticker":"B","price":2}"#);
+    start(&service, "app", "LAST_STOPPED_POINT").await;
+    until("the record put while stopped", || {
+        world.streams.output().len() == 2
+    })
+    .await;
+    assert!(world.streams.output()[1].contains("\"B\""));
+    // Starting a running application is refused.
+    let request: ops::start_application::Request = serde_json::from_value(json!({
+        "ApplicationName": "app",
+        "InputConfigurations": [{"Id": "1.1", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}],
+    }))
+    .expect("a request");
+    let err = ops::start_application::handle(&service, request)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.to_aws().code, "ResourceInUseException");
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn starting_checks_the_configuration() {
+    let world = World::new();
+    let service = world.open().await;
+    let mut bare = Application::new("bare".into(), 0);
+    bare.code = Some("SELECT 1;".into());
+    service.store(bare).await.expect("stored");
+    let request: ops::start_application::Request = serde_json::from_value(json!({
+        "ApplicationName": "bare", "InputConfigurations": [],
+    }))
+    .expect("a request");
+    let err = ops::start_application::handle(&service, request)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        err.to_aws().code,
+        "InvalidApplicationConfigurationException"
+    );
+
+    create(&service, "app").await;
+    let request: ops::start_application::Request = serde_json::from_value(json!({
+        "ApplicationName": "app",
+        "InputConfigurations": [{"Id": "9.1", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}],
+    }))
+    .expect("a request");
+    let err = ops::start_application::handle(&service, request)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.to_aws().code, "InvalidArgumentException");
+    assert!(err.to_string().contains("9.1"), "{err}");
+    assert_eq!(status(&service, "app"), Status::Ready);
+}
