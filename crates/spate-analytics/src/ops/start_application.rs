@@ -1,8 +1,9 @@
 //! StartApplication: READY to STARTING (stored), the application's runner started; the runner
 //! makes it RUNNING once it runs. Everything that can be checked before running is checked
 //! here, so a caller learns of a bad configuration from the call rather than from a status:
-//! the engine builds the application's code, every input is named with a starting position,
-//! inputs and outputs use what Spate supports.
+//! every input is named with a starting position, inputs and outputs use what Spate supports,
+//! and the engine builds the application's code. The engine's absence is reported last, so
+//! the configuration checks answer as they will once it is there.
 //!
 //! Unverified: the error types and messages AWS gives for an application without code or
 //! input, and for an input id the application does not have (InvalidArgumentException here).
@@ -103,11 +104,6 @@ pub async fn handle(
             "Application {name} is in {} state; it can be started only when it is READY.",
             current.status.as_str()
         )));
-    }
-    if service.connections.factory.is_none() {
-        return Err(AnalyticsError::UnsupportedOperation(
-            super::not_built::engine_missing("StartApplication"),
-        ));
     }
     if current
         .code

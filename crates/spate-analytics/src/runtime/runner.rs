@@ -71,9 +71,6 @@ pub(crate) fn prepare(
     checkpoint: Checkpoint,
     default_start: StartAt,
 ) -> Result<Prepared, RuntimeError> {
-    let factory = service.connections.factory.as_ref().ok_or_else(|| {
-        RuntimeError::Unsupported(crate::ops::not_built::engine_missing("StartApplication"))
-    })?;
     let mut readers = Vec::new();
     for piece in &application.inputs {
         let position = checkpoint
@@ -91,6 +88,10 @@ pub(crate) fn prepare(
     for piece in &application.outputs {
         outputs_config.push((piece.id.clone(), Output::from_piece(piece)?));
     }
+    // The engine last: what is wrong with the configuration is reported even without it.
+    let factory = service.connections.factory.as_ref().ok_or_else(|| {
+        RuntimeError::Unsupported(crate::ops::not_built::engine_missing("StartApplication"))
+    })?;
     let pipeline = factory.build(application, checkpoint.snapshot.as_deref())?;
     let mut outputs = Vec::new();
     for (id, output) in outputs_config {
