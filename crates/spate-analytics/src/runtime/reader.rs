@@ -27,6 +27,8 @@ use super::checkpoint::{InputPosition, StartAt};
 
 /// How often the shard list is refreshed to notice resharding.
 const SHARD_REFRESH: Duration = Duration::from_secs(5);
+/// The least pause before a shard whose read failed is tried again.
+const ERROR_PAUSE: Duration = Duration::from_secs(1);
 /// Records per GetRecords call.
 const GET_RECORDS_LIMIT: u32 = 10_000;
 
@@ -174,15 +176,15 @@ impl InputReader {
             }
             let id = shard.id.clone();
             let stream = shard.stream;
-            let more = match self.read_shard(api, &id, stream, &mut read).await {
-                Ok(more) => more,
+            self.shards[index].due = match self.read_shard(api, &id, stream, &mut read).await {
+                Ok(true) => now,
+                Ok(false) => now + self.poll_interval,
                 Err(err) => {
                     self.iterators.remove(&id);
                     warn!(input = %self.input_id, shard = %id, error = %err, "reading the input shard failed");
-                    false
+                    now + self.poll_interval.max(ERROR_PAUSE)
                 }
             };
-            self.shards[index].due = if more { now } else { now + self.poll_interval };
         }
         read
     }

@@ -24,20 +24,38 @@ use crate::service::{AnalyticsConfig, AnalyticsService};
 const INPUT_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/in";
 const OUTPUT_ARN: &str = "arn:aws:kinesis:us-east-1:000000000000:stream/out";
 
-/// One input stream of one shard, and one output stream.
+/// One input stream (its shards, each with a parent or not and open or closed) and one output
+/// stream.
 #[derive(Debug, Default)]
 struct FakeStreams {
     state: Mutex<FakeState>,
 }
 
 #[derive(Debug, Default)]
+struct FakeShard {
+    id: String,
+    parent: Option<String>,
+    /// A closed shard's iterator ends (no next iterator) once it is read to its end.
+    closed: bool,
+    /// Arrival time and data of each record.
+    records: Vec<(i64, Vec<u8>)>,
+}
+
+#[derive(Debug, Default)]
 struct FakeState {
-    /// Arrival time and data of each record of the input's one shard.
-    input: Vec<(i64, Vec<u8>)>,
+    shards: Vec<FakeShard>,
     output: Vec<Vec<u8>>,
     /// PutRecords fails while set.
     failing: bool,
-    get_records: usize,
+}
+
+impl FakeState {
+    fn shard(&self, id: &str) -> &FakeShard {
+        self.shards
+            .iter()
+            .find(|shard| shard.id == id)
+            .expect("a known shard")
+    }
 }
 
 fn decode(text: &Value) -> Vec<u8> {
@@ -51,8 +69,20 @@ impl StreamsApi for FakeStreams {
     async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError> {
         let mut state = self.state.lock();
         match operation {
-            "ListShards" => Ok(json!({"Shards": [{"ShardId": "shardId-000000000000"}]})),
+            "ListShards" => {
+                let shards: Vec<Value> = state
+                    .shards
+                    .iter()
+                    .map(|shard| match &shard.parent {
+                        Some(parent) => json!({"ShardId": shard.id, "ParentShardId": parent}),
+                        None => json!({"ShardId": shard.id}),
+                    })
+                    .collect();
+                Ok(json!({ "Shards": shards }))
+            }
             "GetShardIterator" => {
+                let id = body["ShardId"].as_str().expect("a shard id");
+                let shard = state.shard(id);
                 let start = match body["ShardIteratorType"].as_str() {
                     Some("TRIM_HORIZON") => 0,
                     Some("AFTER_SEQUENCE_NUMBER") => {
@@ -64,23 +94,23 @@ impl StreamsApi for FakeStreams {
                     }
                     Some("AT_TIMESTAMP") => {
                         let at = (body["Timestamp"].as_f64().expect("a timestamp") * 1000.0) as i64;
-                        state
-                            .input
+                        shard
+                            .records
                             .iter()
                             .position(|(arrival, _)| *arrival >= at)
-                            .unwrap_or(state.input.len())
+                            .unwrap_or(shard.records.len())
                     }
                     other => panic!("unexpected iterator type {other:?}"),
                 };
-                Ok(json!({"ShardIterator": start.to_string()}))
+                Ok(json!({"ShardIterator": format!("{id}/{start}")}))
             }
             "GetRecords" => {
-                state.get_records += 1;
-                let start: usize = body["ShardIterator"]
-                    .as_str()
-                    .and_then(|text| text.parse().ok())
-                    .expect("an iterator");
-                let records: Vec<Value> = state.input[start.min(state.input.len())..]
+                let iterator = body["ShardIterator"].as_str().expect("an iterator");
+                let (id, start) = iterator.split_once('/').expect("shard/position");
+                let start: usize = start.parse().expect("a position");
+                let shard = state.shard(id);
+                let end = shard.records.len().max(start);
+                let records: Vec<Value> = shard.records[start.min(shard.records.len())..]
                     .iter()
                     .enumerate()
                     .map(|(offset, (arrival, data))| {
@@ -92,11 +122,11 @@ impl StreamsApi for FakeStreams {
                         })
                     })
                     .collect();
-                Ok(json!({
-                    "Records": records,
-                    "NextShardIterator": state.input.len().max(start).to_string(),
-                    "MillisBehindLatest": 0,
-                }))
+                let mut answer = json!({"Records": records, "MillisBehindLatest": 0});
+                if !shard.closed {
+                    answer["NextShardIterator"] = json!(format!("{id}/{end}"));
+                }
+                Ok(answer)
             }
             "PutRecords" => {
                 assert_eq!(body["StreamARN"], OUTPUT_ARN);
@@ -116,10 +146,24 @@ impl StreamsApi for FakeStreams {
 }
 
 impl FakeStreams {
+    /// A stream of one open shard.
+    fn one_shard() -> FakeStreams {
+        let streams = FakeStreams::default();
+        streams.state.lock().shards.push(FakeShard {
+            id: "shardId-000000000000".into(),
+            ..FakeShard::default()
+        });
+        streams
+    }
+
+    /// Puts a record in the stream's first shard.
     fn put(&self, at_ms: i64, text: &str) {
-        self.state
-            .lock()
-            .input
+        self.put_in(0, at_ms, text);
+    }
+
+    fn put_in(&self, shard: usize, at_ms: i64, text: &str) {
+        self.state.lock().shards[shard]
+            .records
             .push((at_ms, text.as_bytes().to_vec()));
     }
 
@@ -144,7 +188,7 @@ impl World {
         World {
             meta: Arc::new(MemoryStore::new()),
             clock: Arc::new(ManualClock::new(1_000_000)),
-            streams: Arc::new(FakeStreams::default()),
+            streams: Arc::new(FakeStreams::one_shard()),
         }
     }
 
@@ -384,4 +428,85 @@ async fn starting_checks_the_configuration() {
     assert_eq!(err.to_aws().code, "InvalidArgumentException");
     assert!(err.to_string().contains("9.1"), "{err}");
     assert_eq!(status(&service, "app"), Status::Ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_reader_reads_children_after_their_parent_and_spreads_shards_over_streams() {
+    use super::checkpoint::{InputPosition, StartAt};
+    use super::reader::InputReader;
+    use crate::input::Value as Sql;
+    use crate::model::Piece;
+
+    let streams = FakeStreams::default();
+    {
+        let mut state = streams.state.lock();
+        state.shards.push(FakeShard {
+            id: "shardId-000000000000".into(),
+            closed: true,
+            ..FakeShard::default()
+        });
+        for id in ["shardId-000000000001", "shardId-000000000002"] {
+            state.shards.push(FakeShard {
+                id: id.into(),
+                parent: Some("shardId-000000000000".into()),
+                ..FakeShard::default()
+            });
+        }
+    }
+    // Children listed before their parent's records would be read first if order were not kept.
+    streams.put_in(1, 5, r#"{"ticker":"C1"}"#);
+    streams.put_in(2, 5, r#"{"ticker":"C2"}"#);
+    streams.put_in(0, 5, r#"{"ticker":"P1"}"#);
+    streams.put_in(0, 5, r#"{"ticker":"P2"}"#);
+    streams.put_in(0, 5, r#"{"price":"not a number"}"#);
+    let piece = Piece {
+        id: "1.1".into(),
+        body: json!({
+            "NamePrefix": "IN",
+            "InputParallelism": {"Count": 2},
+            "KinesisStreamsInput": {"ResourceARN": INPUT_ARN, "RoleARN": "arn:aws:iam::000000000000:role/r"},
+            "InputSchema": {
+                "RecordFormat": {"RecordFormatType": "JSON",
+                                 "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+                "RecordColumns": [{"Name": "TICKER", "SqlType": "VARCHAR(4)", "Mapping": "$.ticker"},
+                                  {"Name": "PRICE", "SqlType": "DOUBLE", "Mapping": "$.price"}],
+            },
+        }),
+    };
+    let mut reader = InputReader::new(
+        &piece,
+        InputPosition::new(StartAt::TrimHorizon),
+        Duration::from_millis(50),
+    )
+    .expect("a reader");
+    assert_eq!(reader.streams, vec!["IN_001", "IN_002"]);
+    let api: Arc<dyn StreamsApi> = Arc::new(streams);
+    let read = reader.poll(&api).await;
+    let tickers = |stream: usize| -> Vec<Sql> {
+        read.rows
+            .get(&stream)
+            .map(|(rows, _)| rows.iter().map(|row| row[0].clone()).collect())
+            .unwrap_or_default()
+    };
+    // Shards 0 and 2 feed IN_001, shard 1 feeds IN_002; the parent's rows come first.
+    assert_eq!(
+        tickers(0),
+        vec![
+            Sql::Varchar("P1".into()),
+            Sql::Varchar("P2".into()),
+            Sql::Varchar("C2".into())
+        ]
+    );
+    assert_eq!(tickers(1), vec![Sql::Varchar("C1".into())]);
+    assert_eq!(read.rows[&0].1, vec![5, 5, 5], "arrival times");
+    assert_eq!(read.errors.len(), 1);
+    assert!(read.errors[0].0.contains("PRICE"), "{}", read.errors[0].0);
+    assert_eq!(reader.position.finished, vec!["shardId-000000000000"]);
+    assert_eq!(reader.position.after["shardId-000000000000"], "2");
+    assert_eq!(reader.position.after["shardId-000000000001"], "0");
+
+    // Nothing new: a later poll reads nothing, and nothing twice.
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let again = reader.poll(&api).await;
+    assert!(again.rows.values().all(|(rows, _)| rows.is_empty()));
 }
