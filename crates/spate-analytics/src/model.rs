@@ -410,4 +410,27 @@ mod tests {
         assert!(body.get("KinesisStreamsInput").is_none());
         assert_eq!(body["KinesisFirehoseInput"]["ResourceARN"], "arn:f");
     }
+
+    #[test]
+    fn the_status_is_stored_and_older_applications_read_as_ready() {
+        let mut app = Application::new("a".into(), 0);
+        app.status = Status::Running;
+        app.starting_positions
+            .insert("1.1".into(), "TRIM_HORIZON".into());
+        app.add_piece(PieceKind::Input, json!({"NamePrefix": "IN"}));
+        let stored = serde_json::to_value(&app).expect("encoded");
+        assert_eq!(stored["status"], "RUNNING");
+        let detail = app.detail("us-east-1", "1");
+        assert_eq!(detail["ApplicationStatus"], "RUNNING");
+        assert_eq!(
+            detail["InputDescriptions"][0]["InputStartingPositionConfiguration"],
+            json!({"InputStartingPosition": "TRIM_HORIZON"})
+        );
+        let mut older = stored;
+        let members = older.as_object_mut().expect("an object");
+        members.remove("status");
+        members.remove("starting_positions");
+        let read: Application = serde_json::from_value(older).expect("decoded");
+        assert_eq!(read.status, Status::Ready);
+    }
 }

@@ -13,7 +13,7 @@ use spate_log::ManualClock;
 use spate_meta::{MemoryStore, MetaStore};
 use spate_wire::AwsError;
 
-use super::apis::StreamsApi;
+use super::apis::{FirehoseApi, StreamsApi};
 use super::checkpoint;
 use super::pipeline::testing::{OUT, PassThroughFactory};
 use super::{Connections, RuntimeConfig};
@@ -145,6 +145,28 @@ impl StreamsApi for FakeStreams {
     }
 }
 
+/// A Firehose that keeps what PutRecordBatch gives it, by delivery stream.
+#[derive(Debug, Default)]
+struct FakeFirehose {
+    records: Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+#[async_trait::async_trait]
+impl FirehoseApi for FakeFirehose {
+    async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError> {
+        assert_eq!(operation, "PutRecordBatch");
+        let name = body["DeliveryStreamName"].as_str().expect("a name");
+        let mut responses = Vec::new();
+        for record in body["Records"].as_array().expect("Records") {
+            self.records
+                .lock()
+                .push((name.to_owned(), decode(&record["Data"])));
+            responses.push(json!({"RecordId": "1"}));
+        }
+        Ok(json!({"FailedPutCount": 0, "RequestResponses": responses}))
+    }
+}
+
 impl FakeStreams {
     /// A stream of one open shard.
     fn one_shard() -> FakeStreams {
@@ -181,6 +203,7 @@ struct World {
     meta: Arc<MemoryStore>,
     clock: Arc<ManualClock>,
     streams: Arc<FakeStreams>,
+    firehose: Arc<FakeFirehose>,
 }
 
 impl World {
@@ -189,6 +212,7 @@ impl World {
             meta: Arc::new(MemoryStore::new()),
             clock: Arc::new(ManualClock::new(1_000_000)),
             streams: Arc::new(FakeStreams::one_shard()),
+            firehose: Arc::new(FakeFirehose::default()),
         }
     }
 
@@ -209,7 +233,7 @@ impl World {
             Connections {
                 factory: Some(Arc::new(PassThroughFactory)),
                 streams: Some(streams),
-                firehose: None,
+                firehose: Some(self.firehose.clone()),
             },
         )
         .await
@@ -509,4 +533,36 @@ async fn the_reader_reads_children_after_their_parent_and_spreads_shards_over_st
     tokio::time::sleep(Duration::from_millis(60)).await;
     let again = reader.poll(&api).await;
     assert!(again.rows.values().all(|(rows, _)| rows.is_empty()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn csv_rows_go_to_a_delivery_stream() {
+    let world = World::new();
+    let service = world.open().await;
+    create(&service, "app").await;
+    let mut application = (*service.get("app").expect("the application")).clone();
+    application.outputs[0].body = json!({
+        "Name": OUT,
+        "KinesisFirehoseOutput": {
+            "ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/sink",
+            "RoleARN": "arn:aws:iam::000000000000:role/r",
+        },
+        "DestinationSchema": {"RecordFormatType": "CSV"},
+    });
+    service.store(application).await.expect("stored");
+    start(&service, "app", "NOW").await;
+    world
+        .streams
+        .put(1_000_000, r#"{"ticker":"AMZN","price":10.5}"#);
+    world.streams.put(1_000_000, r#"{"ticker":"GOOG"}"#);
+    until("two records", || world.firehose.records.lock().len() == 2).await;
+    let records = world.firehose.records.lock().clone();
+    assert_eq!(
+        records,
+        vec![
+            ("sink".to_owned(), b"AMZN,10.5\n".to_vec()),
+            ("sink".to_owned(), b"GOOG,\n".to_vec()),
+        ]
+    );
+    service.shutdown().await;
 }
