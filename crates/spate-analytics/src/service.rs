@@ -17,7 +17,8 @@ use spate_meta::{MetaStore, Txn};
 
 use crate::error::AnalyticsError;
 use crate::model::{Application, Status};
-use crate::runtime::checkpoint::{self, StartAt};
+use crate::runtime::RuntimeError;
+use crate::runtime::checkpoint::{self, Checkpoint, StartAt};
 use crate::runtime::runner::{self, RunnerHandle};
 use crate::runtime::{Connections, RuntimeConfig, Signal};
 
@@ -47,6 +48,8 @@ impl AnalyticsConfig {
 
 /// Kinesis Data Analytics (SQL applications, v1 API) of one account.
 pub struct AnalyticsService {
+    /// The service itself, for the runners it starts from a borrowed `&self`.
+    me: std::sync::Weak<AnalyticsService>,
     pub(crate) config: AnalyticsConfig,
     pub(crate) meta: Arc<dyn MetaStore>,
     clock: Arc<dyn Clock>,
@@ -83,7 +86,8 @@ impl AnalyticsService {
                 .map_err(|err| AnalyticsError::Internal(format!("stored {key}: {err}")))?;
             applications.insert(application.name.clone(), Arc::new(application));
         }
-        let service = Arc::new(AnalyticsService {
+        let service = Arc::new_cyclic(|me| AnalyticsService {
+            me: me.clone(),
             config,
             meta,
             clock,
@@ -102,30 +106,73 @@ impl AnalyticsService {
 
     /// Runs again an application a restart found started, from its checkpoint.
     async fn resume(self: &Arc<Self>, application: &Application) {
-        let name = application.name.clone();
         let first = if application.status == Status::Stopping {
             Signal::Stop
         } else {
             Signal::Run
         };
-        let prepared = match checkpoint::load(self.meta.as_ref(), &name).await {
-            Ok(checkpoint) => runner::prepare(
-                self,
-                application,
-                checkpoint.unwrap_or_default(),
-                StartAt::Timestamp(self.now_ms()),
-            ),
-            Err(err) => Err(err),
-        };
-        match prepared {
-            Ok(prepared) => {
-                let handle = runner::spawn(self.clone(), prepared, first);
-                self.runners.lock().insert(name, handle);
+        if let Err(err) = self.launch(application, first).await {
+            tracing::error!(application = %application.name, error = %err, "a started application cannot run again after the restart; it is READY now");
+            let all = [Status::Starting, Status::Running, Status::Stopping];
+            self.set_status(&application.name, &all, Status::Ready)
+                .await;
+        }
+    }
+
+    /// Starts a runner for `application` from its stored checkpoint. A snapshot the engine
+    /// cannot restore (the code changed, or the engine's format did) is dropped with a warning:
+    /// the application continues from its input positions with empty state.
+    async fn launch(
+        self: &Arc<Self>,
+        application: &Application,
+        first: Signal,
+    ) -> Result<(), RuntimeError> {
+        let name = &application.name;
+        let stored = checkpoint::load(self.meta.as_ref(), name)
+            .await?
+            .unwrap_or_default();
+        let start = StartAt::Timestamp(self.now_ms());
+        let prepared = match runner::prepare(self, application, stored.clone(), start) {
+            Ok(prepared) => prepared,
+            Err(RuntimeError::Pipeline(err)) if stored.snapshot.is_some() => {
+                tracing::warn!(application = %name, error = %err, "the checkpointed state does not fit the application; it continues with empty state");
+                let stateless = Checkpoint {
+                    snapshot: None,
+                    ..stored
+                };
+                runner::prepare(self, application, stateless, start)?
             }
-            Err(err) => {
-                tracing::error!(application = %name, error = %err, "a started application cannot run again after the restart; it is READY now");
-                let all = [Status::Starting, Status::Running, Status::Stopping];
-                self.set_status(&name, &all, Status::Ready).await;
+            Err(err) => return Err(err),
+        };
+        let handle = runner::spawn(self.clone(), prepared, first);
+        self.runners.lock().insert(name.clone(), handle);
+        Ok(())
+    }
+
+    /// A running application whose configuration changed runs the new one: its runner is
+    /// replaced, continuing from the checkpoint the old one leaves (state, positions and
+    /// undelivered output). Called after the change is stored, outside the control lock.
+    pub(crate) async fn reload(&self, name: &str) {
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        if let Some(old) = self.take_runner(name) {
+            old.abort_and_wait().await;
+        }
+        let _control = self.control.lock().await;
+        let Some(application) = self.get(name) else {
+            return;
+        };
+        if !matches!(application.status, Status::Running | Status::Starting) {
+            // Stopped or deleted meanwhile.
+            return;
+        }
+        if let Err(err) = me.launch(&application, Signal::Run).await {
+            tracing::error!(application = %name, error = %err, "the changed application cannot run; it is READY now");
+            let mut stopped = (*application).clone();
+            stopped.status = Status::Ready;
+            if let Err(err) = self.store(stopped).await {
+                tracing::warn!(application = %name, error = %err, "storing the application's status failed");
             }
         }
     }

@@ -19,7 +19,10 @@ use serde_json::Value;
 use spate_wire::Violations;
 
 use crate::error::AnalyticsError;
-use crate::model::{Application, PieceKind};
+use crate::model::{Application, PieceKind, Status};
+use crate::runtime::RuntimeError;
+use crate::runtime::checkpoint::{Checkpoint, StartAt};
+use crate::runtime::runner;
 use crate::service::AnalyticsService;
 
 pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
@@ -224,7 +227,9 @@ pub fn check_version(application: &Application, given: i64) -> Result<(), Analyt
 }
 
 /// One change to an application under the control lock: the version is checked, `apply`
-/// changes a copy, the version goes up by one and the copy is stored.
+/// changes a copy, the version goes up by one and the copy is stored. A running application
+/// is checked to run with the change (its code built, its inputs and outputs usable) and then
+/// runs it (`AnalyticsService::reload`).
 pub async fn change<F>(
     service: &AnalyticsService,
     name: &str,
@@ -234,13 +239,36 @@ pub async fn change<F>(
 where
     F: FnOnce(&mut Application) -> Result<(), AnalyticsError>,
 {
-    let _control = service.control.lock().await;
+    let control = service.control.lock().await;
     let current = service.existing(name)?;
     check_version(&current, version)?;
     let mut application = (*current).clone();
     apply(&mut application)?;
     application.bump(service.now_ms());
-    service.store(application).await
+    let running = matches!(application.status, Status::Running | Status::Starting);
+    if running {
+        // A running application goes on with the change, so the change must be able to run.
+        let start = StartAt::Timestamp(service.now_ms());
+        runner::prepare(service, &application, Checkpoint::default(), start)
+            .map_err(change_refused)?;
+    }
+    service.store(application).await?;
+    drop(control);
+    if running {
+        service.reload(name).await;
+    }
+    Ok(())
+}
+
+/// Why a running application cannot take a change, as the change operations' errors (their
+/// models have no InvalidApplicationConfigurationException).
+fn change_refused(err: RuntimeError) -> AnalyticsError {
+    match start_application::api_error(err) {
+        AnalyticsError::InvalidApplicationConfiguration(message) => {
+            AnalyticsError::InvalidArgument(message)
+        }
+        other => other,
+    }
 }
 
 /// One tag, as the model shapes it.

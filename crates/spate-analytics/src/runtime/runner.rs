@@ -165,7 +165,17 @@ impl Runner {
     async fn run(mut self) {
         let name = self.prepared.name.clone();
         match self.run_loop().await {
-            Ok(()) | Err(RuntimeError::Aborted) => {}
+            Ok(()) => {}
+            Err(RuntimeError::Aborted) => {
+                // Leaving in order: what was delivered is not delivered again by the next run.
+                if let Some(sequence) = self.delivered_unmarked
+                    && let Err(err) =
+                        checkpoint::mark_delivered(self.service.meta.as_ref(), &name, sequence)
+                            .await
+                {
+                    warn!(application = %name, error = %err, "marking output delivered failed");
+                }
+            }
             Err(err) => {
                 error!(application = %name, error = %err, "the application stopped running");
                 self.service

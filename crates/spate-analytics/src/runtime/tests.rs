@@ -566,3 +566,49 @@ async fn csv_rows_go_to_a_delivery_stream() {
     );
     service.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_running_application_runs_its_changed_configuration_with_its_state() {
+    let world = World::new();
+    let service = world.open().await;
+    create(&service, "app").await;
+    start(&service, "app", "NOW").await;
+    until("RUNNING", || status(&service, "app") == Status::Running).await;
+    world.streams.put(1_000_000, r#"{"ticker":"A","price":1}"#);
+    until("one JSON record", || world.streams.output().len() == 1).await;
+
+    // A change the runtime cannot run is refused, and the application runs on unchanged.
+    let version = service.get("app").expect("the application").version;
+    let err = ops::change(&service, "app", version, |application| {
+        application.outputs[0].body["LambdaOutput"] =
+            json!({"ResourceARN": "arn:l", "RoleARN": "arn:r"});
+        application.outputs[0]
+            .body
+            .as_object_mut()
+            .expect("an object")
+            .remove("KinesisStreamsOutput");
+        Ok(())
+    })
+    .await
+    .expect_err("refused");
+    assert_eq!(err.to_aws().code, "UnsupportedOperationException");
+
+    ops::change(&service, "app", version, |application| {
+        application.outputs[0].body["DestinationSchema"]["RecordFormatType"] = json!("CSV");
+        Ok(())
+    })
+    .await
+    .expect("changed");
+    world.streams.put(1_000_000, r#"{"ticker":"B","price":2}"#);
+    until("one CSV record", || world.streams.output().len() == 2).await;
+    // The record delivered before the change is not delivered again.
+    assert_eq!(
+        world.streams.output(),
+        vec![r#"{"TICKER":"A","PRICE":1.0}"#, "B,2\n"]
+    );
+    assert_eq!(status(&service, "app"), Status::Running);
+    // The state went on from the checkpoint: one row before the change, one after.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(passed(&world, "app").await, 2);
+    service.shutdown().await;
+}
