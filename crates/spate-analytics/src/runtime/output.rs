@@ -231,7 +231,11 @@ pub async fn deliver(
                 return Err(RuntimeError::Aborted);
             }
             tokio::select! {
-                _ = abort.changed() => {}
+                changed = abort.changed() => {
+                    if changed.is_err() {
+                        return Err(RuntimeError::Aborted);
+                    }
+                }
                 _ = tokio::time::sleep(wait) => {}
             }
             if *abort.borrow() == Signal::Abort {

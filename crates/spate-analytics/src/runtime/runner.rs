@@ -249,7 +249,12 @@ impl Runner {
                 return Ok(());
             }
             tokio::select! {
-                _ = self.signals.changed() => {}
+                changed = self.signals.changed() => {
+                    // The control plane let go of this runner: leave as on an abort.
+                    if changed.is_err() {
+                        return Err(RuntimeError::Aborted);
+                    }
+                }
                 _ = tokio::time::sleep(tick) => {}
             }
         }
