@@ -20,8 +20,9 @@ use super::reader::list_shards;
 
 /// Most records a discovery samples.
 pub const MAX_SAMPLES: usize = 500;
-/// The pause between polls of shards at their tip.
-const POLL_PAUSE: Duration = Duration::from_millis(100);
+/// The pause between rounds of polls: Data Streams serves 5 GetRecords calls a second per
+/// shard when quotas are on.
+const POLL_PAUSE: Duration = Duration::from_millis(200);
 
 /// Reads sample records of `stream_arn` from `position` (`NOW`, `TRIM_HORIZON`...).
 pub async fn sample(
@@ -63,8 +64,21 @@ pub async fn sample(
                     "GetRecords",
                     json!({"ShardIterator": iterator.clone(), "Limit": limit, "StreamARN": stream_arn}),
                 )
-                .await
-                .map_err(|err| RuntimeError::Source(format!("{}: {}", err.code, err.message)))?;
+                .await;
+            let answer = match answer {
+                Ok(answer) => answer,
+                // The shard's read quota is spent: try it again after the pause.
+                Err(err) if err.code == "ProvisionedThroughputExceededException" => {
+                    at_tip = false;
+                    continue;
+                }
+                Err(err) => {
+                    return Err(RuntimeError::Source(format!(
+                        "{}: {}",
+                        err.code, err.message
+                    )));
+                }
+            };
             for record in answer["Records"].as_array().into_iter().flatten() {
                 if let Some(data) = record["Data"]
                     .as_str()
@@ -85,8 +99,6 @@ pub async fn sample(
             samples.truncate(MAX_SAMPLES);
             return Ok(samples);
         }
-        if at_tip {
-            tokio::time::sleep(POLL_PAUSE).await;
-        }
+        tokio::time::sleep(POLL_PAUSE).await;
     }
 }

@@ -33,7 +33,8 @@ pub struct RuntimeConfig {
     /// How often the pipeline's clock advances and outputs are drained (a window's rows leave
     /// within about this time of its close, plus a checkpoint).
     pub tick: Duration,
-    /// How often an idle shard of an input stream is polled.
+    /// How often an idle shard of an input stream is polled. The default, 200 ms, is Data
+    /// Streams' read quota of 5 GetRecords calls a second per shard.
     pub poll_interval: Duration,
     /// How long input positions may go unsaved when no output was produced (a crash reads
     /// that much input again, with the state of the checkpoint before it).
@@ -46,7 +47,7 @@ impl Default for RuntimeConfig {
     fn default() -> RuntimeConfig {
         RuntimeConfig {
             tick: Duration::from_millis(20),
-            poll_interval: Duration::from_millis(100),
+            poll_interval: Duration::from_millis(200),
             checkpoint_interval: Duration::from_secs(1),
             discovery_wait: Duration::from_secs(2),
         }

@@ -5,7 +5,8 @@
 //!
 //! A shard is polled again at once while it returns records and is behind the stream's tip,
 //! otherwise every `poll_interval` (so an idle application sees a new record within about
-//! that time). The shard list is refreshed every `SHARD_REFRESH` to notice resharding. Rows
+//! that time). Data Streams serves 5 GetRecords calls a second per shard when quotas are on;
+//! a throttled call is tried again at the next poll. The shard list is refreshed every `SHARD_REFRESH` to notice resharding. Rows
 //! of shard `n` (by the number in its id) go to in-application stream `n mod parallelism`,
 //! which keeps each shard's order within one stream.
 
@@ -212,6 +213,12 @@ impl InputReader {
             Err(err) if err.code == "ExpiredIteratorException" => {
                 self.iterators.remove(shard);
                 return Ok(true);
+            }
+            // The shard's read quota (5 calls a second) is spent, by this reader or another
+            // consumer: the iterator stays good, the shard is tried at its next poll.
+            Err(err) if err.code == "ProvisionedThroughputExceededException" => {
+                debug!(input = %self.input_id, shard, "reading the input shard was throttled");
+                return Ok(false);
             }
             Err(err) => {
                 return Err(RuntimeError::Source(format!(
