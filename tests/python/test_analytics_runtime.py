@@ -1,6 +1,7 @@
 """Kinesis Data Analytics for SQL, the application runtime over the wire with boto3:
-DiscoverInputSchema sampling a Kinesis data stream of JSON or CSV records, and the checks
-StartApplication and StopApplication make before anything runs. The server has no SQL engine
+DiscoverInputSchema sampling a Kinesis data stream of JSON or CSV records or an S3 object, and
+the checks StartApplication and StopApplication make before anything runs (reference data
+included). The server has no SQL engine
 yet, so StartApplication ends with UnsupportedOperationException once the configuration
 passes; runs end to end come with the engine."""
 
@@ -90,7 +91,8 @@ def test_discovery_refuses_what_it_cannot_read(analytics):
         analytics.discover_input_schema(S3Configuration={
             "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::b", "FileKey": "k"})
     code, message = error_of(excinfo)
-    assert code == "InvalidArgumentException" and "S3Configuration" in message
+    # The shared server has no S3 endpoint.
+    assert code == "InvalidArgumentException" and "s3://b/k" in message
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         discover(analytics, harness.unique_name("missing"))
     assert error_of(excinfo)[0] == "InvalidArgumentException"
@@ -182,3 +184,59 @@ def test_stop_needs_a_running_application(analytics):
         analytics.stop_application(ApplicationName=name)
     code, message = error_of(excinfo)
     assert code == "ResourceInUseException" and "READY" in message
+
+
+COMPANIES = "AMZN,Amazon\nGOOG,Alphabet\n"
+
+
+def reference(bucket: str, key: str) -> dict:
+    return {"TableName": "COMPANIES",
+            "S3ReferenceDataSource": {"BucketARN": f"arn:aws:s3:::{bucket}", "FileKey": key,
+                                      "ReferenceRoleARN": ROLE},
+            "ReferenceSchema": {
+                "RecordFormat": {"RecordFormatType": "CSV", "MappingParameters": {
+                    "CSVMappingParameters": {"RecordRowDelimiter": "\n",
+                                             "RecordColumnDelimiter": ","}}},
+                "RecordColumns": [{"Name": "TICKER", "SqlType": "VARCHAR(4)"},
+                                  {"Name": "NAME", "SqlType": "VARCHAR(16)"}]}}
+
+
+def test_s3_objects_are_discovered_and_reference_data_is_read_at_start(
+        spate_factory, s3_server, s3, s3_bucket):
+    server = spate_factory(env=s3_server.credentials_env,
+                           args=["--s3-endpoint", s3_server.endpoint])
+    analytics = analytics_client(server.endpoint)
+    s3.put_object(Bucket=s3_bucket, Key="companies.csv", Body=COMPANIES.encode())
+
+    answer = analytics.discover_input_schema(S3Configuration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{s3_bucket}", "FileKey": "companies.csv"})
+    assert answer["InputSchema"]["RecordFormat"]["RecordFormatType"] == "CSV"
+    assert len(answer["InputSchema"]["RecordColumns"]) == 2
+    assert answer["RawInputRecords"] == ["AMZN,Amazon", "GOOG,Alphabet"]
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        analytics.discover_input_schema(S3Configuration={
+            "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{s3_bucket}", "FileKey": "missing.csv"})
+    assert error_of(excinfo)[0] == "InvalidArgumentException"
+
+    missing = harness.unique_name("missingref")
+    analytics.create_application(ApplicationName=missing, ApplicationCode=CODE,
+                                 Inputs=[stream_input()])
+    analytics.add_application_reference_data_source(
+        ApplicationName=missing, CurrentApplicationVersionId=1,
+        ReferenceDataSource=reference(s3_bucket, "missing.csv"))
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        start(analytics, missing, ("1.1", "NOW"))
+    code, message = error_of(excinfo)
+    assert code == "InvalidApplicationConfigurationException"
+    assert f"s3://{s3_bucket}/missing.csv" in message
+
+    name = harness.unique_name("withref")
+    analytics.create_application(ApplicationName=name, ApplicationCode=CODE,
+                                 Inputs=[stream_input()])
+    analytics.add_application_reference_data_source(
+        ApplicationName=name, CurrentApplicationVersionId=1,
+        ReferenceDataSource=reference(s3_bucket, "companies.csv"))
+    # The reference data is read; the server has no SQL engine to run the application.
+    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
+        start(analytics, name, ("1.1", "NOW"))
+    assert error_of(excinfo)[0] == "UnsupportedOperationException"

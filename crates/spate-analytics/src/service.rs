@@ -19,6 +19,7 @@ use crate::error::AnalyticsError;
 use crate::model::{Application, Status};
 use crate::runtime::RuntimeError;
 use crate::runtime::checkpoint::{self, Checkpoint, StartAt};
+use crate::runtime::reference;
 use crate::runtime::runner::{self, RunnerHandle};
 use crate::runtime::{Connections, RuntimeConfig, Signal};
 
@@ -132,7 +133,14 @@ impl AnalyticsService {
             .await?
             .unwrap_or_default();
         let start = StartAt::Timestamp(self.now_ms());
-        let prepared = match runner::prepare(self, application, stored.clone(), start) {
+        let tables = reference::load(self.connections.objects.as_ref(), application).await?;
+        let prepared = match runner::prepare(
+            self,
+            application,
+            stored.clone(),
+            start,
+            tables.clone(),
+        ) {
             Ok(prepared) => prepared,
             Err(RuntimeError::Pipeline(err)) if stored.snapshot.is_some() => {
                 tracing::warn!(application = %name, error = %err, "the checkpointed state does not fit the application; it continues with empty state");
@@ -140,7 +148,7 @@ impl AnalyticsService {
                     snapshot: None,
                     ..stored
                 };
-                runner::prepare(self, application, stateless, start)?
+                runner::prepare(self, application, stateless, start, tables)?
             }
             Err(err) => return Err(err),
         };

@@ -244,11 +244,13 @@ async fn open_account(
         Some(kinesis),
     )
     .await?;
+    let firehose_api = Arc::new(FirehoseApi(firehose.clone()));
     let connections = spate_analytics::runtime::Connections {
         // The SQL engine is not built yet: StartApplication says so.
         factory: None,
         streams: Some(streams_api),
-        firehose: Some(Arc::new(FirehoseApi(firehose.clone()))),
+        firehose: Some(firehose_api.clone()),
+        objects: Some(firehose_api),
     };
     let analytics = AnalyticsService::open(analytics_config, meta, clock, connections).await?;
     Ok(OpenAccount {
@@ -293,7 +295,8 @@ impl spate_analytics::runtime::StreamsApi for StreamsApi {
     }
 }
 
-/// An account's Firehose as the destination of its analytics applications' outputs.
+/// An account's Firehose as the destination of its analytics applications' outputs, and its
+/// S3 settings as where their reference data is read from.
 #[derive(Debug)]
 struct FirehoseApi(Arc<FirehoseService>);
 
@@ -309,6 +312,18 @@ impl spate_analytics::runtime::FirehoseApi for FirehoseApi {
         let answer = self.0.handle(operation, &body, Codec::Json).await?;
         serde_json::from_slice(&answer)
             .map_err(|err| spate_wire::AwsError::serialization(err.to_string()))
+    }
+}
+
+/// Reference data and DiscoverInputSchema's S3 objects come from the S3-compatible server
+/// Firehose delivers to (`--s3-endpoint`, `[firehose.s3]`).
+#[async_trait::async_trait]
+impl spate_analytics::runtime::ObjectsApi for FirehoseApi {
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, spate_wire::AwsError> {
+        self.0
+            .read_object(bucket, key)
+            .await
+            .map_err(|err| err.to_aws())
     }
 }
 

@@ -1,7 +1,8 @@
 //! DiscoverInputSchema: samples records of a Kinesis data stream of the caller's account
-//! (`runtime::discover`) and infers their schema (`input::discover_input_schema`). A Firehose
-//! delivery stream, an S3 object and a Lambda preprocessor are refused by name: Spate cannot
-//! read those for discovery yet.
+//! (`runtime::discover`), or the lines of an S3 object (`S3Configuration`, through the
+//! account's object store), and infers their schema (`input::discover_input_schema`). A
+//! Firehose delivery stream and a Lambda preprocessor are refused by name: Spate cannot read
+//! those for discovery yet.
 //!
 //! Unverified: AWS's exact messages; the error type for a stream that does not exist
 //! (InvalidArgumentException here, since the model lists no ResourceNotFoundException).
@@ -14,7 +15,7 @@ use crate::api::Validate;
 use crate::error::AnalyticsError;
 use crate::input::{DiscoverError, SourceSchema, discover_input_schema};
 use crate::ops;
-use crate::runtime::discover;
+use crate::runtime::{discover, reference};
 use crate::service::AnalyticsService;
 
 #[derive(Debug, Deserialize)]
@@ -70,16 +71,15 @@ pub async fn handle(
     service: &AnalyticsService,
     request: Request,
 ) -> Result<Response, AnalyticsError> {
-    if request.s3_configuration.is_some() {
-        return Err(AnalyticsError::InvalidArgument(
-            "DiscoverInputSchema from an S3 object (S3Configuration) is not supported by Spate yet: give the ResourceARN of a Kinesis data stream.".into(),
-        ));
-    }
     if request.input_processing_configuration.is_some() {
         return Err(AnalyticsError::InvalidArgument(
             "InputProcessingConfiguration (a Lambda preprocessor) is not supported by Spate yet."
                 .into(),
         ));
+    }
+    if let Some(s3) = &request.s3_configuration {
+        let samples = object_samples(service, s3).await?;
+        return respond(samples, "the S3 object");
     }
     let Some(resource) = request.resource_arn else {
         return Err(AnalyticsError::InvalidArgument(
@@ -113,12 +113,55 @@ pub async fn handle(
     )
     .await
     .map_err(|err| AnalyticsError::InvalidArgument(format!("{resource}: {err}")))?;
+    if samples.is_empty() {
+        return Err(AnalyticsError::UnableToDetectSchema(format!(
+            "No data found in {resource} from position {position}: put records in the stream, or start from TRIM_HORIZON, and try again."
+        )));
+    }
+    respond(samples, &resource)
+}
+
+/// The records of an `S3Configuration`'s object: its non-empty lines, at most
+/// `discover::MAX_SAMPLES`. Unverified: how AWS cuts a static file into sample records.
+async fn object_samples(
+    service: &AnalyticsService,
+    s3: &Value,
+) -> Result<Vec<Vec<u8>>, AnalyticsError> {
+    let bucket_arn = s3["BucketARN"].as_str().unwrap_or_default();
+    let key = s3["FileKey"].as_str().unwrap_or_default();
+    let Some(bucket) = reference::bucket_of(bucket_arn) else {
+        return Err(AnalyticsError::InvalidArgument(format!(
+            "S3Configuration BucketARN {bucket_arn:?} names no S3 bucket."
+        )));
+    };
+    if key.is_empty() {
+        return Err(AnalyticsError::InvalidArgument(
+            "S3Configuration needs a FileKey.".into(),
+        ));
+    }
+    let Some(objects) = service.connections.objects.as_ref() else {
+        return Err(AnalyticsError::ServiceUnavailable(
+            "No S3 endpoint is configured here, so S3Configuration cannot be read.".into(),
+        ));
+    };
+    let object = objects.get_object(bucket, key).await.map_err(|err| {
+        AnalyticsError::InvalidArgument(format!("Cannot read s3://{bucket}/{key}: {}", err.message))
+    })?;
+    Ok(reference::records_of(&object, true)
+        .into_iter()
+        .take(discover::MAX_SAMPLES)
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+        .collect())
+}
+
+/// The inferred schema of `samples` (read from `source`) and the samples as read.
+fn respond(samples: Vec<Vec<u8>>, source: &str) -> Result<Response, AnalyticsError> {
     let discovery = discover_input_schema(&samples).map_err(|err| match err {
         DiscoverError::NoSamples => AnalyticsError::UnableToDetectSchema(format!(
-            "No data found in {resource} from position {position}: put records in the stream, or start from TRIM_HORIZON, and try again."
+            "No data found in {source} to infer a schema from."
         )),
         other => AnalyticsError::UnableToDetectSchema(format!(
-            "Unable to detect the schema of the records of {resource}: {other}."
+            "Unable to detect the schema of the records of {source}: {other}."
         )),
     })?;
     let raw: Vec<String> = samples

@@ -22,7 +22,7 @@ use crate::error::AnalyticsError;
 use crate::model::{Application, PieceKind, Status};
 use crate::runtime::RuntimeError;
 use crate::runtime::checkpoint::{Checkpoint, StartAt};
-use crate::runtime::runner;
+use crate::runtime::{reference, runner};
 use crate::service::AnalyticsService;
 
 pub const NAME_PATTERN: &str = "[a-zA-Z0-9_.-]+";
@@ -249,7 +249,10 @@ where
     if running {
         // A running application goes on with the change, so the change must be able to run.
         let start = StartAt::Timestamp(service.now_ms());
-        runner::prepare(service, &application, Checkpoint::default(), start)
+        let tables = reference::load(service.connections.objects.as_ref(), &application)
+            .await
+            .map_err(change_refused)?;
+        runner::prepare(service, &application, Checkpoint::default(), start, tables)
             .map_err(change_refused)?;
     }
     service.store(application).await?;

@@ -18,7 +18,7 @@ use crate::ops::{self, Empty};
 use crate::runtime::RuntimeError;
 use crate::runtime::Signal;
 use crate::runtime::checkpoint::{self, Checkpoint, InputPosition, StartAt};
-use crate::runtime::runner;
+use crate::runtime::{reference, runner};
 use crate::service::AnalyticsService;
 
 #[derive(Debug, Deserialize)]
@@ -168,11 +168,15 @@ pub async fn handle(
             .starting_positions
             .insert(piece.id.clone(), position);
     }
+    let tables = reference::load(service.connections.objects.as_ref(), &application)
+        .await
+        .map_err(api_error)?;
     let prepared = runner::prepare(
         service,
         &application,
         fresh.clone(),
         StartAt::Timestamp(now),
+        tables,
     )
     .map_err(api_error)?;
     // The fresh checkpoint first: a crash before the status is stored leaves the application

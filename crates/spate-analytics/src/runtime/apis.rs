@@ -1,7 +1,8 @@
 //! The other services of the account that the runtime reads from and writes to, called in
 //! process with the JSON bodies of their wire APIs: Data Streams (inputs, discovery and
-//! outputs) and Firehose (outputs). The server implements both over its services; this crate
-//! needs nothing of them but their wire contracts.
+//! outputs) and Firehose (outputs); and the S3-compatible object store reference data is read
+//! from. The server implements them over its services; this crate needs nothing of them but
+//! their contracts.
 
 use serde_json::Value;
 use spate_wire::AwsError;
@@ -20,4 +21,12 @@ pub trait FirehoseApi: Send + Sync + std::fmt::Debug {
     /// Runs a Firehose operation (`PutRecordBatch`) with a JSON body: the JSON answer, or AWS's
     /// error.
     async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError>;
+}
+
+/// The S3-compatible object store of the account (reference data, and DiscoverInputSchema's
+/// `S3Configuration`).
+#[async_trait::async_trait]
+pub trait ObjectsApi: Send + Sync + std::fmt::Debug {
+    /// The whole object `key` of `bucket`, or AWS's error.
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError>;
 }

@@ -6,8 +6,9 @@
 //! into the pipeline, advances the pipeline's clock on a short tick, drains the streams the
 //! outputs name, checkpoints (`checkpoint`: engine snapshot, input positions and the drained
 //! records in one transaction) and then delivers (`output`: JSON or CSV records to a Kinesis
-//! data stream or a Firehose delivery stream). `discover` samples a stream for
-//! DiscoverInputSchema.
+//! data stream or a Firehose delivery stream). `reference` loads reference data sources
+//! from S3 objects into the pipeline's tables when it is built. `discover` samples a stream
+//! for DiscoverInputSchema.
 
 pub mod apis;
 pub mod checkpoint;
@@ -15,6 +16,7 @@ pub mod discover;
 pub mod output;
 pub mod pipeline;
 pub mod reader;
+pub mod reference;
 pub(crate) mod runner;
 #[cfg(test)]
 mod tests;
@@ -24,7 +26,7 @@ use std::time::Duration;
 
 use spate_meta::MetaError;
 
-pub use apis::{FirehoseApi, StreamsApi};
+pub use apis::{FirehoseApi, ObjectsApi, StreamsApi};
 pub use pipeline::{ErrorRow, InputRows, Pipeline, PipelineError, PipelineFactory};
 
 /// The runtime's timing settings.
@@ -63,6 +65,8 @@ pub struct Connections {
     pub factory: Option<Arc<dyn PipelineFactory>>,
     pub streams: Option<Arc<dyn StreamsApi>>,
     pub firehose: Option<Arc<dyn FirehoseApi>>,
+    /// Reference data sources and DiscoverInputSchema's S3 objects.
+    pub objects: Option<Arc<dyn ObjectsApi>>,
 }
 
 impl std::fmt::Debug for Connections {
@@ -71,6 +75,7 @@ impl std::fmt::Debug for Connections {
             .field("factory", &self.factory.is_some())
             .field("streams", &self.streams)
             .field("firehose", &self.firehose)
+            .field("objects", &self.objects)
             .finish()
     }
 }

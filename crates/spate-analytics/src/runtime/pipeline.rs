@@ -3,7 +3,8 @@
 //! the in-application input streams into rows of the other in-application streams.
 //!
 //! The runtime drives one pipeline from one task, so a pipeline needs `Send` but not `Sync`.
-//! Every call is made in this order within one tick: `push`/`push_error` for what was read,
+//! After `build`, `set_table` loads each reference table. Every call is made in this order
+//! within one tick: `push`/`push_error` for what was read,
 //! `advance` to the tick's time, `drain` of each stream an output names, then `snapshot` when a
 //! checkpoint is due. Time only moves forward: ROWTIMEs pushed never decrease, and `advance`
 //! is never given a time before the last ROWTIME pushed.
@@ -59,6 +60,11 @@ pub trait Pipeline: Send {
     /// A row that could not be read goes to the error stream.
     fn push_error(&mut self, error: ErrorRow);
 
+    /// Loads (or reloads) reference table `table` (a `ReferenceDataSource`'s `TableName`)
+    /// with its rows, values in its `ReferenceSchema`'s column order. Called after `build`,
+    /// before any `push`: tables are not part of a snapshot, the runtime loads them again.
+    fn set_table(&mut self, table: &str, rows: Vec<Row>) -> Result<(), PipelineError>;
+
     /// The clock reached `now_ms`: windows that end by then close.
     fn advance(&mut self, now_ms: i64) -> Result<(), PipelineError>;
 
@@ -106,6 +112,8 @@ pub mod testing {
         pub out: Vec<Row>,
         pub errors: Vec<ErrorRow>,
         pub last_rowtime: i64,
+        /// Rows of each reference table.
+        pub tables: std::collections::BTreeMap<String, Vec<Row>>,
     }
 
     impl PipelineFactory for PassThroughFactory {
@@ -143,6 +151,7 @@ pub mod testing {
                 out: Vec::new(),
                 errors: Vec::new(),
                 last_rowtime: i64::MIN,
+                tables: std::collections::BTreeMap::new(),
             }))
         }
     }
@@ -159,6 +168,11 @@ pub mod testing {
 
         fn push_error(&mut self, error: ErrorRow) {
             self.errors.push(error);
+        }
+
+        fn set_table(&mut self, table: &str, rows: Vec<Row>) -> Result<(), PipelineError> {
+            self.tables.insert(table.to_owned(), rows);
+            Ok(())
         }
 
         fn advance(&mut self, now_ms: i64) -> Result<(), PipelineError> {

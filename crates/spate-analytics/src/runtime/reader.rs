@@ -95,19 +95,26 @@ pub fn source_arn(piece: &Piece) -> Result<String, RuntimeError> {
 
 /// The parser of an input piece's schema.
 pub fn parser_of(piece: &Piece) -> Result<InputParser, RuntimeError> {
+    parser_of_schema(
+        &piece.body["InputSchema"],
+        &format!("Input {}", piece.id),
+        "InputSchema",
+    )
+}
+
+/// The parser of a schema given as JSON (`InputSchema`, or a reference's `ReferenceSchema`,
+/// named `member` in errors) of the piece errors call `what`.
+pub fn parser_of_schema(
+    schema: &serde_json::Value,
+    what: &str,
+    member: &str,
+) -> Result<InputParser, RuntimeError> {
+    let invalid = |err: &dyn std::fmt::Display| {
+        RuntimeError::Configuration(format!("{what} has an invalid {member}: {err}"))
+    };
     let schema: SourceSchema =
-        serde_json::from_value(piece.body["InputSchema"].clone()).map_err(|err| {
-            RuntimeError::Configuration(format!(
-                "Input {} has an invalid InputSchema: {err}",
-                piece.id
-            ))
-        })?;
-    InputParser::new(&schema).map_err(|err| {
-        RuntimeError::Configuration(format!(
-            "Input {} has an invalid InputSchema: {err}",
-            piece.id
-        ))
-    })
+        serde_json::from_value(schema.clone()).map_err(|err| invalid(&err))?;
+    InputParser::new(&schema).map_err(|err| invalid(&err))
 }
 
 /// The number in a shard id (`shardId-000000000007` is 7), 0 if it has none.

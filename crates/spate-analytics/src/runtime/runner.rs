@@ -25,6 +25,7 @@ use super::checkpoint::{self, Checkpoint, InputPosition, Pending, StartAt};
 use super::output::{self, Output, PartitionKeys, Writers};
 use super::pipeline::{ErrorRow, InputRows, Pipeline};
 use super::reader::InputReader;
+use super::reference::Table;
 use super::{RuntimeError, Signal};
 
 /// A running application's task and the means to signal it.
@@ -64,12 +65,14 @@ pub(crate) struct Prepared {
 }
 
 /// Builds what `application` needs to run from `checkpoint` (its snapshot, positions and
-/// pending records). Inputs without a position start at `default_start`.
+/// pending records) and its reference `tables` (`reference::load`). Inputs without a position
+/// start at `default_start`.
 pub(crate) fn prepare(
     service: &AnalyticsService,
     application: &Application,
     checkpoint: Checkpoint,
     default_start: StartAt,
+    tables: Vec<Table>,
 ) -> Result<Prepared, RuntimeError> {
     let mut readers = Vec::new();
     for piece in &application.inputs {
@@ -92,7 +95,10 @@ pub(crate) fn prepare(
     let factory = service.connections.factory.as_ref().ok_or_else(|| {
         RuntimeError::Unsupported(crate::ops::not_built::engine_missing("StartApplication"))
     })?;
-    let pipeline = factory.build(application, checkpoint.snapshot.as_deref())?;
+    let mut pipeline = factory.build(application, checkpoint.snapshot.as_deref())?;
+    for table in tables {
+        pipeline.set_table(&table.name, table.rows)?;
+    }
     let mut outputs = Vec::new();
     for (id, output) in outputs_config {
         let Some(columns) = pipeline.columns(&output.stream) else {

@@ -234,6 +234,7 @@ impl World {
                 factory: Some(Arc::new(PassThroughFactory)),
                 streams: Some(streams),
                 firehose: Some(self.firehose.clone()),
+                objects: None,
             },
         )
         .await
