@@ -38,6 +38,10 @@ pub struct RuntimeConfig {
     /// How often an idle shard of an input stream is polled. The default, 200 ms, is Data
     /// Streams' read quota of 5 GetRecords calls a second per shard.
     pub poll_interval: Duration,
+    /// The least time between two checkpoints carrying output: rows drained meanwhile wait
+    /// and go together (fewer snapshots and fsyncs under steady output, at most this much
+    /// later).
+    pub output_batching: Duration,
     /// How long input positions may go unsaved when no output was produced (a crash reads
     /// that much input again, with the state of the checkpoint before it).
     pub checkpoint_interval: Duration,
@@ -50,6 +54,7 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             tick: Duration::from_millis(20),
             poll_interval: Duration::from_millis(200),
+            output_batching: Duration::from_millis(50),
             checkpoint_interval: Duration::from_secs(1),
             discovery_wait: Duration::from_secs(2),
         }

@@ -6,8 +6,10 @@
 //! service clock, never decreasing (also across restarts: the checkpoint keeps the last one);
 //! `advance` the pipeline to that time; drain the output streams into serialized records.
 //! Records drained are checkpointed with the state that produced them before any is
-//! delivered (see `checkpoint`), and delivered in order, output by output. With no output,
-//! moved input positions are checkpointed every `checkpoint_interval` at most.
+//! delivered (see `checkpoint`), and delivered in order, output by output; checkpoints that
+//! carry output are at least `output_batching` apart, so steady output costs at most one
+//! snapshot and fsync per that time. With no output, moved input positions are checkpointed
+//! every `checkpoint_interval` at most.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -220,11 +222,11 @@ impl Runner {
             let now = self.now();
             self.prepared.pipeline.advance(now)?;
             self.drain();
-            let due = !self.pending.is_empty()
-                || stopping
-                || (self.unsaved
-                    && self.last_checkpoint.elapsed()
-                        >= self.service.config.runtime.checkpoint_interval);
+            let since = self.last_checkpoint.elapsed();
+            let runtime = &self.service.config.runtime;
+            let due = stopping
+                || (!self.pending.is_empty() && since >= runtime.output_batching)
+                || (self.unsaved && since >= runtime.checkpoint_interval);
             if due {
                 match self.write_checkpoint().await {
                     Ok(pending) => {

@@ -221,6 +221,7 @@ impl World {
         config.runtime = RuntimeConfig {
             tick: Duration::from_millis(20),
             poll_interval: Duration::from_millis(50),
+            output_batching: Duration::from_millis(50),
             checkpoint_interval: Duration::from_millis(200),
             discovery_wait: Duration::from_millis(200),
         };
