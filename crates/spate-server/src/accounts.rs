@@ -329,7 +329,176 @@ impl spate_analytics::runtime::ObjectsApi for FirehoseApi {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+    use spate_analytics::input::{Row, SqlType};
+    use spate_analytics::model::Application;
+    use spate_analytics::runtime::{
+        Connections, ErrorRow, InputRows, Pipeline, PipelineError, PipelineFactory,
+    };
+    use spate_log::{LogConfig, SystemClock};
+    use spate_meta::MemoryStore;
+    use spate_streams::StreamsConfig;
+
     use super::*;
+
+    /// A test-only engine: the rows of every input stream come out of `OUT` as they are.
+    struct Copy(Vec<Row>);
+
+    impl Pipeline for Copy {
+        fn push(&mut self, _stream: &str, rows: InputRows) -> Result<(), PipelineError> {
+            self.0.extend(rows.rows);
+            Ok(())
+        }
+        fn push_error(&mut self, _error: ErrorRow) {}
+        fn set_table(&mut self, _table: &str, _rows: Vec<Row>) -> Result<(), PipelineError> {
+            Ok(())
+        }
+        fn advance(&mut self, _now_ms: i64) -> Result<(), PipelineError> {
+            Ok(())
+        }
+        fn drain(&mut self, stream: &str) -> Vec<Row> {
+            if stream == "OUT" {
+                std::mem::take(&mut self.0)
+            } else {
+                Vec::new()
+            }
+        }
+        fn columns(&self, stream: &str) -> Option<Vec<(String, SqlType)>> {
+            (stream == "OUT").then(|| vec![("TICKER".to_owned(), SqlType::Varchar(4))])
+        }
+        fn snapshot(&self) -> Result<Vec<u8>, PipelineError> {
+            Ok(Vec::new())
+        }
+    }
+
+    struct CopyFactory;
+
+    impl PipelineFactory for CopyFactory {
+        fn build(
+            &self,
+            _application: &Application,
+            _snapshot: Option<&[u8]>,
+        ) -> Result<Box<dyn Pipeline>, PipelineError> {
+            Ok(Box::new(Copy(Vec::new())))
+        }
+    }
+
+    async fn call(api: &StreamsApi, operation: &str, body: Value) -> Value {
+        spate_firehose::KinesisApi::call(api, operation, body)
+            .await
+            .unwrap_or_else(|err| panic!("{operation}: {} {}", err.code, err.message))
+    }
+
+    /// An application reads a data stream and writes another through the in-process wiring
+    /// (the real Data Streams service, not a stand-in).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_analytics_application_reads_and_writes_data_streams_in_process() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let log = Log::open(dir.path(), LogConfig::default(), clock.clone()).expect("a log");
+        let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
+        let config = StreamsConfig {
+            create_delay_ms: 0,
+            ..StreamsConfig::default()
+        };
+        let streams = StreamsService::open(config, log.clone(), meta.clone(), clock.clone())
+            .await
+            .expect("a service");
+        let api = Arc::new(StreamsApi(streams.clone()));
+        let mut arns = Vec::new();
+        for name in ["in", "out"] {
+            call(
+                &api,
+                "CreateStream",
+                json!({"StreamName": name, "ShardCount": 1}),
+            )
+            .await;
+            let summary = call(&api, "DescribeStreamSummary", json!({"StreamName": name})).await;
+            let arn = summary["StreamDescriptionSummary"]["StreamARN"]
+                .as_str()
+                .expect("an ARN")
+                .to_owned();
+            arns.push(arn);
+        }
+        let analytics = AnalyticsService::open(
+            AnalyticsConfig::new("000000000000", "us-east-1"),
+            meta,
+            clock,
+            Connections {
+                factory: Some(Arc::new(CopyFactory)),
+                streams: Some(api.clone()),
+                ..Connections::default()
+            },
+        )
+        .await
+        .expect("opened");
+        let role = "arn:aws:iam::000000000000:role/r";
+        let create = json!({
+            "ApplicationName": "app",
+            "ApplicationCode": "CREATE OR REPLACE STREAM \"OUT\" (ticker VARCHAR(4));",
+            "Inputs": [{
+                "NamePrefix": "SOURCE_SQL_STREAM",
+                "KinesisStreamsInput": {"ResourceARN": arns[0], "RoleARN": role},
+                "InputSchema": {
+                    "RecordFormat": {"RecordFormatType": "JSON",
+                                     "MappingParameters": {"JSONMappingParameters": {"RecordRowPath": "$"}}},
+                    "RecordColumns": [{"Name": "TICKER", "SqlType": "VARCHAR(4)", "Mapping": "$.ticker"}],
+                },
+            }],
+            "Outputs": [{
+                "Name": "OUT",
+                "KinesisStreamsOutput": {"ResourceARN": arns[1], "RoleARN": role},
+                "DestinationSchema": {"RecordFormatType": "JSON"},
+            }],
+        });
+        let body = serde_json::to_vec(&create).expect("JSON");
+        analytics
+            .handle("CreateApplication", &body, Codec::Json)
+            .await
+            .expect("created");
+        let start = json!({"ApplicationName": "app", "InputConfigurations": [
+            {"Id": "1.1", "InputStartingPositionConfiguration": {"InputStartingPosition": "TRIM_HORIZON"}}]});
+        let body = serde_json::to_vec(&start).expect("JSON");
+        analytics
+            .handle("StartApplication", &body, Codec::Json)
+            .await
+            .expect("started");
+        // {"ticker":"AMZN"}, base64 as the wire carries it.
+        let data = "eyJ0aWNrZXIiOiJBTVpOIn0=";
+        call(
+            &api,
+            "PutRecord",
+            json!({"StreamName": "in", "Data": data, "PartitionKey": "k"}),
+        )
+        .await;
+
+        let iterator = call(
+            &api,
+            "GetShardIterator",
+            json!({"StreamName": "out",
+            "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}),
+        )
+        .await;
+        let mut iterator = iterator["ShardIterator"].clone();
+        let mut read = Vec::new();
+        for _ in 0..100 {
+            let answer = call(&api, "GetRecords", json!({"ShardIterator": iterator})).await;
+            for record in answer["Records"].as_array().into_iter().flatten() {
+                read.push(record["Data"].as_str().expect("Data").to_owned());
+            }
+            if !read.is_empty() {
+                break;
+            }
+            iterator = answer["NextShardIterator"].clone();
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // {"TICKER":"AMZN"}: the JSON record of the output row.
+        assert_eq!(read, vec!["eyJUSUNLRVIiOiJBTVpOIn0="]);
+        analytics.shutdown().await;
+        log.close().expect("closed");
+    }
 
     #[test]
     fn kinesis_arns_are_spotted_in_json_and_cbor_bodies() {
