@@ -1,6 +1,7 @@
 //! The v1 operations: one module per operation, except the piecewise additions and deletions
 //! (`pieces`), which share one shape, and the tagging operations (`tags`); `not_built` is the
-//! refusal of StartApplication on a server without the SQL engine. Members several operations share are checked here.
+//! refusal of StartApplication on a server without the SQL engine. Members several operations
+//! share are checked here, and `change` applies a change (to a running application too).
 
 pub mod create_application;
 pub mod delete_application;
