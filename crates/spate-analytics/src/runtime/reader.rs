@@ -78,6 +78,16 @@ impl std::fmt::Debug for InputReader {
 
 /// The stream an input piece reads, or the reason it cannot be read.
 pub fn source_arn(piece: &Piece) -> Result<String, RuntimeError> {
+    if piece
+        .body
+        .get("InputProcessingConfiguration")
+        .is_some_and(|processing| !processing.is_null())
+    {
+        return Err(RuntimeError::Unsupported(format!(
+            "Input {} has an InputProcessingConfiguration (an AWS Lambda preprocessor), which Spate does not run yet: delete it with DeleteApplicationInputProcessingConfiguration to read the records as they are.",
+            piece.id
+        )));
+    }
     if let Some(arn) = piece.body["KinesisStreamsInput"]["ResourceARN"].as_str() {
         return Ok(arn.to_owned());
     }
@@ -364,6 +374,33 @@ pub async fn list_shards(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inputs_that_need_what_spate_lacks_are_refused_by_name() {
+        let piece = |body: serde_json::Value| Piece {
+            id: "1.1".into(),
+            body,
+        };
+        let arn = source_arn(&piece(
+            json!({"KinesisStreamsInput": {"ResourceARN": "arn:s"}}),
+        ))
+        .expect("a stream");
+        assert_eq!(arn, "arn:s");
+        let err = source_arn(&piece(json!({
+            "KinesisStreamsInput": {"ResourceARN": "arn:s"},
+            "InputProcessingConfiguration": {"InputLambdaProcessor": {"ResourceARN": "arn:l"}},
+        })))
+        .expect_err("refused");
+        assert!(
+            err.to_string().contains("InputProcessingConfiguration"),
+            "{err}"
+        );
+        let err = source_arn(&piece(
+            json!({"KinesisFirehoseInput": {"ResourceARN": "arn:f"}}),
+        ))
+        .expect_err("refused");
+        assert!(err.to_string().contains("KinesisFirehoseInput"), "{err}");
+    }
 
     #[test]
     fn shards_spread_over_streams_by_their_number() {
