@@ -1,8 +1,7 @@
 """Kinesis Data Analytics for SQL, the v1 application API (KinesisAnalytics_20150814) over the
 wire with boto3: applications created, described, listed, changed piece by piece under version
-checks, tagged, deleted, and kept across a restart. The SQL engine is not built into the server
-yet: starting an application answers an error that says so (test_analytics_runtime.py covers
-discovery and the runtime)."""
+checks, tagged, deleted, and kept across a restart (test_analytics_runtime.py covers discovery
+and starting and stopping, test_analytics_sql.py applications running end to end)."""
 
 from __future__ import annotations
 
@@ -278,23 +277,6 @@ def test_tags_by_application_arn(analytics):
                                Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)])
     with pytest.raises(analytics.exceptions.ResourceNotFoundException):
         analytics.list_tags_for_resource(ResourceARN=arn + "-missing")
-
-
-def test_start_says_the_engine_is_not_built_and_stop_needs_a_running_application(analytics):
-    name = harness.unique_name("start")
-    analytics.create_application(ApplicationName=name, ApplicationCode=CODE,
-                                 Inputs=[stream_input()])
-    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        analytics.start_application(ApplicationName=name, InputConfigurations=[
-            {"Id": "1.1", "InputStartingPositionConfiguration": {"InputStartingPosition": "NOW"}}])
-    code, message = error_of(excinfo)
-    assert code == "UnsupportedOperationException"
-    assert "StartApplication" in message and "SQL engine is not built" in message
-    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        analytics.stop_application(ApplicationName=name)
-    code, message = error_of(excinfo)
-    assert code == "ResourceInUseException" and "READY" in message
-    assert detail(analytics, name)["ApplicationStatus"] == "READY"
 
 
 def test_applications_survive_a_restart(spate_factory):

@@ -1,13 +1,12 @@
 """Kinesis Data Analytics for SQL, the application runtime over the wire with boto3:
 DiscoverInputSchema sampling a Kinesis data stream of JSON or CSV records or an S3 object, and
 the checks StartApplication and StopApplication make before anything runs (reference data
-included). The server has no SQL engine
-yet, so StartApplication ends with UnsupportedOperationException once the configuration
-passes; runs end to end come with the engine."""
+included). Runs end to end are in test_analytics_sql.py."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import botocore
 import pytest
@@ -139,11 +138,13 @@ def test_start_checks_the_configuration_before_anything_runs(analytics):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         start(analytics, name, ("1.1", "YESTERDAY"))
     assert error_of(excinfo)[0] == "ValidationException"
-    # The configuration passes; the server has no SQL engine to run it.
+    # The configuration passes; the code does not compile against the input's columns:
+    # names are case-sensitive, and the schema's columns are lower-case ("ticker").
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         start(analytics, name, ("1.1", "TRIM_HORIZON"))
     code, message = error_of(excinfo)
-    assert code == "UnsupportedOperationException" and "SQL engine" in message
+    assert code == "InvalidApplicationConfigurationException"
+    assert "column TICKER not found" in message
     assert detail(analytics, name)["ApplicationStatus"] == "READY"
 
 
@@ -201,6 +202,10 @@ def reference(bucket: str, key: str) -> dict:
                                   {"Name": "NAME", "SqlType": "VARCHAR(16)"}]}}
 
 
+# CODE with the input schema's lower-case column names quoted, so it compiles.
+QUOTED_CODE = CODE.replace("SELECT STREAM ticker, price", 'SELECT STREAM "ticker", "price"')
+
+
 def test_s3_objects_are_discovered_and_reference_data_is_read_at_start(
         spate_factory, s3_server, s3, s3_bucket):
     server = spate_factory(env=s3_server.credentials_env,
@@ -231,12 +236,15 @@ def test_s3_objects_are_discovered_and_reference_data_is_read_at_start(
     assert f"s3://{s3_bucket}/missing.csv" in message
 
     name = harness.unique_name("withref")
-    analytics.create_application(ApplicationName=name, ApplicationCode=CODE,
+    analytics.create_application(ApplicationName=name, ApplicationCode=QUOTED_CODE,
                                  Inputs=[stream_input()])
     analytics.add_application_reference_data_source(
         ApplicationName=name, CurrentApplicationVersionId=1,
         ReferenceDataSource=reference(s3_bucket, "companies.csv"))
-    # The reference data is read; the server has no SQL engine to run the application.
-    with pytest.raises(botocore.exceptions.ClientError) as excinfo:
-        start(analytics, name, ("1.1", "NOW"))
-    assert error_of(excinfo)[0] == "UnsupportedOperationException"
+    # The reference data is read, and the application runs.
+    start(analytics, name, ("1.1", "NOW"))
+    deadline = time.monotonic() + 10
+    while detail(analytics, name)["ApplicationStatus"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    analytics.stop_application(ApplicationName=name)

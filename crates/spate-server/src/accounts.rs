@@ -246,8 +246,8 @@ async fn open_account(
     .await?;
     let firehose_api = Arc::new(FirehoseApi(firehose.clone()));
     let connections = spate_analytics::runtime::Connections {
-        // The SQL engine is not built yet: StartApplication says so.
-        factory: None,
+        // The SQL engine: applications' code compiled and run on Arrow batches.
+        factory: Some(Arc::new(spate_analytics::engine::pipeline::EngineFactory)),
         streams: Some(streams_api),
         firehose: Some(firehose_api.clone()),
         objects: Some(firehose_api),

@@ -378,7 +378,12 @@ impl PhysicalExpr {
                 };
                 for (condition, value) in branches.iter().rev() {
                     let condition = boolean_array(&condition.evaluate(batch)?)?;
-                    let condition = arrow::compute::prep_null_mask_filter(&condition);
+                    // NULL conditions do not match (prep_null_mask_filter needs a null buffer).
+                    let condition = if condition.nulls().is_some() {
+                        arrow::compute::prep_null_mask_filter(&condition)
+                    } else {
+                        condition
+                    };
                     let value = value.evaluate(batch)?;
                     result = zip::zip(&condition, &value, &result)?;
                 }
@@ -1679,6 +1684,11 @@ mod tests {
         assert_eq!(
             eval("CASE WHEN A > 5 THEN 'big' ELSE 'other' END").1,
             vec![Value::Varchar("big".into()), Value::Varchar("other".into())]
+        );
+        // A condition without NULLs (Arrow then has no null buffer for it).
+        assert_eq!(
+            eval("CASE WHEN B > 0 THEN 1 ELSE 0 END").1,
+            vec![Value::Integer(1), Value::Integer(0)]
         );
         assert_eq!(
             eval("S || '!'").1,

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod expr;
 pub mod functions;
 pub mod join;
+pub mod pipeline;
 pub mod plan;
 pub mod run;
 pub mod schema;

@@ -15,9 +15,9 @@ use crate::api::Validate;
 use crate::error::AnalyticsError;
 use crate::model::Status;
 use crate::ops::{self, Empty};
-use crate::runtime::RuntimeError;
 use crate::runtime::Signal;
 use crate::runtime::checkpoint::{self, Checkpoint, InputPosition, StartAt};
+use crate::runtime::{PipelineError, RuntimeError};
 use crate::runtime::{reference, runner};
 use crate::service::AnalyticsService;
 
@@ -168,17 +168,46 @@ pub async fn handle(
             .starting_positions
             .insert(piece.id.clone(), position);
     }
+    // Resuming every input from where it stopped resumes the engine's state too (open windows
+    // included), so a window the stop cut through counts its rows once; any other starting
+    // position starts from empty state, as the rows it reads may already have been counted.
+    let resume = current.inputs.iter().all(|piece| {
+        application
+            .starting_positions
+            .get(&piece.id)
+            .map(String::as_str)
+            == Some("LAST_STOPPED_POINT")
+    });
+    if resume {
+        fresh.snapshot = stored.as_ref().and_then(|stored| stored.snapshot.clone());
+    }
     let tables = reference::load(service.connections.objects.as_ref(), &application)
         .await
         .map_err(api_error)?;
-    let prepared = runner::prepare(
+    let prepared = match runner::prepare(
         service,
         &application,
         fresh.clone(),
         StartAt::Timestamp(now),
-        tables,
-    )
-    .map_err(api_error)?;
+        tables.clone(),
+    ) {
+        // Code changed since the stop so that the state no longer fits: start without it.
+        Err(RuntimeError::Pipeline(PipelineError::Snapshot(reason)))
+            if fresh.snapshot.is_some() =>
+        {
+            tracing::warn!(application = %name, %reason, "the stopped state does not fit the code; starting without it");
+            fresh.snapshot = None;
+            runner::prepare(
+                service,
+                &application,
+                fresh.clone(),
+                StartAt::Timestamp(now),
+                tables,
+            )
+            .map_err(api_error)?
+        }
+        other => other.map_err(api_error)?,
+    };
     // The fresh checkpoint first: a crash before the status is stored leaves the application
     // READY, and one after finds the positions it was started with.
     checkpoint::store(service.meta.as_ref(), &name, &fresh)

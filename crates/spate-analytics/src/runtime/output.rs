@@ -149,7 +149,11 @@ fn csv_record(row: &Row) -> String {
         if matches!(value, Value::Null) {
             continue;
         }
-        let field = value.to_string();
+        // A DOUBLE keeps its fraction (`11.0`), as in JSON output (Unverified for CSV).
+        let field = match value {
+            Value::Double(number) if number.is_finite() => json!(number).to_string(),
+            _ => value.to_string(),
+        };
         if field.contains([',', '"', '\n', '\r']) {
             text.push('"');
             text.push_str(&field.replace('"', "\"\""));

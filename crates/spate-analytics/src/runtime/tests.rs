@@ -606,7 +606,7 @@ async fn a_running_application_runs_its_changed_configuration_with_its_state() {
     // The record delivered before the change is not delivered again.
     assert_eq!(
         world.streams.output(),
-        vec![r#"{"TICKER":"A","PRICE":1.0}"#, "B,2\n"]
+        vec![r#"{"TICKER":"A","PRICE":1.0}"#, "B,2.0\n"]
     );
     assert_eq!(status(&service, "app"), Status::Running);
     // The state went on from the checkpoint: one row before the change, one after.
