@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod expr;
 pub mod join;
 pub mod plan;
+pub mod rcf;
 pub mod run;
 pub mod schema;
 pub mod sliding;
