@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod expr;
+pub mod hotspots;
 pub mod join;
 pub mod plan;
 pub mod rcf;

@@ -965,7 +965,7 @@ mod exact_f64 {
 }
 
 /// [`exact_f64`] for a `Vec<f64>`.
-mod exact_f64s {
+pub(crate) mod exact_f64s {
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serializer};
 
