@@ -4,9 +4,11 @@
 //!
 //! # What a row goes through
 //! 1. **Validation.** The caller passes the numeric columns of a row as `&[f64]`, a SQL NULL as
-//!    `NaN`. A row holding a non-finite value, or whose length differs from the first row's, is
-//!    scored 0 and does not touch the model (neither the shingle nor the sample). KDA's own NULL
-//!    handling is not documented (Unverified).
+//!    `NaN`. A row holding a non-finite value, or whose length differs from the first row's, or
+//!    with more than [`MAX_NUMERIC_COLUMNS`] values, is scored 0 and does not touch the model
+//!    (neither the shingle nor the sample). KDA's own NULL handling is not documented
+//!    (Unverified); the column limit is the reference's, and the planner should reject such a
+//!    query up front with [`check_numeric_columns`].
 //! 2. **Shingling.** With `shingleSize` s > 1 the model point is the concatenation of the last s
 //!    rows, oldest first; until s rows have arrived no point exists and the score is 0.
 //! 3. **Scoring, before insertion.** Each tree gives the point a score; the forest's score is the
@@ -41,20 +43,27 @@
 //! reference requires ("the sum of the attribution scores of all columns is equal to the anomaly
 //! score"). A column's `ATTRIBUTION_SCORE` is the sum of its two sides (over every shingle
 //! position); `DIRECTION` is `HIGH` when the "above" part is at least the "below" part;
-//! `STRENGTH` is the absolute difference of the two parts. The reference does not define
-//! `STRENGTH` (Unverified; ours is the net directional attribution).
+//! `STRENGTH` is the absolute difference of the two parts. The reference only calls `STRENGTH`
+//! "a nonnegative number representing the strength of the directional recommendation" (ours, the
+//! net directional attribution, is Unverified: KDA's example shows a strength above the column's
+//! attribution, which ours never is). During warm-up every column reads strength 0, direction
+//! `LOW`, as the reference says.
 //!
 //! # Warm-up
-//! The reference's example says that the first rows score 0 "during the initial learning phase"
-//! without giving its length. Here a point scores 0 until `subSampleSize` points have been
-//! inserted, the moment every tree's sample is full (Unverified length).
+//! "The algorithm returns zero for the first `subSampleSize` records while the machine learning
+//! model is trained" (the reference). Here a point scores 0 until `subSampleSize` points have been
+//! inserted, the moment every tree's sample is full; with shingling, the first `shingleSize - 1`
+//! rows, which make no point, come on top (Unverified: whether KDA counts rows or shingles).
 //!
 //! # Time decay
-//! Each tree samples with exponentially decaying weights: the point with sequence number t gets the
-//! priority `t / timeDecay - ln(-ln U)` (U uniform), and a tree keeps the `subSampleSize` highest
-//! priorities. This is Efraimidis–Spirakis weighted reservoir sampling with weight
-//! `exp(t / timeDecay)`, so a point's chance to stay decays by a factor e every `timeDecay`
-//! points: "timeDecay ~ how many recent points matter" (the mapping λ = 1/timeDecay is Unverified).
+//! The reference: with `timeDecay` T the algorithm "uses only the most recent T records" and
+//! "within [them], assigns exponentially more weight to recent records". Both hold here. Each tree
+//! samples with exponentially growing weights: the point with sequence number t gets the priority
+//! `t / T - ln(-ln U)` (U uniform), and a tree keeps the `subSampleSize` highest priorities. This
+//! is Efraimidis–Spirakis weighted reservoir sampling with weight `exp(t / T)`, so a point's
+//! weight relative to the newest falls by a factor e every T points (the rate 1/T is our choice,
+//! Unverified). On top, a sampled point is dropped once T newer points have arrived, so the model
+//! never holds more than the last T points.
 //!
 //! # State
 //! The whole forest is `Serialize`/`Deserialize`. Points live once in a shared store with a
@@ -77,15 +86,24 @@ pub const DEFAULT_TIME_DECAY: i64 = 100_000;
 /// `shingleSize` when the query does not give it.
 pub const DEFAULT_SHINGLE_SIZE: i64 = 1;
 
-/// Accepted `numberOfTrees` (Unverified: the defaults are from the reference, the limits from
-/// memory of it; the stored copy available when this was written did not show them).
+/// Accepted `numberOfTrees`, inclusive (the reference).
 pub const NUMBER_OF_TREES_LIMITS: (i64, i64) = (1, 1_000);
-/// Accepted `subSampleSize` (Unverified limits).
+/// Accepted `subSampleSize`, inclusive (the reference); it must also be below `timeDecay`.
 pub const SUB_SAMPLE_SIZE_LIMITS: (i64, i64) = (10, 1_000);
-/// Accepted `timeDecay` (Unverified limits; the upper one is a Java `int`'s maximum).
+/// Accepted `timeDecay`, inclusive (the reference: "between 1 and the maximum integer").
 pub const TIME_DECAY_LIMITS: (i64, i64) = (1, i32::MAX as i64);
-/// Accepted `shingleSize` (Unverified limits).
+/// Accepted `shingleSize`, inclusive (the reference).
 pub const SHINGLE_SIZE_LIMITS: (i64, i64) = (1, 30);
+/// "Your input stream can have up to 30 numeric columns" (the reference).
+pub const MAX_NUMERIC_COLUMNS: usize = 30;
+
+/// Rejects an input with more numeric columns than the function accepts.
+pub fn check_numeric_columns(columns: usize) -> Result<(), RcfError> {
+    if columns == 0 || columns > MAX_NUMERIC_COLUMNS {
+        return Err(RcfError::NumericColumns { columns });
+    }
+    Ok(())
+}
 
 /// The function's tuning parameters, as the query gives them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +156,12 @@ impl RcfParams {
                 });
             }
         }
+        if self.sub_sample_size >= self.time_decay {
+            return Err(RcfError::SampleNotBelowTimeDecay {
+                sub_sample_size: self.sub_sample_size,
+                time_decay: self.time_decay,
+            });
+        }
         Ok(())
     }
 }
@@ -152,6 +176,16 @@ pub enum RcfError {
         min: i64,
         max: i64,
     },
+    #[error("subSampleSize ({sub_sample_size}) must be less than timeDecay ({time_decay})")]
+    SampleNotBelowTimeDecay {
+        sub_sample_size: i64,
+        time_decay: i64,
+    },
+    #[error(
+        "the input stream must have between 1 and {MAX_NUMERIC_COLUMNS} numeric columns, \
+         got {columns}"
+    )]
+    NumericColumns { columns: usize },
 }
 
 /// Which side of the recently seen data a column's value lies on.
@@ -294,6 +328,8 @@ struct Node {
 struct SampleEntry {
     priority: f64,
     slot: u32,
+    /// The point's sequence number, for the `timeDecay` horizon.
+    sequence: u64,
 }
 
 impl PartialEq for SampleEntry {
@@ -323,6 +359,8 @@ struct Tree {
     free_nodes: Vec<u32>,
     root: u32,
     sample: BinaryHeap<SampleEntry>,
+    /// No sampled point is older (a lower bound; 0 after a restore).
+    oldest_sampled: u64,
     /// Per node `2 * dims` values: the box's minimums then maximums. Rebuilt after a restore.
     boxes: Vec<f64>,
 }
@@ -345,6 +383,7 @@ struct TreeSnapshot {
     #[serde(with = "exact_f64s")]
     sample_priority: Vec<f64>,
     sample_slot: Vec<u32>,
+    sample_sequence: Vec<u64>,
 }
 
 fn plus_one(link: u32) -> u32 {
@@ -370,6 +409,7 @@ impl Serialize for Tree {
             // The heap's own order, which is already a heap: restoring it changes nothing.
             sample_priority: self.sample.iter().map(|entry| entry.priority).collect(),
             sample_slot: self.sample.iter().map(|entry| entry.slot).collect(),
+            sample_sequence: self.sample.iter().map(|entry| entry.sequence).collect(),
         }
         .serialize(serializer)
     }
@@ -388,6 +428,7 @@ impl<'de> Deserialize<'de> for Tree {
         ];
         if columns.iter().any(|&len| len != count)
             || snapshot.sample_priority.len() != snapshot.sample_slot.len()
+            || snapshot.sample_priority.len() != snapshot.sample_sequence.len()
         {
             return Err(serde::de::Error::custom(
                 "tree snapshot columns of different lengths",
@@ -430,17 +471,19 @@ impl<'de> Deserialize<'de> for Tree {
                 stack.push(child);
             }
         }
-        let sample = snapshot
-            .sample_priority
-            .iter()
-            .zip(&snapshot.sample_slot)
-            .map(|(&priority, &slot)| SampleEntry { priority, slot })
+        let sample = (0..snapshot.sample_slot.len())
+            .map(|i| SampleEntry {
+                priority: snapshot.sample_priority[i],
+                slot: snapshot.sample_slot[i],
+                sequence: snapshot.sample_sequence[i],
+            })
             .collect::<Vec<_>>();
         Ok(Tree {
             nodes,
             free_nodes: snapshot.free_nodes,
             root,
             sample: BinaryHeap::from(sample),
+            oldest_sampled: 0,
             boxes: Vec::new(),
         })
     }
@@ -453,6 +496,7 @@ impl Tree {
             free_nodes: Vec::new(),
             root: NONE,
             sample: BinaryHeap::new(),
+            oldest_sampled: 0,
             boxes: Vec::new(),
         }
     }
@@ -723,6 +767,35 @@ impl Tree {
         true
     }
 
+    /// Drops sampled points with a sequence number below `oldest_kept`.
+    fn forget_older_than(&mut self, oldest_kept: u64, store: &mut PointStore, dims: usize) {
+        if self.oldest_sampled >= oldest_kept {
+            return;
+        }
+        let oldest = self.sample.iter().map(|entry| entry.sequence).min();
+        let Some(oldest) = oldest.filter(|&oldest| oldest < oldest_kept) else {
+            self.oldest_sampled = oldest.unwrap_or(oldest_kept);
+            return;
+        };
+        self.oldest_sampled = oldest;
+        let mut kept = Vec::with_capacity(self.sample.len());
+        for entry in std::mem::take(&mut self.sample).into_vec() {
+            if entry.sequence >= oldest_kept {
+                kept.push(entry);
+                continue;
+            }
+            let deleted = self.delete(store.point(entry.slot), dims);
+            debug_assert!(deleted, "a sampled point is in its tree");
+            store.release(entry.slot);
+        }
+        self.oldest_sampled = kept
+            .iter()
+            .map(|entry| entry.sequence)
+            .min()
+            .unwrap_or(oldest_kept);
+        self.sample = BinaryHeap::from(kept);
+    }
+
     /// Recomputes every box from the leaves' points (after a restore).
     fn rebuild_boxes(&mut self, store: &PointStore, dims: usize) {
         self.boxes = vec![0.0; self.nodes.len() * 2 * dims];
@@ -911,10 +984,12 @@ impl RandomCutForest {
         let quiet = |score: f64| Explanation {
             anomaly_score: score,
             columns: vec![
+                // "During the learning phase, the strength is 0" and the direction "defaults to
+                // LOW" (the reference).
                 ColumnAttribution {
                     attribution_score: 0.0,
                     strength: 0.0,
-                    direction: Direction::High,
+                    direction: Direction::Low,
                 };
                 row.len()
             ],
@@ -963,7 +1038,7 @@ impl RandomCutForest {
     /// Validates `row`, pushes it into the shingle, and returns the model point once the
     /// shingle is full.
     fn next_point(&mut self, row: &[f64]) -> Option<Vec<f64>> {
-        if row.is_empty() || row.iter().any(|value| !value.is_finite()) {
+        if check_numeric_columns(row.len()).is_err() || row.iter().any(|value| !value.is_finite()) {
             return None;
         }
         match self.columns {
@@ -1026,8 +1101,12 @@ impl RandomCutForest {
     /// Offers `point` to every tree's time-decayed sample.
     fn update(&mut self, point: &[f64]) {
         let dims = point.len();
-        let age_weight = self.inserted as f64 * self.lambda;
+        let sequence = self.inserted;
+        let age_weight = sequence as f64 * self.lambda;
         self.inserted += 1;
+        // After this point the model holds at most the last `timeDecay` points.
+        let horizon = u64::try_from(self.params.time_decay).expect("validated");
+        let oldest_kept = (sequence + 1).saturating_sub(horizon);
         let Self {
             trees,
             store,
@@ -1037,6 +1116,7 @@ impl RandomCutForest {
         } = self;
         let mut held_slot = None;
         for tree in trees.iter_mut() {
+            tree.forget_older_than(oldest_kept, store, dims);
             let uniform = 1.0 - rng.random::<f64>(); // in (0, 1]
             let exponential = (-uniform.ln()).max(f64::MIN_POSITIVE);
             let priority = age_weight - exponential.ln();
@@ -1058,6 +1138,7 @@ impl RandomCutForest {
             tree.sample.push(SampleEntry {
                 priority,
                 slot: used,
+                sequence,
             });
         }
         if let Some(slot) = held_slot {
@@ -1216,11 +1297,50 @@ mod tests {
                 },
                 "shingleSize must be between 1 and 30 inclusive, got 31",
             ),
+            (
+                RcfParams {
+                    time_decay: 256,
+                    ..RcfParams::default()
+                },
+                "subSampleSize (256) must be less than timeDecay (256)",
+            ),
         ];
         for (params, message) in cases {
             let error = RandomCutForest::new(params, 0).expect_err("out of range");
             assert_eq!(error.to_string(), message);
         }
+        assert!(check_numeric_columns(30).is_ok());
+        assert_eq!(
+            check_numeric_columns(31).map_err(|error| error.to_string()),
+            Err("the input stream must have between 1 and 30 numeric columns, got 31".to_owned())
+        );
+    }
+
+    #[test]
+    fn nothing_older_than_time_decay_stays_in_the_model() {
+        let params = RcfParams {
+            number_of_trees: 20,
+            sub_sample_size: 10,
+            time_decay: 40,
+            ..RcfParams::default()
+        };
+        let mut forest = RandomCutForest::new(params, 4).expect("params");
+        let mut data = Xoshiro256PlusPlus::seed_from_u64(6);
+        for _ in 0..2000 {
+            forest.score_and_update(&cluster_row(&mut data));
+            let oldest_allowed = forest.points_seen().saturating_sub(40);
+            for tree in &forest.trees {
+                assert!(tree.sample.iter().all(|e| e.sequence >= oldest_allowed));
+                assert_eq!(tree.sample.len() as u64, forest.points_seen().min(10));
+            }
+        }
+        // The old regime is forgotten: after a shift, the new cluster is normal again.
+        for _ in 0..200 {
+            let row = cluster_row(&mut data);
+            forest.score_and_update(&[row[0] + 100.0, row[1]]);
+        }
+        let shifted = cluster_row(&mut data);
+        assert!(forest.score_and_update(&[shifted[0] + 100.0, shifted[1]]) < 2.0);
     }
 
     #[test]
@@ -1312,7 +1432,10 @@ mod tests {
         assert_eq!(forest.score_and_update(&[1.0, 2.0, 3.0]), 0.0);
         assert_eq!(forest.score_and_update(&[]), 0.0);
         assert_eq!(forest.points_seen(), 1);
-        assert_eq!(forest.explain_and_update(&[f64::NAN, 1.0]).columns.len(), 2);
+        let warming = forest.explain_and_update(&[f64::NAN, 1.0]);
+        assert_eq!(warming.columns.len(), 2);
+        assert_eq!(warming.columns[0].direction, Direction::Low);
+        assert_eq!(warming.columns[0].strength, 0.0);
     }
 
     #[test]
