@@ -32,8 +32,12 @@
 //! the first row's, is not added to the window; the result for the unchanged window is returned.
 //!
 //! # Cost
-//! Each update compares every pair of window points: O(windowSize² × columns), about a
-//! millisecond for 1,000 points of two columns.
+//! Each window point keeps the list of its neighbours within `scanRadius`, updated as rows come
+//! and go: a row costs O(windowSize × columns) distances plus the clustering walk, O(windowSize +
+//! neighbour pairs). Dense data (every point near hundreds of others) is the slow case. The lists
+//! are not checkpointed; a restored state rebuilds them, O(windowSize²), on its first row.
+
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +132,13 @@ pub struct Hotspots {
     /// The window's rows, oldest first, `columns` values each.
     #[serde(with = "exact_f64s")]
     window: Vec<f64>,
+    /// Per window row, the ids of the other rows within `scanRadius`, ascending. A row's id is
+    /// `first_id` plus its position in the window.
+    #[serde(skip)]
+    neighbours: VecDeque<VecDeque<u64>>,
+    /// The id of the window's oldest row (ids restart at 0 after a restore).
+    #[serde(skip)]
+    first_id: u64,
 }
 
 impl Hotspots {
@@ -140,6 +151,8 @@ impl Hotspots {
                 .expect("validated"),
             columns: None,
             window: Vec::new(),
+            neighbours: VecDeque::new(),
+            first_id: 0,
         })
     }
 
@@ -154,7 +167,7 @@ impl Hotspots {
     }
 
     /// Adds `row` to the window, dropping the oldest row past `windowSize`.
-    pub fn push(&mut self, row: &[f64]) {
+    fn push(&mut self, row: &[f64]) {
         if row.is_empty() || row.iter().any(|value| !value.is_finite()) {
             return;
         }
@@ -162,23 +175,57 @@ impl Hotspots {
         if columns != row.len() {
             return;
         }
-        self.window.extend_from_slice(row);
-        let width = self.window_size * columns;
-        if self.window.len() > width {
-            let excess = self.window.len() - width;
-            self.window.drain(..excess);
+        self.ensure_neighbours(columns);
+        if self.neighbours.len() == self.window_size {
+            // The oldest row has the smallest id, so it heads each of its neighbours' lists.
+            let oldest = self.first_id;
+            let oldest_neighbours = self.neighbours.pop_front().unwrap_or_default();
+            self.first_id += 1;
+            for id in oldest_neighbours {
+                let list = &mut self.neighbours[(id - self.first_id) as usize];
+                let removed = list.pop_front();
+                debug_assert_eq!(removed, Some(oldest), "neighbour lists are ascending");
+            }
+            self.window.drain(..columns);
         }
+        let new_id = self.first_id + self.neighbours.len() as u64;
+        let radius_squared = self.params.scan_radius * self.params.scan_radius;
+        let mut new_neighbours = VecDeque::new();
+        for (index, point) in self.window.chunks_exact(columns).enumerate() {
+            if squared_distance(point, row) <= radius_squared {
+                self.neighbours[index].push_back(new_id);
+                new_neighbours.push_back(self.first_id + index as u64);
+            }
+        }
+        self.neighbours.push_back(new_neighbours);
+        self.window.extend_from_slice(row);
+    }
+
+    /// Rebuilds the neighbour lists a restore left out.
+    fn ensure_neighbours(&mut self, columns: usize) {
+        let rows = self.window.len() / columns;
+        if self.neighbours.len() == rows {
+            return;
+        }
+        let points: Vec<&[f64]> = self.window.chunks_exact(columns).collect();
+        self.first_id = 0;
+        self.neighbours = neighbour_lists(&points, self.params.scan_radius)
+            .into_iter()
+            .map(VecDeque::from)
+            .collect();
     }
 
     /// The hotspots of the current window, densest first.
-    pub fn hotspots(&self) -> HotspotsResult {
+    fn hotspots(&mut self) -> HotspotsResult {
         let Some(columns) = self.columns else {
             return HotspotsResult {
                 hotspots: Vec::new(),
             };
         };
+        self.ensure_neighbours(columns);
         let points: Vec<&[f64]> = self.window.chunks_exact(columns).collect();
-        let neighbours = neighbour_lists(&points, self.params.scan_radius);
+        let first_id = self.first_id;
+        let neighbours = &self.neighbours;
         let is_core: Vec<bool> = neighbours
             .iter()
             .map(|list| list.len() + 1 >= self.min_points)
@@ -200,7 +247,7 @@ impl Hotspots {
             stack.push(seed);
             while let Some(point) = stack.pop() {
                 for &neighbour in &neighbours[point] {
-                    let neighbour = neighbour as usize;
+                    let neighbour = (neighbour - first_id) as usize;
                     if cluster_of[neighbour] != UNASSIGNED {
                         continue;
                     }
@@ -239,19 +286,23 @@ impl Hotspots {
     }
 }
 
-/// For each point, the other points within `radius`.
-fn neighbour_lists(points: &[&[f64]], radius: f64) -> Vec<Vec<u32>> {
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        sum += (x - y) * (x - y);
+    }
+    sum
+}
+
+/// For each point, the positions of the other points within `radius`, ascending.
+fn neighbour_lists(points: &[&[f64]], radius: f64) -> Vec<Vec<u64>> {
     let radius_squared = radius * radius;
     let mut neighbours = vec![Vec::new(); points.len()];
     for i in 0..points.len() {
         for j in i + 1..points.len() {
-            let mut distance_squared = 0.0;
-            for (a, b) in points[i].iter().zip(points[j]) {
-                distance_squared += (a - b) * (a - b);
-            }
-            if distance_squared <= radius_squared {
-                neighbours[i].push(u32::try_from(j).expect("window under 2^32"));
-                neighbours[j].push(u32::try_from(i).expect("window under 2^32"));
+            if squared_distance(points[i], points[j]) <= radius_squared {
+                neighbours[i].push(j as u64);
+                neighbours[j].push(i as u64);
             }
         }
     }
@@ -337,6 +388,22 @@ mod tests {
         assert!(value["hotspots"][0]["density"].is_f64());
         // A row of the wrong width leaves the window alone.
         assert_eq!(hotspots.update(&[1.0]), json);
+    }
+
+    #[test]
+    fn incremental_neighbour_lists_match_a_full_recomputation() {
+        let mut hotspots = Hotspots::new(params(100, 0.5, 5)).expect("params");
+        for row in rows(450, 5) {
+            hotspots.update(&row);
+            let points: Vec<&[f64]> = hotspots.window.chunks_exact(2).collect();
+            let expected = neighbour_lists(&points, 0.5);
+            let actual: Vec<Vec<u64>> = hotspots
+                .neighbours
+                .iter()
+                .map(|list| list.iter().map(|id| id - hotspots.first_id).collect())
+                .collect();
+            assert_eq!(actual, expected);
+        }
     }
 
     #[test]
