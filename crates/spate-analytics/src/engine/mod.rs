@@ -5,9 +5,11 @@
 pub mod aggregate;
 pub mod expr;
 pub mod functions;
+pub mod hotspots;
 pub mod join;
 pub mod pipeline;
 pub mod plan;
+pub mod rcf;
 pub mod run;
 pub mod schema;
 pub mod sliding;
