@@ -829,7 +829,7 @@ fn table_function(
             )
         }
         "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS" => {
-            return Err(plan_error(call.pos, format!("{name} is not supported yet")));
+            return scoring_function(plan, call, &name, &input, &args, output);
         }
         other => {
             return Err(plan_error(
@@ -846,6 +846,134 @@ fn table_function(
             column,
             column_type,
             window: window * 1000,
+            schema: stream_schema(&columns),
+            numeric: Vec::new(),
+            numeric_names: Vec::new(),
+        }),
+    })
+}
+
+/// RANDOM_CUT_FOREST[_WITH_EXPLANATION] and HOTSPOTS: the cursor's columns, then the
+/// function's, computed from the cursor's numeric columns.
+fn scoring_function(
+    plan: &mut ApplicationPlan,
+    call: &crate::sql::ast::FunctionCall,
+    name: &str,
+    input: &StreamDef,
+    args: &[&Expr],
+    output: &str,
+) -> Result<Operator, PlanError> {
+    use super::hotspots::HotspotsParams;
+    use super::rcf::RcfParams;
+    let number = |index: usize| -> Result<Option<f64>, PlanError> {
+        match args.get(index) {
+            None => Ok(None),
+            Some(Expr::Literal(Literal::Number(text))) => text
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| plan_error(call.pos, format!("{name}: {text} is not a number"))),
+            Some(Expr::Literal(Literal::Null)) => Ok(None),
+            Some(_) => Err(plan_error(
+                call.pos,
+                format!("{name}'s parameters are numbers written in the call"),
+            )),
+        }
+    };
+    let whole = |index: usize, default: i64| -> Result<i64, PlanError> {
+        Ok(match number(index)? {
+            None => default,
+            Some(value) if value.fract() == 0.0 => value as i64,
+            Some(value) => {
+                return Err(plan_error(
+                    call.pos,
+                    format!("{name}: parameter {index} must be a whole number, not {value}"),
+                ));
+            }
+        })
+    };
+    let numeric: Vec<(usize, &Column)> = input
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, column)| column.sql_type.is_numeric())
+        .map(|(index, column)| (index + 1, column))
+        .collect();
+    if numeric.is_empty() {
+        return Err(plan_error(
+            call.pos,
+            format!("{name} needs numeric columns in its cursor's stream"),
+        ));
+    }
+    let mut columns = input.columns.clone();
+    let kind = if name == "HOTSPOTS" {
+        if args.len() != 4 {
+            return Err(plan_error(
+                call.pos,
+                "HOTSPOTS takes a cursor, windowSize, scanRadius and minimumNumberOfPointsInAHotspot",
+            ));
+        }
+        let params = HotspotsParams {
+            window_size: whole(1, 0)?,
+            scan_radius: number(2)?.unwrap_or_default(),
+            minimum_number_of_points_in_a_hotspot: whole(3, 0)?,
+        };
+        params
+            .validate()
+            .map_err(|err| plan_error(call.pos, format!("HOTSPOTS: {err}")))?;
+        columns.push(Column::new("HOTSPOTS_RESULT", SqlType::Varchar(10_000)));
+        TableFunctionKind::Hotspots(params)
+    } else {
+        let explain = name == "RANDOM_CUT_FOREST_WITH_EXPLANATION";
+        let limit = if explain { 6 } else { 5 };
+        if args.len() > limit {
+            return Err(plan_error(
+                call.pos,
+                format!("{name} takes at most {limit} arguments"),
+            ));
+        }
+        let defaults = RcfParams::default();
+        let params = RcfParams {
+            number_of_trees: whole(1, defaults.number_of_trees)?,
+            sub_sample_size: whole(2, defaults.sub_sample_size)?,
+            time_decay: whole(3, defaults.time_decay)?,
+            shingle_size: whole(4, defaults.shingle_size)?,
+        };
+        params
+            .validate()
+            .map_err(|err| plan_error(call.pos, format!("{name}: {err}")))?;
+        super::rcf::check_numeric_columns(numeric.len())
+            .map_err(|err| plan_error(call.pos, format!("{name}: {err}")))?;
+        columns.push(Column::new("ANOMALY_SCORE", SqlType::Double));
+        let explain = if explain {
+            let directionality = match args.get(5) {
+                None | Some(Expr::Literal(Literal::Null)) => false,
+                Some(Expr::Literal(Literal::Boolean(flag))) => *flag,
+                Some(_) => {
+                    return Err(plan_error(
+                        call.pos,
+                        format!("{name}'s withDirectionality is TRUE or FALSE"),
+                    ));
+                }
+            };
+            columns.push(Column::new("ANOMALY_EXPLANATION", SqlType::Varchar(20_480)));
+            Some(directionality)
+        } else {
+            None
+        };
+        TableFunctionKind::RandomCutForest { params, explain }
+    };
+    add_stream(plan, output, columns.clone(), false);
+    Ok(Operator::Function {
+        plan: Arc::new(TableFunctionPlan {
+            kind,
+            numeric: numeric.iter().map(|(index, _)| *index).collect(),
+            numeric_names: numeric
+                .iter()
+                .map(|(_, column)| column.name.clone())
+                .collect(),
+            column: 0,
+            column_type: ExprType::Sql(SqlType::Timestamp),
+            window: 1,
             schema: stream_schema(&columns),
         }),
     })

@@ -9,18 +9,32 @@
 //!   appearance), as `ITEM` (the column's type) and `ITEM_COUNT BIGINT` (Unverified: the
 //!   column names). Also exact.
 //!
-//! Window rows take the window's end as ROWTIME. The windows are state, written out by
-//! [`TableFunctionState::snapshot`].
+//! - `RANDOM_CUT_FOREST(cursor [, numberOfTrees, subSampleSize, timeDecay, shingleSize])` and
+//!   `RANDOM_CUT_FOREST_WITH_EXPLANATION(cursor, ..., withDirectionality)` (`rcf`): every row
+//!   of the cursor with `ANOMALY_SCORE DOUBLE` (and `ANOMALY_EXPLANATION VARCHAR(20480)`),
+//!   scored on the row's numeric columns before it joins the forest. The forest's seed is fixed,
+//!   so a replay scores alike.
+//! - `HOTSPOTS(cursor, windowSize, scanRadius, minimumNumberOfPointsInAHotspot)` (`hotspots`):
+//!   every row with `HOTSPOTS_RESULT VARCHAR(10000)`, the hotspots of the last rows' numeric
+//!   columns. (Unverified: the two VARCHAR lengths.)
+//!
+//! Window rows take the window's end as ROWTIME; scored rows keep theirs. Windows, forests and
+//! hotspot windows are state, written out by [`TableFunctionState::snapshot`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, TimestampMillisecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMillisecondArray,
+};
 use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
 use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
 use super::expr::EvalError;
+use super::hotspots::{Hotspots, HotspotsParams};
+use super::rcf::{RandomCutForest, RcfParams};
 use super::types::ExprType;
 
 /// What a table function computes.
@@ -28,13 +42,25 @@ use super::types::ExprType;
 pub enum TableFunctionKind {
     CountDistinct,
     TopK(usize),
+    /// `explain`: `Some(with directionality)` for RANDOM_CUT_FOREST_WITH_EXPLANATION.
+    RandomCutForest {
+        params: RcfParams,
+        explain: Option<bool>,
+    },
+    Hotspots(HotspotsParams),
 }
 
-/// A table function over one column of its cursor's stream.
+/// The seed of every forest: scores depend only on the rows.
+const FOREST_SEED: u64 = 0x5EED_F0E5;
+
+/// A table function over its cursor's stream.
 #[derive(Debug, Clone)]
 pub struct TableFunctionPlan {
     pub kind: TableFunctionKind,
-    /// The column's index in the cursor stream's batches, and its type.
+    /// The numeric columns (batch indices) the scoring functions read, and their names.
+    pub numeric: Vec<usize>,
+    pub numeric_names: Vec<String>,
+    /// The column's index in the cursor stream's batches, and its type (the item functions).
     pub column: usize,
     pub column_type: ExprType,
     /// The tumbling window, in milliseconds of ROWTIME.
@@ -59,25 +85,54 @@ pub struct TableFunctionState {
     converter: RowConverter,
     /// By window end.
     windows: BTreeMap<i64, Counts>,
+    forest: Option<RandomCutForest>,
+    hotspots: Option<Hotspots>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TableFunctionSnapshot {
     windows: BTreeMap<i64, Counts>,
+    #[serde(default)]
+    forest: Option<RandomCutForest>,
+    #[serde(default)]
+    hotspots: Option<Hotspots>,
 }
 
 impl TableFunctionState {
     pub fn new(plan: Arc<TableFunctionPlan>) -> Result<TableFunctionState, EvalError> {
         let converter = RowConverter::new(vec![SortField::new(plan.column_type.arrow_type())])?;
+        let (forest, hotspots) = match &plan.kind {
+            TableFunctionKind::RandomCutForest { params, .. } => (
+                Some(
+                    RandomCutForest::new(*params, FOREST_SEED)
+                        .map_err(|err| EvalError(err.to_string()))?,
+                ),
+                None,
+            ),
+            TableFunctionKind::Hotspots(params) => (
+                None,
+                Some(Hotspots::new(*params).map_err(|err| EvalError(err.to_string()))?),
+            ),
+            _ => (None, None),
+        };
         Ok(TableFunctionState {
             plan,
             converter,
             windows: BTreeMap::new(),
+            forest,
+            hotspots,
         })
     }
 
-    /// Counts a batch of the cursor's stream; returns the rows of windows it closed.
+    /// Takes a batch of the cursor's stream; returns the rows it gives: scored rows, or the rows
+    /// of the windows it closed.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<Vec<RecordBatch>, EvalError> {
+        if matches!(
+            self.plan.kind,
+            TableFunctionKind::RandomCutForest { .. } | TableFunctionKind::Hotspots(_)
+        ) {
+            return Ok(vec![self.score(batch)?]);
+        }
         let rowtimes = batch.column(0).as_primitive::<TimestampMillisecondType>();
         let column = batch.column(self.plan.column);
         let encoded = self
@@ -121,6 +176,9 @@ impl TableFunctionState {
 
     fn emit(&self, end: i64, counts: &Counts) -> Result<RecordBatch, EvalError> {
         let columns: Vec<ArrayRef> = match self.plan.kind {
+            TableFunctionKind::RandomCutForest { .. } | TableFunctionKind::Hotspots(_) => {
+                return Err(EvalError("a scoring function has no windows".into()));
+            }
             TableFunctionKind::CountDistinct => vec![
                 Arc::new(TimestampMillisecondArray::from(vec![end])),
                 Arc::new(Int64Array::from(vec![counts.values.len() as i64])),
@@ -152,13 +210,76 @@ impl TableFunctionState {
         Ok(RecordBatch::try_new(self.plan.schema.clone(), columns)?)
     }
 
+    /// Every row of `batch` with its score (or hotspots), the model updated row by row.
+    fn score(&mut self, batch: &RecordBatch) -> Result<RecordBatch, EvalError> {
+        let readers = self
+            .plan
+            .numeric
+            .iter()
+            .map(|&index| float_reader(batch.column(index)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let names: Vec<&str> = self.plan.numeric_names.iter().map(String::as_str).collect();
+        let mut point = vec![0.0; readers.len()];
+        let mut scores = Vec::with_capacity(batch.num_rows());
+        let mut texts: Vec<String> = Vec::new();
+        for row in 0..batch.num_rows() {
+            for (value, reader) in point.iter_mut().zip(&readers) {
+                *value = reader(row);
+            }
+            match (
+                &self.plan.kind,
+                self.forest.as_mut(),
+                self.hotspots.as_mut(),
+            ) {
+                (TableFunctionKind::RandomCutForest { explain: None, .. }, Some(forest), _) => {
+                    scores.push(forest.score_and_update(&point));
+                }
+                (
+                    TableFunctionKind::RandomCutForest {
+                        explain: Some(directionality),
+                        ..
+                    },
+                    Some(forest),
+                    _,
+                ) => {
+                    let explanation = forest.explain_and_update(&point);
+                    scores.push(explanation.anomaly_score);
+                    texts.push(explanation.to_json(&names, *directionality));
+                }
+                (TableFunctionKind::Hotspots(_), _, Some(hotspots)) => {
+                    texts.push(hotspots.update(&point));
+                }
+                _ => return Err(EvalError("the table function has no model".into())),
+            }
+        }
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        if !scores.is_empty() {
+            columns.push(Arc::new(Float64Array::from(scores)));
+        }
+        if !texts.is_empty() {
+            columns.push(Arc::new(StringArray::from(texts)));
+        }
+        if batch.num_rows() == 0 {
+            return Ok(RecordBatch::new_empty(self.plan.schema.clone()));
+        }
+        Ok(RecordBatch::try_new(self.plan.schema.clone(), columns)?)
+    }
+
     pub fn snapshot(&self) -> TableFunctionSnapshot {
         TableFunctionSnapshot {
             windows: self.windows.clone(),
+            forest: self.forest.clone(),
+            hotspots: self.hotspots.clone(),
         }
     }
 
     pub fn restore(&mut self, snapshot: TableFunctionSnapshot) {
+        if snapshot.forest.is_some() {
+            self.forest = snapshot.forest;
+        }
+        if snapshot.hotspots.is_some() {
+            self.hotspots = snapshot.hotspots;
+        }
         self.windows = snapshot.windows;
         for counts in self.windows.values_mut() {
             counts.index = counts
@@ -169,4 +290,43 @@ impl TableFunctionState {
                 .collect();
         }
     }
+}
+
+/// How to read a numeric column's values as f64 (NULL as NaN, which the models skip).
+fn float_reader(array: &ArrayRef) -> Result<Box<dyn Fn(usize) -> f64 + '_>, EvalError> {
+    use arrow::datatypes::{DataType, Decimal128Type, Float64Type, Int64Type};
+    Ok(match array.data_type() {
+        DataType::Int64 => {
+            let values = array.as_primitive::<Int64Type>();
+            Box::new(move |row| {
+                if values.is_null(row) {
+                    f64::NAN
+                } else {
+                    values.value(row) as f64
+                }
+            })
+        }
+        DataType::Float64 => {
+            let values = array.as_primitive::<Float64Type>();
+            Box::new(move |row| {
+                if values.is_null(row) {
+                    f64::NAN
+                } else {
+                    values.value(row)
+                }
+            })
+        }
+        DataType::Decimal128(_, scale) => {
+            let values = array.as_primitive::<Decimal128Type>();
+            let divisor = 10f64.powi(i32::from(*scale));
+            Box::new(move |row| {
+                if values.is_null(row) {
+                    f64::NAN
+                } else {
+                    values.value(row) as f64 / divisor
+                }
+            })
+        }
+        other => return Err(EvalError(format!("{other} is not a numeric column"))),
+    })
 }
