@@ -1,10 +1,13 @@
 """Kinesis Data Analytics for SQL, end to end with boto3: applications created on a Spate
 stream and started run their SQL; rows reach a Kinesis output stream and, through a delivery
 stream, objects in S3; a window survives a stop and a LAST_STOPPED_POINT restart in its
-middle, and a kill -9, counting every row once; the v2 API starts the same engine."""
+middle, and a kill -9, counting every row once; a reference table from S3 joins the stream;
+a Lambda output's function gets the rows (failed ones again); the v2 API starts the same
+engine."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -12,6 +15,7 @@ import pytest
 
 import harness
 from firehose_helpers import create_active_s3, delivering_server, s3_destination, wait_for_objects
+from firehose_receivers import Receiver
 from test_analytics_api import ROLE, analytics_client, detail
 from test_analytics_v2 import v2_client
 
@@ -298,3 +302,62 @@ def test_a_reference_table_from_s3_joins_the_stream(spate_factory, s3_server, s3
     rows = [json.loads(data) for data in Reader(kinesis, named).read(2)]
     assert rows == [{"TICKER": "AMZN", "COMPANY": "Amazon", "PRICE": 1.5},
                     {"TICKER": "IBM", "COMPANY": None, "PRICE": 2.0}]
+
+
+class LambdaOutputFunction(Receiver):
+    """Stands for the AWS Lambda function of a Lambda output: keeps every event, answers Ok for
+    each record but the first one it ever sees, which it fails once (DeliveryFailed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.events: list[dict] = []
+        self.failed_one = False
+
+    def handle(self, method, path, headers, body):
+        event = json.loads(body)
+        answers = []
+        with self.lock:
+            self.events.append(event)
+            for record in event["records"]:
+                result = "Ok"
+                if not self.failed_one:
+                    self.failed_one, result = True, "DeliveryFailed"
+                answers.append({"recordId": record["recordId"], "result": result})
+        return 200, {"records": answers}
+
+
+def test_rows_reach_a_lambda_output_and_failed_records_are_sent_again(spate_factory, tmp_path):
+    function = LambdaOutputFunction()
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:sink"
+    config = tmp_path / "spate.toml"
+    config.write_text(f'[firehose.lambda."{arn}"]\nurl = "{function.url}"\n')
+    server = spate_factory(args=["--config", str(config)])
+    kinesis = harness.kinesis_client(server.endpoint)
+    analytics = analytics_client(server.endpoint)
+    source = harness.unique_name("src")
+    create_streams(kinesis, source)
+    name = create_and_start(analytics, kinesis, FILTERING, source, [{
+        "Name": "BIG", "LambdaOutput": {"ResourceARN": arn, "RoleARN": ROLE},
+        "DestinationSchema": {"RecordFormatType": "JSON"}}])
+    put(kinesis, source, [{"ticker": "AMZN", "price": 150.5}, {"ticker": "MSFT", "price": 5}])
+
+    deadline = time.monotonic() + 20
+    while True:
+        with function.lock:
+            events = list(function.events)
+        delivered = [json.loads(base64.b64decode(record["data"]))
+                     for event in events for record in event["records"]]
+        if len(events) >= 2:
+            break
+        assert time.monotonic() < deadline, events
+        time.sleep(0.1)
+    first, second = events[0], events[1]
+    assert first["applicationArn"].endswith(f":application/{name}")
+    assert first["records"][0]["lambdaDeliveryRecordMetadata"]["retryHint"] == 0
+    # The failed record comes again, with a higher retry hint.
+    assert second["records"][0]["lambdaDeliveryRecordMetadata"]["retryHint"] == 1
+    assert second["records"][0]["data"] == first["records"][0]["data"]
+    assert delivered[0] == {"TICKER": "AMZN", "PRICE": 150.5, "BAND": "HIGH"}
+    analytics.stop_application(ApplicationName=name)
+    wait_status(analytics, name, "READY")
+    function.stop()

@@ -61,6 +61,35 @@ impl std::fmt::Debug for FirehoseService {
 }
 
 impl FirehoseService {
+    /// Invokes the function a Lambda ARN is mapped to in `[firehose.lambda]` (a URL or a local
+    /// command) with `event`, for other services of the account (Kinesis Data Analytics'
+    /// Lambda outputs): its response body.
+    pub async fn invoke_lambda(&self, arn: &str, event: &[u8]) -> Result<Vec<u8>, FirehoseError> {
+        let processor = self.lambda_processor(arn)?;
+        processor
+            .invoke(event)
+            .await
+            .map_err(|(code, message)| FirehoseError::InvalidArgument(format!("{code}: {message}")))
+    }
+
+    /// Whether `arn` is mapped to a function Spate can invoke.
+    pub fn lambda_processor(
+        &self,
+        arn: &str,
+    ) -> Result<crate::processing::lambda::LambdaProcessor, FirehoseError> {
+        let target = self.config.lambda.get(arn).ok_or_else(|| {
+            FirehoseError::InvalidArgument(format!(
+                "Lambda function {arn} is not mapped in Spate's configuration: add [firehose.lambda.\"{arn}\"] with url = \"http://...\" or command = [...]."
+            ))
+        })?;
+        Ok(crate::processing::lambda::LambdaProcessor {
+            arn: arn.to_owned(),
+            retries: 0,
+            buffer_bytes: crate::processing::lambda::DEFAULT_BUFFER_BYTES,
+            target: target.clone(),
+        })
+    }
+
     /// Reads an object from the S3-compatible server Firehose delivers to (the same endpoint
     /// and credentials per bucket), for other services of the account.
     pub async fn read_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, FirehoseError> {

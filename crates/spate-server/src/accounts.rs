@@ -250,7 +250,8 @@ async fn open_account(
         factory: Some(Arc::new(spate_analytics::engine::pipeline::EngineFactory)),
         streams: Some(streams_api),
         firehose: Some(firehose_api.clone()),
-        objects: Some(firehose_api),
+        objects: Some(firehose_api.clone()),
+        lambda: Some(firehose_api),
     };
     let analytics = AnalyticsService::open(analytics_config, meta, clock, connections).await?;
     Ok(OpenAccount {
@@ -322,6 +323,28 @@ impl spate_analytics::runtime::ObjectsApi for FirehoseApi {
     async fn get_object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, spate_wire::AwsError> {
         self.0
             .read_object(bucket, key)
+            .await
+            .map_err(|err| err.to_aws())
+    }
+}
+
+/// Lambda outputs invoke the functions Firehose maps Lambda ARNs to (`[firehose.lambda]`).
+#[async_trait::async_trait]
+impl spate_analytics::runtime::LambdaApi for FirehoseApi {
+    fn check(&self, function_arn: &str) -> Result<(), spate_wire::AwsError> {
+        self.0
+            .lambda_processor(function_arn)
+            .map(|_| ())
+            .map_err(|err| err.to_aws())
+    }
+
+    async fn invoke(
+        &self,
+        function_arn: &str,
+        event: &[u8],
+    ) -> Result<Vec<u8>, spate_wire::AwsError> {
+        self.0
+            .invoke_lambda(function_arn, event)
             .await
             .map_err(|err| err.to_aws())
     }

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use spate_meta::MetaError;
 
-pub use apis::{FirehoseApi, ObjectsApi, StreamsApi};
+pub use apis::{FirehoseApi, LambdaApi, ObjectsApi, StreamsApi};
 pub use pipeline::{ErrorRow, InputRows, Pipeline, PipelineError, PipelineFactory};
 
 /// The runtime's timing settings.
@@ -72,6 +72,8 @@ pub struct Connections {
     pub firehose: Option<Arc<dyn FirehoseApi>>,
     /// Reference data sources and DiscoverInputSchema's S3 objects.
     pub objects: Option<Arc<dyn ObjectsApi>>,
+    /// The functions of Lambda outputs.
+    pub lambda: Option<Arc<dyn LambdaApi>>,
 }
 
 impl std::fmt::Debug for Connections {
@@ -81,6 +83,7 @@ impl std::fmt::Debug for Connections {
             .field("streams", &self.streams)
             .field("firehose", &self.firehose)
             .field("objects", &self.objects)
+            .field("lambda", &self.lambda)
             .finish()
     }
 }

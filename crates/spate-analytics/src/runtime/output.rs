@@ -1,6 +1,13 @@
 //! Outputs: the rows of an in-application stream serialized as an output's
 //! `DestinationSchema` says (JSON or CSV), and delivered to its Kinesis data stream
-//! (`PutRecords`) or Firehose delivery stream (`PutRecordBatch`) in process.
+//! (`PutRecords`) or Firehose delivery stream (`PutRecordBatch`) in process, or to an AWS
+//! Lambda function (`LambdaOutput`, the function Spate maps its ARN to).
+//!
+//! A Lambda output's event and response are those of the developer guide's "Using a Lambda
+//! Function as Output": `{"invocationId", "applicationArn", "records": [{"recordId",
+//! "lambdaDeliveryRecordMetadata": {"retryHint"}, "data" (base64)}]}`, answered by
+//! `{"records": [{"recordId", "result": "Ok" | "DeliveryFailed"}]}`; records that failed, or that
+//! the answer leaves out, are sent again with a higher retry hint.
 //!
 //! Serialization, as far as AWS documents it: one record per row; JSON records are one object
 //! whose keys are the stream's column names as the code declared them (upper-case unless
@@ -19,7 +26,7 @@ use tracing::warn;
 use crate::input::{Row, SqlType, Value};
 use crate::model::Piece;
 
-use super::apis::{FirehoseApi, StreamsApi};
+use super::apis::{FirehoseApi, LambdaApi, StreamsApi};
 use super::{RuntimeError, Signal};
 
 /// Records per `PutRecords` / `PutRecordBatch` call (both APIs' limit).
@@ -41,6 +48,7 @@ pub enum Format {
 pub enum Destination {
     Stream { arn: String },
     DeliveryStream { arn: String },
+    Lambda { arn: String },
 }
 
 /// One output of an application, as the runtime uses it.
@@ -53,7 +61,7 @@ pub struct Output {
 }
 
 impl Output {
-    /// Reads an `Output` piece as stored; a Lambda destination is refused by name.
+    /// Reads an `Output` piece as stored.
     pub fn from_piece(piece: &Piece) -> Result<Output, RuntimeError> {
         let body = &piece.body;
         let stream = body["Name"].as_str().unwrap_or_default().to_owned();
@@ -72,11 +80,8 @@ impl Output {
             Destination::Stream { arn }
         } else if let Some(arn) = arn("KinesisFirehoseOutput") {
             Destination::DeliveryStream { arn }
-        } else if body.get("LambdaOutput").is_some() {
-            return Err(RuntimeError::Unsupported(format!(
-                "Output {} writes to an AWS Lambda function (LambdaOutput), which Spate does not support yet: use a Kinesis data stream or a Firehose delivery stream.",
-                piece.id
-            )));
+        } else if let Some(arn) = arn("LambdaOutput") {
+            Destination::Lambda { arn }
         } else {
             return Err(RuntimeError::Configuration(format!(
                 "Output {} names no destination.",
@@ -171,6 +176,9 @@ fn csv_record(row: &Row) -> String {
 pub struct Writers {
     pub streams: Option<std::sync::Arc<dyn StreamsApi>>,
     pub firehose: Option<std::sync::Arc<dyn FirehoseApi>>,
+    pub lambda: Option<std::sync::Arc<dyn LambdaApi>>,
+    /// The application's ARN, for Lambda events.
+    pub application_arn: String,
 }
 
 /// A partition key for each record: spread over the stream's shards, as AWS's random keys are.
@@ -220,8 +228,9 @@ pub async fn deliver(
         }
         let mut remaining: Vec<&[u8]> = records[start..end].iter().map(Vec::as_slice).collect();
         let mut wait = FIRST_RETRY;
+        let mut attempt = 0u32;
         loop {
-            match put_batch(writers, destination, &remaining, keys).await {
+            match put_batch(writers, destination, &remaining, keys, attempt).await {
                 Ok(failed) if failed.is_empty() => break,
                 Ok(failed) => {
                     warn!(destination = ?destination, failed = failed.len(), "some output records were refused; retrying them");
@@ -246,6 +255,7 @@ pub async fn deliver(
                 return Err(RuntimeError::Aborted);
             }
             wait = (wait * 2).min(LAST_RETRY);
+            attempt += 1;
         }
         start = end;
     }
@@ -258,9 +268,14 @@ async fn put_batch<'a>(
     destination: &Destination,
     records: &[&'a [u8]],
     keys: &mut PartitionKeys,
+    attempt: u32,
 ) -> Result<Vec<&'a [u8]>, RuntimeError> {
     let encode = |data: &[u8]| base64::engine::general_purpose::STANDARD.encode(data);
+    if let Destination::Lambda { arn } = destination {
+        return invoke_lambda(writers, arn, records, keys, attempt).await;
+    }
     let (answer, results_member) = match destination {
+        Destination::Lambda { .. } => return Ok(Vec::new()),
         Destination::Stream { arn } => {
             let api = writers.streams.as_ref().ok_or_else(|| {
                 RuntimeError::Unsupported("Kinesis Data Streams is not served here".into())
@@ -308,6 +323,51 @@ async fn put_batch<'a>(
         }
     }
     Ok(failed)
+}
+
+/// One invocation of a Lambda output's function: the records it did not deliver, in order.
+async fn invoke_lambda<'a>(
+    writers: &Writers,
+    arn: &str,
+    records: &[&'a [u8]],
+    keys: &mut PartitionKeys,
+    attempt: u32,
+) -> Result<Vec<&'a [u8]>, RuntimeError> {
+    let api = writers
+        .lambda
+        .as_ref()
+        .ok_or_else(|| RuntimeError::Unsupported("AWS Lambda is not served here".into()))?;
+    let ids: Vec<String> = records.iter().map(|_| keys.next_key()).collect();
+    let event = json!({
+        "invocationId": keys.next_key(),
+        "applicationArn": writers.application_arn,
+        "records": records.iter().zip(&ids).map(|(data, id)| json!({
+            "recordId": id,
+            "lambdaDeliveryRecordMetadata": {"retryHint": attempt},
+            "data": base64::engine::general_purpose::STANDARD.encode(data),
+        })).collect::<Vec<_>>(),
+    });
+    let body = serde_json::to_vec(&event).map_err(|err| RuntimeError::Internal(err.to_string()))?;
+    let answer = api
+        .invoke(arn, &body)
+        .await
+        .map_err(|err| RuntimeError::Destination(format!("{}: {}", err.code, err.message)))?;
+    let answer: Json = serde_json::from_slice(&answer).map_err(|err| {
+        RuntimeError::Destination(format!("the Lambda function's answer is not JSON: {err}"))
+    })?;
+    let delivered: std::collections::HashSet<&str> = answer["records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|record| record["result"].as_str() == Some("Ok"))
+        .filter_map(|record| record["recordId"].as_str())
+        .collect();
+    Ok(records
+        .iter()
+        .zip(&ids)
+        .filter(|(_, id)| !delivered.contains(id.as_str()))
+        .map(|(data, _)| *data)
+        .collect())
 }
 
 #[cfg(test)]
@@ -365,7 +425,7 @@ mod tests {
     }
 
     #[test]
-    fn outputs_read_their_destination_and_refuse_lambda() {
+    fn outputs_read_their_destination() {
         let piece = |body: Json| Piece {
             id: "1.1".into(),
             body,
@@ -383,13 +443,24 @@ mod tests {
                 arn: "arn:s".into()
             }
         );
-        let err = Output::from_piece(&piece(json!({
+        let lambda = Output::from_piece(&piece(json!({
             "Name": "DEST",
             "LambdaOutput": {"ResourceARN": "arn:l", "RoleARN": "arn:r"},
             "DestinationSchema": {"RecordFormatType": "JSON"},
         })))
+        .expect("an output");
+        assert_eq!(
+            lambda.destination,
+            Destination::Lambda {
+                arn: "arn:l".into()
+            }
+        );
+        let err = Output::from_piece(&piece(json!({
+            "Name": "DEST",
+            "DestinationSchema": {"RecordFormatType": "JSON"},
+        })))
         .expect_err("refused");
-        assert!(err.to_string().contains("LambdaOutput"), "{err}");
+        assert!(err.to_string().contains("names no destination"), "{err}");
     }
 
     #[test]

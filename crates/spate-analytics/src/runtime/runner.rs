@@ -91,7 +91,19 @@ pub(crate) fn prepare(
     }
     let mut outputs_config = Vec::new();
     for piece in &application.outputs {
-        outputs_config.push((piece.id.clone(), Output::from_piece(piece)?));
+        let output = Output::from_piece(piece)?;
+        if let super::output::Destination::Lambda { arn } = &output.destination {
+            let lambda = service.connections.lambda.as_ref().ok_or_else(|| {
+                RuntimeError::Unsupported(format!(
+                    "Output {} writes to an AWS Lambda function, which this server does not invoke.",
+                    piece.id
+                ))
+            })?;
+            lambda.check(arn).map_err(|err| {
+                RuntimeError::Configuration(format!("Output {}: {}", piece.id, err.message))
+            })?;
+        }
+        outputs_config.push((piece.id.clone(), output));
     }
     // The engine last: what is wrong with the configuration is reported even without it.
     let factory = service.connections.factory.as_ref().ok_or_else(|| {
@@ -135,6 +147,8 @@ pub(crate) fn spawn(
     let writers = Writers {
         streams: service.connections.streams.clone(),
         firehose: service.connections.firehose.clone(),
+        lambda: service.connections.lambda.clone(),
+        application_arn: service.application_arn(&prepared.name),
     };
     let runner = Runner {
         rowtime: prepared.checkpoint.rowtime_ms,

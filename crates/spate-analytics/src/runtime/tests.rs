@@ -236,6 +236,7 @@ impl World {
                 streams: Some(streams),
                 firehose: Some(self.firehose.clone()),
                 objects: None,
+                lambda: None,
             },
         )
         .await

@@ -177,7 +177,7 @@ impl LambdaProcessor {
     }
 
     /// One invocation: the response body, or (error code, message).
-    async fn invoke(&self, event: &[u8]) -> Result<Vec<u8>, (&'static str, String)> {
+    pub(crate) async fn invoke(&self, event: &[u8]) -> Result<Vec<u8>, (&'static str, String)> {
         let timeout = Duration::from_millis(self.target.timeout_ms);
         if let Some(url) = &self.target.url {
             let client = reqwest::Client::builder()
