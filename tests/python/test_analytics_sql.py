@@ -361,3 +361,68 @@ def test_rows_reach_a_lambda_output_and_failed_records_are_sent_again(spate_fact
     analytics.stop_application(ApplicationName=name)
     wait_status(analytics, name, "READY")
     function.stop()
+
+
+class PreprocessingFunction(Receiver):
+    """Stands for an input's Lambda preprocessor: turns `TICKER:PRICE` text into the JSON the
+    schema reads, drops `skip`, fails anything else."""
+
+    def __init__(self):
+        super().__init__()
+        self.events: list[dict] = []
+
+    def handle(self, method, path, headers, body):
+        event = json.loads(body)
+        with self.lock:
+            self.events.append(event)
+        answers = []
+        for record in event["records"]:
+            text = base64.b64decode(record["data"]).decode()
+            if text == "skip":
+                answers.append({"recordId": record["recordId"], "result": "Dropped"})
+            elif ":" in text:
+                ticker, price = text.split(":")
+                data = json.dumps({"ticker": ticker, "price": float(price)}).encode()
+                answers.append({"recordId": record["recordId"], "result": "Ok",
+                                "data": base64.b64encode(data).decode()})
+            else:
+                answers.append({"recordId": record["recordId"], "result": "ProcessingFailed"})
+        return 200, {"records": answers}
+
+
+def test_a_lambda_preprocessor_transforms_drops_and_fails_input_records(spate_factory, tmp_path):
+    function = PreprocessingFunction()
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:pre"
+    config = tmp_path / "spate.toml"
+    config.write_text(f'[firehose.lambda."{arn}"]\nurl = "{function.url}"\n')
+    server = spate_factory(args=["--config", str(config)])
+    kinesis = harness.kinesis_client(server.endpoint)
+    analytics = analytics_client(server.endpoint)
+    source, big, errors = (harness.unique_name(prefix) for prefix in ("src", "big", "err"))
+    create_streams(kinesis, source, big, errors)
+    name = harness.unique_name("pre")
+    analytics.create_application(
+        ApplicationName=name, ApplicationCode=FILTERING,
+        Inputs=[{**stream_input(),
+                 "KinesisStreamsInput": {"ResourceARN": harness.stream_arn(source),
+                                         "RoleARN": ROLE},
+                 "InputProcessingConfiguration": {"InputLambdaProcessor": {
+                     "ResourceARN": arn, "RoleARN": ROLE}}}],
+        Outputs=[kinesis_output("BIG", big), kinesis_output("error_stream", errors)])
+    start(analytics, name, "TRIM_HORIZON")
+    kinesis.put_records(StreamName=source, Records=[
+        {"Data": text.encode(), "PartitionKey": "k"}
+        for text in ["AMZN:150.5", "skip", "garbage", "IBM:20"]])
+    rows = [json.loads(data) for data in Reader(kinesis, big).read(2)]
+    assert rows == [{"TICKER": "AMZN", "PRICE": 150.5, "BAND": "HIGH"},
+                    {"TICKER": "IBM", "PRICE": 20.0, "BAND": "MID"}]
+    (error,) = [json.loads(data) for data in Reader(kinesis, errors).read(1)]
+    assert "failed the record" in error["MESSAGE"]
+    assert error["DATA_ROW"] == "garbage"
+    event = function.events[0]
+    assert event["applicationArn"].endswith(f":application/{name}")
+    assert event["streamArn"] == harness.stream_arn(source)
+    assert event["records"][0]["kinesisStreamRecordMetadata"]["partitionKey"] == "k"
+    analytics.stop_application(ApplicationName=name)
+    wait_status(analytics, name, "READY")
+    function.stop()

@@ -65,6 +65,38 @@ pub struct InputReader {
     refreshed: Option<Instant>,
     iterators: BTreeMap<String, String>,
     poll_interval: Duration,
+    /// The input's Lambda preprocessor, if it has one.
+    pub preprocessor: Option<Preprocessor>,
+}
+
+/// An input's `InputLambdaProcessor`: each batch of records read goes through the function
+/// before it is parsed (the developer guide's "Preprocessing Data Using a Lambda Function":
+/// the event `{"invocationId", "applicationArn", "streamArn", "records": [{"recordId",
+/// "kinesisStreamRecordMetadata": {"sequenceNumber", "partitionKey", "shardId",
+/// "approximateArrivalTimestamp"}, "data"}]}`, the answer `{"records": [{"recordId", "result":
+/// "Ok" | "Dropped" | "ProcessingFailed", "data"}]}`). A failed invocation leaves the shard's
+/// position where it was, so the records are read and sent again; a record the answer fails or
+/// leaves out goes to the error stream.
+#[derive(Clone)]
+pub struct Preprocessor {
+    pub function_arn: String,
+    pub application_arn: String,
+    pub lambda: Arc<dyn super::apis::LambdaApi>,
+}
+
+impl std::fmt::Debug for Preprocessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preprocessor")
+            .field("function_arn", &self.function_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The function of an input's `InputProcessingConfiguration`, if it has one.
+pub fn preprocessor_arn(piece: &Piece) -> Option<String> {
+    piece.body["InputProcessingConfiguration"]["InputLambdaProcessor"]["ResourceARN"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 impl std::fmt::Debug for InputReader {
@@ -78,16 +110,6 @@ impl std::fmt::Debug for InputReader {
 
 /// The stream an input piece reads, or the reason it cannot be read.
 pub fn source_arn(piece: &Piece) -> Result<String, RuntimeError> {
-    if piece
-        .body
-        .get("InputProcessingConfiguration")
-        .is_some_and(|processing| !processing.is_null())
-    {
-        return Err(RuntimeError::Unsupported(format!(
-            "Input {} has an InputProcessingConfiguration (an AWS Lambda preprocessor), which Spate does not run yet: delete it with DeleteApplicationInputProcessingConfiguration to read the records as they are.",
-            piece.id
-        )));
-    }
     if let Some(arn) = piece.body["KinesisStreamsInput"]["ResourceARN"].as_str() {
         return Ok(arn.to_owned());
     }
@@ -151,6 +173,7 @@ impl InputReader {
             refreshed: None,
             iterators: BTreeMap::new(),
             poll_interval,
+            preprocessor: None,
         })
     }
 
@@ -245,9 +268,9 @@ impl InputReader {
             }
         };
         let records = answer["Records"].as_array().cloned().unwrap_or_default();
-        let (rows, arrivals) = read.rows.entry(stream).or_default();
+        let mut data: Vec<(Vec<u8>, i64)> = Vec::with_capacity(records.len());
         for record in &records {
-            let Some(data) = record["Data"]
+            let Some(bytes) = record["Data"]
                 .as_str()
                 .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok())
             else {
@@ -257,15 +280,31 @@ impl InputReader {
             let arrival = record["ApproximateArrivalTimestamp"]
                 .as_f64()
                 .map_or(0, |seconds| (seconds * 1000.0).round() as i64);
-            for row in self.parser.parse_record(&data) {
+            data.push((bytes, arrival));
+        }
+        // Through the preprocessor first: a failed invocation returns before any row is taken
+        // or the position moves.
+        if let Some(preprocessor) = &self.preprocessor
+            && !records.is_empty()
+        {
+            let (kept, failed) =
+                preprocess(preprocessor, &self.stream_arn, shard, &records, data).await?;
+            data = kept;
+            read.errors.extend(failed);
+        }
+        let (rows, arrivals) = read.rows.entry(stream).or_default();
+        for (bytes, arrival) in &data {
+            for row in self.parser.parse_record(bytes) {
                 match row {
                     Ok(row) => {
                         rows.push(row);
-                        arrivals.push(arrival);
+                        arrivals.push(*arrival);
                     }
-                    Err(err) => read.errors.push((err.to_string(), data.clone())),
+                    Err(err) => read.errors.push((err.to_string(), bytes.clone())),
                 }
             }
+        }
+        for record in &records {
             if let Some(sequence) = record["SequenceNumber"].as_str() {
                 self.position
                     .after
@@ -371,6 +410,90 @@ pub async fn list_shards(
     }
 }
 
+/// Invokes an input's preprocessor on the records of one GetRecords: the records it kept
+/// (transformed) with their arrival times, and the ones it failed, for the error stream.
+async fn preprocess(
+    preprocessor: &Preprocessor,
+    stream_arn: &str,
+    shard: &str,
+    records: &[serde_json::Value],
+    data: Vec<(Vec<u8>, i64)>,
+) -> Result<FailedSplit, RuntimeError> {
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let ids: Vec<String> = (0..data.len())
+        .map(|index| format!("{shard}-{index:06}-{}", records.len()))
+        .collect();
+    let event = json!({
+        "invocationId": format!("{stream_arn}/{shard}/{}", records.first()
+            .and_then(|record| record["SequenceNumber"].as_str()).unwrap_or_default()),
+        "applicationArn": preprocessor.application_arn,
+        "streamArn": stream_arn,
+        "records": data.iter().zip(&ids).zip(records).map(|(((bytes, arrival), id), record)| json!({
+            "recordId": id,
+            "kinesisStreamRecordMetadata": {
+                "sequenceNumber": record["SequenceNumber"],
+                "partitionKey": record["PartitionKey"],
+                "shardId": shard,
+                "approximateArrivalTimestamp": arrival,
+            },
+            "data": encode(bytes),
+        })).collect::<Vec<_>>(),
+    });
+    let body = serde_json::to_vec(&event).map_err(|err| RuntimeError::Internal(err.to_string()))?;
+    let answer = preprocessor
+        .lambda
+        .invoke(&preprocessor.function_arn, &body)
+        .await
+        .map_err(|err| {
+            RuntimeError::Source(format!(
+                "the preprocessing function failed: {}: {}",
+                err.code, err.message
+            ))
+        })?;
+    let answer: serde_json::Value = serde_json::from_slice(&answer).map_err(|err| {
+        RuntimeError::Source(format!(
+            "the preprocessing function's answer is not JSON: {err}"
+        ))
+    })?;
+    let results: BTreeMap<&str, &serde_json::Value> = answer["records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|record| Some((record["recordId"].as_str()?, record)))
+        .collect();
+    let mut kept = Vec::new();
+    let mut failed = Vec::new();
+    for ((bytes, arrival), id) in data.into_iter().zip(&ids) {
+        match results.get(id.as_str()) {
+            Some(result) if result["result"] == "Ok" => {
+                match result["data"]
+                    .as_str()
+                    .and_then(|text| base64::engine::general_purpose::STANDARD.decode(text).ok())
+                {
+                    Some(transformed) => kept.push((transformed, arrival)),
+                    None => failed.push((
+                        "the preprocessing function returned no base64 data".to_owned(),
+                        bytes,
+                    )),
+                }
+            }
+            Some(result) if result["result"] == "Dropped" => {}
+            Some(_) => failed.push((
+                "the preprocessing function failed the record".to_owned(),
+                bytes,
+            )),
+            None => failed.push((
+                "the preprocessing function's answer left the record out".to_owned(),
+                bytes,
+            )),
+        }
+    }
+    Ok((kept, failed))
+}
+
+/// Records a preprocessor kept (data, arrival time), and those it failed (reason, data).
+type FailedSplit = (Vec<(Vec<u8>, i64)>, Vec<(String, Vec<u8>)>);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,14 +509,14 @@ mod tests {
         ))
         .expect("a stream");
         assert_eq!(arn, "arn:s");
-        let err = source_arn(&piece(json!({
+        let with_preprocessor = piece(json!({
             "KinesisStreamsInput": {"ResourceARN": "arn:s"},
             "InputProcessingConfiguration": {"InputLambdaProcessor": {"ResourceARN": "arn:l"}},
-        })))
-        .expect_err("refused");
-        assert!(
-            err.to_string().contains("InputProcessingConfiguration"),
-            "{err}"
+        }));
+        assert_eq!(source_arn(&with_preprocessor).expect("a stream"), "arn:s");
+        assert_eq!(
+            preprocessor_arn(&with_preprocessor).as_deref(),
+            Some("arn:l")
         );
         let err = source_arn(&piece(
             json!({"KinesisFirehoseInput": {"ResourceARN": "arn:f"}}),

@@ -83,11 +83,24 @@ pub(crate) fn prepare(
             .get(&piece.id)
             .cloned()
             .unwrap_or_else(|| InputPosition::new(default_start));
-        readers.push(InputReader::new(
-            piece,
-            position,
-            service.config.runtime.poll_interval,
-        )?);
+        let mut reader = InputReader::new(piece, position, service.config.runtime.poll_interval)?;
+        if let Some(function_arn) = super::reader::preprocessor_arn(piece) {
+            let lambda = service.connections.lambda.clone().ok_or_else(|| {
+                RuntimeError::Unsupported(format!(
+                    "Input {} has a Lambda preprocessor, which this server does not invoke.",
+                    piece.id
+                ))
+            })?;
+            lambda.check(&function_arn).map_err(|err| {
+                RuntimeError::Configuration(format!("Input {}: {}", piece.id, err.message))
+            })?;
+            reader.preprocessor = Some(super::reader::Preprocessor {
+                function_arn,
+                application_arn: service.application_arn(&application.name),
+                lambda,
+            });
+        }
+        readers.push(reader);
     }
     let mut outputs_config = Vec::new();
     for piece in &application.outputs {
