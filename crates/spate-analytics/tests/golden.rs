@@ -12,7 +12,8 @@
 //! - `code` ... `end`: the application code; then either nothing (it must plan) or
 //!   `plan-error` ... `end` with the exact error.
 //! - `rows NAME` ... `end`: records entering NAME, one per line, `<ROWTIME> <JSON>`; the
-//!   lines go in as one batch.
+//!   lines go in as one batch, each record arrived (APPROXIMATE_ARRIVAL_TIME) 100 ms before
+//!   its ROWTIME.
 //! - `advance <TIMESTAMP>`: the clock reaches that time.
 //! - `snapshot`: the engine's state is written out and read into a new engine, as a restart
 //!   does.
@@ -233,6 +234,13 @@ fn run_script(text: &str) -> Result<String, String> {
                                 pump: None,
                             }),
                         }
+                    }
+                }
+                // An input stream's APPROXIMATE_ARRIVAL_TIME: 100 ms before the row's ROWTIME.
+                let width = engine.columns(rest).map_or(0, <[Column]>::len);
+                for (row, rowtime) in rows.iter_mut().zip(&rowtimes) {
+                    if row.len() + 1 == width {
+                        row.push(Value::Timestamp(rowtime - 100));
                     }
                 }
                 engine

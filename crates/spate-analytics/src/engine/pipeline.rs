@@ -104,8 +104,20 @@ impl PipelineFactory for EngineFactory {
 impl Pipeline for EnginePipeline {
     fn push(&mut self, stream: &str, rows: InputRows) -> Result<(), PipelineError> {
         let rowtimes = vec![rows.rowtime_ms; rows.rows.len()];
+        // The schema's columns, then APPROXIMATE_ARRIVAL_TIME (see `plan`).
+        let width = self
+            .engine
+            .columns(stream)
+            .map_or(0, |columns| columns.len());
+        let mut with_arrival = rows.rows;
+        for (row, arrival) in with_arrival.iter_mut().zip(&rows.arrival_ms) {
+            // A schema with a column of that name keeps its own.
+            if row.len() + 1 == width {
+                row.push(crate::input::Value::Timestamp(*arrival));
+            }
+        }
         self.engine
-            .push_rows(stream, &rowtimes, &rows.rows)
+            .push_rows(stream, &rowtimes, &with_arrival)
             .map_err(|err| PipelineError::Runtime(err.to_string()))
     }
 

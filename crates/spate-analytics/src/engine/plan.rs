@@ -38,6 +38,11 @@ use crate::sql::ast::{
     Position, Query, QueryBody, Select, SelectItem, Statement, TableFactor, WindowSpec,
 };
 
+/// The column of every input stream holding its record's `ApproximateArrivalTimestamp` in the
+/// source stream (the ingest time). It is read by name; `*` leaves it out (Unverified), so
+/// `SELECT STREAM *` gives the schema's columns.
+pub const APPROXIMATE_ARRIVAL_TIME: &str = "APPROXIMATE_ARRIVAL_TIME";
+
 /// The in-application stream rows that could not be read or processed go to.
 pub const ERROR_STREAM: &str = "error_stream";
 
@@ -151,7 +156,15 @@ pub fn plan_application(
         );
     }
     for input in inputs {
-        add_stream(&mut plan, &input.name, input.columns.clone(), true);
+        // Every input stream also has the source record's arrival time, by name only.
+        let mut columns = input.columns.clone();
+        if !columns
+            .iter()
+            .any(|column| column.name == APPROXIMATE_ARRIVAL_TIME)
+        {
+            columns.push(Column::new(APPROXIMATE_ARRIVAL_TIME, SqlType::Timestamp));
+        }
+        add_stream(&mut plan, &input.name, columns, true);
     }
     add_stream(&mut plan, ERROR_STREAM, error_stream_columns(), false);
     for statement in &statements {
@@ -266,6 +279,8 @@ struct Relation {
     offset: usize,
     /// For a TUMBLE or HOP table function: its WINDOW_START column and window.
     window: Option<TvfWindow>,
+    /// Columns `*` leaves out (an input stream's APPROXIMATE_ARRIVAL_TIME).
+    hidden: Vec<String>,
 }
 
 /// The window a TUMBLE or HOP table function gives its rows.
@@ -293,6 +308,7 @@ impl RelationScope {
                 columns,
                 offset: 1,
                 window: None,
+                hidden: Vec::new(),
             }],
         }
     }
@@ -1096,6 +1112,9 @@ fn from_clause(
         plan_error(select.pos, message)
     })?;
     let mut scope = RelationScope::single(names, stream.columns.clone());
+    if stream.input {
+        scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
+    }
     let (join, stream_join) = match from.joins.as_slice() {
         [] => (None, None),
         [join] => {
@@ -1335,6 +1354,7 @@ fn table_join(
         columns: table.columns.clone(),
         offset: scope.width(),
         window: None,
+        hidden: Vec::new(),
     });
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => condition.clone(),
@@ -1453,6 +1473,7 @@ fn stream_join(
         columns: second_def.columns.clone(),
         offset: scope.width(),
         window: None,
+        hidden: Vec::new(),
     });
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => compile(condition, scope)?,
@@ -1551,7 +1572,11 @@ fn projection_items(
             }
             SelectItem::Wildcard => {
                 for relation in &scope.relations {
-                    for column in &relation.columns {
+                    for column in relation
+                        .columns
+                        .iter()
+                        .filter(|column| !relation.hidden.contains(&column.name))
+                    {
                         items.push((qualified(relation, column, select.pos), column.name.clone()));
                     }
                 }
@@ -1568,7 +1593,11 @@ fn projection_items(
                             format!("no stream, table or alias {qualifier} in FROM"),
                         )
                     })?;
-                for column in &relation.columns {
+                for column in relation
+                    .columns
+                    .iter()
+                    .filter(|column| !relation.hidden.contains(&column.name))
+                {
                     items.push((qualified(relation, column, pos), column.name.clone()));
                 }
             }
