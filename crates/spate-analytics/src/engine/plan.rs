@@ -281,6 +281,10 @@ struct Relation {
     window: Option<TvfWindow>,
     /// Columns `*` leaves out (an input stream's APPROXIMATE_ARRIVAL_TIME).
     hidden: Vec<String>,
+    /// The batch column holding this relation's own ROWTIME, when it is not column 0 (the
+    /// two streams of a stream-to-stream join: `o.ROWTIME` is the order's, `ROWTIME` the
+    /// joined row's).
+    rowtime: Option<usize>,
 }
 
 /// The window a TUMBLE or HOP table function gives its rows.
@@ -309,6 +313,7 @@ impl RelationScope {
                 offset: 1,
                 window: None,
                 hidden: Vec::new(),
+                rowtime: None,
             }],
         }
     }
@@ -359,12 +364,16 @@ impl Scope for RelationScope {
             }
             None => self.relations.iter().collect(),
         };
-        if column.name == ROWTIME
-            && candidates
-                .first()
-                .is_some_and(|relation| relation.offset == 1)
-        {
-            return Ok((0, ExprType::Sql(SqlType::Timestamp)));
+        if column.name == ROWTIME {
+            let own = match (qualifier, candidates.first()) {
+                (Some(_), Some(relation)) => {
+                    relation.rowtime.or((relation.offset == 1).then_some(0))
+                }
+                _ => Some(0),
+            };
+            if let Some(index) = own {
+                return Ok((index, ExprType::Sql(SqlType::Timestamp)));
+            }
         }
         let mut found = None;
         for relation in candidates {
@@ -1355,6 +1364,7 @@ fn table_join(
         offset: scope.width(),
         window: None,
         hidden: Vec::new(),
+        rowtime: None,
     });
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => condition.clone(),
@@ -1473,8 +1483,28 @@ fn stream_join(
         columns: second_def.columns.clone(),
         offset: scope.width(),
         window: None,
-        hidden: Vec::new(),
+        hidden: if second_def.input {
+            vec![APPROXIMATE_ARRIVAL_TIME.to_string()]
+        } else {
+            Vec::new()
+        },
+        rowtime: None,
     });
+    // Each stream's own ROWTIME, after their columns.
+    let own_rowtimes = scope.width();
+    scope.relations.push(Relation {
+        names: Vec::new(),
+        columns: vec![
+            Column::new("$FIRST_ROWTIME", SqlType::Timestamp),
+            Column::new("$SECOND_ROWTIME", SqlType::Timestamp),
+        ],
+        offset: own_rowtimes,
+        window: None,
+        hidden: vec!["$FIRST_ROWTIME".into(), "$SECOND_ROWTIME".into()],
+        rowtime: None,
+    });
+    scope.relations[0].rowtime = Some(own_rowtimes);
+    scope.relations[1].rowtime = Some(own_rowtimes + 1);
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => compile(condition, scope)?,
         _ => return Err(plan_error(pos, "a join of two streams needs ON")),

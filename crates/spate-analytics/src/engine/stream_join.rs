@@ -2,7 +2,8 @@
 //! PRECEDING) ON ...`. A stream with `OVER` keeps its rows for that long (by ROWTIME); a row
 //! arriving on the other stream is joined with the kept rows within the range before it. When
 //! both streams have a window, a row of either joins the other's kept rows. A joined row takes
-//! the arriving row's ROWTIME; its columns are the first stream's, then the second's.
+//! the arriving row's ROWTIME; its columns are the first stream's, then the second's, then the
+//! two rows' own ROWTIMEs (what `a.ROWTIME` and `b.ROWTIME` read, as the SQL reference shows).
 //!
 //! The kept rows are the operator's state; a snapshot holds them in Arrow's row format.
 
@@ -34,7 +35,7 @@ pub struct StreamJoinPlan {
     pub second_schema: SchemaRef,
     /// The ON condition, on the joined batch.
     pub condition: PhysicalExpr,
-    /// ROWTIME, the first stream's columns, the second's.
+    /// ROWTIME, the first stream's columns, the second's, then each stream's own ROWTIME.
     pub joined_schema: SchemaRef,
 }
 
@@ -179,6 +180,13 @@ fn probe(
     for column in second.columns().iter().skip(1) {
         columns.push(arrow::compute::take(column, second_indices, None)?);
     }
+    // Each stream's own ROWTIME (`o.ROWTIME`, `t.ROWTIME`).
+    columns.push(arrow::compute::take(first.column(0), first_indices, None)?);
+    columns.push(arrow::compute::take(
+        second.column(0),
+        second_indices,
+        None,
+    )?);
     let options =
         arrow::array::RecordBatchOptions::new().with_row_count(Some(arriving_indices.len()));
     let candidates =
