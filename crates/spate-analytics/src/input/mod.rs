@@ -10,6 +10,7 @@
 
 pub mod datetime;
 pub mod discover;
+pub mod flat;
 pub mod infer;
 pub mod json;
 pub mod jsonpath;
