@@ -41,6 +41,8 @@ pub enum AggregateFunction {
     /// `COUNT(*)`
     CountRows,
     Count,
+    /// `COUNT(DISTINCT x)`
+    CountDistinct,
     Sum,
     Avg,
     Min,
@@ -65,9 +67,12 @@ impl Aggregate {
         argument: Option<PhysicalExpr>,
     ) -> Result<Aggregate, String> {
         let ty = match (function, &argument) {
-            (AggregateFunction::CountRows | AggregateFunction::Count, _) => {
-                ExprType::Sql(SqlType::BigInt)
-            }
+            (
+                AggregateFunction::CountRows
+                | AggregateFunction::Count
+                | AggregateFunction::CountDistinct,
+                _,
+            ) => ExprType::Sql(SqlType::BigInt),
             (_, None) => return Err("this aggregate needs an argument".into()),
             (AggregateFunction::Sum | AggregateFunction::Avg, Some(argument)) => {
                 match argument.ty() {
@@ -163,6 +168,8 @@ pub struct SessionPlan {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Accumulator {
     Count(Vec<i64>),
+    /// The distinct values of each group, as text (values of one type: equal text, equal value).
+    Distinct(Vec<std::collections::HashSet<String>>),
     SumInteger {
         sums: Vec<i64>,
         counts: Vec<i64>,
@@ -197,6 +204,7 @@ impl Accumulator {
             AggregateFunction::CountRows | AggregateFunction::Count => {
                 Accumulator::Count(Vec::new())
             }
+            AggregateFunction::CountDistinct => Accumulator::Distinct(Vec::new()),
             AggregateFunction::Sum | AggregateFunction::Avg => match aggregate.ty {
                 ExprType::Sql(SqlType::Real | SqlType::Double) => Accumulator::SumFloat {
                     sums: Vec::new(),
@@ -239,6 +247,7 @@ impl Accumulator {
     fn grow(&mut self, groups: usize) {
         match self {
             Accumulator::Count(counts) => counts.resize(groups, 0),
+            Accumulator::Distinct(sets) => sets.resize_with(groups, Default::default),
             Accumulator::SumInteger { sums, counts } => {
                 sums.resize(groups, 0);
                 counts.resize(groups, 0);
@@ -274,6 +283,18 @@ impl Accumulator {
         };
         let valid = |row: u32| argument.is_valid(row as usize);
         match self {
+            Accumulator::Distinct(sets) => {
+                let formatter = arrow::util::display::ArrayFormatter::try_new(
+                    argument.as_ref(),
+                    &Default::default(),
+                )?;
+                for &row in rows {
+                    if valid(row) {
+                        sets[groups[row as usize] as usize]
+                            .insert(formatter.value(row as usize).to_string());
+                    }
+                }
+            }
             Accumulator::Count(counts) => {
                 for &row in rows {
                     if valid(row) {
@@ -374,6 +395,9 @@ impl Accumulator {
         let ty = aggregate.ty;
         Ok(match self {
             Accumulator::Count(counts) => Arc::new(Int64Array::from(counts.clone())),
+            Accumulator::Distinct(sets) => Arc::new(Int64Array::from(
+                sets.iter().map(|set| set.len() as i64).collect::<Vec<_>>(),
+            )),
             Accumulator::SumInteger { sums, counts } => {
                 let range = ty.sql().and_then(SqlType::integer_range);
                 let values = sums

@@ -831,6 +831,29 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
                     ty: ExprType::Sql(SqlType::Timestamp),
                 }
             }
+            // Unverified, as above: the date and the time of day of the row's ROWTIME.
+            "CURRENT_DATE" => PhysicalExpr::Special {
+                op: SpecialOp::Cast {
+                    from: SqlType::Timestamp,
+                    to: SqlType::Date,
+                },
+                args: vec![PhysicalExpr::Column {
+                    index: 0,
+                    ty: ExprType::Sql(SqlType::Timestamp),
+                }],
+                ty: ExprType::Sql(SqlType::Date),
+            },
+            "CURRENT_TIME" | "LOCALTIME" => PhysicalExpr::Special {
+                op: SpecialOp::Cast {
+                    from: SqlType::Timestamp,
+                    to: SqlType::Time,
+                },
+                args: vec![PhysicalExpr::Column {
+                    index: 0,
+                    ty: ExprType::Sql(SqlType::Timestamp),
+                }],
+                ty: ExprType::Sql(SqlType::Time),
+            },
             other => {
                 return Err(plan_error(pos, format!("{other} is not supported yet")));
             }

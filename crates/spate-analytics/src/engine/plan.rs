@@ -35,7 +35,8 @@ use crate::input::SqlType;
 use crate::sql::ast::{
     BinaryOperator, CreatePump, CreateStream, Expr, FrameBound, FrameUnits, FunctionArg, Ident,
     Join, JoinConstraint, JoinKind as AstJoinKind, Literal, NamedWindow, ObjectName, Over,
-    Position, Query, QueryBody, Select, SelectItem, Statement, TableFactor, WindowSpec,
+    Position, Query, QueryBody, Select, SelectItem, SetOperator, Statement, TableFactor,
+    WindowSpec,
 };
 
 /// The column of every input stream holding its record's `ApproximateArrivalTimestamp` in the
@@ -495,16 +496,18 @@ impl GroupScope<'_> {
         args: &[FunctionArg],
         quantifier: Option<crate::sql::ast::SetQuantifier>,
     ) -> Result<Aggregate, PlanError> {
-        if quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
+        let distinct = quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
+        if distinct && name != "COUNT" {
             return Err(plan_error(
                 pos,
-                format!("{name}(DISTINCT ...) is not supported yet"),
+                format!("{name}(DISTINCT ...) is not supported yet; COUNT(DISTINCT ...) is"),
             ));
         }
         let (function, argument) = match (name, args) {
             ("COUNT", [FunctionArg::Star]) => (AggregateFunction::CountRows, None),
             (_, [FunctionArg::Expr(argument)]) => {
                 let function = match name {
+                    "COUNT" if distinct => AggregateFunction::CountDistinct,
                     "COUNT" => AggregateFunction::Count,
                     "SUM" => AggregateFunction::Sum,
                     "AVG" => AggregateFunction::Avg,
@@ -583,10 +586,67 @@ fn plan_query(
     }
     let select = match &query.body {
         QueryBody::Select(select) => select,
-        QueryBody::SetOperation { .. } => {
+        // `a UNION ALL b`: each side is a pump of its own into the same stream, so their rows
+        // merge as they come (a stream's rows are in ROWTIME order per pump).
+        QueryBody::SetOperation {
+            op: SetOperator::Union,
+            all: true,
+            left,
+            right,
+        } => {
+            let side = |body: &QueryBody| Query {
+                body: body.clone(),
+                order_by: Vec::new(),
+            };
+            let left_name = format!("{name}$UNION{}", pumps.len());
+            let destination = match destination {
+                Destination::Hidden(hidden) => {
+                    plan_query(
+                        plan,
+                        &left_name,
+                        &side(left),
+                        Destination::Hidden(hidden.clone()),
+                        pumps,
+                    )?;
+                    let target = plan.streams.get(&hidden).cloned().ok_or_else(|| {
+                        plan_error(
+                            query_position(query),
+                            format!("stream {hidden} was not created"),
+                        )
+                    })?;
+                    Destination::Existing {
+                        target,
+                        columns: &[],
+                        pos: query_position(query),
+                    }
+                }
+                Destination::Existing {
+                    target,
+                    columns,
+                    pos,
+                } => {
+                    let again = Destination::Existing {
+                        target: target.clone(),
+                        columns,
+                        pos,
+                    };
+                    plan_query(plan, &left_name, &side(left), again, pumps)?;
+                    Destination::Existing {
+                        target,
+                        columns,
+                        pos,
+                    }
+                }
+            };
+            return plan_query(plan, name, &side(right), destination, pumps);
+        }
+        QueryBody::SetOperation { op, all, .. } => {
+            let distinct = if *all { " ALL" } else { "" };
             return Err(plan_error(
                 query_position(query),
-                "UNION, EXCEPT and INTERSECT are not supported yet",
+                format!(
+                    "{op:?}{distinct} of streams is not supported: only UNION ALL merges streams"
+                ),
             ));
         }
         QueryBody::Nested(inner) => return plan_query(plan, name, inner, destination, pumps),
@@ -2048,10 +2108,18 @@ impl Scope for SlidingScope<'_> {
                 format!("{name} OVER a window is not supported yet"),
             ));
         }
+        let distinct = call.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
+        if distinct && name != "COUNT" {
+            return Err(plan_error(
+                call.pos,
+                format!("{name}(DISTINCT ...) is not supported yet; COUNT(DISTINCT ...) is"),
+            ));
+        }
         let (function, argument) = match (name, call.args.as_slice()) {
             ("COUNT", [FunctionArg::Star]) => (AggregateFunction::CountRows, None),
             (_, [FunctionArg::Expr(argument)]) => (
                 match name {
+                    "COUNT" if distinct => AggregateFunction::CountDistinct,
                     "COUNT" => AggregateFunction::Count,
                     "SUM" => AggregateFunction::Sum,
                     "AVG" => AggregateFunction::Avg,

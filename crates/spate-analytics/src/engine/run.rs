@@ -229,9 +229,25 @@ impl Engine {
             buffer.push(batch.clone());
         }
         let readers = self.readers.get(stream).cloned().unwrap_or_default();
+        // What the pumps give, by target in the order the pumps first wrote to it: rows several
+        // pumps give one stream for the same batch (the sides of a UNION ALL) are merged in
+        // ROWTIME order, so the stream's ROWTIME never goes back.
+        let mut by_target: Vec<(String, Vec<RecordBatch>)> = Vec::new();
         for index in readers {
             let outputs = self.run_pump(index, &batch, stream);
-            let target = self.plan.pumps[index].target.clone();
+            let target = &self.plan.pumps[index].target;
+            match by_target.iter_mut().find(|(name, _)| name == target) {
+                Some((_, batches)) => batches.extend(outputs),
+                None => by_target.push((target.clone(), outputs)),
+            }
+        }
+        for (target, outputs) in by_target {
+            if outputs.len() > 1
+                && let Some(merged) = merge_by_rowtime(&outputs)
+            {
+                self.push(&target, merged);
+                continue;
+            }
             for output in outputs {
                 self.push(&target, output);
             }
@@ -549,6 +565,20 @@ impl Engine {
             });
         }
     }
+}
+
+/// Batches of one stream as one, rows in ROWTIME order (equal times keep their order); `None`
+/// if they cannot be joined.
+fn merge_by_rowtime(batches: &[RecordBatch]) -> Option<RecordBatch> {
+    let schema = batches.first()?.schema();
+    let merged = arrow::compute::concat_batches(&schema, batches).ok()?;
+    let times = merged
+        .column(0)
+        .as_primitive_opt::<TimestampMillisecondType>()?;
+    let mut order: Vec<u32> = (0..merged.num_rows() as u32).collect();
+    order.sort_by_key(|&row| times.value(row as usize));
+    let indices = arrow::array::UInt32Array::from(order);
+    arrow::compute::take_record_batch(&merged, &indices).ok()
 }
 
 fn rowtime_at(batch: &RecordBatch, row: usize) -> i64 {

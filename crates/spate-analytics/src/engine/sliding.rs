@@ -289,6 +289,15 @@ fn result(aggregate: &Aggregate, partition: &Partition) -> Result<Held, EvalErro
     let float = matches!(aggregate.ty, ExprType::Sql(SqlType::Real | SqlType::Double));
     Ok(match aggregate.function {
         AggregateFunction::CountRows => Held::Integer(partition.rows.len() as i128),
+        AggregateFunction::CountDistinct => {
+            let distinct: std::collections::HashSet<String> = partition
+                .rows
+                .iter()
+                .filter(|(_, value)| *value != Held::Null)
+                .map(|(_, value)| format!("{value:?}"))
+                .collect();
+            Held::Integer(distinct.len() as i128)
+        }
         AggregateFunction::Count => Held::Integer(i128::from(partition.count)),
         AggregateFunction::Sum | AggregateFunction::Avg if partition.count == 0 => Held::Null,
         AggregateFunction::Sum if float => Held::Float(partition.sum_float),
