@@ -426,3 +426,28 @@ def test_a_lambda_preprocessor_transforms_drops_and_fails_input_records(spate_fa
     analytics.stop_application(ApplicationName=name)
     wait_status(analytics, name, "READY")
     function.stop()
+
+
+def test_discovery_infers_the_schema_of_preprocessed_records(spate_factory, tmp_path):
+    function = PreprocessingFunction()
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:pre"
+    config = tmp_path / "spate.toml"
+    config.write_text(f'[firehose.lambda."{arn}"]\nurl = "{function.url}"\n')
+    server = spate_factory(args=["--config", str(config)])
+    kinesis = harness.kinesis_client(server.endpoint)
+    analytics = analytics_client(server.endpoint)
+    source = harness.unique_name("src")
+    create_streams(kinesis, source)
+    kinesis.put_records(StreamName=source, Records=[
+        {"Data": text.encode(), "PartitionKey": "k"} for text in ["AMZN:1.5", "IBM:20", "skip"]])
+    answer = analytics.discover_input_schema(
+        ResourceARN=harness.stream_arn(source), RoleARN=ROLE,
+        InputStartingPositionConfiguration={"InputStartingPosition": "TRIM_HORIZON"},
+        InputProcessingConfiguration={"InputLambdaProcessor": {"ResourceARN": arn,
+                                                               "RoleARN": ROLE}})
+    assert answer["RawInputRecords"] == ["AMZN:1.5", "IBM:20", "skip"]
+    assert [json.loads(text) for text in answer["ProcessedInputRecords"]] == [
+        {"ticker": "AMZN", "price": 1.5}, {"ticker": "IBM", "price": 20.0}]
+    columns = [column["Name"] for column in answer["InputSchema"]["RecordColumns"]]
+    assert columns == ["ticker", "price"]
+    function.stop()

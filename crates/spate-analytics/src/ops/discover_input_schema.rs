@@ -15,6 +15,7 @@ use crate::api::Validate;
 use crate::error::AnalyticsError;
 use crate::input::{DiscoverError, SourceSchema, discover_input_schema};
 use crate::ops;
+use crate::runtime::reader::{self, Preprocessor};
 use crate::runtime::{discover, reference};
 use crate::service::AnalyticsService;
 
@@ -71,15 +72,13 @@ pub async fn handle(
     service: &AnalyticsService,
     request: Request,
 ) -> Result<Response, AnalyticsError> {
-    if request.input_processing_configuration.is_some() {
-        return Err(AnalyticsError::InvalidArgument(
-            "InputProcessingConfiguration (a Lambda preprocessor) is not supported by Spate yet."
-                .into(),
-        ));
-    }
+    let preprocessor = match &request.input_processing_configuration {
+        None => None,
+        Some(configuration) => Some(preprocessor_of(service, configuration)?),
+    };
     if let Some(s3) = &request.s3_configuration {
         let samples = object_samples(service, s3).await?;
-        return respond(samples, "the S3 object");
+        return respond(samples, preprocessor.as_ref(), "the S3 object").await;
     }
     let Some(resource) = request.resource_arn else {
         return Err(AnalyticsError::InvalidArgument(
@@ -118,7 +117,33 @@ pub async fn handle(
             "No data found in {resource} from position {position}: put records in the stream, or start from TRIM_HORIZON, and try again."
         )));
     }
-    respond(samples, &resource)
+    respond(samples, preprocessor.as_ref(), &resource).await
+}
+
+/// The Lambda preprocessor of an `InputProcessingConfiguration`, which samples go through
+/// before their schema is inferred (ProcessedInputRecords).
+fn preprocessor_of(
+    service: &AnalyticsService,
+    configuration: &Value,
+) -> Result<Preprocessor, AnalyticsError> {
+    let Some(arn) = configuration["InputLambdaProcessor"]["ResourceARN"].as_str() else {
+        return Err(AnalyticsError::InvalidArgument(
+            "InputProcessingConfiguration needs InputLambdaProcessor with its ResourceARN.".into(),
+        ));
+    };
+    let Some(lambda) = service.connections.lambda.clone() else {
+        return Err(AnalyticsError::ServiceUnavailable(
+            "AWS Lambda functions are not invoked here, so records cannot be preprocessed.".into(),
+        ));
+    };
+    lambda
+        .check(arn)
+        .map_err(|err| AnalyticsError::InvalidArgument(err.message))?;
+    Ok(Preprocessor {
+        function_arn: arn.to_owned(),
+        application_arn: String::new(),
+        lambda,
+    })
 }
 
 /// The records of an `S3Configuration`'s object: its non-empty lines, at most
@@ -154,9 +179,26 @@ async fn object_samples(
         .collect())
 }
 
-/// The inferred schema of `samples` (read from `source`) and the samples as read.
-fn respond(samples: Vec<Vec<u8>>, source: &str) -> Result<Response, AnalyticsError> {
-    let discovery = discover_input_schema(&samples).map_err(|err| match err {
+/// The inferred schema of `samples` (read from `source`, through `preprocessor` if there is
+/// one), the samples as read and as processed.
+async fn respond(
+    samples: Vec<Vec<u8>>,
+    preprocessor: Option<&Preprocessor>,
+    source: &str,
+) -> Result<Response, AnalyticsError> {
+    let processed_samples: Vec<Vec<u8>> = match preprocessor {
+        None => samples.clone(),
+        Some(preprocessor) => {
+            // Unverified: sampled records carry no Kinesis metadata to the function.
+            let records = vec![Value::Null; samples.len()];
+            let data = samples.iter().map(|sample| (sample.clone(), 0)).collect();
+            let (kept, _failed) = reader::preprocess(preprocessor, source, "", &records, data)
+                .await
+                .map_err(|err| AnalyticsError::InvalidArgument(err.to_string()))?;
+            kept.into_iter().map(|(data, _)| data).collect()
+        }
+    };
+    let discovery = discover_input_schema(&processed_samples).map_err(|err| match err {
         DiscoverError::NoSamples => AnalyticsError::UnableToDetectSchema(format!(
             "No data found in {source} to infer a schema from."
         )),
@@ -168,10 +210,14 @@ fn respond(samples: Vec<Vec<u8>>, source: &str) -> Result<Response, AnalyticsErr
         .iter()
         .map(|sample| String::from_utf8_lossy(sample).into_owned())
         .collect();
+    let processed = processed_samples
+        .iter()
+        .map(|sample| String::from_utf8_lossy(sample).into_owned())
+        .collect();
     Ok(Response {
         input_schema: discovery.input_schema,
         parsed_input_records: discovery.parsed_input_records,
-        processed_input_records: raw.clone(),
+        processed_input_records: processed,
         raw_input_records: raw,
     })
 }

@@ -412,7 +412,7 @@ pub async fn list_shards(
 
 /// Invokes an input's preprocessor on the records of one GetRecords: the records it kept
 /// (transformed) with their arrival times, and the ones it failed, for the error stream.
-async fn preprocess(
+pub(crate) async fn preprocess(
     preprocessor: &Preprocessor,
     stream_arn: &str,
     shard: &str,
@@ -492,7 +492,7 @@ async fn preprocess(
 }
 
 /// Records a preprocessor kept (data, arrival time), and those it failed (reason, data).
-type FailedSplit = (Vec<(Vec<u8>, i64)>, Vec<(String, Vec<u8>)>);
+pub(crate) type FailedSplit = (Vec<(Vec<u8>, i64)>, Vec<(String, Vec<u8>)>);
 
 #[cfg(test)]
 mod tests {
