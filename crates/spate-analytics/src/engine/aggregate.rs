@@ -341,11 +341,7 @@ impl Accumulator {
                 for &row in rows {
                     if let Some(value) = numbers(row as usize) {
                         let slot = &mut values[groups[row as usize] as usize];
-                        let replace = match slot {
-                            None => true,
-                            Some(current) => (value > *current) == *max && value != *current,
-                        };
-                        if replace {
+                        if better(&value, slot.as_ref(), *max) {
                             *slot = Some(value);
                         }
                     }
@@ -357,11 +353,7 @@ impl Accumulator {
                     if valid(row) {
                         let value = numbers.value(row as usize);
                         let slot = &mut values[groups[row as usize] as usize];
-                        let replace = match slot {
-                            None => true,
-                            Some(current) => (value > *current) == *max && value != *current,
-                        };
-                        if replace {
+                        if better(&value, slot.as_ref(), *max) {
                             *slot = Some(value);
                         }
                     }
@@ -373,13 +365,7 @@ impl Accumulator {
                     if valid(row) {
                         let value = texts.value(row as usize);
                         let slot = &mut values[groups[row as usize] as usize];
-                        let replace = match slot {
-                            None => true,
-                            Some(current) => {
-                                (value > current.as_str()) == *max && value != current.as_str()
-                            }
-                        };
-                        if replace {
+                        if better(value, slot.as_deref(), *max) {
                             *slot = Some(value.to_string());
                         }
                     }
@@ -460,6 +446,15 @@ impl Accumulator {
                     .collect::<StringArray>(),
             ),
         })
+    }
+}
+
+/// Whether `value` should replace `current` as the MAX (`max`) or MIN so far.
+pub(crate) fn better<T: PartialOrd + ?Sized>(value: &T, current: Option<&T>, max: bool) -> bool {
+    match current {
+        None => true,
+        Some(current) if max => value > current,
+        Some(current) => value < current,
     }
 }
 

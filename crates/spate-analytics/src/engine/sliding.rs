@@ -16,7 +16,7 @@ use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{Aggregate, AggregateFunction, from_i128, i128_reader};
+use super::aggregate::{Aggregate, AggregateFunction, better, from_i128, i128_reader};
 use super::expr::{EvalError, PhysicalExpr};
 use super::types::ExprType;
 use crate::input::SqlType;
@@ -106,9 +106,9 @@ impl Partition {
             let better = match (&best, value) {
                 (_, Held::Null) => false,
                 (Held::Null, _) => true,
-                (Held::Integer(a), Held::Integer(b)) => (b > a) == max && b != a,
-                (Held::Float(a), Held::Float(b)) => (b > a) == max && b != a,
-                (Held::Text(a), Held::Text(b)) => (b > a) == max && b != a,
+                (Held::Integer(a), Held::Integer(b)) => better(b, Some(a), max),
+                (Held::Float(a), Held::Float(b)) => better(b, Some(a), max),
+                (Held::Text(a), Held::Text(b)) => better(b, Some(a), max),
                 _ => false,
             };
             if better {
