@@ -152,7 +152,7 @@ def test_start_names_the_inputs_and_outputs_spate_cannot_serve(analytics):
     name = harness.unique_name("firehosein")
     firehose_input = {"NamePrefix": "SOURCE_SQL_STREAM",
                       "KinesisFirehoseInput": {
-                          "ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/d",
+                          "ResourceARN": "arn:aws:firehose:us-east-1:000000000000:stream/d",
                           "RoleARN": ROLE},
                       "InputSchema": stream_input()["InputSchema"]}
     analytics.create_application(ApplicationName=name, ApplicationCode=CODE,
@@ -160,7 +160,8 @@ def test_start_names_the_inputs_and_outputs_spate_cannot_serve(analytics):
     with pytest.raises(botocore.exceptions.ClientError) as excinfo:
         start(analytics, name, ("1.1", "NOW"))
     code, message = error_of(excinfo)
-    assert code == "UnsupportedOperationException" and "KinesisFirehoseInput" in message
+    assert code == "InvalidApplicationConfigurationException"
+    assert "not the ARN of a Firehose delivery stream" in message
 
     name = harness.unique_name("lambdaout")
     lambda_output = {"Name": "DEST",

@@ -3,7 +3,8 @@ stream and started run their SQL; rows reach a Kinesis output stream and, throug
 stream, objects in S3; a window survives a stop and a LAST_STOPPED_POINT restart in its
 middle, and a kill -9, counting every row once; a reference table from S3 joins the stream;
 a Lambda output's function gets the rows (failed ones again); the v2 API starts the same
-engine."""
+engine; a delivery stream is an application's input, its records kept for a stopped
+application and still delivered to S3."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import time
 import pytest
 
 import harness
-from firehose_helpers import create_active_s3, delivering_server, s3_destination, wait_for_objects
+from firehose_helpers import (create_active_s3, delivering_server, s3_destination,
+                              wait_for_objects)
+from firehose_helpers import put as firehose_put
 from firehose_receivers import Receiver
 from test_analytics_api import ROLE, analytics_client, detail
 from test_analytics_v2 import v2_client
@@ -451,3 +454,69 @@ def test_discovery_infers_the_schema_of_preprocessed_records(spate_factory, tmp_
     columns = [column["Name"] for column in answer["InputSchema"]["RecordColumns"]]
     assert columns == ["ticker", "price"]
     function.stop()
+
+
+def test_a_delivery_stream_is_an_input_and_keeps_records_for_a_stopped_application(
+        spate_factory, s3_server, s3, s3_bucket):
+    server, firehose = delivering_server(spate_factory, s3_server)
+    kinesis = harness.kinesis_client(server.endpoint)
+    analytics = analytics_client(server.endpoint)
+    big = harness.unique_name("big")
+    create_streams(kinesis, big)
+    delivery = create_active_s3(firehose, harness.unique_name("fh"),
+                                **s3_destination(s3_bucket, prefix="fhin/"))
+    name = harness.unique_name("sqlapp")
+    analytics.create_application(
+        ApplicationName=name, ApplicationCode=FILTERING,
+        Inputs=[{**stream_input(), "KinesisFirehoseInput": {
+            "ResourceARN": delivery["DeliveryStreamARN"], "RoleARN": ROLE}}],
+        Outputs=[kinesis_output("BIG", big)])
+    start(analytics, name, "TRIM_HORIZON")
+    reader = Reader(kinesis, big)
+    rows = [{"ticker": "AMZN", "price": 150.5}, {"ticker": "MSFT", "price": 5},
+            {"ticker": "IBM", "price": 11}]
+    firehose_put(firehose, delivery["DeliveryStreamName"],
+                 [json.dumps(row).encode() for row in rows])
+    got = sorted(json.loads(data)["PRICE"] for data in reader.read(2))
+    assert got == [11.0, 150.5]
+
+    analytics.stop_application(ApplicationName=name)
+    wait_status(analytics, name, "READY")
+    later = [{"ticker": "ORCL", "price": 42}, {"ticker": "SAP", "price": 1}]
+    firehose_put(firehose, delivery["DeliveryStreamName"],
+                 [json.dumps(row).encode() for row in later])
+    # The delivery stream delivers every record to S3 while the application is stopped...
+    deadline = time.monotonic() + 30
+    while True:
+        body = b"".join(s3.get_object(Bucket=s3_bucket, Key=item["Key"])["Body"].read()
+                        for item in wait_for_objects(s3, s3_bucket, 1, prefix="fhin/"))
+        if all(json.dumps(row).encode() in body for row in rows + later):
+            break
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+    # ... and keeps those the application has not read for it.
+    start(analytics, name, "LAST_STOPPED_POINT")
+    assert [json.loads(data) for data in reader.read(1)] == [
+        {"TICKER": "ORCL", "PRICE": 42.0, "BAND": "MID"}]
+    reader.nothing_more()
+    analytics.stop_application(ApplicationName=name)
+    wait_status(analytics, name, "READY")
+    analytics.delete_application(
+        ApplicationName=name,
+        CreateTimestamp=detail(analytics, name)["CreateTimestamp"])
+
+
+def test_discovery_samples_a_delivery_stream(spate_factory, s3_server, s3_bucket):
+    server, firehose = delivering_server(spate_factory, s3_server)
+    analytics = analytics_client(server.endpoint)
+    # A long buffering interval: the records wait in the delivery stream.
+    delivery = create_active_s3(firehose, harness.unique_name("fh"),
+                                **s3_destination(s3_bucket, prefix="disc/", interval_s=600))
+    records = [json.dumps({"ticker": t, "price": p}) for t, p in [("AMZN", 10.5), ("IBM", 3.25)]]
+    firehose_put(firehose, delivery["DeliveryStreamName"], [r.encode() for r in records])
+    answer = analytics.discover_input_schema(
+        ResourceARN=delivery["DeliveryStreamARN"], RoleARN=ROLE,
+        InputStartingPositionConfiguration={"InputStartingPosition": "TRIM_HORIZON"})
+    assert answer["RawInputRecords"] == records
+    columns = {column["Name"]: column["Mapping"] for column in answer["InputSchema"]["RecordColumns"]}
+    assert columns == {"ticker": "$.ticker", "price": "$.price"}

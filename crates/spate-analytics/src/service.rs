@@ -242,6 +242,14 @@ impl AnalyticsService {
         &self.config.account_id
     }
 
+    /// The services inputs are read through.
+    pub fn source_apis(&self) -> crate::runtime::reader::SourceApis {
+        crate::runtime::reader::SourceApis {
+            streams: self.connections.streams.clone(),
+            firehose: self.connections.firehose.clone(),
+        }
+    }
+
     /// The ARN of the application `name` of this account.
     pub fn application_arn(&self, name: &str) -> String {
         crate::model::application_arn(&self.config.region, &self.config.account_id, name)

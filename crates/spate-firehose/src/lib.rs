@@ -26,6 +26,7 @@ pub mod keys;
 pub mod model;
 pub mod ops;
 pub mod processing;
+pub mod readers;
 pub mod service;
 pub mod settings;
 pub mod source;

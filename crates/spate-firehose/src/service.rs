@@ -50,6 +50,8 @@ pub struct FirehoseService {
     pub(crate) readers: Mutex<BTreeMap<String, Reader>>,
     /// The processors and conversions of S3 destinations, built once per settings.
     pub(crate) prepared: crate::destination::prepared::PreparedCache,
+    /// Other services' retention holds on the streams' logs (`readers`).
+    pub(crate) holds: Mutex<crate::readers::Holds>,
 }
 
 impl std::fmt::Debug for FirehoseService {
@@ -115,6 +117,7 @@ impl FirehoseService {
             streams.insert(stream.name.clone(), Arc::new(stream));
         }
         let http = crate::destination::HttpClient::new(&config.http)?;
+        let holds = crate::readers::load_holds(meta.as_ref()).await?;
         let service = Arc::new(FirehoseService {
             s3: S3Stores::new(config.s3.clone()),
             http,
@@ -129,6 +132,7 @@ impl FirehoseService {
             kinesis,
             readers: Mutex::new(BTreeMap::new()),
             prepared: Default::default(),
+            holds: Mutex::new(holds),
         });
         let deleting: Vec<String> = service
             .all()
@@ -281,15 +285,17 @@ impl FirehoseService {
             other => other,
         })
         .await?;
-        self.meta
-            .commit(
-                Txn::new()
-                    .delete(format!("{STREAM_PREFIX}{name}"))
-                    .delete(format!("{CHECKPOINT_PREFIX}{name}"))
-                    .delete(format!("{KEY_PREFIX}{name}"))
-                    .delete(format!("{SOURCE_PREFIX}{name}")),
-            )
-            .await?;
+        let txn = Txn::new()
+            .delete(format!("{STREAM_PREFIX}{name}"))
+            .delete(format!("{CHECKPOINT_PREFIX}{name}"))
+            .delete(format!("{KEY_PREFIX}{name}"))
+            .delete(format!("{SOURCE_PREFIX}{name}"));
+        let txn = self
+            .hold_keys(name)
+            .into_iter()
+            .fold(txn, |txn, key| txn.delete(key));
+        self.meta.commit(txn).await?;
+        self.holds.lock().remove(name);
         self.streams.lock().remove(name);
         self.data_keys.lock().remove(name);
         info!(delivery_stream = name, "delivery stream deleted");

@@ -296,8 +296,9 @@ impl spate_analytics::runtime::StreamsApi for StreamsApi {
     }
 }
 
-/// An account's Firehose as the destination of its analytics applications' outputs, and its
-/// S3 settings as where their reference data is read from.
+/// An account's Firehose as the source and destination of its analytics applications (inputs
+/// that read delivery streams, outputs that write to them), and its S3 settings as where their
+/// reference data is read from.
 #[derive(Debug)]
 struct FirehoseApi(Arc<FirehoseService>);
 
@@ -313,6 +314,50 @@ impl spate_analytics::runtime::FirehoseApi for FirehoseApi {
         let answer = self.0.handle(operation, &body, Codec::Json).await?;
         serde_json::from_slice(&answer)
             .map_err(|err| spate_wire::AwsError::serialization(err.to_string()))
+    }
+
+    async fn read_log(
+        &self,
+        name: &str,
+        from: u64,
+        max_records: usize,
+    ) -> Result<spate_analytics::runtime::apis::DeliveryLogRead, spate_wire::AwsError> {
+        let read = self
+            .0
+            .read_log(name, from, max_records)
+            .await
+            .map_err(|err| err.to_aws())?;
+        Ok(spate_analytics::runtime::apis::DeliveryLogRead {
+            records: read
+                .records
+                .into_iter()
+                .map(|record| spate_analytics::runtime::apis::DeliveryLogRecord {
+                    offset: record.offset,
+                    arrival_ms: record.arrival_ms,
+                    data: record.data.to_vec(),
+                })
+                .collect(),
+            end: read.end,
+        })
+    }
+
+    async fn hold_log(
+        &self,
+        name: &str,
+        holder: &str,
+        offset: u64,
+    ) -> Result<(), spate_wire::AwsError> {
+        self.0
+            .hold_log(name, holder, offset)
+            .await
+            .map_err(|err| err.to_aws())
+    }
+
+    async fn release_log(&self, name: &str, holder: &str) -> Result<(), spate_wire::AwsError> {
+        self.0
+            .release_log(name, holder)
+            .await
+            .map_err(|err| err.to_aws())
     }
 }
 

@@ -7,6 +7,9 @@ use spate_wire::Violations;
 
 use crate::api::Validate;
 use crate::error::AnalyticsError;
+use crate::model::Application;
+use crate::runtime::delivery_input;
+use crate::runtime::reader::{Source, source_of};
 use crate::service::AnalyticsService;
 
 #[derive(Debug, Deserialize)]
@@ -61,7 +64,24 @@ pub async fn handle(
     crate::runtime::checkpoint::remove(service.meta.as_ref(), &name)
         .await
         .map_err(|err| AnalyticsError::Internal(err.to_string()))?;
+    release_delivery_streams(service, &application).await;
     Ok(super::Empty {})
+}
+
+/// Releases the holds the application's delivery stream inputs kept on their records.
+async fn release_delivery_streams(service: &AnalyticsService, application: &Application) {
+    let Some(firehose) = &service.connections.firehose else {
+        return;
+    };
+    for piece in &application.inputs {
+        let Ok(Source::DeliveryStream { name, .. }) = source_of(piece) else {
+            continue;
+        };
+        let holder = delivery_input::holder(&application.name, &piece.id);
+        if let Err(err) = firehose.release_log(&name, &holder).await {
+            tracing::warn!(application = %application.name, delivery_stream = %name, error = %err.message, "releasing the input's hold failed");
+        }
+    }
 }
 
 #[cfg(test)]

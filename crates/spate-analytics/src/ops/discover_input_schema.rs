@@ -1,8 +1,7 @@
-//! DiscoverInputSchema: samples records of a Kinesis data stream of the caller's account
-//! (`runtime::discover`), or the lines of an S3 object (`S3Configuration`, through the
-//! account's object store), and infers their schema (`input::discover_input_schema`). A
-//! Firehose delivery stream and a Lambda preprocessor are refused by name: Spate cannot read
-//! those for discovery yet.
+//! DiscoverInputSchema: samples records of a Kinesis data stream or a Firehose delivery stream
+//! of the caller's account (`runtime::discover`), or the lines of an S3 object
+//! (`S3Configuration`, through the account's object store), passes them through the Lambda
+//! preprocessor if one is given, and infers their schema (`input::discover_input_schema`).
 //!
 //! Unverified: AWS's exact messages; the error type for a stream that does not exist
 //! (InvalidArgumentException here, since the model lists no ResourceNotFoundException).
@@ -85,11 +84,6 @@ pub async fn handle(
             "Either ResourceARN with InputStartingPositionConfiguration, or S3Configuration, must be given.".into(),
         ));
     };
-    if resource.starts_with("arn:aws:firehose:") {
-        return Err(AnalyticsError::InvalidArgument(format!(
-            "Discovering the schema of a Firehose delivery stream ({resource}) is not supported by Spate yet: give a Kinesis data stream."
-        )));
-    }
     let Some(position) = request
         .input_starting_position_configuration
         .and_then(|starting| starting.input_starting_position)
@@ -98,20 +92,29 @@ pub async fn handle(
             "InputStartingPositionConfiguration is required with ResourceARN.".into(),
         ));
     };
-    let Some(api) = service.connections.streams.as_ref() else {
-        return Err(AnalyticsError::ServiceUnavailable(
-            "Kinesis Data Streams is not served here, so no stream can be sampled.".into(),
-        ));
+    let wait = service.config.runtime.discovery_wait;
+    let samples = if resource.starts_with("arn:aws:firehose:") {
+        let name = reader::delivery_stream_name(&resource).ok_or_else(|| {
+            AnalyticsError::InvalidArgument(format!(
+                "{resource} is not the ARN of a Firehose delivery stream."
+            ))
+        })?;
+        let Some(api) = service.connections.firehose.as_ref() else {
+            return Err(AnalyticsError::ServiceUnavailable(
+                "Firehose is not served here, so no delivery stream can be sampled.".into(),
+            ));
+        };
+        discover::sample_delivery_stream(api, name, &position, service.now_ms(), wait).await
+    } else {
+        let Some(api) = service.connections.streams.as_ref() else {
+            return Err(AnalyticsError::ServiceUnavailable(
+                "Kinesis Data Streams is not served here, so no stream can be sampled.".into(),
+            ));
+        };
+        discover::sample(api, &resource, &position, service.now_ms(), wait).await
     };
-    let samples = discover::sample(
-        api,
-        &resource,
-        &position,
-        service.now_ms(),
-        service.config.runtime.discovery_wait,
-    )
-    .await
-    .map_err(|err| AnalyticsError::InvalidArgument(format!("{resource}: {err}")))?;
+    let samples =
+        samples.map_err(|err| AnalyticsError::InvalidArgument(format!("{resource}: {err}")))?;
     if samples.is_empty() {
         return Err(AnalyticsError::UnableToDetectSchema(format!(
             "No data found in {resource} from position {position}: put records in the stream, or start from TRIM_HORIZON, and try again."
@@ -190,11 +193,12 @@ async fn respond(
         None => samples.clone(),
         Some(preprocessor) => {
             // Unverified: sampled records carry no Kinesis metadata to the function.
-            let records = vec![Value::Null; samples.len()];
+            let metadata = vec![("kinesisStreamRecordMetadata", Value::Null); samples.len()];
             let data = samples.iter().map(|sample| (sample.clone(), 0)).collect();
-            let (kept, _failed) = reader::preprocess(preprocessor, source, "", &records, data)
-                .await
-                .map_err(|err| AnalyticsError::InvalidArgument(err.to_string()))?;
+            let (kept, _failed) =
+                reader::preprocess(preprocessor, source, "sample", metadata, data)
+                    .await
+                    .map_err(|err| AnalyticsError::InvalidArgument(err.to_string()))?;
             kept.into_iter().map(|(data, _)| data).collect()
         }
     };

@@ -1,6 +1,6 @@
 //! The other services of the account that the runtime reads from and writes to, called in
 //! process with the JSON bodies of their wire APIs: Data Streams (inputs, discovery and
-//! outputs) and Firehose (outputs); the S3-compatible object store reference data is read
+//! outputs) and Firehose (inputs and outputs); the S3-compatible object store reference data is read
 //! from; and the functions Lambda outputs invoke. The server implements them over its services; this crate needs nothing of them but
 //! their contracts.
 
@@ -21,6 +21,58 @@ pub trait FirehoseApi: Send + Sync + std::fmt::Debug {
     /// Runs a Firehose operation (`PutRecordBatch`) with a JSON body: the JSON answer, or AWS's
     /// error.
     async fn call(&self, operation: &str, body: Value) -> Result<Value, AwsError>;
+
+    /// Records of delivery stream `name` as they arrived, from offset `from` (or the oldest
+    /// still kept), at most `max_records`: how an input of the delivery stream
+    /// (`KinesisFirehoseInput`) reads it. Firehose has no wire operation for this.
+    async fn read_log(
+        &self,
+        name: &str,
+        from: u64,
+        max_records: usize,
+    ) -> Result<DeliveryLogRead, AwsError> {
+        let _ = (from, max_records);
+        Err(no_log_reads(name))
+    }
+
+    /// Keeps delivery stream `name`'s records from offset `offset` on for `holder` until the
+    /// hold moves or is released, although they are delivered.
+    async fn hold_log(&self, name: &str, holder: &str, offset: u64) -> Result<(), AwsError> {
+        let _ = (holder, offset);
+        Err(no_log_reads(name))
+    }
+
+    /// Drops `holder`'s hold on delivery stream `name`.
+    async fn release_log(&self, name: &str, holder: &str) -> Result<(), AwsError> {
+        let _ = (name, holder);
+        Ok(())
+    }
+}
+
+fn no_log_reads(name: &str) -> AwsError {
+    AwsError::client(
+        "UnsupportedOperationException",
+        format!("This Firehose does not let applications read delivery stream {name}."),
+    )
+}
+
+/// What one read of a delivery stream gave.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryLogRead {
+    /// Records in arrival order.
+    pub records: Vec<DeliveryLogRecord>,
+    /// The offset the next record to arrive will have.
+    pub end: u64,
+}
+
+/// One record of a delivery stream.
+#[derive(Debug, Clone)]
+pub struct DeliveryLogRecord {
+    /// Its place in the delivery stream: counts up by one per record.
+    pub offset: u64,
+    /// When it arrived, epoch milliseconds.
+    pub arrival_ms: i64,
+    pub data: Vec<u8>,
 }
 
 /// The S3-compatible object store of the account (reference data, and DiscoverInputSchema's

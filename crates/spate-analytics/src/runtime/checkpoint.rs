@@ -3,7 +3,8 @@
 //!
 //! One metadata-store value under `analytics/checkpoints/<application>`, JSON:
 //! `{"sequence", "rowtime_ms", "snapshot" (base64 of the engine's bytes, absent before the
-//! first), "inputs": {input id: {"start", "after": {shard: sequence number}, "finished"}},
+//! first), "inputs": {input id: {"start", "after": {shard: sequence number}, "finished",
+//! "next_offset" (of a delivery stream input)}},
 //! "pending": [{"output", "records": [base64...]}]}`. It is written in ONE transaction before
 //! the pending records are delivered, so the engine state, the input positions and the output
 //! that state produced always agree: after a crash the pipeline is rebuilt from the snapshot,
@@ -40,6 +41,9 @@ pub struct InputPosition {
     /// Shards read to their end.
     #[serde(default)]
     pub finished: Vec<String>,
+    /// For a delivery stream input: the offset of the next record to read, once one was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<u64>,
 }
 
 impl InputPosition {
@@ -48,6 +52,7 @@ impl InputPosition {
             start,
             after: BTreeMap::new(),
             finished: Vec::new(),
+            next_offset: None,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Sampling a Kinesis data stream for DiscoverInputSchema: records from every shard, from the
-//! requested starting position, until `MAX_SAMPLES` are read, the shards are read to their tip
+//! Sampling a Kinesis data stream or a Firehose delivery stream for DiscoverInputSchema:
+//! records from every shard (or the delivery stream's records not yet dropped), from the
+//! requested starting position, until `MAX_SAMPLES` are read, the source is read to its tip
 //! (with at least one record), or the wait runs out.
 //!
 //! Unverified: how many records and how long AWS samples (its console speaks of a sample of a
@@ -15,7 +16,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::RuntimeError;
-use super::apis::StreamsApi;
+use super::apis::{FirehoseApi, StreamsApi};
 use super::reader::list_shards;
 
 /// Most records a discovery samples.
@@ -100,5 +101,47 @@ pub async fn sample(
             return Ok(samples);
         }
         tokio::time::sleep(POLL_PAUSE).await;
+    }
+}
+
+/// Reads sample records of delivery stream `name` from `position`: `NOW` takes the records that
+/// arrive from `now_ms` on, anything else the oldest the delivery stream still keeps.
+pub async fn sample_delivery_stream(
+    api: &Arc<dyn FirehoseApi>,
+    name: &str,
+    position: &str,
+    now_ms: i64,
+    wait: Duration,
+) -> Result<Vec<Vec<u8>>, RuntimeError> {
+    let deadline = Instant::now() + wait;
+    let from_ms = if position == "NOW" { now_ms } else { i64::MIN };
+    let mut samples = Vec::new();
+    let mut next = 0;
+    loop {
+        let answer = api
+            .read_log(name, next, MAX_SAMPLES)
+            .await
+            .map_err(|err| RuntimeError::Source(format!("{}: {}", err.code, err.message)))?;
+        if let Some(last) = answer.records.last() {
+            next = last.offset + 1;
+        }
+        samples.extend(
+            answer
+                .records
+                .into_iter()
+                .filter(|record| record.arrival_ms >= from_ms)
+                .map(|record| record.data),
+        );
+        let at_tip = next >= answer.end;
+        if samples.len() >= MAX_SAMPLES || (at_tip && !samples.is_empty()) {
+            samples.truncate(MAX_SAMPLES);
+            return Ok(samples);
+        }
+        if Instant::now() >= deadline {
+            return Ok(samples);
+        }
+        if at_tip {
+            tokio::time::sleep(POLL_PAUSE).await;
+        }
     }
 }

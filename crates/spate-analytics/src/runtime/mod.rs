@@ -12,6 +12,7 @@
 
 pub mod apis;
 pub mod checkpoint;
+pub mod delivery_input;
 pub mod discover;
 pub mod output;
 pub mod pipeline;

@@ -23,8 +23,9 @@ use crate::input::{InputParser, Row, SourceSchema};
 use crate::model::{Piece, in_app_stream_names};
 
 use super::RuntimeError;
-use super::apis::StreamsApi;
+use super::apis::{FirehoseApi, StreamsApi};
 use super::checkpoint::{InputPosition, StartAt};
+use super::delivery_input::{DeliveryCursor, preprocessor_metadata};
 
 /// How often the shard list is refreshed to notice resharding.
 const SHARD_REFRESH: Duration = Duration::from_secs(5);
@@ -56,7 +57,7 @@ struct Shard {
 /// Reads one input.
 pub struct InputReader {
     pub input_id: String,
-    stream_arn: String,
+    pub source: Source,
     parser: InputParser,
     /// The in-application streams the input feeds (`<NamePrefix>_001`...).
     pub streams: Vec<String>,
@@ -67,6 +68,15 @@ pub struct InputReader {
     poll_interval: Duration,
     /// The input's Lambda preprocessor, if it has one.
     pub preprocessor: Option<Preprocessor>,
+    /// Where reading a delivery stream stands, for a `KinesisFirehoseInput`.
+    pub delivery: Option<DeliveryCursor>,
+}
+
+/// The services inputs are read through; `None` where the server does not serve one.
+#[derive(Debug, Clone)]
+pub struct SourceApis {
+    pub streams: Option<Arc<dyn StreamsApi>>,
+    pub firehose: Option<Arc<dyn FirehoseApi>>,
 }
 
 /// An input's `InputLambdaProcessor`: each batch of records read goes through the function
@@ -103,21 +113,54 @@ impl std::fmt::Debug for InputReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InputReader")
             .field("input_id", &self.input_id)
-            .field("stream_arn", &self.stream_arn)
+            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }
 
-/// The stream an input piece reads, or the reason it cannot be read.
-pub fn source_arn(piece: &Piece) -> Result<String, RuntimeError> {
-    if let Some(arn) = piece.body["KinesisStreamsInput"]["ResourceARN"].as_str() {
-        return Ok(arn.to_owned());
+/// What an input reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A Kinesis data stream (`KinesisStreamsInput`), by ARN.
+    Stream { arn: String },
+    /// A Firehose delivery stream (`KinesisFirehoseInput`): its ARN and name.
+    DeliveryStream { arn: String, name: String },
+}
+
+impl Source {
+    pub fn arn(&self) -> &str {
+        match self {
+            Source::Stream { arn } | Source::DeliveryStream { arn, .. } => arn,
+        }
     }
-    if piece.body.get("KinesisFirehoseInput").is_some() {
-        return Err(RuntimeError::Unsupported(format!(
-            "Input {} reads a Firehose delivery stream (KinesisFirehoseInput), which Spate does not support as an application input yet: use a Kinesis data stream.",
-            piece.id
-        )));
+}
+
+/// The name in a delivery stream's ARN (`arn:aws:firehose:<region>:<account>:deliverystream/<name>`).
+pub fn delivery_stream_name(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:aws:firehose:")?
+        .split_once(":deliverystream/")
+        .map(|(_, name)| name)
+        .filter(|name| !name.is_empty() && !name.contains('/'))
+}
+
+/// What an input piece reads, or the reason it cannot be read.
+pub fn source_of(piece: &Piece) -> Result<Source, RuntimeError> {
+    if let Some(arn) = piece.body["KinesisStreamsInput"]["ResourceARN"].as_str() {
+        return Ok(Source::Stream {
+            arn: arn.to_owned(),
+        });
+    }
+    if let Some(arn) = piece.body["KinesisFirehoseInput"]["ResourceARN"].as_str() {
+        let name = delivery_stream_name(arn).ok_or_else(|| {
+            RuntimeError::Configuration(format!(
+                "Input {} names {arn}, which is not the ARN of a Firehose delivery stream.",
+                piece.id
+            ))
+        })?;
+        return Ok(Source::DeliveryStream {
+            arn: arn.to_owned(),
+            name: name.to_owned(),
+        });
     }
     Err(RuntimeError::Configuration(format!(
         "Input {} names no streaming source.",
@@ -159,13 +202,21 @@ fn shard_number(id: &str) -> usize {
 
 impl InputReader {
     pub fn new(
+        application: &str,
         piece: &Piece,
         position: InputPosition,
         poll_interval: Duration,
     ) -> Result<InputReader, RuntimeError> {
+        let source = source_of(piece)?;
+        let delivery = match &source {
+            Source::DeliveryStream { name, .. } => {
+                Some(DeliveryCursor::new(name, application, &piece.id, &position))
+            }
+            Source::Stream { .. } => None,
+        };
         Ok(InputReader {
             input_id: piece.id.clone(),
-            stream_arn: source_arn(piece)?,
+            source,
             parser: parser_of(piece)?,
             streams: in_app_stream_names(&piece.body),
             position,
@@ -174,11 +225,15 @@ impl InputReader {
             iterators: BTreeMap::new(),
             poll_interval,
             preprocessor: None,
+            delivery,
         })
     }
 
     /// When the next shard is due (the runner sleeps no longer than that).
     pub fn next_due(&self) -> Option<Instant> {
+        if let Some(delivery) = &self.delivery {
+            return Some(delivery.due);
+        }
         self.shards
             .iter()
             .filter(|shard| !self.position.finished.contains(&shard.id))
@@ -186,8 +241,107 @@ impl InputReader {
             .min()
     }
 
+    /// Reads what is due of the input's source; returns what was read.
+    pub async fn poll(&mut self, apis: &SourceApis) -> Read {
+        match (&self.source, &apis.streams, &apis.firehose) {
+            (Source::Stream { .. }, Some(api), _) => self.poll_shards(&Arc::clone(api)).await,
+            (Source::DeliveryStream { .. }, _, Some(api)) => {
+                self.poll_delivery_stream(&Arc::clone(api)).await
+            }
+            // `prepare` refuses an input whose service is not served.
+            _ => Read::default(),
+        }
+    }
+
+    /// Whether the service this input reads is served: an error naming it if not.
+    pub fn check_served(&self, apis: &SourceApis) -> Result<(), RuntimeError> {
+        let missing = match &self.source {
+            Source::Stream { .. } if apis.streams.is_none() => "Kinesis Data Streams",
+            Source::DeliveryStream { .. } if apis.firehose.is_none() => "Firehose",
+            _ => return Ok(()),
+        };
+        Err(RuntimeError::Unsupported(format!(
+            "Input {} reads {}, but {missing} is not served here.",
+            self.input_id,
+            self.source.arn()
+        )))
+    }
+
+    /// Tells the source that the position is durable (a delivery stream's hold moves up).
+    pub async fn checkpointed(&mut self, apis: &SourceApis) -> Result<(), RuntimeError> {
+        match (&mut self.delivery, &apis.firehose) {
+            (Some(delivery), Some(api)) => delivery.checkpointed(api, &self.position).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads a delivery stream input when it is due.
+    async fn poll_delivery_stream(&mut self, api: &Arc<dyn FirehoseApi>) -> Read {
+        let mut read = Read::default();
+        let Some(delivery) = self.delivery.as_mut() else {
+            return read;
+        };
+        if delivery.due > Instant::now() {
+            return read;
+        }
+        let before = self.position.clone();
+        let result = delivery.read(api, &mut self.position).await;
+        let name = delivery.name.clone();
+        let more = match result {
+            Ok(got) => match self.take_delivered(&name, got.records, &mut read).await {
+                Ok(()) => got.more,
+                Err(err) => {
+                    // The preprocessor failed: read the same records again at the next poll.
+                    self.position = before.clone();
+                    warn!(input = %self.input_id, delivery_stream = %name, error = %err, "preprocessing the input's records failed");
+                    false
+                }
+            },
+            Err(err) => {
+                warn!(input = %self.input_id, delivery_stream = %name, error = %err, "reading the input delivery stream failed");
+                false
+            }
+        };
+        read.moved |= self.position != before;
+        if let Some(delivery) = self.delivery.as_mut() {
+            delivery.next_due(more, self.poll_interval);
+        }
+        read
+    }
+
+    /// Takes records read from a delivery stream: through the preprocessor, then parsed.
+    async fn take_delivered(
+        &mut self,
+        name: &str,
+        records: Vec<super::apis::DeliveryLogRecord>,
+        read: &mut Read,
+    ) -> Result<(), RuntimeError> {
+        let Some(first) = records.first().map(|record| record.offset) else {
+            return Ok(());
+        };
+        let metadata: Vec<_> = records.iter().map(preprocessor_metadata).collect();
+        let mut data: Vec<(Vec<u8>, i64)> = records
+            .into_iter()
+            .map(|record| (record.data, record.arrival_ms))
+            .collect();
+        if let Some(preprocessor) = &self.preprocessor {
+            let (kept, failed) = preprocess(
+                preprocessor,
+                self.source.arn(),
+                &format!("{name}/{first}"),
+                metadata,
+                data,
+            )
+            .await?;
+            data = kept;
+            read.errors.extend(failed);
+        }
+        self.parse_into(0, &data, read);
+        Ok(())
+    }
+
     /// Polls every shard that is due; returns what was read.
-    pub async fn poll(&mut self, api: &Arc<dyn StreamsApi>) -> Read {
+    pub(crate) async fn poll_shards(&mut self, api: &Arc<dyn StreamsApi>) -> Read {
         let now = Instant::now();
         let mut read = Read::default();
         if self
@@ -197,7 +351,7 @@ impl InputReader {
             match self.list_shards(api).await {
                 Ok(()) => self.refreshed = Some(now),
                 Err(err) => {
-                    warn!(input = %self.input_id, stream = %self.stream_arn, error = %err, "listing the input stream's shards failed");
+                    warn!(input = %self.input_id, stream = %self.source.arn(), error = %err, "listing the input stream's shards failed");
                     self.refreshed = Some(now);
                 }
             }
@@ -245,7 +399,7 @@ impl InputReader {
         let answer = api
             .call(
                 "GetRecords",
-                json!({"ShardIterator": iterator, "Limit": GET_RECORDS_LIMIT, "StreamARN": self.stream_arn}),
+                json!({"ShardIterator": iterator, "Limit": GET_RECORDS_LIMIT, "StreamARN": self.source.arn()}),
             )
             .await;
         let answer = match answer {
@@ -287,23 +441,35 @@ impl InputReader {
         if let Some(preprocessor) = &self.preprocessor
             && !records.is_empty()
         {
-            let (kept, failed) =
-                preprocess(preprocessor, &self.stream_arn, shard, &records, data).await?;
+            let metadata = records
+                .iter()
+                .zip(&data)
+                .map(|(record, (_, arrival))| {
+                    let metadata = json!({
+                        "sequenceNumber": record["SequenceNumber"],
+                        "partitionKey": record["PartitionKey"],
+                        "shardId": shard,
+                        "approximateArrivalTimestamp": arrival,
+                    });
+                    ("kinesisStreamRecordMetadata", metadata)
+                })
+                .collect();
+            let first = records
+                .first()
+                .and_then(|record| record["SequenceNumber"].as_str())
+                .unwrap_or_default();
+            let (kept, failed) = preprocess(
+                preprocessor,
+                self.source.arn(),
+                &format!("{shard}/{first}"),
+                metadata,
+                data,
+            )
+            .await?;
             data = kept;
             read.errors.extend(failed);
         }
-        let (rows, arrivals) = read.rows.entry(stream).or_default();
-        for (bytes, arrival) in &data {
-            for row in self.parser.parse_record(bytes) {
-                match row {
-                    Ok(row) => {
-                        rows.push(row);
-                        arrivals.push(*arrival);
-                    }
-                    Err(err) => read.errors.push((err.to_string(), bytes.clone())),
-                }
-            }
-        }
+        self.parse_into(stream, &data, read);
         for record in &records {
             if let Some(sequence) = record["SequenceNumber"].as_str() {
                 self.position
@@ -329,12 +495,28 @@ impl InputReader {
         Ok(!records.is_empty() && behind > 0)
     }
 
+    /// Parses records (data, arrival time) into rows of in-application stream `stream`.
+    pub(super) fn parse_into(&self, stream: usize, data: &[(Vec<u8>, i64)], read: &mut Read) {
+        let (rows, arrivals) = read.rows.entry(stream).or_default();
+        for (bytes, arrival) in data {
+            for row in self.parser.parse_record(bytes) {
+                match row {
+                    Ok(row) => {
+                        rows.push(row);
+                        arrivals.push(*arrival);
+                    }
+                    Err(err) => read.errors.push((err.to_string(), bytes.clone())),
+                }
+            }
+        }
+    }
+
     async fn iterator(
         &self,
         api: &Arc<dyn StreamsApi>,
         shard: &str,
     ) -> Result<String, RuntimeError> {
-        let mut request = json!({"StreamARN": self.stream_arn, "ShardId": shard});
+        let mut request = json!({"StreamARN": self.source.arn(), "ShardId": shard});
         match (self.position.after.get(shard), self.position.start) {
             (Some(sequence), _) => {
                 request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
@@ -359,7 +541,7 @@ impl InputReader {
     }
 
     async fn list_shards(&mut self, api: &Arc<dyn StreamsApi>) -> Result<(), RuntimeError> {
-        let listed = list_shards(api, &self.stream_arn).await?;
+        let listed = list_shards(api, self.source.arn()).await?;
         let parallelism = self.streams.len().max(1);
         let now = Instant::now();
         let mut shards = Vec::with_capacity(listed.len());
@@ -410,34 +592,37 @@ pub async fn list_shards(
     }
 }
 
-/// Invokes an input's preprocessor on the records of one GetRecords: the records it kept
+/// Invokes an input's preprocessor on the records of one read (`batch` names it: the shard and
+/// first sequence number, or the delivery stream's first offset): the records it kept
 /// (transformed) with their arrival times, and the ones it failed, for the error stream.
+/// `metadata` holds each record's metadata member (`kinesisStreamRecordMetadata` or
+/// `kinesisFirehoseRecordMetadata`, with its value).
 pub(crate) async fn preprocess(
     preprocessor: &Preprocessor,
-    stream_arn: &str,
-    shard: &str,
-    records: &[serde_json::Value],
+    source_arn: &str,
+    batch: &str,
+    metadata: Vec<(&'static str, serde_json::Value)>,
     data: Vec<(Vec<u8>, i64)>,
 ) -> Result<FailedSplit, RuntimeError> {
     let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let ids: Vec<String> = (0..data.len())
-        .map(|index| format!("{shard}-{index:06}-{}", records.len()))
+        .map(|index| format!("{batch}-{index:06}-{}", data.len()))
+        .collect();
+    let records: Vec<serde_json::Value> = data
+        .iter()
+        .zip(&ids)
+        .zip(metadata)
+        .map(|(((bytes, _), id), (member, metadata))| {
+            let mut record = json!({"recordId": id, "data": encode(bytes)});
+            record[member] = metadata;
+            record
+        })
         .collect();
     let event = json!({
-        "invocationId": format!("{stream_arn}/{shard}/{}", records.first()
-            .and_then(|record| record["SequenceNumber"].as_str()).unwrap_or_default()),
+        "invocationId": format!("{source_arn}/{batch}"),
         "applicationArn": preprocessor.application_arn,
-        "streamArn": stream_arn,
-        "records": data.iter().zip(&ids).zip(records).map(|(((bytes, arrival), id), record)| json!({
-            "recordId": id,
-            "kinesisStreamRecordMetadata": {
-                "sequenceNumber": record["SequenceNumber"],
-                "partitionKey": record["PartitionKey"],
-                "shardId": shard,
-                "approximateArrivalTimestamp": arrival,
-            },
-            "data": encode(bytes),
-        })).collect::<Vec<_>>(),
+        "streamArn": source_arn,
+        "records": records,
     });
     let body = serde_json::to_vec(&event).map_err(|err| RuntimeError::Internal(err.to_string()))?;
     let answer = preprocessor
@@ -499,30 +684,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inputs_that_need_what_spate_lacks_are_refused_by_name() {
+    fn inputs_name_their_source() {
         let piece = |body: serde_json::Value| Piece {
             id: "1.1".into(),
             body,
         };
-        let arn = source_arn(&piece(
+        let source = source_of(&piece(
             json!({"KinesisStreamsInput": {"ResourceARN": "arn:s"}}),
         ))
         .expect("a stream");
-        assert_eq!(arn, "arn:s");
+        assert_eq!(source.arn(), "arn:s");
         let with_preprocessor = piece(json!({
             "KinesisStreamsInput": {"ResourceARN": "arn:s"},
             "InputProcessingConfiguration": {"InputLambdaProcessor": {"ResourceARN": "arn:l"}},
         }));
-        assert_eq!(source_arn(&with_preprocessor).expect("a stream"), "arn:s");
+        assert_eq!(
+            source_of(&with_preprocessor).expect("a stream").arn(),
+            "arn:s"
+        );
         assert_eq!(
             preprocessor_arn(&with_preprocessor).as_deref(),
             Some("arn:l")
         );
-        let err = source_arn(&piece(
+        let delivery = source_of(&piece(json!({"KinesisFirehoseInput": {
+            "ResourceARN": "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks"
+        }})))
+        .expect("a delivery stream");
+        assert_eq!(
+            delivery,
+            Source::DeliveryStream {
+                arn: "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks".into(),
+                name: "clicks".into(),
+            }
+        );
+        let err = source_of(&piece(
             json!({"KinesisFirehoseInput": {"ResourceARN": "arn:f"}}),
         ))
-        .expect_err("refused");
-        assert!(err.to_string().contains("KinesisFirehoseInput"), "{err}");
+        .expect_err("not a delivery stream's ARN");
+        assert!(err.to_string().contains("arn:f"), "{err}");
     }
 
     #[test]

@@ -83,7 +83,13 @@ pub(crate) fn prepare(
             .get(&piece.id)
             .cloned()
             .unwrap_or_else(|| InputPosition::new(default_start));
-        let mut reader = InputReader::new(piece, position, service.config.runtime.poll_interval)?;
+        let mut reader = InputReader::new(
+            &application.name,
+            piece,
+            position,
+            service.config.runtime.poll_interval,
+        )?;
+        reader.check_served(&service.source_apis())?;
         if let Some(function_arn) = super::reader::preprocessor_arn(piece) {
             let lambda = service.connections.lambda.clone().ok_or_else(|| {
                 RuntimeError::Unsupported(format!(
@@ -302,13 +308,9 @@ impl Runner {
     }
 
     async fn read_inputs(&mut self) -> Result<(), RuntimeError> {
-        let Some(api) = self.service.connections.streams.clone() else {
-            return Err(RuntimeError::Unsupported(
-                "Kinesis Data Streams is not served here, so inputs cannot be read".into(),
-            ));
-        };
+        let apis = self.service.source_apis();
         for index in 0..self.prepared.readers.len() {
-            let read = self.prepared.readers[index].poll(&api).await;
+            let read = self.prepared.readers[index].poll(&apis).await;
             self.unsaved |= read.moved;
             if read.rows.is_empty() && read.errors.is_empty() {
                 continue;
@@ -385,6 +387,12 @@ impl Runner {
             pending: self.pending.clone(),
         };
         checkpoint::store(self.service.meta.as_ref(), &self.prepared.name, &next).await?;
+        let apis = self.service.source_apis();
+        for reader in &mut self.prepared.readers {
+            if let Err(err) = reader.checkpointed(&apis).await {
+                warn!(application = %self.prepared.name, input = %reader.input_id, error = %err, "moving the input's hold on its delivery stream failed");
+            }
+        }
         self.last_checkpoint = Instant::now();
         self.unsaved = false;
         self.delivered_unmarked = None;

@@ -501,6 +501,7 @@ async fn the_reader_reads_children_after_their_parent_and_spreads_shards_over_st
         }),
     };
     let mut reader = InputReader::new(
+        "app",
         &piece,
         InputPosition::new(StartAt::TrimHorizon),
         Duration::from_millis(50),
@@ -508,7 +509,7 @@ async fn the_reader_reads_children_after_their_parent_and_spreads_shards_over_st
     .expect("a reader");
     assert_eq!(reader.streams, vec!["IN_001", "IN_002"]);
     let api: Arc<dyn StreamsApi> = Arc::new(streams);
-    let read = reader.poll(&api).await;
+    let read = reader.poll_shards(&api).await;
     let tickers = |stream: usize| -> Vec<Sql> {
         read.rows
             .get(&stream)
@@ -534,7 +535,7 @@ async fn the_reader_reads_children_after_their_parent_and_spreads_shards_over_st
 
     // Nothing new: a later poll reads nothing, and nothing twice.
     tokio::time::sleep(Duration::from_millis(60)).await;
-    let again = reader.poll(&api).await;
+    let again = reader.poll_shards(&api).await;
     assert!(again.rows.values().all(|(rows, _)| rows.is_empty()));
 }
 

@@ -25,10 +25,10 @@ use tracing::{debug, warn};
 
 use bytes::Bytes;
 
-use crate::crypto;
 use crate::destination::DeliveryError;
 use crate::error::FirehoseError;
 use crate::model::DeliveryStreamMeta;
+use crate::readers::open_record;
 use crate::service::{CHECKPOINT_PREFIX, FirehoseService};
 
 pub(crate) use buffer::Scan;
@@ -359,21 +359,12 @@ impl Delivery {
                 .into_iter()
                 .take_while(|record| record.offset < upto)
             {
-                let data = if crypto::is_sealed(&record.key) {
-                    if data_key.is_none() {
-                        data_key = self.service.data_key(&self.name, false).await?;
-                    }
-                    let key = data_key.as_ref().ok_or_else(|| {
-                        FirehoseError::Internal("a sealed record but no data key".into())
-                    })?;
-                    Bytes::from(crypto::open(key, &record.key, &record.value)?)
-                } else {
-                    record.value
-                };
                 next = record.offset + 1;
+                let (offset, arrival_ms) = (record.offset, record.timestamp_ms);
+                let data = open_record(&self.service, &self.name, &mut data_key, record).await?;
                 batch.records.push(BatchRecord {
-                    offset: record.offset,
-                    arrival_ms: record.timestamp_ms,
+                    offset,
+                    arrival_ms,
                     data,
                 });
             }
@@ -461,8 +452,12 @@ async fn store_checkpoint(
     Ok(())
 }
 
-/// Lets the log drop the delivered records: unsealed ones are never written again.
+/// Lets the log drop the delivered records (unsealed ones are never written again), except
+/// those another service's reader still holds (`readers`).
 async fn trim(service: &FirehoseService, name: &str, log: LogId, checkpoint: u64) {
+    let checkpoint = service
+        .hold_floor(name)
+        .map_or(checkpoint, |floor| floor.min(checkpoint));
     let result = service
         .with_log(move |engine| engine.discard_before(log, checkpoint))
         .await;
