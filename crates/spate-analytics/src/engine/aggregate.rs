@@ -147,6 +147,52 @@ pub struct TumblingPlan {
     pub filter: Option<PhysicalExpr>,
 }
 
+/// What a tumbling window needs of one input batch: its group keys, each aggregate's
+/// argument (None for `COUNT(*)`), and the WHERE's verdict on each row (None: no WHERE).
+struct BatchInputs {
+    keys: Vec<ArrayRef>,
+    arguments: Vec<Option<ArrayRef>>,
+    keep: Option<BooleanArray>,
+}
+
+impl TumblingPlan {
+    /// Evaluates the keys, the aggregates' arguments and the WHERE on `batch`; a WHERE that
+    /// gives no booleans keeps no row.
+    fn evaluate_inputs(&self, batch: &RecordBatch) -> Result<BatchInputs, EvalError> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|key| key.evaluate(batch))
+            .collect::<Result<Vec<_>, _>>()?;
+        let arguments = self
+            .aggregates
+            .iter()
+            .map(|aggregate| {
+                aggregate
+                    .argument
+                    .as_ref()
+                    .map(|argument| argument.evaluate(batch))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let keep = match &self.filter {
+            Some(filter) => {
+                let kept = filter.evaluate(batch)?;
+                Some(match kept.data_type() {
+                    DataType::Boolean => kept.as_boolean().clone(),
+                    _ => BooleanArray::new_null(batch.num_rows()),
+                })
+            }
+            None => None,
+        };
+        Ok(BatchInputs {
+            keys,
+            arguments,
+            keep,
+        })
+    }
+}
+
 /// Session windows (`TABLE(SESSION(TABLE s, DESCRIPTOR(t), gap))`): a session holds rows whose
 /// times are each less than `gap` after the session's latest; it closes when time reaches its
 /// latest row's time plus `gap`, and its rows then give `WINDOW_START` (its first row's time),
@@ -593,33 +639,11 @@ impl TumblingState {
             return self.push_session(batch, schema);
         }
         let plan = self.plan.clone();
-        let keys = plan
-            .keys
-            .iter()
-            .map(|key| key.evaluate(batch))
-            .collect::<Result<Vec<_>, _>>()?;
-        let arguments = plan
-            .aggregates
-            .iter()
-            .map(|aggregate| {
-                aggregate
-                    .argument
-                    .as_ref()
-                    .map(|argument| argument.evaluate(batch))
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let keep = plan
-            .filter
-            .as_ref()
-            .map(|filter| -> Result<BooleanArray, EvalError> {
-                let kept = filter.evaluate(batch)?;
-                Ok(match kept.data_type() {
-                    DataType::Boolean => kept.as_boolean().clone(),
-                    _ => BooleanArray::new_null(batch.num_rows()),
-                })
-            })
-            .transpose()?;
+        let BatchInputs {
+            keys,
+            arguments,
+            keep,
+        } = plan.evaluate_inputs(batch)?;
         // The bucket of each row (stagger windows have none).
         let starts = match plan.stagger {
             None => Some(
@@ -792,32 +816,11 @@ impl TumblingState {
         let Some(session) = &plan.session else {
             return Ok(Vec::new());
         };
-        let keys = plan
-            .keys
-            .iter()
-            .map(|key| key.evaluate(batch))
-            .collect::<Result<Vec<_>, _>>()?;
-        let arguments = plan
-            .aggregates
-            .iter()
-            .map(|aggregate| {
-                aggregate
-                    .argument
-                    .as_ref()
-                    .map(|argument| argument.evaluate(batch))
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let keep = match &plan.filter {
-            Some(filter) => {
-                let kept = filter.evaluate(batch)?;
-                Some(match kept.data_type() {
-                    DataType::Boolean => kept.as_boolean().clone(),
-                    _ => BooleanArray::new_null(batch.num_rows()),
-                })
-            }
-            None => None,
-        };
+        let BatchInputs {
+            keys,
+            arguments,
+            keep,
+        } = plan.evaluate_inputs(batch)?;
         let times = batch
             .column(session.time_index)
             .as_primitive_opt::<TimestampMillisecondType>()
