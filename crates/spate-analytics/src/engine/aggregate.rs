@@ -18,18 +18,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray,
-    TimestampMillisecondArray,
-};
-use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time32MillisecondType,
-    TimestampMillisecondType,
-};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, TimestampMillisecondArray};
+use arrow::datatypes::{DataType, TimestampMillisecondType};
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, Rows, SortField};
 use serde::{Deserialize, Serialize};
 
+use super::accumulator::Accumulator;
 use super::expr::{EvalError, PhysicalExpr, next_boundary};
 use super::types::ExprType;
 use crate::input::SqlType;
@@ -47,6 +42,85 @@ pub enum AggregateFunction {
     Avg,
     Min,
     Max,
+    /// `FIRST_VALUE(x)`: the value of the first row (in arrival order) of the group or window.
+    FirstValue,
+    /// `LAST_VALUE(x)`: the value of the last row.
+    LastValue,
+    /// `VAR_POP(x)`, `VAR_SAMP(x)`, `STDDEV_POP(x)`, `STDDEV_SAMP(x)`.
+    VarPop,
+    VarSamp,
+    StddevPop,
+    StddevSamp,
+    /// `EXP_AVG(x, INTERVAL ...)` (OVER only): an average whose weights halve every
+    /// `half_life` milliseconds of age.
+    ExpAvg {
+        half_life: i64,
+    },
+    /// `LAG(x, offset, default)` (OVER only): the value `offset` rows before the current one.
+    Lag {
+        offset: u64,
+    },
+    /// `NTH_VALUE(x, n) FROM FIRST|LAST` (OVER only).
+    NthValue {
+        n: u64,
+        from_last: bool,
+    },
+}
+
+impl AggregateFunction {
+    /// Whether the function is only defined over a sliding window (with OVER).
+    pub fn needs_over(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::ExpAvg { .. }
+                | AggregateFunction::Lag { .. }
+                | AggregateFunction::NthValue { .. }
+        )
+    }
+
+    /// The function's name in SQL.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            AggregateFunction::CountRows
+            | AggregateFunction::Count
+            | AggregateFunction::CountDistinct => "COUNT",
+            AggregateFunction::Sum => "SUM",
+            AggregateFunction::Avg => "AVG",
+            AggregateFunction::Min => "MIN",
+            AggregateFunction::Max => "MAX",
+            AggregateFunction::FirstValue => "FIRST_VALUE",
+            AggregateFunction::LastValue => "LAST_VALUE",
+            AggregateFunction::VarPop => "VAR_POP",
+            AggregateFunction::VarSamp => "VAR_SAMP",
+            AggregateFunction::StddevPop => "STDDEV_POP",
+            AggregateFunction::StddevSamp => "STDDEV_SAMP",
+            AggregateFunction::ExpAvg { .. } => "EXP_AVG",
+            AggregateFunction::Lag { .. } => "LAG",
+            AggregateFunction::NthValue { .. } => "NTH_VALUE",
+        }
+    }
+
+    /// Whether the function is one of the variances and standard deviations.
+    pub fn is_statistic(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::VarPop
+                | AggregateFunction::VarSamp
+                | AggregateFunction::StddevPop
+                | AggregateFunction::StddevSamp
+        )
+    }
+
+    /// Whether the function gives the value of one of the rows (FIRST_VALUE, LAG...).
+    pub fn picks_a_row(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::FirstValue
+                | AggregateFunction::LastValue
+                | AggregateFunction::Lag { .. }
+                | AggregateFunction::NthValue { .. }
+        )
+    }
 }
 
 /// One aggregate of a grouped query: the function and its argument (on the input batch).
@@ -56,12 +130,22 @@ pub struct Aggregate {
     pub argument: Option<PhysicalExpr>,
     /// The result's type.
     pub ty: ExprType,
+    /// `SUM(DISTINCT x)` and the like: each distinct value of a group or window counts once.
+    /// (`COUNT(DISTINCT x)` is [`AggregateFunction::CountDistinct`].)
+    pub distinct: bool,
+    /// `IGNORE NULLS`: rows whose argument is NULL are passed over.
+    pub ignore_nulls: bool,
+    /// LAG's default: the value when no row is that far back (None: NULL).
+    pub default: Option<PhysicalExpr>,
 }
 
 impl Aggregate {
     /// The aggregate `function` of `argument`, its result typed as the SQL reference says:
     /// COUNT is BIGINT; SUM, AVG, MIN and MAX keep their argument's type (Unverified for AVG
-    /// of integers, which therefore truncates, as SQLstream's does).
+    /// of integers, which therefore truncates, as SQLstream's does); FIRST_VALUE, LAST_VALUE,
+    /// LAG and NTH_VALUE keep their argument's type; the variances, standard deviations and
+    /// EXP_AVG are DOUBLE (Unverified: the reference's examples store them in REAL and DOUBLE
+    /// columns and name no type).
     pub fn new(
         function: AggregateFunction,
         argument: Option<PhysicalExpr>,
@@ -88,20 +172,45 @@ impl Aggregate {
                     other => return Err(format!("SUM and AVG need numbers, not {other}")),
                 }
             }
-            (AggregateFunction::Min | AggregateFunction::Max, Some(argument)) => {
+            (function, Some(argument))
+                if function.is_statistic()
+                    || matches!(function, AggregateFunction::ExpAvg { .. }) =>
+            {
                 match argument.ty() {
-                    ExprType::Sql(SqlType::Binary(_) | SqlType::Varbinary(_)) => {
-                        return Err("MIN and MAX of binary values are not supported".into());
+                    ExprType::Sql(sql_type) if sql_type.is_numeric() => {
+                        ExprType::Sql(SqlType::Double)
                     }
-                    ExprType::Sql(sql_type) => ExprType::Sql(sql_type),
-                    other => return Err(format!("MIN and MAX of {other} are not supported")),
+                    other => {
+                        return Err(format!(
+                            "{} needs numbers, not {other}",
+                            function.sql_name()
+                        ));
+                    }
                 }
             }
+            (_, Some(argument)) => match argument.ty() {
+                ExprType::Sql(SqlType::Binary(_) | SqlType::Varbinary(_)) => {
+                    return Err(format!(
+                        "{} of binary values is not supported",
+                        function.sql_name()
+                    ));
+                }
+                ExprType::Sql(sql_type) => ExprType::Sql(sql_type),
+                other => {
+                    return Err(format!(
+                        "{} of {other} is not supported",
+                        function.sql_name()
+                    ));
+                }
+            },
         };
         Ok(Aggregate {
             function,
             argument,
             ty,
+            distinct: false,
+            ignore_nulls: false,
+            default: None,
         })
     }
 }
@@ -208,366 +317,6 @@ pub struct SessionPlan {
     pub start_key: Option<usize>,
     pub end_key: Option<usize>,
     pub time_key: Option<usize>,
-}
-
-/// Accumulators of one aggregate, one slot per group.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum Accumulator {
-    Count(Vec<i64>),
-    /// The distinct values of each group, as text (values of one type: equal text, equal value).
-    Distinct(Vec<std::collections::HashSet<String>>),
-    SumInteger {
-        sums: Vec<i64>,
-        counts: Vec<i64>,
-    },
-    SumFloat {
-        sums: Vec<f64>,
-        counts: Vec<i64>,
-    },
-    SumDecimal {
-        sums: Vec<i128>,
-        counts: Vec<i64>,
-    },
-    /// MIN/MAX of values held as integers (integers, decimals, datetimes, booleans).
-    ExtremeInteger {
-        values: Vec<Option<i128>>,
-        max: bool,
-    },
-    ExtremeFloat {
-        values: Vec<Option<f64>>,
-        max: bool,
-    },
-    ExtremeText {
-        values: Vec<Option<String>>,
-        max: bool,
-    },
-}
-
-impl Accumulator {
-    fn new(aggregate: &Aggregate) -> Accumulator {
-        let argument_type = aggregate.argument.as_ref().map(PhysicalExpr::ty);
-        match aggregate.function {
-            AggregateFunction::CountRows | AggregateFunction::Count => {
-                Accumulator::Count(Vec::new())
-            }
-            AggregateFunction::CountDistinct => Accumulator::Distinct(Vec::new()),
-            AggregateFunction::Sum | AggregateFunction::Avg => match aggregate.ty {
-                ExprType::Sql(SqlType::Real | SqlType::Double) => Accumulator::SumFloat {
-                    sums: Vec::new(),
-                    counts: Vec::new(),
-                },
-                ExprType::Sql(SqlType::Decimal { .. }) => Accumulator::SumDecimal {
-                    sums: Vec::new(),
-                    counts: Vec::new(),
-                },
-                _ => Accumulator::SumInteger {
-                    sums: Vec::new(),
-                    counts: Vec::new(),
-                },
-            },
-            AggregateFunction::Min | AggregateFunction::Max => {
-                let max = aggregate.function == AggregateFunction::Max;
-                match argument_type {
-                    Some(ExprType::Sql(SqlType::Real | SqlType::Double)) => {
-                        Accumulator::ExtremeFloat {
-                            values: Vec::new(),
-                            max,
-                        }
-                    }
-                    Some(ExprType::Sql(SqlType::Char(_) | SqlType::Varchar(_))) => {
-                        Accumulator::ExtremeText {
-                            values: Vec::new(),
-                            max,
-                        }
-                    }
-                    _ => Accumulator::ExtremeInteger {
-                        values: Vec::new(),
-                        max,
-                    },
-                }
-            }
-        }
-    }
-
-    /// Makes room for groups up to `groups`.
-    fn grow(&mut self, groups: usize) {
-        match self {
-            Accumulator::Count(counts) => counts.resize(groups, 0),
-            Accumulator::Distinct(sets) => sets.resize_with(groups, Default::default),
-            Accumulator::SumInteger { sums, counts } => {
-                sums.resize(groups, 0);
-                counts.resize(groups, 0);
-            }
-            Accumulator::SumFloat { sums, counts } => {
-                sums.resize(groups, 0.0);
-                counts.resize(groups, 0);
-            }
-            Accumulator::SumDecimal { sums, counts } => {
-                sums.resize(groups, 0);
-                counts.resize(groups, 0);
-            }
-            Accumulator::ExtremeInteger { values, .. } => values.resize(groups, None),
-            Accumulator::ExtremeFloat { values, .. } => values.resize(groups, None),
-            Accumulator::ExtremeText { values, .. } => values.resize(groups, None),
-        }
-    }
-
-    /// Adds the rows of `argument` (None: `COUNT(*)`) to their groups.
-    fn update(
-        &mut self,
-        groups: &[u32],
-        argument: Option<&ArrayRef>,
-        rows: &[u32],
-    ) -> Result<(), EvalError> {
-        let Some(argument) = argument else {
-            if let Accumulator::Count(counts) = self {
-                for &row in rows {
-                    counts[groups[row as usize] as usize] += 1;
-                }
-            }
-            return Ok(());
-        };
-        let valid = |row: u32| argument.is_valid(row as usize);
-        match self {
-            Accumulator::Distinct(sets) => {
-                let formatter = arrow::util::display::ArrayFormatter::try_new(
-                    argument.as_ref(),
-                    &Default::default(),
-                )?;
-                for &row in rows {
-                    if valid(row) {
-                        sets[groups[row as usize] as usize]
-                            .insert(formatter.value(row as usize).to_string());
-                    }
-                }
-            }
-            Accumulator::Count(counts) => {
-                for &row in rows {
-                    if valid(row) {
-                        counts[groups[row as usize] as usize] += 1;
-                    }
-                }
-            }
-            Accumulator::SumInteger { sums, counts } => {
-                let values = argument.as_primitive::<Int64Type>().values();
-                for &row in rows {
-                    if valid(row) {
-                        let group = groups[row as usize] as usize;
-                        sums[group] = sums[group]
-                            .checked_add(values[row as usize])
-                            .ok_or_else(|| EvalError("numeric overflow in SUM".into()))?;
-                        counts[group] += 1;
-                    }
-                }
-            }
-            Accumulator::SumFloat { sums, counts } => {
-                let values = argument.as_primitive::<Float64Type>().values();
-                for &row in rows {
-                    if valid(row) {
-                        let group = groups[row as usize] as usize;
-                        sums[group] += values[row as usize];
-                        counts[group] += 1;
-                    }
-                }
-            }
-            Accumulator::SumDecimal { sums, counts } => {
-                let values = argument.as_primitive::<Decimal128Type>().values();
-                for &row in rows {
-                    if valid(row) {
-                        let group = groups[row as usize] as usize;
-                        sums[group] = sums[group]
-                            .checked_add(values[row as usize])
-                            .ok_or_else(|| EvalError("numeric overflow in SUM".into()))?;
-                        counts[group] += 1;
-                    }
-                }
-            }
-            Accumulator::ExtremeInteger { values, max } => {
-                let numbers = i128_reader(argument)?;
-                for &row in rows {
-                    if let Some(value) = numbers(row as usize) {
-                        let slot = &mut values[groups[row as usize] as usize];
-                        if better(&value, slot.as_ref(), *max) {
-                            *slot = Some(value);
-                        }
-                    }
-                }
-            }
-            Accumulator::ExtremeFloat { values, max } => {
-                let numbers = argument.as_primitive::<Float64Type>();
-                for &row in rows {
-                    if valid(row) {
-                        let value = numbers.value(row as usize);
-                        let slot = &mut values[groups[row as usize] as usize];
-                        if better(&value, slot.as_ref(), *max) {
-                            *slot = Some(value);
-                        }
-                    }
-                }
-            }
-            Accumulator::ExtremeText { values, max } => {
-                let texts = argument.as_string::<i32>();
-                for &row in rows {
-                    if valid(row) {
-                        let value = texts.value(row as usize);
-                        let slot = &mut values[groups[row as usize] as usize];
-                        if better(value, slot.as_deref(), *max) {
-                            *slot = Some(value.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The aggregate's values, one per group.
-    fn finish(&self, aggregate: &Aggregate) -> Result<ArrayRef, EvalError> {
-        let average = aggregate.function == AggregateFunction::Avg;
-        let ty = aggregate.ty;
-        Ok(match self {
-            Accumulator::Count(counts) => Arc::new(Int64Array::from(counts.clone())),
-            Accumulator::Distinct(sets) => Arc::new(Int64Array::from(
-                sets.iter().map(|set| set.len() as i64).collect::<Vec<_>>(),
-            )),
-            Accumulator::SumInteger { sums, counts } => {
-                let range = ty.sql().and_then(SqlType::integer_range);
-                let values = sums
-                    .iter()
-                    .zip(counts)
-                    .map(|(&sum, &count)| {
-                        if count == 0 {
-                            return Ok(None);
-                        }
-                        let value = if average { sum / count } else { sum };
-                        match range {
-                            Some((min, max)) if value < min || value > max => Err(EvalError(
-                                format!("numeric overflow: the SUM is out of range for {ty}"),
-                            )),
-                            _ => Ok(Some(value)),
-                        }
-                    })
-                    .collect::<Result<Int64Array, EvalError>>()?;
-                Arc::new(values)
-            }
-            Accumulator::SumFloat { sums, counts } => Arc::new(
-                sums.iter()
-                    .zip(counts)
-                    .map(|(&sum, &count)| {
-                        (count > 0).then(|| if average { sum / count as f64 } else { sum })
-                    })
-                    .collect::<Float64Array>(),
-            ),
-            Accumulator::SumDecimal { sums, counts } => {
-                let values = sums
-                    .iter()
-                    .zip(counts)
-                    .map(|(&sum, &count)| {
-                        (count > 0).then(|| {
-                            if average {
-                                sum / i128::from(count)
-                            } else {
-                                sum
-                            }
-                        })
-                    })
-                    .collect::<Decimal128Array>();
-                let DataType::Decimal128(precision, scale) = ty.arrow_type() else {
-                    return Err(EvalError("a decimal sum without a decimal type".into()));
-                };
-                let values = values.with_precision_and_scale(precision, scale)?;
-                values.validate_decimal_precision(precision).map_err(|_| {
-                    EvalError(format!("numeric overflow: SUM out of range for {ty}"))
-                })?;
-                Arc::new(values)
-            }
-            Accumulator::ExtremeInteger { values, .. } => from_i128(values, ty)?,
-            Accumulator::ExtremeFloat { values, .. } => {
-                Arc::new(values.iter().copied().collect::<Float64Array>())
-            }
-            Accumulator::ExtremeText { values, .. } => Arc::new(
-                values
-                    .iter()
-                    .map(|value| value.as_deref())
-                    .collect::<StringArray>(),
-            ),
-        })
-    }
-}
-
-/// Whether `value` should replace `current` as the MAX (`max`) or MIN so far.
-pub(crate) fn better<T: PartialOrd + ?Sized>(value: &T, current: Option<&T>, max: bool) -> bool {
-    match current {
-        None => true,
-        Some(current) if max => value > current,
-        Some(current) => value < current,
-    }
-}
-
-/// A reader of the values of an array of an integer-like type as i128 (None for NULL).
-pub(crate) fn i128_reader(
-    array: &ArrayRef,
-) -> Result<Box<dyn Fn(usize) -> Option<i128> + '_>, EvalError> {
-    let valid = move |row: usize| array.is_valid(row);
-    Ok(match array.data_type() {
-        DataType::Int64 => {
-            let values = array.as_primitive::<Int64Type>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Decimal128(..) => {
-            let values = array.as_primitive::<Decimal128Type>();
-            Box::new(move |row| valid(row).then(|| values.value(row)))
-        }
-        DataType::Timestamp(..) => {
-            let values = array.as_primitive::<TimestampMillisecondType>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Date32 => {
-            let values = array.as_primitive::<Date32Type>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Time32(_) => {
-            let values = array.as_primitive::<Time32MillisecondType>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Boolean => {
-            let values = array.as_boolean();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        other => {
-            return Err(EvalError(format!(
-                "MIN and MAX of {other} are not supported"
-            )));
-        }
-    })
-}
-
-pub(crate) fn from_i128(values: &[Option<i128>], ty: ExprType) -> Result<ArrayRef, EvalError> {
-    let narrow = |value: i128| i64::try_from(value).unwrap_or_default();
-    Ok(match ty.arrow_type() {
-        DataType::Decimal128(precision, scale) => Arc::new(
-            values
-                .iter()
-                .copied()
-                .collect::<Decimal128Array>()
-                .with_precision_and_scale(precision, scale)?,
-        ),
-        DataType::Boolean => Arc::new(
-            values
-                .iter()
-                .map(|value| value.map(|value| value != 0))
-                .collect::<BooleanArray>(),
-        ),
-        to => {
-            let numbers: ArrayRef = Arc::new(
-                values
-                    .iter()
-                    .map(|value| value.map(narrow))
-                    .collect::<Int64Array>(),
-            );
-            arrow::compute::cast(&numbers, &to)?
-        }
-    })
 }
 
 /// The groups and accumulators of one open window.

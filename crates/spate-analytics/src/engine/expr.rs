@@ -1062,7 +1062,7 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
 
 /// Whether `name` is an aggregate function.
 pub fn aggregate_name(name: &str) -> bool {
-    matches!(name, "COUNT" | "SUM" | "AVG" | "MIN" | "MAX")
+    super::aggregate_call::is_aggregate(name)
 }
 
 fn kind_name(expr: &Expr) -> &'static str {
