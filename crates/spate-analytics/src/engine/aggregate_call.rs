@@ -79,7 +79,7 @@ pub fn resolve_aggregate(
         ("LAG", 1..=3) => (
             AggregateFunction::Lag {
                 offset: match args.get(1) {
-                    Some(offset) => whole_number(offset, name, "offset", 0)?,
+                    Some(offset) => whole_number(offset, call, name, "offset", 0)?,
                     None => 1,
                 },
             },
@@ -88,7 +88,7 @@ pub fn resolve_aggregate(
         ("LAG", _) => return Err(wrong_arguments("an expression, an offset and a default")),
         ("NTH_VALUE", 2) => (
             AggregateFunction::NthValue {
-                n: whole_number(args[1], name, "n", 1)?,
+                n: whole_number(args[1], call, name, "n", 1)?,
                 from_last: call.from_last == Some(true),
             },
             1,
@@ -147,8 +147,15 @@ pub fn resolve_aggregate(
 }
 
 /// A whole-number literal argument (LAG's offset, NTH_VALUE's n) of at least `min`.
-fn whole_number(expr: &Expr, name: &str, what: &str, min: u64) -> Result<u64, PlanError> {
-    let pos = super::expr::position_of(expr);
+fn whole_number(
+    expr: &Expr,
+    call: &FunctionCall,
+    name: &str,
+    what: &str,
+    min: u64,
+) -> Result<u64, PlanError> {
+    // Literals carry no position of their own: errors point at the call.
+    let pos = call.pos;
     match expr {
         Expr::Literal(Literal::Number(text)) => match text.parse::<u64>() {
             Ok(number) if number >= min => Ok(number),
