@@ -5,6 +5,8 @@
 
 use super::aggregate::{Aggregate, AggregateFunction};
 use super::expr::{PlanError, Scope, coerce, compile, constant_interval, plan_error};
+use super::types::ExprType;
+use crate::input::SqlType;
 use crate::sql::ast::{Expr, FunctionArg, FunctionCall, Literal, SetQuantifier};
 
 /// Whether `name` (upper case) is an aggregate or analytic function of the reference.
@@ -25,6 +27,8 @@ pub fn is_aggregate(name: &str) -> bool {
             | "EXP_AVG"
             | "LAG"
             | "NTH_VALUE"
+            | "ANY"
+            | "EVERY"
     )
 }
 
@@ -63,6 +67,11 @@ pub fn resolve_aggregate(
         ("AVG", 1) => (AggregateFunction::Avg, 1),
         ("MIN", 1) => (AggregateFunction::Min, 1),
         ("MAX", 1) => (AggregateFunction::Max, 1),
+        // ANY and EVERY of booleans are their MAX and MIN (FALSE < TRUE): TRUE if any (every)
+        // row's value is TRUE; NULLs count not at all, and a group or window of NULLs alone
+        // gives NULL (Unverified: the reference does not say).
+        ("ANY", 1) => (AggregateFunction::Max, 1),
+        ("EVERY", 1) => (AggregateFunction::Min, 1),
         ("FIRST_VALUE", 1) => (AggregateFunction::FirstValue, 1),
         ("LAST_VALUE", 1) => (AggregateFunction::LastValue, 1),
         ("VAR_POP", 1) => (AggregateFunction::VarPop, 1),
@@ -120,6 +129,11 @@ pub fn resolve_aggregate(
         .map(|argument| compile(argument, scope))
         .transpose()?;
     let argument_type = argument.as_ref().map(|argument| argument.ty());
+    if matches!(name, "ANY" | "EVERY")
+        && let Some(ty) = argument_type.filter(|ty| *ty != ExprType::Sql(SqlType::Boolean))
+    {
+        return Err(plan_error(pos, format!("{name} needs a BOOLEAN, not {ty}")));
+    }
     let mut aggregate =
         Aggregate::new(function, argument).map_err(|message| plan_error(pos, message))?;
     aggregate.distinct = distinct && function != AggregateFunction::CountDistinct;
