@@ -254,6 +254,10 @@ pub struct TumblingPlan {
     pub aggregates: Vec<Aggregate>,
     /// The query's WHERE: rows it does not keep join no group.
     pub filter: Option<PhysicalExpr>,
+    /// `GROUP BY MONOTONIC(x), ...` with no time bucket: the window is the run of rows with
+    /// one value of the key `window_key` (declared monotonic, so the value never comes back),
+    /// and closes when a row brings another value.
+    pub monotonic: bool,
 }
 
 /// What a tumbling window needs of one input batch: its group keys, each aggregate's
@@ -340,6 +344,11 @@ pub struct TumblingState {
     stagger_ends: HashMap<Box<[u8]>, i64>,
     /// For session windows: the open session's first and latest row times, and its groups.
     session: Option<OpenSession>,
+    /// For a MONOTONIC key: the current value (in Arrow's row format) and the number of its
+    /// window, which is the window's key in `windows`.
+    monotonic: Option<(Vec<u8>, i64)>,
+    /// Encodes the MONOTONIC key's values.
+    monotonic_converter: Option<RowConverter>,
 }
 
 #[derive(Debug)]
@@ -360,6 +369,12 @@ impl TumblingState {
             .map(|key| SortField::new(key.ty().arrow_type()))
             .collect();
         let converter = RowConverter::new(fields)?;
+        let monotonic_converter = match plan.keys.get(plan.window_key) {
+            Some(key) if plan.monotonic => Some(RowConverter::new(vec![SortField::new(
+                key.ty().arrow_type(),
+            )])?),
+            _ => None,
+        };
         Ok(TumblingState {
             plan,
             converter,
@@ -367,6 +382,8 @@ impl TumblingState {
             event_time: i64::MIN,
             stagger_ends: HashMap::new(),
             session: None,
+            monotonic: None,
+            monotonic_converter,
         })
     }
 
@@ -393,8 +410,9 @@ impl TumblingState {
             arguments,
             keep,
         } = plan.evaluate_inputs(batch)?;
-        // The bucket of each row (stagger windows have none).
+        // The bucket of each row (stagger and monotonic windows have none).
         let starts = match plan.stagger {
+            None if plan.monotonic => None,
             None => Some(
                 keys.get(plan.window_key)
                     .and_then(|key| key.as_primitive_opt::<TimestampMillisecondType>())
@@ -404,15 +422,32 @@ impl TumblingState {
         };
         let rowtimes = batch.column(0).as_primitive::<TimestampMillisecondType>();
         let encoded = self.converter.convert_columns(&keys)?;
+        let monotonic_values = match (&self.monotonic_converter, keys.get(plan.window_key)) {
+            (Some(converter), Some(key)) => {
+                Some(converter.convert_columns(std::slice::from_ref(key))?)
+            }
+            _ => None,
+        };
 
         // Rows by window end, in arrival order; a NULL bucket joins no window (Unverified).
         let mut by_window: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        // MONOTONIC windows this batch opened, and the ROWTIME of their first row: the time
+        // the window before each closed.
+        let mut monotonic_opened: BTreeMap<i64, i64> = BTreeMap::new();
         for row in 0..batch.num_rows() {
             let kept = keep
                 .as_ref()
                 .is_none_or(|keep| keep.is_valid(row) && keep.value(row));
             let start = starts.and_then(|starts| starts.is_valid(row).then(|| starts.value(row)));
-            if !kept || (plan.stagger.is_none() && start.is_none()) {
+            if !kept || (plan.stagger.is_none() && !plan.monotonic && start.is_none()) {
+                continue;
+            }
+            if let Some(values) = &monotonic_values {
+                let end = self.monotonic_window(values.row(row).data());
+                by_window.entry(end).or_default().push(row as u32);
+                monotonic_opened
+                    .entry(end)
+                    .or_insert_with(|| rowtimes.value(row));
                 continue;
             }
             let end = match plan.stagger {
@@ -479,10 +514,37 @@ impl TumblingState {
         if !plan.on_rowtime {
             // An event-time window closes once a row's bucket starts at or after its end.
             // Its rows take the ROWTIME of the batch that closed it, so ROWTIME never goes back.
+            if plan.monotonic {
+                // A MONOTONIC window has seen its last row when the next one opens; its rows
+                // take the ROWTIME of the row that opened the next (Unverified).
+                for (&window, &rowtime) in &monotonic_opened {
+                    if window > 0 {
+                        closed.extend(self.close_until(window - 1, rowtime, schema)?);
+                    }
+                }
+                return Ok(closed);
+            }
             let now = rowtimes.value(batch.num_rows().saturating_sub(1));
             closed = self.close_until(self.event_time, now, schema)?;
         }
         Ok(closed)
+    }
+
+    /// The window of a row whose MONOTONIC key has the (encoded) `value`: the current one
+    /// while the value stays, the next one when it changes.
+    fn monotonic_window(&mut self, value: &[u8]) -> i64 {
+        match &mut self.monotonic {
+            Some((current, window)) if current.as_slice() == value => *window,
+            Some((current, window)) => {
+                *current = value.to_vec();
+                *window += 1;
+                *window
+            }
+            None => {
+                self.monotonic = Some((value.to_vec(), 0));
+                0
+            }
+        }
     }
 
     /// Closes the ROWTIME windows that end by `now`.
@@ -698,6 +760,7 @@ impl TumblingState {
                 )
             }),
             event_time: self.event_time,
+            monotonic: self.monotonic.clone(),
             windows: self
                 .windows
                 .iter()
@@ -713,6 +776,7 @@ impl TumblingState {
     /// Puts back the windows of a snapshot taken with the same plan.
     pub fn restore(&mut self, snapshot: TumblingSnapshot) -> Result<(), EvalError> {
         self.event_time = snapshot.event_time;
+        self.monotonic = snapshot.monotonic;
         self.windows.clear();
         self.stagger_ends.clear();
         self.session = None;
@@ -762,6 +826,9 @@ impl TumblingState {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TumblingSnapshot {
     event_time: i64,
+    /// For a MONOTONIC key: its current value and window.
+    #[serde(default)]
+    monotonic: Option<(Vec<u8>, i64)>,
     windows: Vec<WindowSnapshot>,
     /// The open session: its first row's time, and its groups (`end` holds the latest time).
     #[serde(default)]
@@ -846,6 +913,7 @@ mod tests {
                 Aggregate::new(AggregateFunction::Max, Some(value)).expect("valid"),
             ],
             filter: None,
+            monotonic: false,
         })
     }
 

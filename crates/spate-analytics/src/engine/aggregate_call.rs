@@ -184,3 +184,22 @@ fn whole_number(
         )),
     }
 }
+
+/// Which of the GROUP BY keys is declared `MONOTONIC(...)`, if one is.
+pub fn monotonic_key(keys: &[Expr]) -> Option<usize> {
+    keys.iter()
+        .position(|key| monotonic_argument(key).is_some())
+}
+
+/// The argument of `MONOTONIC(x)`: the function gives its argument's value, and declares it
+/// never to change direction, so that a streaming GROUP BY may close a group when it changes.
+pub fn monotonic_argument(expr: &Expr) -> Option<&Expr> {
+    let Expr::Function(call) = expr else {
+        return None;
+    };
+    let named = call.name.0.len() == 1 && call.name.0[0].name == "MONOTONIC";
+    match call.args.as_slice() {
+        [FunctionArg::Expr(argument)] if named && call.over.is_none() => Some(argument),
+        _ => None,
+    }
+}

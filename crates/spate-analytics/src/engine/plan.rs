@@ -1967,10 +1967,14 @@ fn tumbling(
         (None, Some((_, on_rowtime))) => Some((0, Bucket::Step(1), *on_rowtime)),
         (None, None) => window,
     };
+    // Without a time bucket, a key declared MONOTONIC(...) windows the stream.
+    let monotonic_key = super::aggregate_call::monotonic_key(key_exprs);
+    let monotonic = window.is_none() && monotonic_key.is_some();
+    let window = window.or(monotonic_key.map(|index| (index, Bucket::Step(1), false)));
     let Some((window_key, bucket, on_rowtime)) = window else {
         return Err(plan_error(
             position_of(&select.group_by[0]),
-            "GROUP BY on a stream needs a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...), or the same of an event-time column",
+            "GROUP BY on a stream needs a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...), or the same of an event-time column, or a key declared MONOTONIC(...)",
         ));
     };
     if let Some(condition) = &select.selection
@@ -2017,6 +2021,7 @@ fn tumbling(
         session: session.map(|(plan, _)| plan),
         aggregates: std::mem::take(&mut aggregates),
         filter,
+        monotonic,
     });
     let closed_schema = closed_schema(&plan);
     Ok((
