@@ -130,6 +130,9 @@ impl Accumulator {
                     },
                 }
             }
+            // LAG, NTH_VALUE and EXP_AVG never reach a tumbling window: the planner refuses
+            // them without OVER (`AggregateFunction::needs_over`). They are given the nearest
+            // accumulators only so that this match stays exhaustive without a wildcard.
             AggregateFunction::FirstValue
             | AggregateFunction::LastValue
             | AggregateFunction::Lag { .. }
@@ -524,4 +527,92 @@ pub(crate) fn from_i128(values: &[Option<i128>], ty: ExprType) -> Result<ArrayRe
             arrow::compute::cast(&numbers, &to)?
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aggregate(function: AggregateFunction, ty: SqlType) -> Aggregate {
+        let argument = PhysicalExpr::Column {
+            index: 1,
+            ty: ExprType::Sql(ty),
+        };
+        Aggregate::new(function, Some(argument)).expect("valid aggregate")
+    }
+
+    /// Runs `values` (all in group 0, then all in group 1) through a fresh accumulator,
+    /// in two batches, through a serialized copy between them as a snapshot does.
+    fn run(aggregate: &Aggregate, first: ArrayRef, second: ArrayRef) -> ArrayRef {
+        let mut accumulator = Accumulator::new(aggregate);
+        accumulator.grow(2);
+        let groups = vec![0u32; first.len()];
+        let rows: Vec<u32> = (0..first.len() as u32).collect();
+        accumulator
+            .update(&groups, Some(&first), &rows)
+            .expect("first batch");
+        let stored = serde_json::to_vec(&accumulator).expect("serializes");
+        let mut accumulator: Accumulator = serde_json::from_slice(&stored).expect("deserializes");
+        let groups = vec![0u32; second.len()];
+        let rows: Vec<u32> = (0..second.len() as u32).collect();
+        accumulator
+            .update(&groups, Some(&second), &rows)
+            .expect("second batch");
+        accumulator.finish(aggregate).expect("finishes")
+    }
+
+    fn integers(values: &[Option<i64>]) -> ArrayRef {
+        Arc::new(Int64Array::from(values.to_vec()))
+    }
+
+    #[test]
+    fn distinct_sums_count_a_value_seen_before_a_snapshot_once() {
+        let sum = Aggregate {
+            distinct: true,
+            ..aggregate(AggregateFunction::Sum, SqlType::BigInt)
+        };
+        let result = run(
+            &sum,
+            integers(&[Some(2), Some(2), None]),
+            integers(&[Some(2), Some(5)]),
+        );
+        let result = result.as_primitive::<Int64Type>();
+        assert_eq!(result.value(0), 7);
+        assert!(result.is_null(1), "a group without rows has no sum");
+    }
+
+    #[test]
+    fn picked_values_respect_or_ignore_nulls() {
+        let first = aggregate(AggregateFunction::FirstValue, SqlType::BigInt);
+        let first_non_null = Aggregate {
+            ignore_nulls: true,
+            ..first.clone()
+        };
+        let last = aggregate(AggregateFunction::LastValue, SqlType::BigInt);
+        let batches = || (integers(&[None, Some(3)]), integers(&[Some(4), None]));
+        let (a, b) = batches();
+        assert!(run(&first, a, b).is_null(0));
+        let (a, b) = batches();
+        assert_eq!(
+            run(&first_non_null, a, b)
+                .as_primitive::<Int64Type>()
+                .value(0),
+            3
+        );
+        let (a, b) = batches();
+        assert!(run(&last, a, b).is_null(0));
+    }
+
+    #[test]
+    fn moments_keep_their_precision_on_large_values() {
+        // SUM(x*x) - SUM(x)^2/n loses these digits in f64; the running method does not.
+        let var = aggregate(AggregateFunction::VarSamp, SqlType::BigInt);
+        let base = 1_000_000_000;
+        let result = run(
+            &var,
+            integers(&[Some(base + 4), Some(base + 7)]),
+            integers(&[Some(base + 13), Some(base + 16)]),
+        );
+        assert_eq!(result.as_primitive::<Float64Type>().value(0), 30.0);
+    }
 }

@@ -1,6 +1,7 @@
 //! Tumbling windows: `GROUP BY` with a time bucket (`STEP(ROWTIME BY ...)`, `FLOOR(ROWTIME TO
-//! ...)`, or the same on an event-time column), the aggregates of each group, and the rows a
-//! window gives when it closes.
+//! ...)`, or the same on an event-time column) or with a key declared `MONOTONIC(...)`, the
+//! aggregates of each group (their accumulators are in `accumulator`), and the rows a window
+//! gives when it closes.
 //!
 //! Rows are grouped by all keys at once: the keys of a batch are encoded by Arrow's row format
 //! and looked up in the open window's table, and each aggregate keeps one accumulator per group
@@ -8,8 +9,10 @@
 //! the stream's time (a later row, or the clock) reaches the bucket's end; for a bucket of
 //! another column, when a row's value of that column does (Unverified: late rows of an
 //! event-time window that has closed open a new group for the same bucket, as SQLstream
-//! documents for rows out of order). Its groups leave in the order they first appeared, each
-//! with ROWTIME = the end of the window.
+//! documents for rows out of order); for a MONOTONIC key, when a row brings another value of it.
+//! Its groups leave in the order they first appeared, each with ROWTIME = the end of the window
+//! (for event-time windows the ROWTIME of the batch that closed them, for MONOTONIC windows
+//! that of the row that closed them).
 //!
 //! The open windows are the operator's state: [`TumblingState::snapshot`] writes them out
 //! (keys in Arrow's row format, accumulators as numbers) and [`TumblingState::restore`] reads

@@ -72,6 +72,9 @@ pub fn resolve_aggregate(
         // gives NULL (Unverified: the reference does not say).
         ("ANY", 1) => (AggregateFunction::Max, 1),
         ("EVERY", 1) => (AggregateFunction::Min, 1),
+        // Unverified: the reference calls FIRST_VALUE and LAST_VALUE analytic functions that
+        // require OVER; here they also aggregate a GROUP BY window (its first or last row in
+        // arrival order), as SQLstream's aggregates of the same names do.
         ("FIRST_VALUE", 1) => (AggregateFunction::FirstValue, 1),
         ("LAST_VALUE", 1) => (AggregateFunction::LastValue, 1),
         ("VAR_POP", 1) => (AggregateFunction::VarPop, 1),

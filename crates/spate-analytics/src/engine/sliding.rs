@@ -4,8 +4,10 @@
 //! it). Each input row gives one output row at once, with its own ROWTIME.
 //!
 //! Each aggregate keeps, per partition, the rows of its window (their ROWTIME and argument),
-//! and running sums and counts; MIN and MAX scan the window. The windows are the operator's
-//! state and are written out by [`SlidingState::snapshot`].
+//! and running sums and counts for COUNT, SUM and AVG; every other function (MIN, MAX,
+//! DISTINCT, FIRST_VALUE, LAG, NTH_VALUE, the variances, EXP_AVG) is computed from the
+//! window's rows by `fold`. The windows are the operator's state and are written out by
+//! [`SlidingState::snapshot`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
