@@ -64,8 +64,7 @@ pub fn fold(aggregate: &Aggregate, now: i64, rows: &[(i64, &Held)]) -> Held {
 
 /// LAG's value: the row `offset` rows before the current (last) row of `rows`, or with
 /// IGNORE NULLS the `offset`-th non-NULL value before it; None when the window holds no such
-/// row (LAG then gives its default). Unverified: rows that left the window's frame are out of
-/// reach, as they are for the window's other functions.
+/// row: the reference's LAG gives its default for a record that "falls outside the window".
 pub fn lag(rows: &[(i64, &Held)], offset: u64, ignore_nulls: bool) -> Option<Held> {
     let (current, earlier) = rows.split_last()?;
     if offset == 0 {
