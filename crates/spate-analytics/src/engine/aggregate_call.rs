@@ -24,6 +24,7 @@ pub fn is_aggregate(name: &str) -> bool {
             | "VAR_SAMP"
             | "STDDEV_POP"
             | "STDDEV_SAMP"
+            | "STD_DEV"
             | "EXP_AVG"
             | "LAG"
             | "NTH_VALUE"
@@ -80,7 +81,8 @@ pub fn resolve_aggregate(
         ("VAR_POP", 1) => (AggregateFunction::VarPop, 1),
         ("VAR_SAMP", 1) => (AggregateFunction::VarSamp, 1),
         ("STDDEV_POP", 1) => (AggregateFunction::StddevPop, 1),
-        ("STDDEV_SAMP", 1) => (AggregateFunction::StddevSamp, 1),
+        // The reference: "STD_DEV is an alias of STDDEV_SAMP".
+        ("STDDEV_SAMP" | "STD_DEV", 1) => (AggregateFunction::StddevSamp, 1),
         ("EXP_AVG", 2) => (
             AggregateFunction::ExpAvg {
                 half_life: constant_interval(args[1], pos)?,
