@@ -1,6 +1,7 @@
 //! Tumbling windows: `GROUP BY` with a time bucket (`STEP(ROWTIME BY ...)`, `FLOOR(ROWTIME TO
-//! ...)`, or the same on an event-time column), the aggregates of each group, and the rows a
-//! window gives when it closes.
+//! ...)`, or the same on an event-time column) or with a key declared `MONOTONIC(...)`, the
+//! aggregates of each group (their accumulators are in `accumulator`), and the rows a window
+//! gives when it closes.
 //!
 //! Rows are grouped by all keys at once: the keys of a batch are encoded by Arrow's row format
 //! and looked up in the open window's table, and each aggregate keeps one accumulator per group
@@ -8,8 +9,10 @@
 //! the stream's time (a later row, or the clock) reaches the bucket's end; for a bucket of
 //! another column, when a row's value of that column does (Unverified: late rows of an
 //! event-time window that has closed open a new group for the same bucket, as SQLstream
-//! documents for rows out of order). Its groups leave in the order they first appeared, each
-//! with ROWTIME = the end of the window.
+//! documents for rows out of order); for a MONOTONIC key, when a row brings another value of it.
+//! Its groups leave in the order they first appeared, each with ROWTIME = the end of the window
+//! (for event-time windows the ROWTIME of the batch that closed them, for MONOTONIC windows
+//! that of the row that closed them).
 //!
 //! The open windows are the operator's state: [`TumblingState::snapshot`] writes them out
 //! (keys in Arrow's row format, accumulators as numbers) and [`TumblingState::restore`] reads
@@ -18,18 +21,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, Float64Array, Int64Array, StringArray,
-    TimestampMillisecondArray,
-};
-use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time32MillisecondType,
-    TimestampMillisecondType,
-};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, TimestampMillisecondArray};
+use arrow::datatypes::{DataType, TimestampMillisecondType};
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, Rows, SortField};
 use serde::{Deserialize, Serialize};
 
+use super::accumulator::Accumulator;
 use super::expr::{EvalError, PhysicalExpr, next_boundary};
 use super::types::ExprType;
 use crate::input::SqlType;
@@ -47,6 +45,85 @@ pub enum AggregateFunction {
     Avg,
     Min,
     Max,
+    /// `FIRST_VALUE(x)`: the value of the first row (in arrival order) of the group or window.
+    FirstValue,
+    /// `LAST_VALUE(x)`: the value of the last row.
+    LastValue,
+    /// `VAR_POP(x)`, `VAR_SAMP(x)`, `STDDEV_POP(x)`, `STDDEV_SAMP(x)`.
+    VarPop,
+    VarSamp,
+    StddevPop,
+    StddevSamp,
+    /// `EXP_AVG(x, INTERVAL ...)` (OVER only): an average whose weights halve every
+    /// `half_life` milliseconds of age.
+    ExpAvg {
+        half_life: i64,
+    },
+    /// `LAG(x, offset, default)` (OVER only): the value `offset` rows before the current one.
+    Lag {
+        offset: u64,
+    },
+    /// `NTH_VALUE(x, n) FROM FIRST|LAST` (OVER only).
+    NthValue {
+        n: u64,
+        from_last: bool,
+    },
+}
+
+impl AggregateFunction {
+    /// Whether the function is only defined over a sliding window (with OVER).
+    pub fn needs_over(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::ExpAvg { .. }
+                | AggregateFunction::Lag { .. }
+                | AggregateFunction::NthValue { .. }
+        )
+    }
+
+    /// The function's name in SQL.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            AggregateFunction::CountRows
+            | AggregateFunction::Count
+            | AggregateFunction::CountDistinct => "COUNT",
+            AggregateFunction::Sum => "SUM",
+            AggregateFunction::Avg => "AVG",
+            AggregateFunction::Min => "MIN",
+            AggregateFunction::Max => "MAX",
+            AggregateFunction::FirstValue => "FIRST_VALUE",
+            AggregateFunction::LastValue => "LAST_VALUE",
+            AggregateFunction::VarPop => "VAR_POP",
+            AggregateFunction::VarSamp => "VAR_SAMP",
+            AggregateFunction::StddevPop => "STDDEV_POP",
+            AggregateFunction::StddevSamp => "STDDEV_SAMP",
+            AggregateFunction::ExpAvg { .. } => "EXP_AVG",
+            AggregateFunction::Lag { .. } => "LAG",
+            AggregateFunction::NthValue { .. } => "NTH_VALUE",
+        }
+    }
+
+    /// Whether the function is one of the variances and standard deviations.
+    pub fn is_statistic(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::VarPop
+                | AggregateFunction::VarSamp
+                | AggregateFunction::StddevPop
+                | AggregateFunction::StddevSamp
+        )
+    }
+
+    /// Whether the function gives the value of one of the rows (FIRST_VALUE, LAG...).
+    pub fn picks_a_row(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::FirstValue
+                | AggregateFunction::LastValue
+                | AggregateFunction::Lag { .. }
+                | AggregateFunction::NthValue { .. }
+        )
+    }
 }
 
 /// One aggregate of a grouped query: the function and its argument (on the input batch).
@@ -56,12 +133,22 @@ pub struct Aggregate {
     pub argument: Option<PhysicalExpr>,
     /// The result's type.
     pub ty: ExprType,
+    /// `SUM(DISTINCT x)` and the like: each distinct value of a group or window counts once.
+    /// (`COUNT(DISTINCT x)` is [`AggregateFunction::CountDistinct`].)
+    pub distinct: bool,
+    /// `IGNORE NULLS`: rows whose argument is NULL are passed over.
+    pub ignore_nulls: bool,
+    /// LAG's default: the value when no row is that far back (None: NULL).
+    pub default: Option<PhysicalExpr>,
 }
 
 impl Aggregate {
     /// The aggregate `function` of `argument`, its result typed as the SQL reference says:
     /// COUNT is BIGINT; SUM, AVG, MIN and MAX keep their argument's type (Unverified for AVG
-    /// of integers, which therefore truncates, as SQLstream's does).
+    /// of integers, which therefore truncates, as SQLstream's does); FIRST_VALUE, LAST_VALUE,
+    /// LAG and NTH_VALUE keep their argument's type; the variances, standard deviations and
+    /// EXP_AVG are DOUBLE (Unverified: the reference's examples store them in REAL and DOUBLE
+    /// columns and name no type).
     pub fn new(
         function: AggregateFunction,
         argument: Option<PhysicalExpr>,
@@ -88,20 +175,45 @@ impl Aggregate {
                     other => return Err(format!("SUM and AVG need numbers, not {other}")),
                 }
             }
-            (AggregateFunction::Min | AggregateFunction::Max, Some(argument)) => {
+            (function, Some(argument))
+                if function.is_statistic()
+                    || matches!(function, AggregateFunction::ExpAvg { .. }) =>
+            {
                 match argument.ty() {
-                    ExprType::Sql(SqlType::Binary(_) | SqlType::Varbinary(_)) => {
-                        return Err("MIN and MAX of binary values are not supported".into());
+                    ExprType::Sql(sql_type) if sql_type.is_numeric() => {
+                        ExprType::Sql(SqlType::Double)
                     }
-                    ExprType::Sql(sql_type) => ExprType::Sql(sql_type),
-                    other => return Err(format!("MIN and MAX of {other} are not supported")),
+                    other => {
+                        return Err(format!(
+                            "{} needs numbers, not {other}",
+                            function.sql_name()
+                        ));
+                    }
                 }
             }
+            (_, Some(argument)) => match argument.ty() {
+                ExprType::Sql(SqlType::Binary(_) | SqlType::Varbinary(_)) => {
+                    return Err(format!(
+                        "{} of binary values is not supported",
+                        function.sql_name()
+                    ));
+                }
+                ExprType::Sql(sql_type) => ExprType::Sql(sql_type),
+                other => {
+                    return Err(format!(
+                        "{} of {other} is not supported",
+                        function.sql_name()
+                    ));
+                }
+            },
         };
         Ok(Aggregate {
             function,
             argument,
             ty,
+            distinct: false,
+            ignore_nulls: false,
+            default: None,
         })
     }
 }
@@ -145,6 +257,56 @@ pub struct TumblingPlan {
     pub aggregates: Vec<Aggregate>,
     /// The query's WHERE: rows it does not keep join no group.
     pub filter: Option<PhysicalExpr>,
+    /// `GROUP BY MONOTONIC(x), ...` with no time bucket: the window is the run of rows with
+    /// one value of the key `window_key` (declared monotonic, so the value never comes back),
+    /// and closes when a row brings another value.
+    pub monotonic: bool,
+}
+
+/// What a tumbling window needs of one input batch: its group keys, each aggregate's
+/// argument (None for `COUNT(*)`), and the WHERE's verdict on each row (None: no WHERE).
+struct BatchInputs {
+    keys: Vec<ArrayRef>,
+    arguments: Vec<Option<ArrayRef>>,
+    keep: Option<BooleanArray>,
+}
+
+impl TumblingPlan {
+    /// Evaluates the keys, the aggregates' arguments and the WHERE on `batch`; a WHERE that
+    /// gives no booleans keeps no row.
+    fn evaluate_inputs(&self, batch: &RecordBatch) -> Result<BatchInputs, EvalError> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|key| key.evaluate(batch))
+            .collect::<Result<Vec<_>, _>>()?;
+        let arguments = self
+            .aggregates
+            .iter()
+            .map(|aggregate| {
+                aggregate
+                    .argument
+                    .as_ref()
+                    .map(|argument| argument.evaluate(batch))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let keep = match &self.filter {
+            Some(filter) => {
+                let kept = filter.evaluate(batch)?;
+                Some(match kept.data_type() {
+                    DataType::Boolean => kept.as_boolean().clone(),
+                    _ => BooleanArray::new_null(batch.num_rows()),
+                })
+            }
+            None => None,
+        };
+        Ok(BatchInputs {
+            keys,
+            arguments,
+            keep,
+        })
+    }
 }
 
 /// Session windows (`TABLE(SESSION(TABLE s, DESCRIPTOR(t), gap))`): a session holds rows whose
@@ -162,366 +324,6 @@ pub struct SessionPlan {
     pub start_key: Option<usize>,
     pub end_key: Option<usize>,
     pub time_key: Option<usize>,
-}
-
-/// Accumulators of one aggregate, one slot per group.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum Accumulator {
-    Count(Vec<i64>),
-    /// The distinct values of each group, as text (values of one type: equal text, equal value).
-    Distinct(Vec<std::collections::HashSet<String>>),
-    SumInteger {
-        sums: Vec<i64>,
-        counts: Vec<i64>,
-    },
-    SumFloat {
-        sums: Vec<f64>,
-        counts: Vec<i64>,
-    },
-    SumDecimal {
-        sums: Vec<i128>,
-        counts: Vec<i64>,
-    },
-    /// MIN/MAX of values held as integers (integers, decimals, datetimes, booleans).
-    ExtremeInteger {
-        values: Vec<Option<i128>>,
-        max: bool,
-    },
-    ExtremeFloat {
-        values: Vec<Option<f64>>,
-        max: bool,
-    },
-    ExtremeText {
-        values: Vec<Option<String>>,
-        max: bool,
-    },
-}
-
-impl Accumulator {
-    fn new(aggregate: &Aggregate) -> Accumulator {
-        let argument_type = aggregate.argument.as_ref().map(PhysicalExpr::ty);
-        match aggregate.function {
-            AggregateFunction::CountRows | AggregateFunction::Count => {
-                Accumulator::Count(Vec::new())
-            }
-            AggregateFunction::CountDistinct => Accumulator::Distinct(Vec::new()),
-            AggregateFunction::Sum | AggregateFunction::Avg => match aggregate.ty {
-                ExprType::Sql(SqlType::Real | SqlType::Double) => Accumulator::SumFloat {
-                    sums: Vec::new(),
-                    counts: Vec::new(),
-                },
-                ExprType::Sql(SqlType::Decimal { .. }) => Accumulator::SumDecimal {
-                    sums: Vec::new(),
-                    counts: Vec::new(),
-                },
-                _ => Accumulator::SumInteger {
-                    sums: Vec::new(),
-                    counts: Vec::new(),
-                },
-            },
-            AggregateFunction::Min | AggregateFunction::Max => {
-                let max = aggregate.function == AggregateFunction::Max;
-                match argument_type {
-                    Some(ExprType::Sql(SqlType::Real | SqlType::Double)) => {
-                        Accumulator::ExtremeFloat {
-                            values: Vec::new(),
-                            max,
-                        }
-                    }
-                    Some(ExprType::Sql(SqlType::Char(_) | SqlType::Varchar(_))) => {
-                        Accumulator::ExtremeText {
-                            values: Vec::new(),
-                            max,
-                        }
-                    }
-                    _ => Accumulator::ExtremeInteger {
-                        values: Vec::new(),
-                        max,
-                    },
-                }
-            }
-        }
-    }
-
-    /// Makes room for groups up to `groups`.
-    fn grow(&mut self, groups: usize) {
-        match self {
-            Accumulator::Count(counts) => counts.resize(groups, 0),
-            Accumulator::Distinct(sets) => sets.resize_with(groups, Default::default),
-            Accumulator::SumInteger { sums, counts } => {
-                sums.resize(groups, 0);
-                counts.resize(groups, 0);
-            }
-            Accumulator::SumFloat { sums, counts } => {
-                sums.resize(groups, 0.0);
-                counts.resize(groups, 0);
-            }
-            Accumulator::SumDecimal { sums, counts } => {
-                sums.resize(groups, 0);
-                counts.resize(groups, 0);
-            }
-            Accumulator::ExtremeInteger { values, .. } => values.resize(groups, None),
-            Accumulator::ExtremeFloat { values, .. } => values.resize(groups, None),
-            Accumulator::ExtremeText { values, .. } => values.resize(groups, None),
-        }
-    }
-
-    /// Adds the rows of `argument` (None: `COUNT(*)`) to their groups.
-    fn update(
-        &mut self,
-        groups: &[u32],
-        argument: Option<&ArrayRef>,
-        rows: &[u32],
-    ) -> Result<(), EvalError> {
-        let Some(argument) = argument else {
-            if let Accumulator::Count(counts) = self {
-                for &row in rows {
-                    counts[groups[row as usize] as usize] += 1;
-                }
-            }
-            return Ok(());
-        };
-        let valid = |row: u32| argument.is_valid(row as usize);
-        match self {
-            Accumulator::Distinct(sets) => {
-                let formatter = arrow::util::display::ArrayFormatter::try_new(
-                    argument.as_ref(),
-                    &Default::default(),
-                )?;
-                for &row in rows {
-                    if valid(row) {
-                        sets[groups[row as usize] as usize]
-                            .insert(formatter.value(row as usize).to_string());
-                    }
-                }
-            }
-            Accumulator::Count(counts) => {
-                for &row in rows {
-                    if valid(row) {
-                        counts[groups[row as usize] as usize] += 1;
-                    }
-                }
-            }
-            Accumulator::SumInteger { sums, counts } => {
-                let values = argument.as_primitive::<Int64Type>().values();
-                for &row in rows {
-                    if valid(row) {
-                        let group = groups[row as usize] as usize;
-                        sums[group] = sums[group]
-                            .checked_add(values[row as usize])
-                            .ok_or_else(|| EvalError("numeric overflow in SUM".into()))?;
-                        counts[group] += 1;
-                    }
-                }
-            }
-            Accumulator::SumFloat { sums, counts } => {
-                let values = argument.as_primitive::<Float64Type>().values();
-                for &row in rows {
-                    if valid(row) {
-                        let group = groups[row as usize] as usize;
-                        sums[group] += values[row as usize];
-                        counts[group] += 1;
-                    }
-                }
-            }
-            Accumulator::SumDecimal { sums, counts } => {
-                let values = argument.as_primitive::<Decimal128Type>().values();
-                for &row in rows {
-                    if valid(row) {
-                        let group = groups[row as usize] as usize;
-                        sums[group] = sums[group]
-                            .checked_add(values[row as usize])
-                            .ok_or_else(|| EvalError("numeric overflow in SUM".into()))?;
-                        counts[group] += 1;
-                    }
-                }
-            }
-            Accumulator::ExtremeInteger { values, max } => {
-                let numbers = i128_reader(argument)?;
-                for &row in rows {
-                    if let Some(value) = numbers(row as usize) {
-                        let slot = &mut values[groups[row as usize] as usize];
-                        if better(&value, slot.as_ref(), *max) {
-                            *slot = Some(value);
-                        }
-                    }
-                }
-            }
-            Accumulator::ExtremeFloat { values, max } => {
-                let numbers = argument.as_primitive::<Float64Type>();
-                for &row in rows {
-                    if valid(row) {
-                        let value = numbers.value(row as usize);
-                        let slot = &mut values[groups[row as usize] as usize];
-                        if better(&value, slot.as_ref(), *max) {
-                            *slot = Some(value);
-                        }
-                    }
-                }
-            }
-            Accumulator::ExtremeText { values, max } => {
-                let texts = argument.as_string::<i32>();
-                for &row in rows {
-                    if valid(row) {
-                        let value = texts.value(row as usize);
-                        let slot = &mut values[groups[row as usize] as usize];
-                        if better(value, slot.as_deref(), *max) {
-                            *slot = Some(value.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The aggregate's values, one per group.
-    fn finish(&self, aggregate: &Aggregate) -> Result<ArrayRef, EvalError> {
-        let average = aggregate.function == AggregateFunction::Avg;
-        let ty = aggregate.ty;
-        Ok(match self {
-            Accumulator::Count(counts) => Arc::new(Int64Array::from(counts.clone())),
-            Accumulator::Distinct(sets) => Arc::new(Int64Array::from(
-                sets.iter().map(|set| set.len() as i64).collect::<Vec<_>>(),
-            )),
-            Accumulator::SumInteger { sums, counts } => {
-                let range = ty.sql().and_then(SqlType::integer_range);
-                let values = sums
-                    .iter()
-                    .zip(counts)
-                    .map(|(&sum, &count)| {
-                        if count == 0 {
-                            return Ok(None);
-                        }
-                        let value = if average { sum / count } else { sum };
-                        match range {
-                            Some((min, max)) if value < min || value > max => Err(EvalError(
-                                format!("numeric overflow: the SUM is out of range for {ty}"),
-                            )),
-                            _ => Ok(Some(value)),
-                        }
-                    })
-                    .collect::<Result<Int64Array, EvalError>>()?;
-                Arc::new(values)
-            }
-            Accumulator::SumFloat { sums, counts } => Arc::new(
-                sums.iter()
-                    .zip(counts)
-                    .map(|(&sum, &count)| {
-                        (count > 0).then(|| if average { sum / count as f64 } else { sum })
-                    })
-                    .collect::<Float64Array>(),
-            ),
-            Accumulator::SumDecimal { sums, counts } => {
-                let values = sums
-                    .iter()
-                    .zip(counts)
-                    .map(|(&sum, &count)| {
-                        (count > 0).then(|| {
-                            if average {
-                                sum / i128::from(count)
-                            } else {
-                                sum
-                            }
-                        })
-                    })
-                    .collect::<Decimal128Array>();
-                let DataType::Decimal128(precision, scale) = ty.arrow_type() else {
-                    return Err(EvalError("a decimal sum without a decimal type".into()));
-                };
-                let values = values.with_precision_and_scale(precision, scale)?;
-                values.validate_decimal_precision(precision).map_err(|_| {
-                    EvalError(format!("numeric overflow: SUM out of range for {ty}"))
-                })?;
-                Arc::new(values)
-            }
-            Accumulator::ExtremeInteger { values, .. } => from_i128(values, ty)?,
-            Accumulator::ExtremeFloat { values, .. } => {
-                Arc::new(values.iter().copied().collect::<Float64Array>())
-            }
-            Accumulator::ExtremeText { values, .. } => Arc::new(
-                values
-                    .iter()
-                    .map(|value| value.as_deref())
-                    .collect::<StringArray>(),
-            ),
-        })
-    }
-}
-
-/// Whether `value` should replace `current` as the MAX (`max`) or MIN so far.
-pub(crate) fn better<T: PartialOrd + ?Sized>(value: &T, current: Option<&T>, max: bool) -> bool {
-    match current {
-        None => true,
-        Some(current) if max => value > current,
-        Some(current) => value < current,
-    }
-}
-
-/// A reader of the values of an array of an integer-like type as i128 (None for NULL).
-pub(crate) fn i128_reader(
-    array: &ArrayRef,
-) -> Result<Box<dyn Fn(usize) -> Option<i128> + '_>, EvalError> {
-    let valid = move |row: usize| array.is_valid(row);
-    Ok(match array.data_type() {
-        DataType::Int64 => {
-            let values = array.as_primitive::<Int64Type>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Decimal128(..) => {
-            let values = array.as_primitive::<Decimal128Type>();
-            Box::new(move |row| valid(row).then(|| values.value(row)))
-        }
-        DataType::Timestamp(..) => {
-            let values = array.as_primitive::<TimestampMillisecondType>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Date32 => {
-            let values = array.as_primitive::<Date32Type>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Time32(_) => {
-            let values = array.as_primitive::<Time32MillisecondType>();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        DataType::Boolean => {
-            let values = array.as_boolean();
-            Box::new(move |row| valid(row).then(|| i128::from(values.value(row))))
-        }
-        other => {
-            return Err(EvalError(format!(
-                "MIN and MAX of {other} are not supported"
-            )));
-        }
-    })
-}
-
-pub(crate) fn from_i128(values: &[Option<i128>], ty: ExprType) -> Result<ArrayRef, EvalError> {
-    let narrow = |value: i128| i64::try_from(value).unwrap_or_default();
-    Ok(match ty.arrow_type() {
-        DataType::Decimal128(precision, scale) => Arc::new(
-            values
-                .iter()
-                .copied()
-                .collect::<Decimal128Array>()
-                .with_precision_and_scale(precision, scale)?,
-        ),
-        DataType::Boolean => Arc::new(
-            values
-                .iter()
-                .map(|value| value.map(|value| value != 0))
-                .collect::<BooleanArray>(),
-        ),
-        to => {
-            let numbers: ArrayRef = Arc::new(
-                values
-                    .iter()
-                    .map(|value| value.map(narrow))
-                    .collect::<Int64Array>(),
-            );
-            arrow::compute::cast(&numbers, &to)?
-        }
-    })
 }
 
 /// The groups and accumulators of one open window.
@@ -545,6 +347,11 @@ pub struct TumblingState {
     stagger_ends: HashMap<Box<[u8]>, i64>,
     /// For session windows: the open session's first and latest row times, and its groups.
     session: Option<OpenSession>,
+    /// For a MONOTONIC key: the current value (in Arrow's row format) and the number of its
+    /// window, which is the window's key in `windows`.
+    monotonic: Option<(Vec<u8>, i64)>,
+    /// Encodes the MONOTONIC key's values.
+    monotonic_converter: Option<RowConverter>,
 }
 
 #[derive(Debug)]
@@ -565,6 +372,12 @@ impl TumblingState {
             .map(|key| SortField::new(key.ty().arrow_type()))
             .collect();
         let converter = RowConverter::new(fields)?;
+        let monotonic_converter = match plan.keys.get(plan.window_key) {
+            Some(key) if plan.monotonic => Some(RowConverter::new(vec![SortField::new(
+                key.ty().arrow_type(),
+            )])?),
+            _ => None,
+        };
         Ok(TumblingState {
             plan,
             converter,
@@ -572,6 +385,8 @@ impl TumblingState {
             event_time: i64::MIN,
             stagger_ends: HashMap::new(),
             session: None,
+            monotonic: None,
+            monotonic_converter,
         })
     }
 
@@ -593,35 +408,14 @@ impl TumblingState {
             return self.push_session(batch, schema);
         }
         let plan = self.plan.clone();
-        let keys = plan
-            .keys
-            .iter()
-            .map(|key| key.evaluate(batch))
-            .collect::<Result<Vec<_>, _>>()?;
-        let arguments = plan
-            .aggregates
-            .iter()
-            .map(|aggregate| {
-                aggregate
-                    .argument
-                    .as_ref()
-                    .map(|argument| argument.evaluate(batch))
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let keep = plan
-            .filter
-            .as_ref()
-            .map(|filter| -> Result<BooleanArray, EvalError> {
-                let kept = filter.evaluate(batch)?;
-                Ok(match kept.data_type() {
-                    DataType::Boolean => kept.as_boolean().clone(),
-                    _ => BooleanArray::new_null(batch.num_rows()),
-                })
-            })
-            .transpose()?;
-        // The bucket of each row (stagger windows have none).
+        let BatchInputs {
+            keys,
+            arguments,
+            keep,
+        } = plan.evaluate_inputs(batch)?;
+        // The bucket of each row (stagger and monotonic windows have none).
         let starts = match plan.stagger {
+            None if plan.monotonic => None,
             None => Some(
                 keys.get(plan.window_key)
                     .and_then(|key| key.as_primitive_opt::<TimestampMillisecondType>())
@@ -631,15 +425,32 @@ impl TumblingState {
         };
         let rowtimes = batch.column(0).as_primitive::<TimestampMillisecondType>();
         let encoded = self.converter.convert_columns(&keys)?;
+        let monotonic_values = match (&self.monotonic_converter, keys.get(plan.window_key)) {
+            (Some(converter), Some(key)) => {
+                Some(converter.convert_columns(std::slice::from_ref(key))?)
+            }
+            _ => None,
+        };
 
         // Rows by window end, in arrival order; a NULL bucket joins no window (Unverified).
         let mut by_window: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        // MONOTONIC windows this batch opened, and the ROWTIME of their first row: the time
+        // the window before each closed.
+        let mut monotonic_opened: BTreeMap<i64, i64> = BTreeMap::new();
         for row in 0..batch.num_rows() {
             let kept = keep
                 .as_ref()
                 .is_none_or(|keep| keep.is_valid(row) && keep.value(row));
             let start = starts.and_then(|starts| starts.is_valid(row).then(|| starts.value(row)));
-            if !kept || (plan.stagger.is_none() && start.is_none()) {
+            if !kept || (plan.stagger.is_none() && !plan.monotonic && start.is_none()) {
+                continue;
+            }
+            if let Some(values) = &monotonic_values {
+                let end = self.monotonic_window(values.row(row).data());
+                by_window.entry(end).or_default().push(row as u32);
+                monotonic_opened
+                    .entry(end)
+                    .or_insert_with(|| rowtimes.value(row));
                 continue;
             }
             let end = match plan.stagger {
@@ -706,10 +517,37 @@ impl TumblingState {
         if !plan.on_rowtime {
             // An event-time window closes once a row's bucket starts at or after its end.
             // Its rows take the ROWTIME of the batch that closed it, so ROWTIME never goes back.
+            if plan.monotonic {
+                // A MONOTONIC window has seen its last row when the next one opens; its rows
+                // take the ROWTIME of the row that opened the next (Unverified).
+                for (&window, &rowtime) in &monotonic_opened {
+                    if window > 0 {
+                        closed.extend(self.close_until(window - 1, rowtime, schema)?);
+                    }
+                }
+                return Ok(closed);
+            }
             let now = rowtimes.value(batch.num_rows().saturating_sub(1));
             closed = self.close_until(self.event_time, now, schema)?;
         }
         Ok(closed)
+    }
+
+    /// The window of a row whose MONOTONIC key has the (encoded) `value`: the current one
+    /// while the value stays, the next one when it changes.
+    fn monotonic_window(&mut self, value: &[u8]) -> i64 {
+        match &mut self.monotonic {
+            Some((current, window)) if current.as_slice() == value => *window,
+            Some((current, window)) => {
+                *current = value.to_vec();
+                *window += 1;
+                *window
+            }
+            None => {
+                self.monotonic = Some((value.to_vec(), 0));
+                0
+            }
+        }
     }
 
     /// Closes the ROWTIME windows that end by `now`.
@@ -792,32 +630,11 @@ impl TumblingState {
         let Some(session) = &plan.session else {
             return Ok(Vec::new());
         };
-        let keys = plan
-            .keys
-            .iter()
-            .map(|key| key.evaluate(batch))
-            .collect::<Result<Vec<_>, _>>()?;
-        let arguments = plan
-            .aggregates
-            .iter()
-            .map(|aggregate| {
-                aggregate
-                    .argument
-                    .as_ref()
-                    .map(|argument| argument.evaluate(batch))
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let keep = match &plan.filter {
-            Some(filter) => {
-                let kept = filter.evaluate(batch)?;
-                Some(match kept.data_type() {
-                    DataType::Boolean => kept.as_boolean().clone(),
-                    _ => BooleanArray::new_null(batch.num_rows()),
-                })
-            }
-            None => None,
-        };
+        let BatchInputs {
+            keys,
+            arguments,
+            keep,
+        } = plan.evaluate_inputs(batch)?;
         let times = batch
             .column(session.time_index)
             .as_primitive_opt::<TimestampMillisecondType>()
@@ -946,6 +763,7 @@ impl TumblingState {
                 )
             }),
             event_time: self.event_time,
+            monotonic: self.monotonic.clone(),
             windows: self
                 .windows
                 .iter()
@@ -961,6 +779,7 @@ impl TumblingState {
     /// Puts back the windows of a snapshot taken with the same plan.
     pub fn restore(&mut self, snapshot: TumblingSnapshot) -> Result<(), EvalError> {
         self.event_time = snapshot.event_time;
+        self.monotonic = snapshot.monotonic;
         self.windows.clear();
         self.stagger_ends.clear();
         self.session = None;
@@ -1010,6 +829,9 @@ impl TumblingState {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TumblingSnapshot {
     event_time: i64,
+    /// For a MONOTONIC key: its current value and window.
+    #[serde(default)]
+    monotonic: Option<(Vec<u8>, i64)>,
     windows: Vec<WindowSnapshot>,
     /// The open session: its first row's time, and its groups (`end` holds the latest time).
     #[serde(default)]
@@ -1094,6 +916,7 @@ mod tests {
                 Aggregate::new(AggregateFunction::Max, Some(value)).expect("valid"),
             ],
             filter: None,
+            monotonic: false,
         })
     }
 

@@ -865,6 +865,9 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
                 .last()
                 .map(|ident| ident.name.clone())
                 .unwrap_or_default();
+            if let Some(argument) = super::aggregate_call::monotonic_argument(expr) {
+                return compile(argument, scope);
+            }
             if aggregate_name(&name) {
                 return Err(plan_error(
                     call.pos,
@@ -1062,7 +1065,7 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
 
 /// Whether `name` is an aggregate function.
 pub fn aggregate_name(name: &str) -> bool {
-    matches!(name, "COUNT" | "SUM" | "AVG" | "MIN" | "MAX")
+    super::aggregate_call::is_aggregate(name)
 }
 
 fn kind_name(expr: &Expr) -> &'static str {

@@ -2,9 +2,13 @@
 //! (`schema`), expressions compiled against a stream's columns (`expr`), the scalar functions
 //! of the SQL reference (`functions`), operators, and the planner that turns pumps into them.
 
+pub mod accumulator;
 pub mod aggregate;
+pub mod aggregate_call;
 pub mod expr;
+pub mod fold;
 pub mod functions;
+pub mod held;
 pub mod hotspots;
 pub mod join;
 pub mod pipeline;

@@ -18,9 +18,8 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 
-use super::aggregate::{
-    Aggregate, AggregateFunction, Bucket, SessionPlan, TumblingPlan, closed_schema,
-};
+use super::aggregate::{Aggregate, Bucket, SessionPlan, TumblingPlan, closed_schema};
+use super::aggregate_call::resolve_aggregate;
 use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
@@ -455,8 +454,8 @@ impl Scope for GroupScope<'_> {
                 .map(|ident| ident.name.as_str())
                 .unwrap_or_default();
             if aggregate_name(name) && call.over.is_none() {
-                let aggregate = self.aggregate(name, call.pos, &call.args, call.quantifier)?;
-                let print = format!("{:?} {:?}", aggregate.function, aggregate.argument);
+                let aggregate = resolve_aggregate(call, name, self.input, false)?;
+                let print = format!("{aggregate:?}");
                 let index = match self.aggregate_prints.iter().position(|p| *p == print) {
                     Some(index) => index,
                     None => {
@@ -485,49 +484,6 @@ impl Scope for GroupScope<'_> {
             }
         }
         Ok(None)
-    }
-}
-
-impl GroupScope<'_> {
-    fn aggregate(
-        &mut self,
-        name: &str,
-        pos: Position,
-        args: &[FunctionArg],
-        quantifier: Option<crate::sql::ast::SetQuantifier>,
-    ) -> Result<Aggregate, PlanError> {
-        let distinct = quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
-        if distinct && name != "COUNT" {
-            return Err(plan_error(
-                pos,
-                format!("{name}(DISTINCT ...) is not supported yet; COUNT(DISTINCT ...) is"),
-            ));
-        }
-        let (function, argument) = match (name, args) {
-            ("COUNT", [FunctionArg::Star]) => (AggregateFunction::CountRows, None),
-            (_, [FunctionArg::Expr(argument)]) => {
-                let function = match name {
-                    "COUNT" if distinct => AggregateFunction::CountDistinct,
-                    "COUNT" => AggregateFunction::Count,
-                    "SUM" => AggregateFunction::Sum,
-                    "AVG" => AggregateFunction::Avg,
-                    "MIN" => AggregateFunction::Min,
-                    _ => AggregateFunction::Max,
-                };
-                let argument = compile(argument, self.input)?;
-                (function, Some(argument))
-            }
-            _ => {
-                return Err(plan_error(
-                    pos,
-                    format!(
-                        "{name} takes one argument{}",
-                        if name == "COUNT" { " or *" } else { "" }
-                    ),
-                ));
-            }
-        };
-        Aggregate::new(function, argument).map_err(|message| plan_error(pos, message))
     }
 }
 
@@ -2011,10 +1967,14 @@ fn tumbling(
         (None, Some((_, on_rowtime))) => Some((0, Bucket::Step(1), *on_rowtime)),
         (None, None) => window,
     };
+    // Without a time bucket, a key declared MONOTONIC(...) windows the stream.
+    let monotonic_key = super::aggregate_call::monotonic_key(key_exprs);
+    let monotonic = window.is_none() && monotonic_key.is_some();
+    let window = window.or(monotonic_key.map(|index| (index, Bucket::Step(1), false)));
     let Some((window_key, bucket, on_rowtime)) = window else {
         return Err(plan_error(
             position_of(&select.group_by[0]),
-            "GROUP BY on a stream needs a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...), or the same of an event-time column",
+            "GROUP BY on a stream needs a window: STEP(ROWTIME BY INTERVAL ...) or FLOOR(ROWTIME TO ...), or the same of an event-time column, or a key declared MONOTONIC(...)",
         ));
     };
     if let Some(condition) = &select.selection
@@ -2061,6 +2021,7 @@ fn tumbling(
         session: session.map(|(plan, _)| plan),
         aggregates: std::mem::take(&mut aggregates),
         filter,
+        monotonic,
     });
     let closed_schema = closed_schema(&plan);
     Ok((
@@ -2108,30 +2069,7 @@ impl Scope for SlidingScope<'_> {
                 format!("{name} OVER a window is not supported yet"),
             ));
         }
-        let distinct = call.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
-        if distinct && name != "COUNT" {
-            return Err(plan_error(
-                call.pos,
-                format!("{name}(DISTINCT ...) is not supported yet; COUNT(DISTINCT ...) is"),
-            ));
-        }
-        let (function, argument) = match (name, call.args.as_slice()) {
-            ("COUNT", [FunctionArg::Star]) => (AggregateFunction::CountRows, None),
-            (_, [FunctionArg::Expr(argument)]) => (
-                match name {
-                    "COUNT" if distinct => AggregateFunction::CountDistinct,
-                    "COUNT" => AggregateFunction::Count,
-                    "SUM" => AggregateFunction::Sum,
-                    "AVG" => AggregateFunction::Avg,
-                    "MIN" => AggregateFunction::Min,
-                    _ => AggregateFunction::Max,
-                },
-                Some(compile(argument, self.input)?),
-            ),
-            _ => return Err(plan_error(call.pos, format!("{name} takes one argument"))),
-        };
-        let aggregate =
-            Aggregate::new(function, argument).map_err(|message| plan_error(call.pos, message))?;
+        let aggregate = resolve_aggregate(call, name, self.input, true)?;
         let spec = resolve_window(over, self.windows, call.pos)?;
         let mut partition_by = Vec::with_capacity(spec.partition_by.len());
         for key in &spec.partition_by {
@@ -2153,11 +2091,8 @@ impl Scope for SlidingScope<'_> {
             frame,
         };
         let print = format!(
-            "{:?} {:?} {:?} {:?}",
-            sliding.aggregate.function,
-            sliding.aggregate.argument,
-            sliding.partition_by,
-            sliding.frame
+            "{:?} {:?} {:?}",
+            sliding.aggregate, sliding.partition_by, sliding.frame
         );
         let index = match self.prints.iter().position(|p| *p == print) {
             Some(index) => index,

@@ -4,20 +4,24 @@
 //! it). Each input row gives one output row at once, with its own ROWTIME.
 //!
 //! Each aggregate keeps, per partition, the rows of its window (their ROWTIME and argument),
-//! and running sums and counts; MIN and MAX scan the window. The windows are the operator's
-//! state and are written out by [`SlidingState::snapshot`].
+//! and running sums and counts for COUNT, SUM and AVG; every other function (MIN, MAX,
+//! DISTINCT, FIRST_VALUE, LAG, NTH_VALUE, the variances, EXP_AVG) is computed from the
+//! window's rows by `fold`. The windows are the operator's state and are written out by
+//! [`SlidingState::snapshot`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
-use arrow::datatypes::{DataType, Float64Type, TimestampMillisecondType};
+use arrow::array::{ArrayRef, AsArray};
+use arrow::datatypes::TimestampMillisecondType;
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{Aggregate, AggregateFunction, better, from_i128, i128_reader};
+use super::aggregate::{Aggregate, AggregateFunction};
 use super::expr::{EvalError, PhysicalExpr};
+use super::fold::{fold, lag};
+use super::held::{Held, holder, to_array};
 use super::types::ExprType;
 use crate::input::SqlType;
 
@@ -36,15 +40,6 @@ pub struct SlidingAggregate {
     pub aggregate: Aggregate,
     pub partition_by: Vec<PhysicalExpr>,
     pub frame: Frame,
-}
-
-/// An argument value as a window keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum Held {
-    Null,
-    Integer(i128),
-    Float(f64),
-    Text(String),
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -97,25 +92,6 @@ impl Partition {
                 }
             }
         }
-    }
-
-    /// MIN or MAX of the values in the window.
-    fn extreme(&self, max: bool) -> Held {
-        let mut best = Held::Null;
-        for (_, value) in &self.rows {
-            let better = match (&best, value) {
-                (_, Held::Null) => false,
-                (Held::Null, _) => true,
-                (Held::Integer(a), Held::Integer(b)) => better(b, Some(a), max),
-                (Held::Float(a), Held::Float(b)) => better(b, Some(a), max),
-                (Held::Text(a), Held::Text(b)) => better(b, Some(a), max),
-                _ => false,
-            };
-            if better {
-                best = value.clone();
-            }
-        }
-        best
     }
 }
 
@@ -179,6 +155,14 @@ impl SlidingState {
                 .map(|argument| argument.evaluate(batch))
                 .transpose()?;
             let held = holder(argument.as_ref())?;
+            let default = match &sliding.aggregate.default {
+                Some(default) => Some(default.evaluate(batch)?),
+                None => None,
+            };
+            let default = default
+                .as_ref()
+                .map(|array| holder(Some(array)))
+                .transpose()?;
             let mut values = Vec::with_capacity(rows);
             for row in 0..rows {
                 let key: &[u8] = encoded.as_ref().map_or(&[], |rows| rows.row(row).data());
@@ -189,7 +173,20 @@ impl SlidingState {
                 let now = rowtimes.value(row);
                 partition.add(now, held(row));
                 partition.evict(sliding.frame, now);
-                values.push(result(&sliding.aggregate, partition)?);
+                let value = match sliding.aggregate.function {
+                    AggregateFunction::Lag { offset } => {
+                        let rows: Vec<(i64, &Held)> = partition
+                            .rows
+                            .iter()
+                            .map(|(time, value)| (*time, value))
+                            .collect();
+                        lag(&rows, offset, sliding.aggregate.ignore_nulls).unwrap_or_else(|| {
+                            default.as_ref().map_or(Held::Null, |default| default(row))
+                        })
+                    }
+                    _ => result(&sliding.aggregate, partition, now),
+                };
+                values.push(value);
             }
             // Partitions whose windows emptied are dropped (a RANGE window empties with time).
             if windows.partitions.len() > 1024
@@ -207,7 +204,7 @@ impl SlidingState {
                         .is_some_and(|(rowtime, _)| *rowtime >= now.saturating_sub(range))
                 });
             }
-            results.push(finish(&sliding.aggregate, values)?);
+            results.push(to_array(sliding.aggregate.ty, values)?);
         }
         Ok(results)
     }
@@ -250,109 +247,32 @@ pub struct SlidingSnapshot {
     windows: Vec<Vec<(Vec<u8>, Partition)>>,
 }
 
-type Reader<'a> = Box<dyn Fn(usize) -> Held + 'a>;
-
-/// How to read the argument of each row as a held value (`COUNT(*)` counts every row).
-fn holder(argument: Option<&ArrayRef>) -> Result<Reader<'_>, EvalError> {
-    let Some(array) = argument else {
-        return Ok(Box::new(|_| Held::Integer(1)));
-    };
-    Ok(match array.data_type() {
-        DataType::Float64 => {
-            let values = array.as_primitive::<Float64Type>();
-            Box::new(move |row| {
-                if values.is_null(row) {
-                    Held::Null
-                } else {
-                    Held::Float(values.value(row))
-                }
-            })
-        }
-        DataType::Utf8 => {
-            let values = array.as_string::<i32>();
-            Box::new(move |row| {
-                if values.is_null(row) {
-                    Held::Null
-                } else {
-                    Held::Text(values.value(row).to_string())
-                }
-            })
-        }
-        _ => {
-            let read = i128_reader(array)?;
-            Box::new(move |row| read(row).map_or(Held::Null, Held::Integer))
-        }
-    })
-}
-
-fn result(aggregate: &Aggregate, partition: &Partition) -> Result<Held, EvalError> {
+/// The aggregate over the partition's window: COUNT, SUM and AVG from running sums, the rest
+/// from the window's rows.
+fn result(aggregate: &Aggregate, partition: &Partition, now: i64) -> Held {
     let float = matches!(aggregate.ty, ExprType::Sql(SqlType::Real | SqlType::Double));
-    Ok(match aggregate.function {
-        AggregateFunction::CountRows => Held::Integer(partition.rows.len() as i128),
-        AggregateFunction::CountDistinct => {
-            let distinct: std::collections::HashSet<String> = partition
-                .rows
-                .iter()
-                .filter(|(_, value)| *value != Held::Null)
-                .map(|(_, value)| format!("{value:?}"))
-                .collect();
-            Held::Integer(distinct.len() as i128)
-        }
-        AggregateFunction::Count => Held::Integer(i128::from(partition.count)),
-        AggregateFunction::Sum | AggregateFunction::Avg if partition.count == 0 => Held::Null,
-        AggregateFunction::Sum if float => Held::Float(partition.sum_float),
-        AggregateFunction::Sum => Held::Integer(partition.sum_integer),
-        AggregateFunction::Avg if float => {
-            Held::Float(partition.sum_float / partition.count as f64)
-        }
-        AggregateFunction::Avg => {
-            Held::Integer(partition.sum_integer / i128::from(partition.count))
-        }
-        AggregateFunction::Min => partition.extreme(false),
-        AggregateFunction::Max => partition.extreme(true),
-    })
-}
-
-fn finish(aggregate: &Aggregate, values: Vec<Held>) -> Result<ArrayRef, EvalError> {
-    let ty = aggregate.ty;
-    Ok(match ty {
-        ExprType::Sql(SqlType::Real | SqlType::Double) => Arc::new(
-            values
-                .into_iter()
-                .map(|value| match value {
-                    Held::Float(number) => Some(number),
-                    _ => None,
-                })
-                .collect::<Float64Array>(),
-        ),
-        ExprType::Sql(SqlType::Char(_) | SqlType::Varchar(_)) => Arc::new(
-            values
-                .into_iter()
-                .map(|value| match value {
-                    Held::Text(text) => Some(text),
-                    _ => None,
-                })
-                .collect::<StringArray>(),
-        ),
-        _ => {
-            let numbers: Vec<Option<i128>> = values
-                .into_iter()
-                .map(|value| match value {
-                    Held::Integer(number) => Some(number),
-                    _ => None,
-                })
-                .collect();
-            if let Some((min, max)) = ty.sql().and_then(SqlType::integer_range)
-                && numbers
-                    .iter()
-                    .flatten()
-                    .any(|value| *value < i128::from(min) || *value > i128::from(max))
-            {
-                return Err(EvalError(format!(
-                    "numeric overflow: out of range for {ty}"
-                )));
+    if !aggregate.distinct {
+        match aggregate.function {
+            AggregateFunction::CountRows => return Held::Integer(partition.rows.len() as i128),
+            AggregateFunction::Count => return Held::Integer(i128::from(partition.count)),
+            AggregateFunction::Sum | AggregateFunction::Avg if partition.count == 0 => {
+                return Held::Null;
             }
-            from_i128(&numbers, ty)?
+            AggregateFunction::Sum if float => return Held::Float(partition.sum_float),
+            AggregateFunction::Sum => return Held::Integer(partition.sum_integer),
+            AggregateFunction::Avg if float => {
+                return Held::Float(partition.sum_float / partition.count as f64);
+            }
+            AggregateFunction::Avg => {
+                return Held::Integer(partition.sum_integer / i128::from(partition.count));
+            }
+            _ => {}
         }
-    })
+    }
+    let rows: Vec<(i64, &Held)> = partition
+        .rows
+        .iter()
+        .map(|(rowtime, value)| (*rowtime, value))
+        .collect();
+    fold(aggregate, now, &rows)
 }

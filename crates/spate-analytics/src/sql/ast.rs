@@ -275,6 +275,9 @@ pub struct FunctionCall {
     /// `FIRST_VALUE(x) IGNORE NULLS OVER w`: `Some(true)` for `IGNORE NULLS`, `Some(false)`
     /// for `RESPECT NULLS`.
     pub ignore_nulls: Option<bool>,
+    /// `NTH_VALUE(x, n) FROM LAST OVER w`: `Some(true)` for `FROM LAST`, `Some(false)` for
+    /// `FROM FIRST`.
+    pub from_last: Option<bool>,
     pub over: Option<Over>,
 }
 

@@ -384,6 +384,11 @@ impl fmt::Display for FunctionCall {
             None => {}
         }
         write!(f, "{})", Comma(&self.args))?;
+        match self.from_last {
+            Some(true) => f.write_str(" FROM LAST")?,
+            Some(false) => f.write_str(" FROM FIRST")?,
+            None => {}
+        }
         match self.ignore_nulls {
             Some(true) => f.write_str(" IGNORE NULLS")?,
             Some(false) => f.write_str(" RESPECT NULLS")?,

@@ -536,6 +536,7 @@ impl Parser {
             quantifier: None,
             args: Vec::new(),
             ignore_nulls: None,
+            from_last: None,
             over: None,
         };
         if !self.eat(&TokenKind::RightParen) {
@@ -552,6 +553,18 @@ impl Parser {
             }
             let context = format!("after the arguments of {}", call.name);
             self.expect(TokenKind::RightParen, &context)?;
+        }
+        // NTH_VALUE's `FROM FIRST | FROM LAST` (FROM alone would start the query's FROM).
+        if call
+            .name
+            .0
+            .last()
+            .is_some_and(|ident| ident.name == "NTH_VALUE")
+            && self.at_keyword("FROM")
+            && (self.peek_nth(1).is_keyword("FIRST") || self.peek_nth(1).is_keyword("LAST"))
+        {
+            self.advance();
+            call.from_last = Some(self.advance().is_keyword("LAST"));
         }
         // IGNORE and RESPECT are not reserved: only NULLS after them makes a null treatment.
         if self.peek_nth(1).is_keyword("NULLS")

@@ -660,6 +660,12 @@ fn not_null_columns_and_null_treatment() {
          FIRST_VALUE(X) OVER W AS IGNORE FROM S WINDOW W AS (ROWS 5 PRECEDING)"
     );
     assert_eq!(
+        one(
+            "SELECT STREAM NTH_VALUE(x, 2) FROM LAST IGNORE NULLS OVER w, NTH_VALUE(x, 1) FROM FIRST OVER w FROM s WINDOW w AS (ROWS 5 PRECEDING)"
+        ),
+        "SELECT STREAM NTH_VALUE(X, 2) FROM LAST IGNORE NULLS OVER W, NTH_VALUE(X, 1) FROM FIRST OVER W FROM S WINDOW W AS (ROWS 5 PRECEDING)"
+    );
+    assert_eq!(
         error("CREATE STREAM s (a INTEGER NOT 5)"),
         "line 1, column 32: expected NULL after NOT in a column definition, found number 5"
     );
