@@ -24,7 +24,7 @@ use super::aggregate::{
 use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
-use super::join::{JoinKind, JoinPlan};
+use super::join::{JoinKind, JoinPlan, TableJoins};
 use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
 use super::stream_join::StreamJoinPlan;
@@ -109,8 +109,8 @@ pub struct Pump {
     pub name: String,
     pub source: String,
     pub target: String,
-    /// A reference table joined to each batch before the operator runs.
-    pub join: Option<JoinPlan>,
+    /// The reference tables joined to each batch, in order, before the operator runs.
+    pub join: Option<TableJoins>,
     /// A second stream joined within a window: the pump reads it as well as `source`.
     pub stream_join: Option<Arc<StreamJoinPlan>>,
     /// Windows assigned by a TUMBLE or HOP table function, before any join and the operator.
@@ -1135,7 +1135,7 @@ fn item_name(expr: &Expr, alias: Option<&Ident>, index: usize) -> String {
 type FromClause = (
     String,
     RelationScope,
-    Option<JoinPlan>,
+    Option<TableJoins>,
     Option<Arc<StreamJoinPlan>>,
     Option<WindowAssign>,
 );
@@ -1184,31 +1184,33 @@ fn from_clause(
     if stream.input {
         scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
     }
-    let (join, stream_join) = match from.joins.as_slice() {
-        [] => (None, None),
-        [join] => {
-            let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
-            if plan.streams.contains_key(&other) {
-                let first = (stream_name.clone(), window, stream.schema.clone());
-                let joined = stream_join(plan, &mut scope, first, join, select.pos)?;
-                (None, Some(Arc::new(joined)))
-            } else {
-                if window.is_some() {
-                    return Err(plan_error(
-                        select.pos,
-                        "a window in FROM belongs to a join of two streams",
-                    ));
-                }
-                (Some(table_join(plan, &mut scope, join, select.pos)?), None)
-            }
+    // The joins in FROM order: a second stream first (its pairs are the batches the tables
+    // join), then any number of reference tables.
+    let mut table_joins = Vec::new();
+    let mut stream_join = None;
+    for join in &from.joins {
+        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
+        if !plan.streams.contains_key(&other) {
+            table_joins.push(table_join(plan, &mut scope, join, select.pos)?);
+            continue;
         }
-        _ => {
+        if stream_join.is_some() {
             return Err(plan_error(
                 select.pos,
-                "a query joins one other stream or table at most, for now",
+                "joining a third stream is not supported yet: a query joins two streams at most",
             ));
         }
-    };
+        if !table_joins.is_empty() {
+            return Err(plan_error(
+                select.pos,
+                "a join of two streams after a join with a table is not supported yet: join the streams first, then the tables",
+            ));
+        }
+        let first = (stream_name.clone(), window, stream.schema.clone());
+        let joined = self::stream_join(plan, &mut scope, first, join, select.pos)?;
+        stream_join = Some(Arc::new(joined));
+    }
+    let join = (!table_joins.is_empty()).then_some(TableJoins(table_joins));
     if window.is_some() && stream_join.is_none() {
         return Err(plan_error(
             select.pos,
@@ -1494,21 +1496,32 @@ fn stream_join(
     join: &Join,
     pos: Position,
 ) -> Result<StreamJoinPlan, PlanError> {
-    if join.kind != AstJoinKind::Inner {
-        return Err(plan_error(
-            pos,
-            format!(
-                "a {:?} JOIN of two streams is not supported yet: use JOIN",
-                join.kind
-            ),
-        ));
-    }
-    let (second, names, second_window) = named_relation(&join.relation, pos, "stream")?;
+    let (first_outer, second_outer) = match join.kind {
+        AstJoinKind::Inner => (false, false),
+        AstJoinKind::Left => (true, false),
+        AstJoinKind::Right => (false, true),
+        AstJoinKind::Full => (true, true),
+        AstJoinKind::Cross => {
+            return Err(plan_error(
+                pos,
+                "a CROSS JOIN of two streams is not supported yet: use JOIN ... ON",
+            ));
+        }
+    };
+    let (second, mut names, second_window) = named_relation(&join.relation, pos, "stream")?;
     if second == first {
-        return Err(plan_error(
-            pos,
-            "joining a stream with itself is not supported yet",
-        ));
+        // A stream joined with itself: each side is named by its alias only.
+        let first_names = &mut scope.relations[0].names;
+        if first_names.len() < 2 || names.len() < 2 {
+            return Err(plan_error(
+                pos,
+                format!(
+                    "joining {first} with itself needs an alias for each side: FROM {first} AS a JOIN {first} AS b"
+                ),
+            ));
+        }
+        first_names.retain(|name| *name != first);
+        names.retain(|name| *name != second);
     }
     let second_def = plan
         .streams
@@ -1580,6 +1593,8 @@ fn stream_join(
         second,
         first_range,
         second_range,
+        first_outer,
+        second_outer,
         first_schema,
         second_schema: second_def.schema.clone(),
         condition,
