@@ -1146,15 +1146,8 @@ fn from_clause(
     select: &Select,
     derived: Option<(String, Vec<String>)>,
 ) -> Result<FromClause, PlanError> {
-    let [from] = select.from.as_slice() else {
-        return Err(plan_error(
-            select.pos,
-            if select.from.is_empty() {
-                "a pump's query reads FROM a stream"
-            } else {
-                "FROM with several comma-separated items is not supported yet: use JOIN ... ON"
-            },
-        ));
+    let Some((from, comma_items)) = select.from.split_first() else {
+        return Err(plan_error(select.pos, "a pump's query reads FROM a stream"));
     };
     if let (None, TableFactor::Function { pos, call, alias }) = (&derived, &from.relation) {
         if !from.joins.is_empty() {
@@ -1185,13 +1178,33 @@ fn from_clause(
         scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
     }
     // The joins in FROM order: a second stream first (its pairs are the batches the tables
-    // join), then any number of reference tables.
+    // join), then any number of reference tables. A comma-separated item (`FROM s, t WHERE
+    // ...`, as the reference's FROM grammar allows) is an inner join whose condition is in
+    // WHERE (`None` here).
+    let mut joins: Vec<(Join, Option<&Expr>)> =
+        from.joins.iter().map(|join| (join.clone(), None)).collect();
+    for item in comma_items {
+        let implicit = Join {
+            kind: AstJoinKind::Inner,
+            relation: item.relation.clone(),
+            constraint: JoinConstraint::On(Expr::Literal(Literal::Boolean(true))),
+        };
+        let condition = select.selection.as_ref().unwrap_or(&TRUE_CONDITION);
+        joins.push((implicit, Some(condition)));
+        joins.extend(item.joins.iter().map(|join| (join.clone(), None)));
+    }
     let mut table_joins = Vec::new();
     let mut stream_join = None;
-    for join in &from.joins {
+    for (join, where_condition) in &joins {
         let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
         if !plan.streams.contains_key(&other) {
-            table_joins.push(table_join(plan, &mut scope, join, select.pos)?);
+            table_joins.push(table_join(
+                plan,
+                &mut scope,
+                join,
+                *where_condition,
+                select.pos,
+            )?);
             continue;
         }
         if stream_join.is_some() {
@@ -1389,12 +1402,18 @@ fn named_relation<'a>(
     }
 }
 
+/// The condition of a comma-separated FROM item in a query without WHERE.
+const TRUE_CONDITION: Expr = Expr::Literal(Literal::Boolean(true));
+
 /// `JOIN table ON ...`: the table joins the scope, and the condition splits into hash keys
-/// and a residual filter.
+/// and a residual filter. For a comma-separated item (`FROM s, table WHERE ...`),
+/// `where_condition` is the query's WHERE: its equalities between the scope and the table are
+/// the keys, and the whole of it filters afterwards as WHERE does.
 fn table_join(
     plan: &ApplicationPlan,
     scope: &mut RelationScope,
     join: &Join,
+    where_condition: Option<&Expr>,
     pos: Position,
 ) -> Result<JoinPlan, PlanError> {
     let kind = match join.kind {
@@ -1428,9 +1447,10 @@ fn table_join(
         hidden: Vec::new(),
         rowtime: None,
     });
-    let condition = match &join.constraint {
-        JoinConstraint::On(condition) => condition.clone(),
-        JoinConstraint::Using(_) | JoinConstraint::None => {
+    let condition = match (&join.constraint, where_condition) {
+        (_, Some(condition)) => condition.clone(),
+        (JoinConstraint::On(condition), None) => condition.clone(),
+        (JoinConstraint::Using(_) | JoinConstraint::None, None) => {
             return Err(plan_error(
                 pos,
                 "a join with a table needs ON with an equality",
@@ -1464,10 +1484,21 @@ fn table_join(
         residual.push(conjunct);
     }
     if stream_keys.is_empty() {
+        let place = if where_condition.is_some() {
+            "WHERE (it is listed after a comma in FROM)"
+        } else {
+            "ON"
+        };
         return Err(plan_error(
             position_of(&condition),
-            "a join with a table needs an equality between a stream column and a table column in ON",
+            format!(
+                "a join with a table needs an equality between a stream column and a table column in {place}"
+            ),
         ));
+    }
+    if where_condition.is_some() {
+        // The rest of WHERE runs as the query's filter.
+        residual.clear();
     }
     let residual = residual
         .into_iter()
