@@ -3,6 +3,7 @@
 //! of the SQL reference (`functions`), operators, and the planner that turns pumps into them.
 
 pub mod aggregate;
+pub mod distinct;
 pub mod expr;
 pub mod functions;
 pub mod hotspots;

@@ -713,12 +713,19 @@ fn plan_query(
             format!("{source} is a stream: a pump selects from it with SELECT STREAM"),
         ));
     }
-    if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
-        return Err(plan_error(
-            select.pos,
-            "SELECT DISTINCT is not supported yet",
-        ));
-    }
+    // DISTINCT: the query's rows go to a hidden stream, and on through the DISTINCT operator
+    // (see `distinct_pumps`).
+    let (destination, distinct) =
+        if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
+            let columns = distinct_columns(select, &scope)?;
+            let hidden = format!("{name}$DISTINCT{}", pumps.len());
+            (
+                Destination::Hidden(hidden.clone()),
+                Some((columns, hidden, destination)),
+            )
+        } else {
+            (destination, None)
+        };
     let windowed = select
         .projection
         .iter()
@@ -813,7 +820,142 @@ fn plan_query(
         windows,
         operator,
     });
+    if let Some((columns, hidden, destination)) = distinct {
+        return distinct_pumps(plan, name, &hidden, columns, destination, pumps, select.pos);
+    }
     Ok(())
+}
+
+/// The columns DISTINCT reads in the rows of its query (ROWTIME first, then the selected
+/// values): the monotonic one, and those it compares.
+struct DistinctColumns {
+    monotonic: usize,
+    compared: Vec<usize>,
+}
+
+/// Which selected values are ROWTIME (not compared) and which are monotonic: ROWTIME, or
+/// `FLOOR`/`CEIL`/`STEP` of it. A stream's DISTINCT needs one, as the reference says.
+fn distinct_columns(select: &Select, scope: &RelationScope) -> Result<DistinctColumns, PlanError> {
+    let aggregated = select.projection.iter().any(
+        |item| matches!(item, SelectItem::Expr { expr, .. } if has_aggregate(expr) || has_windowed_aggregate(expr)),
+    );
+    if aggregated || !select.group_by.is_empty() || select.stagger.is_some() {
+        return Err(plan_error(
+            select.pos,
+            "SELECT DISTINCT with aggregates or GROUP BY is not supported yet",
+        ));
+    }
+    let is_rowtime = |expr: &PhysicalExpr| matches!(expr, PhysicalExpr::Column { index: 0, .. });
+    let (mut rowtime_item, mut monotonic_item, mut compared) = (None, None, Vec::new());
+    for (index, (item, _)) in projection_items(select, scope)?.iter().enumerate() {
+        let compiled = compile(item, &mut scope.clone())?;
+        let column = index + 1;
+        if is_rowtime(&compiled) {
+            rowtime_item = rowtime_item.or(Some(column));
+            continue;
+        }
+        compared.push(column);
+        let bucket_of_rowtime = match &compiled {
+            PhysicalExpr::Step { expr, .. } | PhysicalExpr::RoundTime { expr, .. } => {
+                is_rowtime(expr)
+            }
+            _ => false,
+        };
+        if bucket_of_rowtime {
+            monotonic_item = monotonic_item.or(Some(column));
+        }
+    }
+    // Unverified: with ROWTIME the only monotonic column, values are forgotten whenever
+    // ROWTIME changes (ROWTIME itself is not compared).
+    let monotonic = monotonic_item.or(rowtime_item).ok_or_else(|| {
+        plan_error(
+            select.pos,
+            "SELECT DISTINCT on a stream needs a non-constant monotonic expression among its columns, such as ROWTIME or FLOOR(ROWTIME TO MINUTE), to know when rows can no longer repeat",
+        )
+    })?;
+    Ok(DistinctColumns {
+        monotonic,
+        compared,
+    })
+}
+
+/// After a DISTINCT query's pump into `hidden`: the DISTINCT operator from `hidden` into a
+/// stream of the same columns, and a pump of those into `destination`.
+fn distinct_pumps(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    hidden: &str,
+    columns: DistinctColumns,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+    pos: Position,
+) -> Result<(), PlanError> {
+    let input = plan
+        .streams
+        .get(hidden)
+        .cloned()
+        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
+    let output = format!("{name}$DISTINCT_OUT{}", pumps.len());
+    add_stream(plan, &output, input.columns.clone(), false);
+    let monotonic_type = input.columns[columns.monotonic - 1].sql_type;
+    let distinct = super::distinct::DistinctPlan {
+        monotonic: columns.monotonic,
+        compared: columns.compared,
+        schema: input.schema.clone(),
+    };
+    pumps.push(Pump {
+        name: format!("{name}$DISTINCT"),
+        source: hidden.to_string(),
+        target: output.clone(),
+        join: None,
+        stream_join: None,
+        windows: None,
+        operator: Operator::Function {
+            plan: Arc::new(TableFunctionPlan {
+                kind: TableFunctionKind::Distinct(Arc::new(distinct)),
+                column: columns.monotonic,
+                column_type: ExprType::Sql(monotonic_type),
+                window: 0,
+                schema: input.schema.clone(),
+                numeric: Vec::new(),
+                numeric_names: Vec::new(),
+            }),
+        },
+    });
+    let ident = |text: &str| Ident {
+        name: text.to_string(),
+        quoted: true,
+        pos,
+    };
+    let all_of_output = Query {
+        body: QueryBody::Select(Box::new(Select {
+            pos,
+            stream: true,
+            quantifier: None,
+            projection: vec![SelectItem::Wildcard],
+            from: vec![crate::sql::ast::TableWithJoins {
+                relation: TableFactor::Named {
+                    name: ObjectName(vec![ident(&output)]),
+                    window: None,
+                    alias: None,
+                },
+                joins: Vec::new(),
+            }],
+            selection: None,
+            group_by: Vec::new(),
+            having: None,
+            windows: Vec::new(),
+            stagger: None,
+        })),
+        order_by: Vec::new(),
+    };
+    plan_query(
+        plan,
+        &format!("{name}$DISTINCT_INTO"),
+        &all_of_output,
+        destination,
+        pumps,
+    )
 }
 
 /// The query of a table function's `CURSOR(...)` first argument, if it has one.

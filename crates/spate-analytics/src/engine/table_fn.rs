@@ -18,6 +18,9 @@
 //!   every row with `HOTSPOTS_RESULT VARCHAR(10000)`, the hotspots of the last rows' numeric
 //!   columns. (Unverified: the two VARCHAR lengths.)
 //!
+//! - `SELECT STREAM DISTINCT` runs as a function of its query's rows (`distinct`), though
+//!   written without `TABLE(...)`.
+//!
 //! Window rows take the window's end as ROWTIME; scored rows keep theirs. Windows, forests and
 //! hotspot windows are state, written out by [`TableFunctionState::snapshot`].
 
@@ -32,6 +35,7 @@ use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
 use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
+use super::distinct::{DistinctPlan, DistinctSnapshot, DistinctState};
 use super::expr::EvalError;
 use super::hotspots::{Hotspots, HotspotsParams};
 use super::rcf::{RandomCutForest, RcfParams};
@@ -48,6 +52,7 @@ pub enum TableFunctionKind {
         explain: Option<bool>,
     },
     Hotspots(HotspotsParams),
+    Distinct(Arc<DistinctPlan>),
 }
 
 /// The seed of every forest: scores depend only on the rows.
@@ -87,6 +92,7 @@ pub struct TableFunctionState {
     windows: BTreeMap<i64, Counts>,
     forest: Option<RandomCutForest>,
     hotspots: Option<Hotspots>,
+    distinct: Option<DistinctState>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -96,6 +102,8 @@ pub struct TableFunctionSnapshot {
     forest: Option<RandomCutForest>,
     #[serde(default)]
     hotspots: Option<Hotspots>,
+    #[serde(default)]
+    distinct: Option<DistinctSnapshot>,
 }
 
 impl TableFunctionState {
@@ -115,18 +123,28 @@ impl TableFunctionState {
             ),
             _ => (None, None),
         };
+        let distinct = match &plan.kind {
+            TableFunctionKind::Distinct(distinct) => Some(DistinctState::new(distinct)?),
+            _ => None,
+        };
         Ok(TableFunctionState {
             plan,
             converter,
             windows: BTreeMap::new(),
             forest,
             hotspots,
+            distinct,
         })
     }
 
     /// Takes a batch of the cursor's stream; returns the rows it gives: scored rows, or the rows
     /// of the windows it closed.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<Vec<RecordBatch>, EvalError> {
+        if let (TableFunctionKind::Distinct(plan), Some(state)) =
+            (&self.plan.kind, self.distinct.as_mut())
+        {
+            return Ok(vec![state.push(plan, batch)?]);
+        }
         if matches!(
             self.plan.kind,
             TableFunctionKind::RandomCutForest { .. } | TableFunctionKind::Hotspots(_)
@@ -176,8 +194,10 @@ impl TableFunctionState {
 
     fn emit(&self, end: i64, counts: &Counts) -> Result<RecordBatch, EvalError> {
         let columns: Vec<ArrayRef> = match self.plan.kind {
-            TableFunctionKind::RandomCutForest { .. } | TableFunctionKind::Hotspots(_) => {
-                return Err(EvalError("a scoring function has no windows".into()));
+            TableFunctionKind::RandomCutForest { .. }
+            | TableFunctionKind::Hotspots(_)
+            | TableFunctionKind::Distinct(_) => {
+                return Err(EvalError("the function has no windows".into()));
             }
             TableFunctionKind::CountDistinct => vec![
                 Arc::new(TimestampMillisecondArray::from(vec![end])),
@@ -270,6 +290,7 @@ impl TableFunctionState {
             windows: self.windows.clone(),
             forest: self.forest.clone(),
             hotspots: self.hotspots.clone(),
+            distinct: self.distinct.as_ref().map(DistinctState::snapshot),
         }
     }
 
@@ -279,6 +300,9 @@ impl TableFunctionState {
         }
         if snapshot.hotspots.is_some() {
             self.hotspots = snapshot.hotspots;
+        }
+        if let (Some(state), Some(stored)) = (self.distinct.as_mut(), snapshot.distinct) {
+            state.restore(stored);
         }
         self.windows = snapshot.windows;
         for counts in self.windows.values_mut() {
