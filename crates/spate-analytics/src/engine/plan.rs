@@ -579,10 +579,7 @@ fn plan_query(
     pumps: &mut Vec<Pump>,
 ) -> Result<(), PlanError> {
     if !query.order_by.is_empty() {
-        return Err(plan_error(
-            query_position(query),
-            "ORDER BY in a pump is not supported yet",
-        ));
+        return ordered_query(plan, name, query, destination, pumps);
     }
     let select = match &query.body {
         QueryBody::Select(select) => select,
@@ -826,6 +823,244 @@ fn plan_query(
     Ok(())
 }
 
+/// `SELECT STREAM <projection> FROM <stream>`: the query of a pump that passes a hidden
+/// stream's rows on.
+fn select_from(stream: &str, projection: Vec<SelectItem>, pos: Position) -> Query {
+    Query {
+        body: QueryBody::Select(Box::new(Select {
+            pos,
+            stream: true,
+            quantifier: None,
+            projection,
+            from: vec![crate::sql::ast::TableWithJoins {
+                relation: TableFactor::Named {
+                    name: ObjectName(vec![Ident {
+                        name: stream.to_string(),
+                        quoted: true,
+                        pos,
+                    }]),
+                    window: None,
+                    alias: None,
+                },
+                joins: Vec::new(),
+            }],
+            selection: None,
+            group_by: Vec::new(),
+            having: None,
+            windows: Vec::new(),
+            stagger: None,
+        })),
+        order_by: Vec::new(),
+    }
+}
+
+/// A query with ORDER BY (see `sort_within`): the query, with each ORDER BY value as an extra
+/// column, into a hidden stream; the sort into a stream of the same columns; and a pump of
+/// the query's own columns into `destination`.
+fn ordered_query(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    query: &Query,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+) -> Result<(), PlanError> {
+    let pos = query_position(query);
+    let QueryBody::Select(select) = &query.body else {
+        return Err(plan_error(
+            pos,
+            "ORDER BY over UNION ALL is not supported yet",
+        ));
+    };
+    if query.order_by.iter().any(|item| item.within.is_some()) {
+        return Err(plan_error(
+            pos,
+            "ORDER BY ... WITHIN (T-sorting stream input) is not supported yet",
+        ));
+    }
+    let distinct = select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
+    let selected: Vec<(&Expr, Option<&Ident>)> = select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::Expr { expr, alias } => Some((expr, alias.as_ref())),
+            _ => None,
+        })
+        .collect();
+    let wildcard = selected.len() != select.projection.len();
+    // Each ORDER BY value as an expression: an ordinal or an alias names a selected one.
+    let mut values = Vec::with_capacity(query.order_by.len());
+    for item in &query.order_by {
+        let value = match &item.expr {
+            Expr::Literal(Literal::Number(text)) => {
+                let ordinal = text.parse::<usize>().ok().filter(|n| *n >= 1);
+                match ordinal.and_then(|n| selected.get(n - 1)) {
+                    Some((expr, _)) if !wildcard => (*expr).clone(),
+                    _ if wildcard => {
+                        return Err(plan_error(
+                            pos,
+                            "ORDER BY an ordinal with * in the select list is not supported yet",
+                        ));
+                    }
+                    _ => {
+                        return Err(plan_error(
+                            pos,
+                            format!("ORDER BY {text}: the select list has no item {text}"),
+                        ));
+                    }
+                }
+            }
+            Expr::Identifier(ident) => selected
+                .iter()
+                .find(|(_, alias)| alias.is_some_and(|alias| alias.name == ident.name))
+                .map_or_else(|| item.expr.clone(), |(expr, _)| (*expr).clone()),
+            other => other.clone(),
+        };
+        if distinct
+            && time_expression(&value).is_none()
+            && !selected
+                .iter()
+                .any(|(expr, _)| expr.to_string() == value.to_string())
+        {
+            return Err(plan_error(
+                position_of(&item.expr),
+                "with SELECT DISTINCT, each ORDER BY expression is one of the selected values",
+            ));
+        }
+        values.push((value, item.ascending == Some(false)));
+    }
+    let Some((leading, leading_descending)) = values.first() else {
+        return Err(plan_error(pos, "ORDER BY needs an expression"));
+    };
+    let Some(leading_of_time) = time_expression(leading) else {
+        return Err(plan_error(
+            position_of(leading),
+            "a streaming ORDER BY must lead with a time-based monotonic expression: ROWTIME, or FLOOR, CEIL or STEP of it",
+        ));
+    };
+    if *leading_descending {
+        return Err(plan_error(
+            position_of(leading),
+            "the leading ORDER BY expression of a stream ascends with time: it cannot be DESC",
+        ));
+    }
+    let leading_of_time = compile(
+        &leading_of_time,
+        &mut RelationScope::single(Vec::new(), Vec::new()),
+    )?;
+    // The query with the ORDER BY values as extra columns, into a hidden stream.
+    let mut extended = (**select).clone();
+    for (index, (value, _)) in values.iter().enumerate() {
+        extended.projection.push(SelectItem::Expr {
+            expr: value.clone(),
+            alias: Some(Ident {
+                name: format!("$ORDER{index}"),
+                quoted: true,
+                pos,
+            }),
+        });
+    }
+    let hidden = format!("{name}$ORDER{}", pumps.len());
+    let extended = Query {
+        body: QueryBody::Select(Box::new(extended)),
+        order_by: Vec::new(),
+    };
+    plan_query(
+        plan,
+        name,
+        &extended,
+        Destination::Hidden(hidden.clone()),
+        pumps,
+    )?;
+    let input = plan
+        .streams
+        .get(&hidden)
+        .cloned()
+        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
+    let own_columns = input.columns.len() - values.len();
+    let sorted = format!("{name}$SORTED{}", pumps.len());
+    add_stream(plan, &sorted, input.columns.clone(), false);
+    let sort = super::sort_within::SortPlan {
+        leading: own_columns + 1,
+        keys: values
+            .iter()
+            .enumerate()
+            .map(|(index, (_, descending))| (own_columns + 1 + index, *descending))
+            .collect(),
+        leading_of_time,
+        schema: input.schema.clone(),
+    };
+    pumps.push(Pump {
+        name: format!("{name}$ORDER"),
+        source: hidden,
+        target: sorted.clone(),
+        join: None,
+        stream_join: None,
+        windows: None,
+        operator: Operator::Function {
+            plan: Arc::new(TableFunctionPlan {
+                kind: TableFunctionKind::Sort(Arc::new(sort)),
+                column: own_columns + 1,
+                column_type: ExprType::Sql(input.columns[own_columns].sql_type),
+                window: 0,
+                schema: input.schema.clone(),
+                numeric: Vec::new(),
+                numeric_names: Vec::new(),
+            }),
+        },
+    });
+    let own: Vec<SelectItem> = input.columns[..own_columns]
+        .iter()
+        .map(|column| SelectItem::Expr {
+            expr: Expr::Identifier(Ident {
+                name: column.name.clone(),
+                quoted: true,
+                pos,
+            }),
+            alias: None,
+        })
+        .collect();
+    plan_query(
+        plan,
+        &format!("{name}$ORDER_INTO"),
+        &select_from(&sorted, own, pos),
+        destination,
+        pumps,
+    )
+}
+
+/// A time-based monotonic expression (ROWTIME, qualified or not, or FLOOR, CEIL or STEP of
+/// it) as the same expression of an unqualified ROWTIME; `None` for any other.
+fn time_expression(expr: &Expr) -> Option<Expr> {
+    let rowtime = |expr: &Expr| match expr {
+        Expr::Identifier(ident) if ident.name == ROWTIME => Some(Expr::Identifier(ident.clone())),
+        Expr::CompoundIdentifier(parts)
+            if parts.len() == 2 && parts.last().is_some_and(|last| last.name == ROWTIME) =>
+        {
+            parts.last().cloned().map(Expr::Identifier)
+        }
+        _ => None,
+    };
+    match expr {
+        Expr::FloorCeil {
+            pos,
+            ceil,
+            expr,
+            unit,
+        } => Some(Expr::FloorCeil {
+            pos: *pos,
+            ceil: *ceil,
+            expr: Box::new(rowtime(expr)?),
+            unit: *unit,
+        }),
+        Expr::Step { pos, expr, step } => Some(Expr::Step {
+            pos: *pos,
+            expr: Box::new(rowtime(expr)?),
+            step: step.clone(),
+        }),
+        other => rowtime(other),
+    }
+}
+
 /// The columns DISTINCT reads in the rows of its query (ROWTIME first, then the selected
 /// values): the monotonic one, and those it compares.
 struct DistinctColumns {
@@ -922,33 +1157,7 @@ fn distinct_pumps(
             }),
         },
     });
-    let ident = |text: &str| Ident {
-        name: text.to_string(),
-        quoted: true,
-        pos,
-    };
-    let all_of_output = Query {
-        body: QueryBody::Select(Box::new(Select {
-            pos,
-            stream: true,
-            quantifier: None,
-            projection: vec![SelectItem::Wildcard],
-            from: vec![crate::sql::ast::TableWithJoins {
-                relation: TableFactor::Named {
-                    name: ObjectName(vec![ident(&output)]),
-                    window: None,
-                    alias: None,
-                },
-                joins: Vec::new(),
-            }],
-            selection: None,
-            group_by: Vec::new(),
-            having: None,
-            windows: Vec::new(),
-            stagger: None,
-        })),
-        order_by: Vec::new(),
-    };
+    let all_of_output = select_from(&output, vec![SelectItem::Wildcard], pos);
     plan_query(
         plan,
         &format!("{name}$DISTINCT_INTO"),

@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, TimestampMillisecondArray, UInt32Array};
 use arrow::datatypes::{DataType, SchemaRef, TimestampMillisecondType};
-use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
 use super::expr::{EvalError, PhysicalExpr};
+use super::row_codec::{decode, encode};
 
 /// Which of the two streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -408,30 +408,4 @@ fn assemble(
         columns,
         &options,
     )?)
-}
-
-fn converter(schema: &SchemaRef) -> Result<RowConverter, EvalError> {
-    Ok(RowConverter::new(
-        schema
-            .fields()
-            .iter()
-            .map(|field| SortField::new(field.data_type().clone()))
-            .collect(),
-    )?)
-}
-
-fn encode(kept: &RecordBatch) -> Result<Vec<Vec<u8>>, EvalError> {
-    let converter = converter(kept.schema_ref())?;
-    let encoded = converter.convert_columns(kept.columns())?;
-    Ok(encoded.iter().map(|row| row.data().to_vec()).collect())
-}
-
-fn decode(rows: &[Vec<u8>], schema: &SchemaRef) -> Result<RecordBatch, EvalError> {
-    if rows.is_empty() {
-        return Ok(RecordBatch::new_empty(schema.clone()));
-    }
-    let converter = converter(schema)?;
-    let parser = converter.parser();
-    let columns = converter.convert_rows(rows.iter().map(|row| parser.parse(row)))?;
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }

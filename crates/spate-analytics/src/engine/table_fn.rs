@@ -18,8 +18,8 @@
 //!   every row with `HOTSPOTS_RESULT VARCHAR(10000)`, the hotspots of the last rows' numeric
 //!   columns. (Unverified: the two VARCHAR lengths.)
 //!
-//! - `SELECT STREAM DISTINCT` runs as a function of its query's rows (`distinct`), though
-//!   written without `TABLE(...)`.
+//! - `SELECT STREAM DISTINCT` (`distinct`) and a streaming ORDER BY (`sort_within`) run as
+//!   functions of their query's rows, though written without `TABLE(...)`.
 //!
 //! Window rows take the window's end as ROWTIME; scored rows keep theirs. Windows, forests and
 //! hotspot windows are state, written out by [`TableFunctionState::snapshot`].
@@ -39,6 +39,7 @@ use super::distinct::{DistinctPlan, DistinctSnapshot, DistinctState};
 use super::expr::EvalError;
 use super::hotspots::{Hotspots, HotspotsParams};
 use super::rcf::{RandomCutForest, RcfParams};
+use super::sort_within::{SortPlan, SortSnapshot, SortState};
 use super::types::ExprType;
 
 /// What a table function computes.
@@ -53,6 +54,7 @@ pub enum TableFunctionKind {
     },
     Hotspots(HotspotsParams),
     Distinct(Arc<DistinctPlan>),
+    Sort(Arc<SortPlan>),
 }
 
 /// The seed of every forest: scores depend only on the rows.
@@ -93,6 +95,7 @@ pub struct TableFunctionState {
     forest: Option<RandomCutForest>,
     hotspots: Option<Hotspots>,
     distinct: Option<DistinctState>,
+    sort: Option<SortState>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -104,6 +107,8 @@ pub struct TableFunctionSnapshot {
     hotspots: Option<Hotspots>,
     #[serde(default)]
     distinct: Option<DistinctSnapshot>,
+    #[serde(default)]
+    sort: Option<SortSnapshot>,
 }
 
 impl TableFunctionState {
@@ -127,6 +132,10 @@ impl TableFunctionState {
             TableFunctionKind::Distinct(distinct) => Some(DistinctState::new(distinct)?),
             _ => None,
         };
+        let sort = match &plan.kind {
+            TableFunctionKind::Sort(sort) => Some(SortState::new(sort.clone())?),
+            _ => None,
+        };
         Ok(TableFunctionState {
             plan,
             converter,
@@ -134,6 +143,7 @@ impl TableFunctionState {
             forest,
             hotspots,
             distinct,
+            sort,
         })
     }
 
@@ -144,6 +154,9 @@ impl TableFunctionState {
             (&self.plan.kind, self.distinct.as_mut())
         {
             return Ok(vec![state.push(plan, batch)?]);
+        }
+        if let Some(state) = self.sort.as_mut() {
+            return state.push(batch);
         }
         if matches!(
             self.plan.kind,
@@ -181,6 +194,9 @@ impl TableFunctionState {
 
     /// Closes the windows that end by `now`.
     pub fn advance(&mut self, now: i64) -> Result<Vec<RecordBatch>, EvalError> {
+        if let Some(state) = self.sort.as_mut() {
+            return state.advance(now);
+        }
         let mut closed = Vec::new();
         while let Some(entry) = self.windows.first_entry() {
             if *entry.key() > now {
@@ -196,7 +212,8 @@ impl TableFunctionState {
         let columns: Vec<ArrayRef> = match self.plan.kind {
             TableFunctionKind::RandomCutForest { .. }
             | TableFunctionKind::Hotspots(_)
-            | TableFunctionKind::Distinct(_) => {
+            | TableFunctionKind::Distinct(_)
+            | TableFunctionKind::Sort(_) => {
                 return Err(EvalError("the function has no windows".into()));
             }
             TableFunctionKind::CountDistinct => vec![
@@ -291,6 +308,7 @@ impl TableFunctionState {
             forest: self.forest.clone(),
             hotspots: self.hotspots.clone(),
             distinct: self.distinct.as_ref().map(DistinctState::snapshot),
+            sort: self.sort.as_ref().map(SortState::snapshot),
         }
     }
 
@@ -302,6 +320,9 @@ impl TableFunctionState {
             self.hotspots = snapshot.hotspots;
         }
         if let (Some(state), Some(stored)) = (self.distinct.as_mut(), snapshot.distinct) {
+            state.restore(stored);
+        }
+        if let (Some(state), Some(stored)) = (self.sort.as_mut(), snapshot.sort) {
             state.restore(stored);
         }
         self.windows = snapshot.windows;
