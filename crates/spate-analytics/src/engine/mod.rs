@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod distinct;
 pub mod expr;
 pub mod functions;
+pub mod group_rank;
 pub mod hotspots;
 pub mod join;
 pub mod pipeline;

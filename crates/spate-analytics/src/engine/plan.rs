@@ -1267,6 +1267,23 @@ fn table_function(
         "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS" => {
             return scoring_function(plan, call, &name, &input, &args, output);
         }
+        "GROUP_RANK" => {
+            let (group_rank, columns) =
+                super::group_rank::plan_group_rank(call.pos, &args, &input.columns)?;
+            let schema = group_rank.schema.clone();
+            add_stream(plan, output, columns, false);
+            return Ok(Operator::Function {
+                plan: Arc::new(TableFunctionPlan {
+                    kind: TableFunctionKind::GroupRank(Arc::new(group_rank)),
+                    column: 0,
+                    column_type: ExprType::Sql(SqlType::Timestamp),
+                    window: 0,
+                    schema,
+                    numeric: Vec::new(),
+                    numeric_names: Vec::new(),
+                }),
+            });
+        }
         other => {
             return Err(plan_error(
                 call.pos,

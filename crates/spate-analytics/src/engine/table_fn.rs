@@ -18,6 +18,8 @@
 //!   every row with `HOTSPOTS_RESULT VARCHAR(10000)`, the hotspots of the last rows' numeric
 //!   columns. (Unverified: the two VARCHAR lengths.)
 //!
+//! - `GROUP_RANK(cursor, 'rankBy', 'rankOut', 'asc'|'desc', 'asc'|'desc', maxIdle,
+//!   outputMax)` (`group_rank`): each group of one ROWTIME, ranked.
 //! - `SELECT STREAM DISTINCT` (`distinct`) and a streaming ORDER BY (`sort_within`) run as
 //!   functions of their query's rows, though written without `TABLE(...)`.
 //!
@@ -37,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use super::distinct::{DistinctPlan, DistinctSnapshot, DistinctState};
 use super::expr::EvalError;
+use super::group_rank::{GroupRankPlan, GroupRankSnapshot, GroupRankState};
 use super::hotspots::{Hotspots, HotspotsParams};
 use super::rcf::{RandomCutForest, RcfParams};
 use super::sort_within::{SortPlan, SortSnapshot, SortState};
@@ -55,6 +58,7 @@ pub enum TableFunctionKind {
     Hotspots(HotspotsParams),
     Distinct(Arc<DistinctPlan>),
     Sort(Arc<SortPlan>),
+    GroupRank(Arc<GroupRankPlan>),
 }
 
 /// The seed of every forest: scores depend only on the rows.
@@ -96,6 +100,7 @@ pub struct TableFunctionState {
     hotspots: Option<Hotspots>,
     distinct: Option<DistinctState>,
     sort: Option<SortState>,
+    group_rank: Option<GroupRankState>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -109,6 +114,8 @@ pub struct TableFunctionSnapshot {
     distinct: Option<DistinctSnapshot>,
     #[serde(default)]
     sort: Option<SortSnapshot>,
+    #[serde(default)]
+    group_rank: Option<GroupRankSnapshot>,
 }
 
 impl TableFunctionState {
@@ -136,6 +143,12 @@ impl TableFunctionState {
             TableFunctionKind::Sort(sort) => Some(SortState::new(sort.clone())?),
             _ => None,
         };
+        let group_rank = match &plan.kind {
+            TableFunctionKind::GroupRank(group_rank) => {
+                Some(GroupRankState::new(group_rank.clone()))
+            }
+            _ => None,
+        };
         Ok(TableFunctionState {
             plan,
             converter,
@@ -144,6 +157,7 @@ impl TableFunctionState {
             hotspots,
             distinct,
             sort,
+            group_rank,
         })
     }
 
@@ -156,6 +170,9 @@ impl TableFunctionState {
             return Ok(vec![state.push(plan, batch)?]);
         }
         if let Some(state) = self.sort.as_mut() {
+            return state.push(batch);
+        }
+        if let Some(state) = self.group_rank.as_mut() {
             return state.push(batch);
         }
         if matches!(
@@ -197,6 +214,9 @@ impl TableFunctionState {
         if let Some(state) = self.sort.as_mut() {
             return state.advance(now);
         }
+        if let Some(state) = self.group_rank.as_mut() {
+            return state.advance(now);
+        }
         let mut closed = Vec::new();
         while let Some(entry) = self.windows.first_entry() {
             if *entry.key() > now {
@@ -213,7 +233,8 @@ impl TableFunctionState {
             TableFunctionKind::RandomCutForest { .. }
             | TableFunctionKind::Hotspots(_)
             | TableFunctionKind::Distinct(_)
-            | TableFunctionKind::Sort(_) => {
+            | TableFunctionKind::Sort(_)
+            | TableFunctionKind::GroupRank(_) => {
                 return Err(EvalError("the function has no windows".into()));
             }
             TableFunctionKind::CountDistinct => vec![
@@ -309,6 +330,7 @@ impl TableFunctionState {
             hotspots: self.hotspots.clone(),
             distinct: self.distinct.as_ref().map(DistinctState::snapshot),
             sort: self.sort.as_ref().map(SortState::snapshot),
+            group_rank: self.group_rank.as_ref().map(GroupRankState::snapshot),
         }
     }
 
@@ -323,6 +345,9 @@ impl TableFunctionState {
             state.restore(stored);
         }
         if let (Some(state), Some(stored)) = (self.sort.as_mut(), snapshot.sort) {
+            state.restore(stored);
+        }
+        if let (Some(state), Some(stored)) = (self.group_rank.as_mut(), snapshot.group_rank) {
             state.restore(stored);
         }
         self.windows = snapshot.windows;
