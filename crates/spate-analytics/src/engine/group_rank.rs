@@ -256,3 +256,92 @@ impl GroupRankState {
         self.rowtime = snapshot.rowtime;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::schema::{batch_to_rows, rows_to_batch};
+    use crate::input::Value;
+
+    fn plan(order: &str, output_max: &str) -> (Arc<GroupRankPlan>, Vec<Column>) {
+        let input = vec![
+            Column::new("NAME", SqlType::Varchar(8)),
+            Column::new("SCORE", SqlType::Integer),
+        ];
+        let args = [
+            Expr::Literal(Literal::Null),
+            Expr::Literal(Literal::String("SCORE".into())),
+            Expr::Literal(Literal::String("RANK_NO".into())),
+            Expr::Literal(Literal::String(order.into())),
+            Expr::Literal(Literal::String("asc".into())),
+            Expr::Literal(Literal::Number("0".into())),
+            Expr::Literal(Literal::Number(output_max.into())),
+        ];
+        let args: Vec<&Expr> = args.iter().collect();
+        let (plan, columns) =
+            plan_group_rank(Position::default(), &args, &input).expect("a valid call");
+        (Arc::new(plan), columns)
+    }
+
+    fn group(plan: &GroupRankPlan, time: i64, scores: &[i64]) -> RecordBatch {
+        let columns = [
+            Column::new("NAME", SqlType::Varchar(8)),
+            Column::new("SCORE", SqlType::Integer),
+        ];
+        let rows: Vec<Vec<Value>> = scores
+            .iter()
+            .enumerate()
+            .map(|(index, score)| vec![Value::Varchar(format!("r{index}")), Value::Integer(*score)])
+            .collect();
+        rows_to_batch(&plan.input_schema, &columns, &vec![time; rows.len()], &rows)
+            .expect("rows fit")
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_the_next_rank_skips() {
+        let (plan, columns) = plan("desc", "0");
+        let mut state = GroupRankState::new(plan.clone());
+        assert!(
+            state
+                .push(&group(&plan, 1000, &[5, 9, 5, 1]))
+                .expect("gathers")
+                .is_empty()
+        );
+        let out = state.push(&group(&plan, 2000, &[7])).expect("closes 1000");
+        let rows: Vec<_> = out
+            .iter()
+            .flat_map(|batch| batch_to_rows(batch, &columns))
+            .map(|(_, row)| row)
+            .collect();
+        let ranks: Vec<(String, i64)> = rows
+            .iter()
+            .map(|row| match (&row[0], &row[2]) {
+                (Value::Varchar(name), Value::Integer(rank)) => (name.clone(), *rank),
+                other => panic!("unexpected row {other:?}"),
+            })
+            .collect();
+        let expected = [("r1", 1), ("r0", 2), ("r2", 2), ("r3", 4)];
+        assert_eq!(
+            ranks,
+            expected
+                .iter()
+                .map(|(name, rank)| (name.to_string(), *rank))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn output_max_keeps_the_first_rows_and_a_restart_keeps_the_group() {
+        let (plan, _) = plan("asc", "2");
+        let mut state = GroupRankState::new(plan.clone());
+        state
+            .push(&group(&plan, 1000, &[3, 1, 2]))
+            .expect("gathers");
+        let mut restarted = GroupRankState::new(plan.clone());
+        restarted.restore(state.snapshot());
+        let out = restarted
+            .push(&group(&plan, 2000, &[0]))
+            .expect("closes 1000");
+        assert_eq!(out.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
+    }
+}
