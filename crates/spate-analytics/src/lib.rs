@@ -12,7 +12,8 @@
 //!
 //! `engine/`: the SQL engine on Arrow batches: `schema` (SQL types to Arrow arrays), `types`
 //! and `expr` (compiled expressions), `functions/` (scalar functions), `plan` (code to streams
-//! and pumps), the operators (`aggregate`, `sliding`, `join`, `stream_join`, `window_tvf`) and
+//! and pumps), the operators (`aggregate`, `sliding`, `join`, `stream_join`, `window_tvf`, `table_fn`,
+//! `distinct`, `sort_within`, `group_rank`) and
 //! `run` (the running engine, its error stream and its snapshot).
 //!
 //! `input/`: records to typed rows by an application's InputSchema (JSON through a JSONPath

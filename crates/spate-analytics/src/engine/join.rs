@@ -37,6 +37,11 @@ pub struct JoinPlan {
     pub joined_schema: SchemaRef,
 }
 
+/// The reference tables a pump joins, in FROM order: each join's stream side is the batch
+/// the joins before it gave (`FROM s JOIN t1 ON ... JOIN t2 ON ...`).
+#[derive(Debug, Clone)]
+pub struct TableJoins(pub Vec<JoinPlan>);
+
 /// A table's rows, indexed by one join's keys.
 #[derive(Debug)]
 pub struct JoinIndex {

@@ -23,7 +23,7 @@ use super::aggregate_call::resolve_aggregate;
 use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
-use super::join::{JoinKind, JoinPlan};
+use super::join::{JoinKind, JoinPlan, TableJoins};
 use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
 use super::stream_join::StreamJoinPlan;
@@ -108,8 +108,8 @@ pub struct Pump {
     pub name: String,
     pub source: String,
     pub target: String,
-    /// A reference table joined to each batch before the operator runs.
-    pub join: Option<JoinPlan>,
+    /// The reference tables joined to each batch, in order, before the operator runs.
+    pub join: Option<TableJoins>,
     /// A second stream joined within a window: the pump reads it as well as `source`.
     pub stream_join: Option<Arc<StreamJoinPlan>>,
     /// Windows assigned by a TUMBLE or HOP table function, before any join and the operator.
@@ -535,10 +535,7 @@ fn plan_query(
     pumps: &mut Vec<Pump>,
 ) -> Result<(), PlanError> {
     if !query.order_by.is_empty() {
-        return Err(plan_error(
-            query_position(query),
-            "ORDER BY in a pump is not supported yet",
-        ));
+        return ordered_query(plan, name, query, destination, pumps);
     }
     let select = match &query.body {
         QueryBody::Select(select) => select,
@@ -669,12 +666,19 @@ fn plan_query(
             format!("{source} is a stream: a pump selects from it with SELECT STREAM"),
         ));
     }
-    if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
-        return Err(plan_error(
-            select.pos,
-            "SELECT DISTINCT is not supported yet",
-        ));
-    }
+    // DISTINCT: the query's rows go to a hidden stream, and on through the DISTINCT operator
+    // (see `distinct_pumps`).
+    let (destination, distinct) =
+        if select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct) {
+            let columns = distinct_columns(select, &scope)?;
+            let hidden = format!("{name}$DISTINCT{}", pumps.len());
+            (
+                Destination::Hidden(hidden.clone()),
+                Some((columns, hidden, destination)),
+            )
+        } else {
+            (destination, None)
+        };
     let windowed = select
         .projection
         .iter()
@@ -769,7 +773,354 @@ fn plan_query(
         windows,
         operator,
     });
+    if let Some((columns, hidden, destination)) = distinct {
+        return distinct_pumps(plan, name, &hidden, columns, destination, pumps, select.pos);
+    }
     Ok(())
+}
+
+/// `SELECT STREAM <projection> FROM <stream>`: the query of a pump that passes a hidden
+/// stream's rows on.
+fn select_from(stream: &str, projection: Vec<SelectItem>, pos: Position) -> Query {
+    Query {
+        body: QueryBody::Select(Box::new(Select {
+            pos,
+            stream: true,
+            quantifier: None,
+            projection,
+            from: vec![crate::sql::ast::TableWithJoins {
+                relation: TableFactor::Named {
+                    name: ObjectName(vec![Ident {
+                        name: stream.to_string(),
+                        quoted: true,
+                        pos,
+                    }]),
+                    window: None,
+                    alias: None,
+                },
+                joins: Vec::new(),
+            }],
+            selection: None,
+            group_by: Vec::new(),
+            having: None,
+            windows: Vec::new(),
+            stagger: None,
+        })),
+        order_by: Vec::new(),
+    }
+}
+
+/// A query with ORDER BY (see `sort_within`): the query, with each ORDER BY value as an extra
+/// column, into a hidden stream; the sort into a stream of the same columns; and a pump of
+/// the query's own columns into `destination`.
+fn ordered_query(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    query: &Query,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+) -> Result<(), PlanError> {
+    let pos = query_position(query);
+    let QueryBody::Select(select) = &query.body else {
+        return Err(plan_error(
+            pos,
+            "ORDER BY over UNION ALL is not supported yet",
+        ));
+    };
+    if query.order_by.iter().any(|item| item.within.is_some()) {
+        return Err(plan_error(
+            pos,
+            "ORDER BY ... WITHIN (T-sorting stream input) is not supported yet",
+        ));
+    }
+    let distinct = select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
+    let selected: Vec<(&Expr, Option<&Ident>)> = select
+        .projection
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::Expr { expr, alias } => Some((expr, alias.as_ref())),
+            _ => None,
+        })
+        .collect();
+    let wildcard = selected.len() != select.projection.len();
+    // Each ORDER BY value as an expression: an ordinal or an alias names a selected one.
+    let mut values = Vec::with_capacity(query.order_by.len());
+    for item in &query.order_by {
+        let value = match &item.expr {
+            Expr::Literal(Literal::Number(text)) => {
+                let ordinal = text.parse::<usize>().ok().filter(|n| *n >= 1);
+                match ordinal.and_then(|n| selected.get(n - 1)) {
+                    Some((expr, _)) if !wildcard => (*expr).clone(),
+                    _ if wildcard => {
+                        return Err(plan_error(
+                            pos,
+                            "ORDER BY an ordinal with * in the select list is not supported yet",
+                        ));
+                    }
+                    _ => {
+                        return Err(plan_error(
+                            pos,
+                            format!("ORDER BY {text}: the select list has no item {text}"),
+                        ));
+                    }
+                }
+            }
+            Expr::Identifier(ident) => selected
+                .iter()
+                .find(|(_, alias)| alias.is_some_and(|alias| alias.name == ident.name))
+                .map_or_else(|| item.expr.clone(), |(expr, _)| (*expr).clone()),
+            other => other.clone(),
+        };
+        if distinct
+            && time_expression(&value).is_none()
+            && !selected
+                .iter()
+                .any(|(expr, _)| expr.to_string() == value.to_string())
+        {
+            return Err(plan_error(
+                position_of(&item.expr),
+                "with SELECT DISTINCT, each ORDER BY expression is one of the selected values",
+            ));
+        }
+        values.push((value, item.ascending == Some(false)));
+    }
+    let Some((leading, leading_descending)) = values.first() else {
+        return Err(plan_error(pos, "ORDER BY needs an expression"));
+    };
+    let Some(leading_of_time) = time_expression(leading) else {
+        return Err(plan_error(
+            position_of(leading),
+            "a streaming ORDER BY must lead with a time-based monotonic expression: ROWTIME, or FLOOR, CEIL or STEP of it",
+        ));
+    };
+    if *leading_descending {
+        return Err(plan_error(
+            position_of(leading),
+            "the leading ORDER BY expression of a stream ascends with time: it cannot be DESC",
+        ));
+    }
+    let leading_of_time = compile(
+        &leading_of_time,
+        &mut RelationScope::single(Vec::new(), Vec::new()),
+    )?;
+    // The query with the ORDER BY values as extra columns, into a hidden stream.
+    let mut extended = (**select).clone();
+    for (index, (value, _)) in values.iter().enumerate() {
+        extended.projection.push(SelectItem::Expr {
+            expr: value.clone(),
+            alias: Some(Ident {
+                name: format!("$ORDER{index}"),
+                quoted: true,
+                pos,
+            }),
+        });
+    }
+    let hidden = format!("{name}$ORDER{}", pumps.len());
+    let extended = Query {
+        body: QueryBody::Select(Box::new(extended)),
+        order_by: Vec::new(),
+    };
+    plan_query(
+        plan,
+        name,
+        &extended,
+        Destination::Hidden(hidden.clone()),
+        pumps,
+    )?;
+    let input = plan
+        .streams
+        .get(&hidden)
+        .cloned()
+        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
+    let own_columns = input.columns.len() - values.len();
+    let sorted = format!("{name}$SORTED{}", pumps.len());
+    add_stream(plan, &sorted, input.columns.clone(), false);
+    let sort = super::sort_within::SortPlan {
+        leading: own_columns + 1,
+        keys: values
+            .iter()
+            .enumerate()
+            .map(|(index, (_, descending))| (own_columns + 1 + index, *descending))
+            .collect(),
+        leading_of_time,
+        schema: input.schema.clone(),
+    };
+    pumps.push(Pump {
+        name: format!("{name}$ORDER"),
+        source: hidden,
+        target: sorted.clone(),
+        join: None,
+        stream_join: None,
+        windows: None,
+        operator: Operator::Function {
+            plan: Arc::new(TableFunctionPlan {
+                kind: TableFunctionKind::Sort(Arc::new(sort)),
+                column: own_columns + 1,
+                column_type: ExprType::Sql(input.columns[own_columns].sql_type),
+                window: 0,
+                schema: input.schema.clone(),
+                numeric: Vec::new(),
+                numeric_names: Vec::new(),
+            }),
+        },
+    });
+    let own: Vec<SelectItem> = input.columns[..own_columns]
+        .iter()
+        .map(|column| SelectItem::Expr {
+            expr: Expr::Identifier(Ident {
+                name: column.name.clone(),
+                quoted: true,
+                pos,
+            }),
+            alias: None,
+        })
+        .collect();
+    plan_query(
+        plan,
+        &format!("{name}$ORDER_INTO"),
+        &select_from(&sorted, own, pos),
+        destination,
+        pumps,
+    )
+}
+
+/// A time-based monotonic expression (ROWTIME, qualified or not, or FLOOR, CEIL or STEP of
+/// it) as the same expression of an unqualified ROWTIME; `None` for any other.
+fn time_expression(expr: &Expr) -> Option<Expr> {
+    let rowtime = |expr: &Expr| match expr {
+        Expr::Identifier(ident) if ident.name == ROWTIME => Some(Expr::Identifier(ident.clone())),
+        Expr::CompoundIdentifier(parts)
+            if parts.len() == 2 && parts.last().is_some_and(|last| last.name == ROWTIME) =>
+        {
+            parts.last().cloned().map(Expr::Identifier)
+        }
+        _ => None,
+    };
+    match expr {
+        Expr::FloorCeil {
+            pos,
+            ceil,
+            expr,
+            unit,
+        } => Some(Expr::FloorCeil {
+            pos: *pos,
+            ceil: *ceil,
+            expr: Box::new(rowtime(expr)?),
+            unit: *unit,
+        }),
+        Expr::Step { pos, expr, step } => Some(Expr::Step {
+            pos: *pos,
+            expr: Box::new(rowtime(expr)?),
+            step: step.clone(),
+        }),
+        other => rowtime(other),
+    }
+}
+
+/// The columns DISTINCT reads in the rows of its query (ROWTIME first, then the selected
+/// values): the monotonic one, and those it compares.
+struct DistinctColumns {
+    monotonic: usize,
+    compared: Vec<usize>,
+}
+
+/// Which selected values are ROWTIME (not compared) and which are monotonic: ROWTIME, or
+/// `FLOOR`/`CEIL`/`STEP` of it. A stream's DISTINCT needs one, as the reference says.
+fn distinct_columns(select: &Select, scope: &RelationScope) -> Result<DistinctColumns, PlanError> {
+    let aggregated = select.projection.iter().any(
+        |item| matches!(item, SelectItem::Expr { expr, .. } if has_aggregate(expr) || has_windowed_aggregate(expr)),
+    );
+    if aggregated || !select.group_by.is_empty() || select.stagger.is_some() {
+        return Err(plan_error(
+            select.pos,
+            "SELECT DISTINCT with aggregates or GROUP BY is not supported yet",
+        ));
+    }
+    let is_rowtime = |expr: &PhysicalExpr| matches!(expr, PhysicalExpr::Column { index: 0, .. });
+    let (mut rowtime_item, mut monotonic_item, mut compared) = (None, None, Vec::new());
+    for (index, (item, _)) in projection_items(select, scope)?.iter().enumerate() {
+        let compiled = compile(item, &mut scope.clone())?;
+        let column = index + 1;
+        if is_rowtime(&compiled) {
+            rowtime_item = rowtime_item.or(Some(column));
+            continue;
+        }
+        compared.push(column);
+        let bucket_of_rowtime = match &compiled {
+            PhysicalExpr::Step { expr, .. } | PhysicalExpr::RoundTime { expr, .. } => {
+                is_rowtime(expr)
+            }
+            _ => false,
+        };
+        if bucket_of_rowtime {
+            monotonic_item = monotonic_item.or(Some(column));
+        }
+    }
+    // Unverified: with ROWTIME the only monotonic column, values are forgotten whenever
+    // ROWTIME changes (ROWTIME itself is not compared).
+    let monotonic = monotonic_item.or(rowtime_item).ok_or_else(|| {
+        plan_error(
+            select.pos,
+            "SELECT DISTINCT on a stream needs a non-constant monotonic expression among its columns, such as ROWTIME or FLOOR(ROWTIME TO MINUTE), to know when rows can no longer repeat",
+        )
+    })?;
+    Ok(DistinctColumns {
+        monotonic,
+        compared,
+    })
+}
+
+/// After a DISTINCT query's pump into `hidden`: the DISTINCT operator from `hidden` into a
+/// stream of the same columns, and a pump of those into `destination`.
+fn distinct_pumps(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    hidden: &str,
+    columns: DistinctColumns,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+    pos: Position,
+) -> Result<(), PlanError> {
+    let input = plan
+        .streams
+        .get(hidden)
+        .cloned()
+        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
+    let output = format!("{name}$DISTINCT_OUT{}", pumps.len());
+    add_stream(plan, &output, input.columns.clone(), false);
+    let monotonic_type = input.columns[columns.monotonic - 1].sql_type;
+    let distinct = super::distinct::DistinctPlan {
+        monotonic: columns.monotonic,
+        compared: columns.compared,
+        schema: input.schema.clone(),
+    };
+    pumps.push(Pump {
+        name: format!("{name}$DISTINCT"),
+        source: hidden.to_string(),
+        target: output.clone(),
+        join: None,
+        stream_join: None,
+        windows: None,
+        operator: Operator::Function {
+            plan: Arc::new(TableFunctionPlan {
+                kind: TableFunctionKind::Distinct(Arc::new(distinct)),
+                column: columns.monotonic,
+                column_type: ExprType::Sql(monotonic_type),
+                window: 0,
+                schema: input.schema.clone(),
+                numeric: Vec::new(),
+                numeric_names: Vec::new(),
+            }),
+        },
+    });
+    let all_of_output = select_from(&output, vec![SelectItem::Wildcard], pos);
+    plan_query(
+        plan,
+        &format!("{name}$DISTINCT_INTO"),
+        &all_of_output,
+        destination,
+        pumps,
+    )
 }
 
 /// The query of a table function's `CURSOR(...)` first argument, if it has one.
@@ -871,6 +1222,23 @@ fn table_function(
         }
         "RANDOM_CUT_FOREST" | "RANDOM_CUT_FOREST_WITH_EXPLANATION" | "HOTSPOTS" => {
             return scoring_function(plan, call, &name, &input, &args, output);
+        }
+        "GROUP_RANK" => {
+            let (group_rank, columns) =
+                super::group_rank::plan_group_rank(call.pos, &args, &input.columns)?;
+            let schema = group_rank.schema.clone();
+            add_stream(plan, output, columns, false);
+            return Ok(Operator::Function {
+                plan: Arc::new(TableFunctionPlan {
+                    kind: TableFunctionKind::GroupRank(Arc::new(group_rank)),
+                    column: 0,
+                    column_type: ExprType::Sql(SqlType::Timestamp),
+                    window: 0,
+                    schema,
+                    numeric: Vec::new(),
+                    numeric_names: Vec::new(),
+                }),
+            });
         }
         other => {
             return Err(plan_error(
@@ -1091,7 +1459,7 @@ fn item_name(expr: &Expr, alias: Option<&Ident>, index: usize) -> String {
 type FromClause = (
     String,
     RelationScope,
-    Option<JoinPlan>,
+    Option<TableJoins>,
     Option<Arc<StreamJoinPlan>>,
     Option<WindowAssign>,
 );
@@ -1102,15 +1470,8 @@ fn from_clause(
     select: &Select,
     derived: Option<(String, Vec<String>)>,
 ) -> Result<FromClause, PlanError> {
-    let [from] = select.from.as_slice() else {
-        return Err(plan_error(
-            select.pos,
-            if select.from.is_empty() {
-                "a pump's query reads FROM a stream"
-            } else {
-                "FROM with several comma-separated items is not supported yet: use JOIN ... ON"
-            },
-        ));
+    let Some((from, comma_items)) = select.from.split_first() else {
+        return Err(plan_error(select.pos, "a pump's query reads FROM a stream"));
     };
     if let (None, TableFactor::Function { pos, call, alias }) = (&derived, &from.relation) {
         if !from.joins.is_empty() {
@@ -1140,31 +1501,53 @@ fn from_clause(
     if stream.input {
         scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
     }
-    let (join, stream_join) = match from.joins.as_slice() {
-        [] => (None, None),
-        [join] => {
-            let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
-            if plan.streams.contains_key(&other) {
-                let first = (stream_name.clone(), window, stream.schema.clone());
-                let joined = stream_join(plan, &mut scope, first, join, select.pos)?;
-                (None, Some(Arc::new(joined)))
-            } else {
-                if window.is_some() {
-                    return Err(plan_error(
-                        select.pos,
-                        "a window in FROM belongs to a join of two streams",
-                    ));
-                }
-                (Some(table_join(plan, &mut scope, join, select.pos)?), None)
-            }
+    // The joins in FROM order: a second stream first (its pairs are the batches the tables
+    // join), then any number of reference tables. A comma-separated item (`FROM s, t WHERE
+    // ...`, as the reference's FROM grammar allows) is an inner join whose condition is in
+    // WHERE (`None` here).
+    let mut joins: Vec<(Join, Option<&Expr>)> =
+        from.joins.iter().map(|join| (join.clone(), None)).collect();
+    for item in comma_items {
+        let implicit = Join {
+            kind: AstJoinKind::Inner,
+            relation: item.relation.clone(),
+            constraint: JoinConstraint::On(Expr::Literal(Literal::Boolean(true))),
+        };
+        let condition = select.selection.as_ref().unwrap_or(&TRUE_CONDITION);
+        joins.push((implicit, Some(condition)));
+        joins.extend(item.joins.iter().map(|join| (join.clone(), None)));
+    }
+    let mut table_joins = Vec::new();
+    let mut stream_join = None;
+    for (join, where_condition) in &joins {
+        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
+        if !plan.streams.contains_key(&other) {
+            table_joins.push(table_join(
+                plan,
+                &mut scope,
+                join,
+                *where_condition,
+                select.pos,
+            )?);
+            continue;
         }
-        _ => {
+        if stream_join.is_some() {
             return Err(plan_error(
                 select.pos,
-                "a query joins one other stream or table at most, for now",
+                "joining a third stream is not supported yet: a query joins two streams at most",
             ));
         }
-    };
+        if !table_joins.is_empty() {
+            return Err(plan_error(
+                select.pos,
+                "a join of two streams after a join with a table is not supported yet: join the streams first, then the tables",
+            ));
+        }
+        let first = (stream_name.clone(), window, stream.schema.clone());
+        let joined = self::stream_join(plan, &mut scope, first, join, select.pos)?;
+        stream_join = Some(Arc::new(joined));
+    }
+    let join = (!table_joins.is_empty()).then_some(TableJoins(table_joins));
     if window.is_some() && stream_join.is_none() {
         return Err(plan_error(
             select.pos,
@@ -1343,12 +1726,18 @@ fn named_relation<'a>(
     }
 }
 
+/// The condition of a comma-separated FROM item in a query without WHERE.
+const TRUE_CONDITION: Expr = Expr::Literal(Literal::Boolean(true));
+
 /// `JOIN table ON ...`: the table joins the scope, and the condition splits into hash keys
-/// and a residual filter.
+/// and a residual filter. For a comma-separated item (`FROM s, table WHERE ...`),
+/// `where_condition` is the query's WHERE: its equalities between the scope and the table are
+/// the keys, and the whole of it filters afterwards as WHERE does.
 fn table_join(
     plan: &ApplicationPlan,
     scope: &mut RelationScope,
     join: &Join,
+    where_condition: Option<&Expr>,
     pos: Position,
 ) -> Result<JoinPlan, PlanError> {
     let kind = match join.kind {
@@ -1382,9 +1771,10 @@ fn table_join(
         hidden: Vec::new(),
         rowtime: None,
     });
-    let condition = match &join.constraint {
-        JoinConstraint::On(condition) => condition.clone(),
-        JoinConstraint::Using(_) | JoinConstraint::None => {
+    let condition = match (&join.constraint, where_condition) {
+        (_, Some(condition)) => condition.clone(),
+        (JoinConstraint::On(condition), None) => condition.clone(),
+        (JoinConstraint::Using(_) | JoinConstraint::None, None) => {
             return Err(plan_error(
                 pos,
                 "a join with a table needs ON with an equality",
@@ -1418,10 +1808,21 @@ fn table_join(
         residual.push(conjunct);
     }
     if stream_keys.is_empty() {
+        let place = if where_condition.is_some() {
+            "WHERE (it is listed after a comma in FROM)"
+        } else {
+            "ON"
+        };
         return Err(plan_error(
             position_of(&condition),
-            "a join with a table needs an equality between a stream column and a table column in ON",
+            format!(
+                "a join with a table needs an equality between a stream column and a table column in {place}"
+            ),
         ));
+    }
+    if where_condition.is_some() {
+        // The rest of WHERE runs as the query's filter.
+        residual.clear();
     }
     let residual = residual
         .into_iter()
@@ -1450,21 +1851,32 @@ fn stream_join(
     join: &Join,
     pos: Position,
 ) -> Result<StreamJoinPlan, PlanError> {
-    if join.kind != AstJoinKind::Inner {
-        return Err(plan_error(
-            pos,
-            format!(
-                "a {:?} JOIN of two streams is not supported yet: use JOIN",
-                join.kind
-            ),
-        ));
-    }
-    let (second, names, second_window) = named_relation(&join.relation, pos, "stream")?;
+    let (first_outer, second_outer) = match join.kind {
+        AstJoinKind::Inner => (false, false),
+        AstJoinKind::Left => (true, false),
+        AstJoinKind::Right => (false, true),
+        AstJoinKind::Full => (true, true),
+        AstJoinKind::Cross => {
+            return Err(plan_error(
+                pos,
+                "a CROSS JOIN of two streams is not supported yet: use JOIN ... ON",
+            ));
+        }
+    };
+    let (second, mut names, second_window) = named_relation(&join.relation, pos, "stream")?;
     if second == first {
-        return Err(plan_error(
-            pos,
-            "joining a stream with itself is not supported yet",
-        ));
+        // A stream joined with itself: each side is named by its alias only.
+        let first_names = &mut scope.relations[0].names;
+        if first_names.len() < 2 || names.len() < 2 {
+            return Err(plan_error(
+                pos,
+                format!(
+                    "joining {first} with itself needs an alias for each side: FROM {first} AS a JOIN {first} AS b"
+                ),
+            ));
+        }
+        first_names.retain(|name| *name != first);
+        names.retain(|name| *name != second);
     }
     let second_def = plan
         .streams
@@ -1536,6 +1948,8 @@ fn stream_join(
         second,
         first_range,
         second_range,
+        first_outer,
+        second_outer,
         first_schema,
         second_schema: second_def.schema.clone(),
         condition,

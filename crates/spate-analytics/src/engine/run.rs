@@ -17,11 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{TumblingSnapshot, TumblingState};
 use super::expr::{EvalError, PhysicalExpr};
-use super::join::{JoinIndex, join};
+use super::join::{JoinIndex, TableJoins, join};
 use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
 use super::schema::{Column, batch_to_rows, rows_to_batch};
 use super::sliding::{SlidingSnapshot, SlidingState};
-use super::stream_join::{Side, StreamJoinSnapshot, StreamJoinState};
+use super::stream_join::{Side, StreamJoinPlan, StreamJoinSnapshot, StreamJoinState};
 use super::table_fn::{TableFunctionSnapshot, TableFunctionState};
 use super::window_tvf::assign_windows;
 use crate::input::{Row, Value, datetime};
@@ -80,8 +80,9 @@ pub struct Engine {
     functions: BTreeMap<usize, TableFunctionState>,
     /// The kept rows of each pump joining two streams, by pump index.
     stream_joins: BTreeMap<usize, StreamJoinState>,
-    /// The reference table each joining pump joins, indexed by its keys, by pump index.
-    joins: BTreeMap<usize, JoinIndex>,
+    /// The reference tables each joining pump joins, in order, indexed by their keys, by pump
+    /// index.
+    joins: BTreeMap<usize, Vec<JoinIndex>>,
     /// Rows waiting to be read, by stream.
     buffers: BTreeMap<String, Vec<RecordBatch>>,
     /// Pumps by the stream they read.
@@ -126,22 +127,30 @@ impl Engine {
                     .map_err(|err| EngineError::Snapshot(err.to_string()))?;
                 sliding.insert(index, state);
             }
-            if let Some(join_plan) = &pump.join {
-                let table = plan
-                    .tables
-                    .get(&join_plan.table)
-                    .ok_or_else(|| EngineError::UnknownStream(join_plan.table.clone()))?;
-                let index_of_rows = JoinIndex::empty(join_plan, table.schema.clone())
-                    .map_err(|err| EngineError::Snapshot(err.to_string()))?;
-                joins.insert(index, index_of_rows);
+            if let Some(TableJoins(join_plans)) = &pump.join {
+                let mut indices = Vec::with_capacity(join_plans.len());
+                for join_plan in join_plans {
+                    let table = plan
+                        .tables
+                        .get(&join_plan.table)
+                        .ok_or_else(|| EngineError::UnknownStream(join_plan.table.clone()))?;
+                    indices.push(
+                        JoinIndex::empty(join_plan, table.schema.clone())
+                            .map_err(|err| EngineError::Snapshot(err.to_string()))?,
+                    );
+                }
+                joins.insert(index, indices);
             }
             readers.entry(pump.source.clone()).or_default().push(index);
             if let Some(join_plan) = &pump.stream_join {
                 stream_joins.insert(index, StreamJoinState::new(join_plan.clone()));
-                readers
-                    .entry(join_plan.second.clone())
-                    .or_default()
-                    .push(index);
+                // A stream joined with itself is read once (see `stream_join_push`).
+                if !join_plan.is_self_join() {
+                    readers
+                        .entry(join_plan.second.clone())
+                        .or_default()
+                        .push(index);
+                }
             }
         }
         let mut buffers = BTreeMap::new();
@@ -197,12 +206,22 @@ impl Engine {
             .ok_or_else(|| EngineError::UnknownStream(table.to_string()))?;
         let batch = rows_to_batch(&def.schema, &def.columns, &vec![0; rows.len()], rows)?;
         for (index, pump) in self.plan.pumps.iter().enumerate() {
-            if let Some(join_plan) = &pump.join
-                && join_plan.table == table
-            {
+            let Some(TableJoins(join_plans)) = &pump.join else {
+                continue;
+            };
+            for (position, join_plan) in join_plans.iter().enumerate() {
+                if join_plan.table != table {
+                    continue;
+                }
                 let built = JoinIndex::build(join_plan, batch.clone())
                     .map_err(|err| EngineError::Snapshot(err.to_string()))?;
-                self.joins.insert(index, built);
+                if let Some(slot) = self
+                    .joins
+                    .get_mut(&index)
+                    .and_then(|indices| indices.get_mut(position))
+                {
+                    *slot = built;
+                }
             }
         }
         Ok(())
@@ -255,10 +274,21 @@ impl Engine {
     }
 
     /// The clock reached `now`: tumbling windows that end by then close, in pump order, and
-    /// their rows flow on.
+    /// their rows flow on; so do the unmatched rows of outer stream joins whose window passed.
     pub fn advance(&mut self, now: i64) {
         for index in 0..self.plan.pumps.len() {
             let pump = self.plan.pumps[index].clone();
+            if let Some(state) = self.stream_joins.get_mut(&index) {
+                match state.advance(now) {
+                    Ok(rows) if rows.num_rows() == 0 => {}
+                    Ok(rows) => {
+                        for output in self.run_joined(index, &rows) {
+                            self.push(&pump.target, output);
+                        }
+                    }
+                    Err(error) => self.pump_error(&pump, None, &error),
+                }
+            }
             let closed = match &pump.operator {
                 Operator::Tumbling { closed_schema, .. } => match self.windows.get_mut(&index) {
                     Some(state) => state.advance(now, closed_schema).map(|closed| {
@@ -397,12 +427,7 @@ impl Engine {
         let paired;
         let batch = match (&pump.stream_join, self.stream_joins.get_mut(&index)) {
             (Some(join_plan), Some(state)) => {
-                let side = if stream == join_plan.first {
-                    Side::First
-                } else {
-                    Side::Second
-                };
-                match state.push(side, batch) {
+                match stream_join_push(join_plan, state, stream, batch) {
                     Ok(rows) if rows.num_rows() == 0 => return Vec::new(),
                     Ok(rows) => {
                         paired = rows;
@@ -416,23 +441,27 @@ impl Engine {
             }
             _ => batch,
         };
-        let joined;
-        let batch = match (&pump.join, self.joins.get(&index)) {
-            (Some(join_plan), Some(table)) => match join(join_plan, table, batch) {
-                Ok(rows) => {
-                    joined = rows;
-                    if joined.num_rows() == 0 {
+        self.run_joined(index, batch)
+    }
+
+    /// The rest of pump `index` for a batch its stream join (if any) gave: its table joins,
+    /// then its operator.
+    fn run_joined(&mut self, index: usize, batch: &RecordBatch) -> Vec<RecordBatch> {
+        let pump = self.plan.pumps[index].clone();
+        let mut joined = batch.clone();
+        if let (Some(TableJoins(join_plans)), Some(tables)) = (&pump.join, self.joins.get(&index)) {
+            for (join_plan, table) in join_plans.iter().zip(tables) {
+                match join(join_plan, table, &joined) {
+                    Ok(rows) if rows.num_rows() == 0 => return Vec::new(),
+                    Ok(rows) => joined = rows,
+                    Err(error) => {
+                        self.pump_error(&pump, Some(&joined), &error);
                         return Vec::new();
                     }
-                    &joined
                 }
-                Err(error) => {
-                    self.pump_error(&pump, Some(batch), &error);
-                    return Vec::new();
-                }
-            },
-            _ => batch,
-        };
+            }
+        }
+        let batch = &joined;
         match &pump.operator {
             Operator::Map { filter, projection } => {
                 let schema = self.target_schema(&pump);
@@ -565,6 +594,42 @@ impl Engine {
             });
         }
     }
+}
+
+/// A batch of `stream` into a pump's stream join. A stream joined with itself takes each run
+/// of rows of one ROWTIME as a row of the first side, then of the second, so a pair of rows
+/// is found once whichever is older.
+fn stream_join_push(
+    plan: &StreamJoinPlan,
+    state: &mut StreamJoinState,
+    stream: &str,
+    batch: &RecordBatch,
+) -> Result<RecordBatch, EvalError> {
+    if !plan.is_self_join() {
+        let side = if stream == plan.first {
+            Side::First
+        } else {
+            Side::Second
+        };
+        return state.push(side, batch);
+    }
+    let mut outputs = Vec::new();
+    let mut start = 0;
+    while start < batch.num_rows() {
+        let time = rowtime_at(batch, start);
+        let mut end = start + 1;
+        while end < batch.num_rows() && rowtime_at(batch, end) == time {
+            end += 1;
+        }
+        let run = batch.slice(start, end - start);
+        outputs.push(state.push(Side::First, &run)?);
+        outputs.push(state.push(Side::Second, &run)?);
+        start = end;
+    }
+    Ok(arrow::compute::concat_batches(
+        &plan.joined_schema,
+        &outputs,
+    )?)
 }
 
 /// Batches of one stream as one, rows in ROWTIME order (equal times keep their order); `None`

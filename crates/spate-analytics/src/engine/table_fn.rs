@@ -18,6 +18,11 @@
 //!   every row with `HOTSPOTS_RESULT VARCHAR(10000)`, the hotspots of the last rows' numeric
 //!   columns. (Unverified: the two VARCHAR lengths.)
 //!
+//! - `GROUP_RANK(cursor, 'rankBy', 'rankOut', 'asc'|'desc', 'asc'|'desc', maxIdle,
+//!   outputMax)` (`group_rank`): each group of one ROWTIME, ranked.
+//! - `SELECT STREAM DISTINCT` (`distinct`) and a streaming ORDER BY (`sort_within`) run as
+//!   functions of their query's rows, though written without `TABLE(...)`.
+//!
 //! Window rows take the window's end as ROWTIME; scored rows keep theirs. Windows, forests and
 //! hotspot windows are state, written out by [`TableFunctionState::snapshot`].
 
@@ -32,9 +37,12 @@ use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
 use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
+use super::distinct::{DistinctPlan, DistinctSnapshot, DistinctState};
 use super::expr::EvalError;
+use super::group_rank::{GroupRankPlan, GroupRankSnapshot, GroupRankState};
 use super::hotspots::{Hotspots, HotspotsParams};
 use super::rcf::{RandomCutForest, RcfParams};
+use super::sort_within::{SortPlan, SortSnapshot, SortState};
 use super::types::ExprType;
 
 /// What a table function computes.
@@ -48,6 +56,9 @@ pub enum TableFunctionKind {
         explain: Option<bool>,
     },
     Hotspots(HotspotsParams),
+    Distinct(Arc<DistinctPlan>),
+    Sort(Arc<SortPlan>),
+    GroupRank(Arc<GroupRankPlan>),
 }
 
 /// The seed of every forest: scores depend only on the rows.
@@ -87,6 +98,9 @@ pub struct TableFunctionState {
     windows: BTreeMap<i64, Counts>,
     forest: Option<RandomCutForest>,
     hotspots: Option<Hotspots>,
+    distinct: Option<DistinctState>,
+    sort: Option<SortState>,
+    group_rank: Option<GroupRankState>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -96,6 +110,12 @@ pub struct TableFunctionSnapshot {
     forest: Option<RandomCutForest>,
     #[serde(default)]
     hotspots: Option<Hotspots>,
+    #[serde(default)]
+    distinct: Option<DistinctSnapshot>,
+    #[serde(default)]
+    sort: Option<SortSnapshot>,
+    #[serde(default)]
+    group_rank: Option<GroupRankSnapshot>,
 }
 
 impl TableFunctionState {
@@ -115,18 +135,46 @@ impl TableFunctionState {
             ),
             _ => (None, None),
         };
+        let distinct = match &plan.kind {
+            TableFunctionKind::Distinct(distinct) => Some(DistinctState::new(distinct)?),
+            _ => None,
+        };
+        let sort = match &plan.kind {
+            TableFunctionKind::Sort(sort) => Some(SortState::new(sort.clone())?),
+            _ => None,
+        };
+        let group_rank = match &plan.kind {
+            TableFunctionKind::GroupRank(group_rank) => {
+                Some(GroupRankState::new(group_rank.clone()))
+            }
+            _ => None,
+        };
         Ok(TableFunctionState {
             plan,
             converter,
             windows: BTreeMap::new(),
             forest,
             hotspots,
+            distinct,
+            sort,
+            group_rank,
         })
     }
 
     /// Takes a batch of the cursor's stream; returns the rows it gives: scored rows, or the rows
     /// of the windows it closed.
     pub fn push(&mut self, batch: &RecordBatch) -> Result<Vec<RecordBatch>, EvalError> {
+        if let (TableFunctionKind::Distinct(plan), Some(state)) =
+            (&self.plan.kind, self.distinct.as_mut())
+        {
+            return Ok(vec![state.push(plan, batch)?]);
+        }
+        if let Some(state) = self.sort.as_mut() {
+            return state.push(batch);
+        }
+        if let Some(state) = self.group_rank.as_mut() {
+            return state.push(batch);
+        }
         if matches!(
             self.plan.kind,
             TableFunctionKind::RandomCutForest { .. } | TableFunctionKind::Hotspots(_)
@@ -163,6 +211,12 @@ impl TableFunctionState {
 
     /// Closes the windows that end by `now`.
     pub fn advance(&mut self, now: i64) -> Result<Vec<RecordBatch>, EvalError> {
+        if let Some(state) = self.sort.as_mut() {
+            return state.advance(now);
+        }
+        if let Some(state) = self.group_rank.as_mut() {
+            return state.advance(now);
+        }
         let mut closed = Vec::new();
         while let Some(entry) = self.windows.first_entry() {
             if *entry.key() > now {
@@ -176,8 +230,12 @@ impl TableFunctionState {
 
     fn emit(&self, end: i64, counts: &Counts) -> Result<RecordBatch, EvalError> {
         let columns: Vec<ArrayRef> = match self.plan.kind {
-            TableFunctionKind::RandomCutForest { .. } | TableFunctionKind::Hotspots(_) => {
-                return Err(EvalError("a scoring function has no windows".into()));
+            TableFunctionKind::RandomCutForest { .. }
+            | TableFunctionKind::Hotspots(_)
+            | TableFunctionKind::Distinct(_)
+            | TableFunctionKind::Sort(_)
+            | TableFunctionKind::GroupRank(_) => {
+                return Err(EvalError("the function has no windows".into()));
             }
             TableFunctionKind::CountDistinct => vec![
                 Arc::new(TimestampMillisecondArray::from(vec![end])),
@@ -270,6 +328,9 @@ impl TableFunctionState {
             windows: self.windows.clone(),
             forest: self.forest.clone(),
             hotspots: self.hotspots.clone(),
+            distinct: self.distinct.as_ref().map(DistinctState::snapshot),
+            sort: self.sort.as_ref().map(SortState::snapshot),
+            group_rank: self.group_rank.as_ref().map(GroupRankState::snapshot),
         }
     }
 
@@ -279,6 +340,15 @@ impl TableFunctionState {
         }
         if snapshot.hotspots.is_some() {
             self.hotspots = snapshot.hotspots;
+        }
+        if let (Some(state), Some(stored)) = (self.distinct.as_mut(), snapshot.distinct) {
+            state.restore(stored);
+        }
+        if let (Some(state), Some(stored)) = (self.sort.as_mut(), snapshot.sort) {
+            state.restore(stored);
+        }
+        if let (Some(state), Some(stored)) = (self.group_rank.as_mut(), snapshot.group_rank) {
+            state.restore(stored);
         }
         self.windows = snapshot.windows;
         for counts in self.windows.values_mut() {
