@@ -9,6 +9,7 @@ pub mod hotspots;
 pub mod join;
 pub mod pipeline;
 pub mod plan;
+pub mod prepared;
 pub mod rcf;
 pub mod run;
 pub mod schema;

@@ -35,6 +35,7 @@ mod datetime;
 mod format;
 mod null;
 mod numeric;
+pub mod regex;
 mod string;
 
 use std::fmt;
