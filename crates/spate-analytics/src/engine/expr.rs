@@ -1272,6 +1272,7 @@ fn numeric_result(left: SqlType, right: SqlType) -> Option<SqlType> {
 /// The type values of both types can be compared or chosen as.
 fn common_type(left: ExprType, right: ExprType) -> Option<ExprType> {
     match (left, right) {
+        (ExprType::Row, _) | (_, ExprType::Row) => None,
         (ExprType::Null, other) | (other, ExprType::Null) => Some(other),
         (ExprType::Sql(a), ExprType::Sql(b)) => {
             if a == b {

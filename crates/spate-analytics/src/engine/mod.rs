@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod prepared;
 pub mod rcf;
+pub mod row_type;
 pub mod run;
 pub mod schema;
 pub mod sliding;

@@ -13,7 +13,9 @@ use arrow::datatypes::DataType;
 use regex::Regex;
 
 use super::expr::{EvalError, PhysicalExpr, PlanError, plan_error};
+use super::functions::log_parse::LogParser;
 use super::functions::{self, regex as sql_regex};
+use super::schema::Column;
 use super::types::ExprType;
 use crate::input::SqlType;
 use crate::sql::ast::Position;
@@ -26,6 +28,9 @@ pub enum PreparedFunction {
     SimilarTo { negated: bool, regex: Option<Regex> },
     /// `REGEX_REPLACE(original, regex, replacement, startPosition, occurrence)`.
     RegexReplace { regex: Option<Regex> },
+    /// A log-parsing function on its one argument, the line: its value is a ROW (an Arrow
+    /// `Struct` array) of the parser's columns.
+    LogParse(LogParser),
 }
 
 impl PreparedFunction {
@@ -46,6 +51,20 @@ impl PreparedFunction {
             PreparedFunction::RegexReplace { regex } => {
                 Ok(sql_regex::regex_replace(args, regex.as_ref())?)
             }
+            PreparedFunction::LogParse(parser) => {
+                let line = args
+                    .first()
+                    .ok_or_else(|| EvalError("a log-parsing function needs its line".into()))?;
+                Ok(parser.parse(line)?)
+            }
+        }
+    }
+
+    /// The columns of the ROW the function gives, if it gives one.
+    pub fn row_columns(&self) -> Option<Vec<Column>> {
+        match self {
+            PreparedFunction::LogParse(parser) => Some(parser.columns()),
+            _ => None,
         }
     }
 }
@@ -104,7 +123,16 @@ pub fn similar_to(
 
 /// Whether a function called by name is one of the prepared functions.
 pub fn is_prepared(name: &str) -> bool {
-    matches!(name, "REGEX_REPLACE")
+    matches!(
+        name,
+        "REGEX_REPLACE"
+            | "REGEX_LOG_PARSE"
+            | "FAST_REGEX_LOG_PARSER"
+            | "W3C_LOG_PARSE"
+            | "VARIABLE_COLUMN_LOG_PARSE"
+            | "FIXED_COLUMN_LOG_PARSE"
+            | "SYS_LOG_PARSE"
+    )
 }
 
 /// A call by name of a prepared function, its arguments compiled and typed.
@@ -116,8 +144,117 @@ pub fn call(
 ) -> Result<PhysicalExpr, PlanError> {
     match name {
         "REGEX_REPLACE" => regex_replace(args, types, pos),
+        "REGEX_LOG_PARSE" => log_parse(args, types, pos, "REGEX_LOG_PARSE", 2..=3, |args| {
+            let columns = args.get(2).map(|_| text_arg(args, 2)).transpose()?;
+            LogParser::regex("REGEX_LOG_PARSE", &text_arg(args, 1)?, columns.as_deref())
+        }),
+        // Unverified: the fast parser's "lazy" shortcuts are not imitated; it parses as
+        // REGEX_LOG_PARSE does, whose regular expressions already take the first match.
+        "FAST_REGEX_LOG_PARSER" => {
+            log_parse(args, types, pos, "FAST_REGEX_LOG_PARSER", 2..=3, |args| {
+                let columns = args.get(2).map(|_| text_arg(args, 2)).transpose()?;
+                LogParser::regex(
+                    "FAST_REGEX_LOG_PARSER",
+                    &text_arg(args, 1)?,
+                    columns.as_deref(),
+                )
+            })
+        }
+        "W3C_LOG_PARSE" => log_parse(args, types, pos, "W3C_LOG_PARSE", 2..=2, |args| {
+            LogParser::w3c(&text_arg(args, 1)?)
+        }),
+        "VARIABLE_COLUMN_LOG_PARSE" => log_parse(
+            args,
+            types,
+            pos,
+            "VARIABLE_COLUMN_LOG_PARSE",
+            3..=5,
+            |args| {
+                let columns = match literal_integer(&args[1]) {
+                    Some(count) => Ok(usize::try_from(count)
+                        .map_err(|_| format!("{count} is not a number of columns"))?),
+                    None => Err(text_arg(args, 1)?),
+                };
+                let escape = args.get(3).map(|_| text_arg(args, 3)).transpose()?;
+                let quotes = args.get(4).map(|_| text_arg(args, 4)).transpose()?;
+                LogParser::variable(
+                    columns.as_ref().map(|count| *count).map_err(String::as_str),
+                    &text_arg(args, 2)?,
+                    escape.as_deref(),
+                    quotes.as_deref(),
+                )
+            },
+        ),
+        "FIXED_COLUMN_LOG_PARSE" => {
+            log_parse(args, types, pos, "FIXED_COLUMN_LOG_PARSE", 2..=2, |args| {
+                LogParser::fixed(&text_arg(args, 1)?)
+            })
+        }
+        "SYS_LOG_PARSE" => log_parse(args, types, pos, "SYS_LOG_PARSE", 1..=1, |_| {
+            LogParser::sys_log()
+        }),
         other => Err(plan_error(pos, format!("{other} is not supported yet"))),
     }
+}
+
+/// A literal character argument's text, or why it is needed as one.
+fn text_arg(args: &[PhysicalExpr], index: usize) -> Result<String, String> {
+    match args.get(index).and_then(literal_text) {
+        Some(Some(text)) => Ok(text),
+        _ => Err(format!(
+            "argument {} must be a character literal: the function's columns are known when the query is planned",
+            index + 1
+        )),
+    }
+}
+
+fn literal_integer(expr: &PhysicalExpr) -> Option<i64> {
+    match expr {
+        PhysicalExpr::Literal { value, .. } if value.data_type() == &DataType::Int64 => {
+            let values = value.as_primitive::<arrow::datatypes::Int64Type>();
+            values.is_valid(0).then(|| values.value(0))
+        }
+        _ => None,
+    }
+}
+
+/// A log-parsing function: its line (the first argument, a character string) is all it
+/// evaluates; the other arguments are literals `build` reads into the parser.
+fn log_parse(
+    args: Vec<PhysicalExpr>,
+    types: &[SqlType],
+    pos: Position,
+    name: &str,
+    count: std::ops::RangeInclusive<usize>,
+    build: impl FnOnce(&[PhysicalExpr]) -> Result<LogParser, String>,
+) -> Result<PhysicalExpr, PlanError> {
+    if !count.contains(&args.len()) {
+        return Err(plan_error(
+            pos,
+            format!(
+                "{name} takes {} to {} arguments, not {}",
+                count.start(),
+                count.end(),
+                args.len()
+            ),
+        ));
+    }
+    if !types.first().is_some_and(|ty| ty.is_character()) {
+        return Err(plan_error(
+            pos,
+            format!("{name} parses a character string: its first argument is one"),
+        ));
+    }
+    let parser = build(&args).map_err(|message| plan_error(pos, format!("{name}: {message}")))?;
+    let line = args
+        .into_iter()
+        .next()
+        .ok_or_else(|| plan_error(pos, format!("{name} needs the line to parse")))?;
+    Ok(PhysicalExpr::Prepared {
+        function: Arc::new(PreparedFunction::LogParse(parser)),
+        args: vec![line],
+        ty: ExprType::Row,
+    })
 }
 
 fn regex_replace(

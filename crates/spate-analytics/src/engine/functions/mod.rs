@@ -33,6 +33,7 @@ mod calendar;
 mod cast;
 mod datetime;
 mod format;
+pub mod log_parse;
 mod null;
 mod numeric;
 pub mod regex;
