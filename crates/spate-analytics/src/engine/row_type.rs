@@ -271,3 +271,87 @@ pub fn refuse_wildcard(rows: &[RowColumn], pos: Position) -> Result<(), PlanErro
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ident(name: &str) -> Ident {
+        Ident {
+            name: name.to_string(),
+            quoted: false,
+            pos: Position::default(),
+        }
+    }
+
+    /// A subquery's stream: `HOST`, then the ROW `EXPR$1` of two fields.
+    fn stream() -> StreamDef {
+        let columns = vec![
+            Column::new("HOST", SqlType::Varchar(8)),
+            Column::new("EXPR$1.COLUMN1", SqlType::Varchar(1024)),
+            Column::new("EXPR$1.COLUMN2", SqlType::Integer),
+        ];
+        StreamDef {
+            name: "P$FROM0".into(),
+            schema: stream_schema(&columns),
+            columns,
+            input: false,
+            rows: vec![RowColumn {
+                name: "EXPR$1".into(),
+                first: 1,
+                fields: vec!["COLUMN1".into(), "COLUMN2".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn renaming_counts_a_row_as_one_column() {
+        let mut renamed = stream();
+        rename_columns(&mut renamed, &[ident("H"), ident("R")], Position::default())
+            .expect("two names for two columns");
+        let names: Vec<&str> = renamed.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["H", "R.COLUMN1", "R.COLUMN2"]);
+        assert_eq!(renamed.rows[0].name, "R");
+        assert_eq!(renamed.schema.field(2).name(), "R.COLUMN1");
+        let err = rename_columns(&mut stream(), &[ident("H")], Position::default())
+            .expect_err("one name for two columns");
+        assert!(
+            err.message.contains("gives 2 columns, but 1 names"),
+            "{err}"
+        );
+        let err = rename_columns(
+            &mut stream(),
+            &[ident("A"), ident("A")],
+            Position::default(),
+        )
+        .expect_err("a name twice");
+        assert!(err.message.contains("named twice"), "{err}");
+    }
+
+    #[test]
+    fn fields_resolve_with_or_without_their_stream() {
+        let mut renamed = stream();
+        rename_columns(&mut renamed, &[ident("H"), ident("R")], Position::default())
+            .expect("renames");
+        let names = vec!["P$FROM0".to_string(), "L".to_string()];
+        let scope = [RowScope {
+            names: &names,
+            rows: &renamed.rows,
+            columns: &renamed.columns,
+            offset: 1,
+        }];
+        let found =
+            resolve_field(&[ident("L"), ident("R"), ident("COLUMN2")], &scope).expect("resolves");
+        assert_eq!(found, Some((3, ExprType::Sql(SqlType::Integer))));
+        let found = resolve_field(&[ident("R"), ident("COLUMN1")], &scope).expect("resolves");
+        assert_eq!(found, Some((2, ExprType::Sql(SqlType::Varchar(1024)))));
+        // A plain column is left to the usual resolution.
+        assert_eq!(
+            resolve_field(&[ident("L"), ident("H")], &scope).expect("ok"),
+            None
+        );
+        assert!(resolve_field(&[ident("L"), ident("R")], &scope).is_err());
+        assert!(resolve_field(&[ident("R")], &scope).is_err());
+        assert!(resolve_field(&[ident("L"), ident("R"), ident("NOPE")], &scope).is_err());
+    }
+}

@@ -71,8 +71,33 @@ pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> Result<String, S
     Ok(out)
 }
 
+/// The characters of a named class `[:NAME:]` (SQLstream's, as Java's POSIX classes: ASCII).
+fn named_class(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "ALPHA" => "a-zA-Z",
+        "DIGIT" => "0-9",
+        "ALNUM" => "a-zA-Z0-9",
+        "UPPER" => "A-Z",
+        "LOWER" => "a-z",
+        "SPACE" | "WHITESPACE" => " \\t\\n\\x0B\\f\\r",
+        _ => return None,
+    })
+}
+
+/// A named class `:NAME:]` next in `chars` (after its `[`): consumed, and its characters.
+fn take_named_class(chars: &mut std::str::Chars<'_>) -> Option<&'static str> {
+    let rest = chars.as_str().strip_prefix(':')?;
+    let (name, _) = rest.split_once(":]")?;
+    let class = named_class(name)?;
+    for _ in 0..name.chars().count() + 3 {
+        chars.next();
+    }
+    Some(class)
+}
+
 /// A bracket expression `[...]` (the `[` already read): a character class, `^` first negating
-/// it, `a-z` ranges; other characters are literal.
+/// it, `a-z` ranges, named classes such as `[:DIGIT:]` (also on their own, outside brackets);
+/// other characters are literal.
 fn bracket(
     chars: &mut std::str::Chars<'_>,
     escape: Option<char>,
@@ -80,6 +105,11 @@ fn bracket(
     out: &mut String,
 ) -> Result<(), String> {
     out.push('[');
+    if let Some(class) = take_named_class(chars) {
+        out.push_str(class);
+        out.push(']');
+        return Ok(());
+    }
     let mut first = true;
     loop {
         let c = chars
@@ -92,6 +122,10 @@ fn bracket(
             push_class_literal(escaped, out);
         } else {
             match c {
+                '[' if chars.as_str().starts_with(':') => match take_named_class(chars) {
+                    Some(class) => out.push_str(class),
+                    None => push_class_literal('[', out),
+                },
                 ']' if !first => break,
                 '^' if first => out.push('^'),
                 '-' if !first => out.push('-'),
@@ -417,6 +451,9 @@ mod tests {
         assert!(similar("b", "[^a]"));
         assert!(!similar("a", "[^a]"));
         assert!(similar("line\nbreak", "line%"));
+        assert!(similar("a1", "[:ALPHA:][:DIGIT:]"));
+        assert!(similar("x 9", "[[:ALPHA:]_]+ [[:DIGIT:]]"));
+        assert!(!similar("1a", "[:ALPHA:]%"));
     }
 
     #[test]
