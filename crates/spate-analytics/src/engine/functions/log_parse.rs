@@ -423,9 +423,11 @@ fn w3c_regex(format: &str) -> Result<(Regex, usize), String> {
         }
         // Modifiers (`>`, `<`, `!200,304`), an argument in braces or brackets, the letter.
         let mut letter = None;
+        let mut argument = false;
         while let Some(next) = chars.next() {
             match next {
                 '{' | '[' => {
+                    argument = true;
                     let close = if next == '{' { '}' } else { ']' };
                     for inner in chars.by_ref() {
                         if inner == close {
@@ -450,6 +452,9 @@ fn w3c_regex(format: &str) -> Result<(Regex, usize), String> {
             pattern.push('%');
             previous_literal = Some('%');
             continue;
+        }
+        if letter == 't' && argument {
+            return Err("a time with its own format (%{format}t) is not supported yet".to_string());
         }
         count += 1;
         let quoted = previous_literal == Some('"') && chars.peek() == Some(&'"');
@@ -724,6 +729,11 @@ mod tests {
         );
         assert!(LogParser::w3c("CUSTOM").is_err());
         assert!(LogParser::w3c("%h %").is_err());
+        assert!(
+            LogParser::w3c("%h %{%d/%b/%Y}t")
+                .expect_err("refused")
+                .contains("not supported yet")
+        );
     }
 
     #[test]

@@ -23,6 +23,10 @@ const REGEX_REPLACE: &str = "REGEX_REPLACE";
 
 /// The regular expression a SIMILAR TO pattern stands for, anchored at both ends; `escape`
 /// makes the character after it literal. An error says what is wrong with the pattern.
+///
+/// Unverified: without ESCAPE no character escapes (the SQL standard's rule; Redshift takes a
+/// backslash by default), and `.`, `^` and `$` stand for themselves, as the standard's
+/// SIMILAR TO has no such metacharacters.
 pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> Result<String, String> {
     let mut out = String::with_capacity(pattern.len() * 2 + 8);
     out.push_str("(?s)^(?:");
@@ -71,7 +75,8 @@ pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> Result<String, S
     Ok(out)
 }
 
-/// The characters of a named class `[:NAME:]` (SQLstream's, as Java's POSIX classes: ASCII).
+/// The characters of a named class `[:NAME:]`. Unverified: the names SQLstream's SIMILAR TO
+/// takes, each meaning what Java's POSIX class of that name does (ASCII only).
 fn named_class(name: &str) -> Option<&'static str> {
     Some(match name {
         "ALPHA" => "a-zA-Z",
