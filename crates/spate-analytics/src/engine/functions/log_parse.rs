@@ -1,6 +1,7 @@
 //! The log-parsing functions of the SQL reference, whose value is a ROW of columns:
-//! REGEX_LOG_PARSE and FAST_REGEX_LOG_PARSER (a Java regular expression, one VARCHAR(1024)
-//! column per group, COLUMN1...COLUMNn), W3C_LOG_PARSE (an Apache log format, predefined or
+//! REGEX_LOG_PARSE (a Java regular expression, one VARCHAR(1024) column per group,
+//! COLUMN1...COLUMNn; FAST_REGEX_LOG_PARSER, whose patterns are another language, is refused
+//! by the planner), W3C_LOG_PARSE (an Apache log format, predefined or
 //! custom, one column per specifier), VARIABLE_COLUMN_LOG_PARSE (fields between delimiters,
 //! with an escape and quotes), FIXED_COLUMN_LOG_PARSE (fields at fixed character positions)
 //! and SYS_LOG_PARSE (a syslog timestamp and the message).
@@ -83,7 +84,7 @@ fn numbered(count: usize) -> Vec<LogColumn> {
 }
 
 impl LogParser {
-    /// `REGEX_LOG_PARSE(line, pattern [, columns])` (and FAST_REGEX_LOG_PARSER):
+    /// `REGEX_LOG_PARSE(line, pattern [, columns])`:
     /// COLUMN1..COLUMNn VARCHAR(1024) for the pattern's n groups, or the listed columns
     /// (`name [type], ...`, one per group).
     ///
