@@ -128,8 +128,8 @@ impl LogParser {
     /// Unverified: every column is VARCHAR(1024), COLUMN1...COLUMNn. The reference says a
     /// column's type follows its specifier (%b numeric), but the developer guide's example
     /// inserts every COMMON column into a VARCHAR(16) without CAST, which only character
-    /// values allow. Unverified too: %t's column is the text between its brackets, and a
-    /// quoted specifier's the text between its quotes.
+    /// values allow. As the reference's examples show, %t's column keeps its brackets (`[%t]`
+    /// in a custom format leaves them out) and `"%r"`'s column is the text between the quotes.
     pub fn w3c(format: &str) -> Result<LogParser, String> {
         let (regex, count) = w3c_regex(format)?;
         Ok(LogParser {
@@ -358,7 +358,8 @@ impl LogParser {
 }
 
 /// A line cut at each `delimiter`; `escape` makes the next character literal, and text
-/// between `quotes` keeps its delimiters (the quotes themselves are dropped).
+/// between `quotes` keeps its delimiters (the quotes themselves are dropped). A quoted
+/// string ends at the end quote or at the begin quote, as the reference allows both.
 fn split_delimited(
     line: &str,
     delimiter: &str,
@@ -385,7 +386,8 @@ fn split_delimited(
         }
         match quotes {
             Some((begin, _)) if !quoted && c == begin => quoted = true,
-            Some((_, end)) if quoted && c == end => quoted = false,
+            // The reference: the begin character may end a quoted string as well.
+            Some((begin, end)) if quoted && (c == end || c == begin) => quoted = false,
             _ => field.push(c),
         }
     }
@@ -415,8 +417,14 @@ fn w3c_regex(format: &str) -> Result<(Regex, usize), String> {
     let mut count = 0;
     let mut chars = specifiers.chars().peekable();
     let mut previous_literal: Option<char> = None;
-    while let Some(c) = chars.next() {
+    while let Some(mut c) = chars.next() {
         if c != '%' {
+            // `\"` (as Apache's configuration writes a quote inside a format) is a quote.
+            if c == '\\'
+                && let Some(escaped) = chars.next()
+            {
+                c = escaped;
+            }
             let mut buffer = [0u8; 4];
             pattern.push_str(&regex::escape(c.encode_utf8(&mut buffer)));
             previous_literal = Some(c);
@@ -458,10 +466,21 @@ fn w3c_regex(format: &str) -> Result<(Regex, usize), String> {
             return Err("a time with its own format (%{format}t) is not supported yet".to_string());
         }
         count += 1;
-        let quoted = previous_literal == Some('"') && chars.peek() == Some(&'"');
-        pattern.push_str(if letter == 't' {
-            // `[10/Oct/2000:13:55:36 -0700]`: the column is the text between the brackets.
-            r"\[([^\]]*)\]"
+        let quoted = previous_literal == Some('"') && {
+            let mut ahead = chars.clone();
+            let next = match ahead.next() {
+                Some('\\') => ahead.next(),
+                other => other,
+            };
+            next == Some('"')
+        };
+        pattern.push_str(if letter == 't' && previous_literal == Some('[') {
+            // `[%t]`: the brackets are the format's, the column is the time between them.
+            r"([^\]]*)"
+        } else if letter == 't' {
+            // `%t` is `[10/Oct/2000:13:55:36 -0700]`, brackets included, as the reference's
+            // example shows.
+            r"(\[[^\]]*\])"
         } else if quoted {
             r#"((?:[^"\\]|\\.)*)"#
         } else {
@@ -682,7 +701,7 @@ mod tests {
                 "192.168.254.30",
                 "-",
                 "John",
-                "24/May/2004:22:01:02 -0700",
+                "[24/May/2004:22:01:02 -0700]",
                 "GET /icons/apache_pb.gif HTTP/1.1",
                 "304",
                 "0"
@@ -701,7 +720,7 @@ mod tests {
                 "127.0.0.1",
                 "-",
                 "frank",
-                "10/Oct/2000:13:55:36 -0700",
+                "[10/Oct/2000:13:55:36 -0700]",
                 "GET /a.gif HTTP/1.0",
                 "200",
                 "2326",
@@ -718,6 +737,23 @@ mod tests {
 
     #[test]
     fn w3c_custom_formats_and_refusals() {
+        // The reference's custom form of COMMON, its quotes escaped, and `[%t]`.
+        let custom = LogParser::w3c(r#"%h %l %u [%t] \"%r\" %>s %b"#).expect("custom");
+        assert_eq!(
+            row(
+                &custom,
+                r#"192.168.254.30 - Jane [24/May/2004:22:01:02 -0700] "GET /icons/small/dir.gif HTTP/1.1" 304 0"#
+            ),
+            texts(&[
+                "192.168.254.30",
+                "-",
+                "Jane",
+                "24/May/2004:22:01:02 -0700",
+                "GET /icons/small/dir.gif HTTP/1.1",
+                "304",
+                "0"
+            ])
+        );
         let custom = LogParser::w3c("%h %{X-Forwarded-For}i %>s %D").expect("custom");
         assert_eq!(
             row(&custom, "10.0.0.1 203.0.113.9 500 1234"),
@@ -750,6 +786,10 @@ mod tests {
         assert_eq!(
             split_delimited("x,\"y,z\",", ",", None, Some(('"', '"'))),
             vec![Some("x".into()), Some("y,z".into()), Some(String::new())]
+        );
+        assert_eq!(
+            split_delimited("[a,b],[c,d[", ",", None, Some(('[', ']'))),
+            vec![Some("a,b".into()), Some("c,d".into())]
         );
         assert_eq!(
             split_delimited("1::2", "::", None, None),
