@@ -5,8 +5,12 @@
 //! match the whole string, and every other character stands for itself. REGEX_REPLACE takes a
 //! Java regular expression and a `java.lang.String.replaceAll` replacement (`$1`, `${name}`,
 //! `\$` for a literal dollar), which [`expand_java_replacement`] follows. Java patterns run on
-//! the `regex` crate, whose syntax is Java's for everything but look-around and back
-//! references: those fail when the pattern is compiled, with the crate's explanation.
+//! the `regex` crate, whose syntax is Java's for the common constructs (classes, groups,
+//! named groups, quantifiers, `\d \w \s \b`, inline flags). Look-around, back references,
+//! possessive quantifiers and atomic groups fail when the pattern is compiled, with the
+//! crate's explanation. Unverified: the finer differences (Java's `\p{Alpha}` is ASCII where
+//! the crate's is Unicode; Java's `$` also matches before a final line break) are not
+//! imitated.
 //!
 //! When a pattern is a literal, the caller compiles it once and passes it in; otherwise each
 //! row's pattern is compiled as the row is evaluated (an invalid one is an error of the row).
