@@ -86,6 +86,15 @@ fn literal_text(expr: &PhysicalExpr) -> Option<Option<String>> {
     }
 }
 
+/// Whether `expr` is a bare `NULL` (typed by its context or not).
+fn is_null_literal(expr: &PhysicalExpr) -> bool {
+    match expr {
+        PhysicalExpr::Literal { value, .. } => value.data_type() == &DataType::Null,
+        PhysicalExpr::Coerce { expr, .. } => is_null_literal(expr),
+        _ => false,
+    }
+}
+
 /// `text [NOT] SIMILAR TO pattern [ESCAPE escape]`, its arguments compiled as character
 /// strings. A literal pattern (and escape) is compiled now.
 pub fn similar_to(
@@ -257,14 +266,25 @@ fn regex_replace(
     types: &[SqlType],
     pos: Position,
 ) -> Result<PhysicalExpr, PlanError> {
-    let expected = [true, true, true, false, false];
+    // Three character strings, then two integers; a bare NULL takes the type of its place.
+    let expected = [
+        SqlType::Varchar(1),
+        SqlType::Varchar(1),
+        SqlType::Varchar(1),
+        SqlType::Integer,
+        SqlType::Integer,
+    ];
     let fits = types.len() == expected.len()
         && types
             .iter()
+            .zip(&args)
             .zip(expected)
-            .all(|(ty, character)| match character {
-                true => ty.is_character(),
-                false => ty.integer_range().is_some(),
+            .all(|((ty, arg), want)| {
+                is_null_literal(arg)
+                    || match want {
+                        SqlType::Integer => ty.integer_range().is_some(),
+                        _ => ty.is_character(),
+                    }
             });
     if !fits {
         let error = functions::FunctionError::ArgumentTypes {
@@ -274,6 +294,20 @@ fn regex_replace(
         };
         return Err(plan_error(pos, error.to_string()));
     }
+    let args: Vec<PhysicalExpr> = args
+        .into_iter()
+        .zip(expected)
+        .map(|(arg, want)| {
+            if is_null_literal(&arg) {
+                PhysicalExpr::Literal {
+                    value: arrow::array::new_null_array(&super::schema::arrow_type(want), 1),
+                    ty: ExprType::Sql(want),
+                }
+            } else {
+                arg
+            }
+        })
+        .collect();
     let regex = match args.get(1).and_then(literal_text) {
         Some(Some(pattern)) => Some(
             sql_regex::compile_java_regex(&pattern).map_err(|message| plan_error(pos, message))?,
