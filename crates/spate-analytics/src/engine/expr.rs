@@ -21,6 +21,7 @@ use arrow::datatypes::{DataType, Int64Type};
 use arrow::record_batch::RecordBatch;
 
 use super::functions::{self, ScalarFunction};
+use super::prepared::PreparedFunction;
 use super::types::{self, ExprType};
 use crate::input::SqlType;
 use crate::sql::SqlError;
@@ -180,6 +181,13 @@ pub enum PhysicalExpr {
         args: Vec<PhysicalExpr>,
         ty: ExprType,
     },
+    /// A function prepared at plan time (a compiled regular expression): see
+    /// [`super::prepared`].
+    Prepared {
+        function: Arc<PreparedFunction>,
+        args: Vec<PhysicalExpr>,
+        ty: ExprType,
+    },
 }
 
 /// The constructs with syntax of their own, and what each needs beyond its arguments.
@@ -215,6 +223,7 @@ impl PhysicalExpr {
             PhysicalExpr::Call { function, .. } => ExprType::Sql(function.return_type()),
             PhysicalExpr::Column { ty, .. }
             | PhysicalExpr::Special { ty, .. }
+            | PhysicalExpr::Prepared { ty, .. }
             | PhysicalExpr::Literal { ty, .. }
             | PhysicalExpr::Coerce { ty, .. }
             | PhysicalExpr::Arithmetic { ty, .. }
@@ -419,6 +428,13 @@ impl PhysicalExpr {
                     .map(|arg| arg.evaluate(batch))
                     .collect::<Result<Vec<_>, _>>()?;
                 Datum::Array(special(*op, &values)?)
+            }
+            PhysicalExpr::Prepared { function, args, .. } => {
+                let values = args
+                    .iter()
+                    .map(|arg| arg.evaluate(batch))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Datum::Array(function.evaluate(&values)?)
             }
         })
     }
@@ -909,6 +925,9 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
                 types.push(sql_type);
                 args.push(coerce(arg, ExprType::Sql(sql_type)));
             }
+            if super::prepared::is_prepared(&name) {
+                return super::prepared::call(&name, args, &types, call.pos);
+            }
             let function = functions::resolve(&name, &types)
                 .map_err(|err| plan_error(call.pos, err.to_string()))?;
             PhysicalExpr::Call { function, args }
@@ -1043,11 +1062,19 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
                 ty: ExprType::Sql(SqlType::Boolean),
             }
         }
-        Expr::SimilarTo { .. } => {
-            return Err(plan_error(
-                pos,
-                format!("{} is not supported yet", kind_name(expr)),
-            ));
+        Expr::SimilarTo {
+            expr,
+            negated,
+            pattern,
+            escape,
+        } => {
+            let text = character(compile(expr, scope)?, pos, "SIMILAR TO")?;
+            let pattern = character(compile(pattern, scope)?, pos, "SIMILAR TO")?;
+            let escape = escape
+                .as_ref()
+                .map(|escape| character(compile(escape, scope)?, pos, "SIMILAR TO"))
+                .transpose()?;
+            super::prepared::similar_to(text, pattern, escape, *negated, pos)?
         }
         Expr::InSubquery { .. }
         | Expr::Subquery(_)
@@ -1248,6 +1275,7 @@ fn numeric_result(left: SqlType, right: SqlType) -> Option<SqlType> {
 /// The type values of both types can be compared or chosen as.
 fn common_type(left: ExprType, right: ExprType) -> Option<ExprType> {
     match (left, right) {
+        (ExprType::Row, _) | (_, ExprType::Row) => None,
         (ExprType::Null, other) | (other, ExprType::Null) => Some(other),
         (ExprType::Sql(a), ExprType::Sql(b)) => {
             if a == b {

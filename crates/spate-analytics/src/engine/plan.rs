@@ -24,6 +24,9 @@ use super::expr::{
     PhysicalExpr, PlanError, Scope, aggregate_name, coerce, compile, plan_error, position_of,
 };
 use super::join::{JoinKind, JoinPlan, TableJoins};
+use super::row_type::{
+    RowColumn, RowScope, refuse_wildcard, rename_columns, resolve_field, subquery_columns,
+};
 use super::schema::{Column, ROWTIME, stream_schema};
 use super::sliding::{Frame, SlidingAggregate};
 use super::stream_join::StreamJoinPlan;
@@ -73,6 +76,8 @@ pub struct StreamDef {
     pub columns: Vec<Column>,
     pub schema: SchemaRef,
     pub input: bool,
+    /// The columns that together hold a ROW (a subquery's log-parsing function's value).
+    pub rows: Vec<RowColumn>,
 }
 
 /// What a pump does to each batch of its source.
@@ -152,6 +157,7 @@ pub fn plan_application(
                 columns: table.columns.clone(),
                 schema: stream_schema(&table.columns),
                 input: true,
+                rows: Vec::new(),
             },
         );
     }
@@ -207,6 +213,7 @@ fn add_stream(plan: &mut ApplicationPlan, name: &str, columns: Vec<Column>, inpu
             columns,
             schema,
             input,
+            rows: Vec::new(),
         },
     );
 }
@@ -302,6 +309,8 @@ struct TvfWindow {
 #[derive(Debug, Clone)]
 struct RelationScope {
     relations: Vec<Relation>,
+    /// The ROWs among the first relation's columns (a subquery's log-parsing function).
+    first_rows: Vec<RowColumn>,
 }
 
 impl RelationScope {
@@ -315,6 +324,7 @@ impl RelationScope {
                 hidden: Vec::new(),
                 rowtime: None,
             }],
+            first_rows: Vec::new(),
         }
     }
 
@@ -337,6 +347,22 @@ impl RelationScope {
 
 impl Scope for RelationScope {
     fn resolve(&self, name: &[Ident]) -> Result<(usize, ExprType), PlanError> {
+        if !self.first_rows.is_empty() {
+            let views: Vec<RowScope<'_>> = self
+                .relations
+                .iter()
+                .enumerate()
+                .map(|(index, relation)| RowScope {
+                    names: &relation.names,
+                    rows: if index == 0 { &self.first_rows } else { &[] },
+                    columns: &relation.columns,
+                    offset: relation.offset,
+                })
+                .collect();
+            if let Some(found) = resolve_field(name, &views)? {
+                return Ok(found);
+            }
+        }
         let (qualifier, column) = match name {
             [column] => (None, column),
             [qualifier, column] => (Some(qualifier), column),
@@ -648,10 +674,10 @@ fn plan_query(
             let mut names = vec![hidden.clone()];
             if let Some(alias) = alias {
                 if !alias.columns.is_empty() {
-                    return Err(plan_error(
-                        alias.name.pos,
-                        "renaming a subquery's columns in FROM is not supported yet",
-                    ));
+                    let stream = plan.streams.get_mut(&hidden).ok_or_else(|| {
+                        plan_error(alias.name.pos, format!("stream {hidden} was not created"))
+                    })?;
+                    rename_columns(stream, &alias.columns, alias.name.pos)?;
                 }
                 names.push(alias.name.name.clone());
             }
@@ -720,36 +746,12 @@ fn plan_query(
             (target.name, projection)
         }
         Destination::Hidden(hidden) => {
-            let mut columns: Vec<Column> = Vec::with_capacity(values.len());
-            for (value, column_name) in &values {
-                if columns.iter().any(|column| column.name == *column_name) {
-                    return Err(plan_error(
-                        select.pos,
-                        format!(
-                            "the subquery gives two columns named {column_name}: name them with AS"
-                        ),
-                    ));
-                }
-                let sql_type = match value.ty() {
-                    ExprType::Sql(sql_type) => sql_type,
-                    ExprType::Null => SqlType::Varchar(1),
-                    other => {
-                        return Err(plan_error(
-                            select.pos,
-                            format!("a subquery cannot give a {other} column"),
-                        ));
-                    }
-                };
-                columns.push(Column::new(column_name.clone(), sql_type));
+            let subquery = subquery_columns(values, select.pos)?;
+            add_stream(plan, &hidden, subquery.columns, false);
+            if let Some(stream) = plan.streams.get_mut(&hidden) {
+                stream.rows = subquery.rows;
             }
-            add_stream(plan, &hidden, columns, false);
-            let target = plan.streams.get(&hidden).cloned().ok_or_else(|| {
-                plan_error(select.pos, format!("stream {hidden} was not created"))
-            })?;
-            let targets: Vec<usize> = (0..target.columns.len()).collect();
-            let values = values.into_iter().map(|(value, _)| value).collect();
-            let projection = assign(values, &target, &targets, select.pos)?;
-            (hidden, projection)
+            (hidden, subquery.projection)
         }
     };
     match &mut operator {
@@ -1498,6 +1500,7 @@ fn from_clause(
         plan_error(select.pos, message)
     })?;
     let mut scope = RelationScope::single(names, stream.columns.clone());
+    scope.first_rows = stream.rows.clone();
     if stream.input {
         scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
     }
@@ -2031,6 +2034,7 @@ fn projection_items(
                 items.push((expr.clone(), name));
             }
             SelectItem::Wildcard => {
+                refuse_wildcard(&scope.first_rows, select.pos)?;
                 for relation in &scope.relations {
                     for column in relation
                         .columns
@@ -2053,6 +2057,13 @@ fn projection_items(
                             format!("no stream, table or alias {qualifier} in FROM"),
                         )
                     })?;
+                if scope
+                    .relations
+                    .first()
+                    .is_some_and(|first| std::ptr::eq(first, relation))
+                {
+                    refuse_wildcard(&scope.first_rows, pos)?;
+                }
                 for column in relation
                     .columns
                     .iter()

@@ -701,11 +701,19 @@ fn map(
     schema: &SchemaRef,
 ) -> Result<RecordBatch, EvalError> {
     let kept = keep(batch, filter)?;
-    let columns = projection
-        .iter()
+    let mut evaluated = Vec::with_capacity(schema.fields().len());
+    for expr in projection {
+        let values = expr.evaluate(&kept)?;
+        // A ROW (a subquery's log-parsing function) fills one column per field.
+        match values.as_struct_opt() {
+            Some(row) => evaluated.extend(row.columns().iter().cloned()),
+            None => evaluated.push(values),
+        }
+    }
+    let columns = evaluated
+        .into_iter()
         .zip(schema.fields())
-        .map(|(expr, field)| {
-            let values = expr.evaluate(&kept)?;
+        .map(|(values, field)| {
             if values.data_type() == field.data_type() {
                 Ok(values)
             } else {

@@ -27,6 +27,11 @@ pub enum ExprType {
     YearMonthInterval,
     /// A bare `NULL`: takes the type its context needs.
     Null,
+    /// A ROW of named columns, a log-parsing function's value (an Arrow `Struct` array).
+    /// Its columns are the expression's own (`PreparedFunction::row_columns`): a ROW is only
+    /// given by a subquery, whose stream holds its columns one by one, and read field by
+    /// field (`t.r.COLUMN1`).
+    Row,
 }
 
 impl ExprType {
@@ -35,6 +40,7 @@ impl ExprType {
             ExprType::Sql(sql_type) => arrow_type(sql_type),
             ExprType::DayTimeInterval | ExprType::YearMonthInterval => DataType::Int64,
             ExprType::Null => DataType::Null,
+            ExprType::Row => DataType::Struct(arrow::datatypes::Fields::empty()),
         }
     }
 
@@ -53,6 +59,7 @@ impl std::fmt::Display for ExprType {
             ExprType::DayTimeInterval => f.write_str("INTERVAL DAY TO SECOND"),
             ExprType::YearMonthInterval => f.write_str("INTERVAL YEAR TO MONTH"),
             ExprType::Null => f.write_str("NULL"),
+            ExprType::Row => f.write_str("ROW"),
         }
     }
 }

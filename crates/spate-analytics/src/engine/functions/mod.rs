@@ -33,8 +33,10 @@ mod calendar;
 mod cast;
 mod datetime;
 mod format;
+pub mod log_parse;
 mod null;
 mod numeric;
+pub mod regex;
 mod string;
 
 use std::fmt;
