@@ -233,7 +233,8 @@ async fn open_account(
     .await??;
     let mut firehose_config = config.firehose_config();
     firehose_config.account_id = account.to_owned();
-    let analytics_config = AnalyticsConfig::new(account, firehose_config.region.clone());
+    let mut analytics_config = AnalyticsConfig::new(account, firehose_config.region.clone());
+    analytics_config.runtime = config.analytics.runtime();
     let streams_api = Arc::new(StreamsApi(streams.clone()));
     let kinesis: Arc<dyn spate_firehose::KinesisApi> = streams_api.clone();
     let firehose = FirehoseService::open(

@@ -125,6 +125,37 @@ pub struct LogSettings {
     pub max_unsealed_mib: u64,
 }
 
+/// The `[analytics]` section: the runtime's timings, in milliseconds.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsSettings {
+    pub tick_ms: u64,
+    pub poll_interval_ms: u64,
+    pub output_batching_ms: u64,
+    pub checkpoint_interval_ms: u64,
+    pub discovery_wait_ms: u64,
+}
+
+impl AnalyticsSettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.tick_ms == 0 || self.poll_interval_ms == 0 {
+            return Err("analytics.tick_ms and analytics.poll_interval_ms must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The runtime's configuration.
+    pub fn runtime(&self) -> spate_analytics::runtime::RuntimeConfig {
+        spate_analytics::runtime::RuntimeConfig {
+            tick: Duration::from_millis(self.tick_ms),
+            poll_interval: Duration::from_millis(self.poll_interval_ms),
+            output_batching: Duration::from_millis(self.output_batching_ms),
+            checkpoint_interval: Duration::from_millis(self.checkpoint_interval_ms),
+            discovery_wait: Duration::from_millis(self.discovery_wait_ms),
+        }
+    }
+}
+
 /// TLS on the listener. Off, the listener speaks cleartext HTTP/1.1 and HTTP/2 (prior knowledge).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,6 +206,8 @@ pub struct ServerConfig {
     pub streams: StreamsConfig,
     /// Firehose settings (delivery retries, the S3-compatible servers buckets live on).
     pub firehose: spate_firehose::FirehoseConfig,
+    /// Kinesis Data Analytics applications' runtime timings.
+    pub analytics: AnalyticsSettings,
     /// Keys for server-side encryption besides the AWS-managed `alias/aws/kinesis`.
     pub kms: KmsConfig,
     /// TLS on the listener.
@@ -338,6 +371,7 @@ impl ServerConfig {
             ));
         }
         self.kms.validate().map_err(ConfigError::Invalid)?;
+        self.analytics.validate().map_err(ConfigError::Invalid)?;
         self.firehose.validate().map_err(ConfigError::Invalid)?;
         if self.tls.cert.is_some() != self.tls.key.is_some() {
             return Err(ConfigError::Invalid(
@@ -668,6 +702,44 @@ mod tests {
             "[limits]\nmax_header_bytes = 100\n",
             "[limits]\nidle_timeout_secs = 0\n",
             "[limits]\nheader_timeout = 5\n",
+        ] {
+            std::fs::write(&path, bad).expect("write");
+            let none = std::iter::empty();
+            assert!(
+                ServerConfig::load(Some(&path), none, &Overrides::default()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn analytics_timings_default_to_the_runtime_defaults_and_are_checked() {
+        let config = load(None, &[], Overrides::default());
+        assert_eq!(
+            config.analytics.runtime(),
+            spate_analytics::runtime::RuntimeConfig::default()
+        );
+        let config = load(
+            Some(
+                "[analytics]
+tick_ms = 5
+",
+            ),
+            &[],
+            Overrides::default(),
+        );
+        assert_eq!(config.analytics.runtime().tick, Duration::from_millis(5));
+        assert_eq!(config.analytics.poll_interval_ms, 200);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("analytics.toml");
+        for bad in [
+            "[analytics]
+tick_ms = 0
+",
+            "[analytics]
+tick = 5
+",
         ] {
             std::fs::write(&path, bad).expect("write");
             let none = std::iter::empty();
