@@ -30,10 +30,8 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -42,7 +40,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from firehose import REPO, cpu_seconds, free_port, platform_cpu, wait_http  # noqa: E402
+from benchlib import cpu_seconds, free_port, report, runs, wait_http  # noqa: E402
 
 KEYS = 1000
 EVENTS_PER_RECORD = 1000
@@ -265,50 +263,41 @@ def main() -> int:
     args = parser.parse_args()
 
     results, baselines = [], []
-    for run in range(args.runs):
-        work = Path(tempfile.mkdtemp(prefix="spate-analytics-bench-"))
-        try:
-            result = one_run(args, args.spate, work)
-            results.append(result)
-            baselines.append(python_baseline())
-            print(f"run {run + 1}: {result['events_per_core_s'] / 1e6:.2f} M events/s per core "
-                  f"({result['events_per_s'] / 1e6:.2f} M/s wall, puts "
-                  f"{result['put_events_per_s'] / 1e6:.2f} M/s, server CPU {result['cpu_s']:.1f} s)"
-                  f"; window close to output p50 {result['p50_ms']:.1f} ms, p99 "
-                  f"{result['p99_ms']:.1f} ms over {result['windows']} windows; Python baseline "
-                  f"{baselines[-1] / 1e6:.2f} M events/s", flush=True)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
 
+    def one(run: int, work: Path) -> None:
+        result = one_run(args, args.spate, work)
+        results.append(result)
+        baselines.append(python_baseline())
+        print(f"run {run}: {result['events_per_core_s'] / 1e6:.2f} M events/s per core "
+              f"({result['events_per_s'] / 1e6:.2f} M/s wall, puts "
+              f"{result['put_events_per_s'] / 1e6:.2f} M/s, server CPU {result['cpu_s']:.1f} s)"
+              f"; window close to output p50 {result['p50_ms']:.1f} ms, p99 "
+              f"{result['p99_ms']:.1f} ms over {result['windows']} windows; Python baseline "
+              f"{baselines[-1] / 1e6:.2f} M events/s", flush=True)
+
+    runs(args.runs, "spate-analytics-bench-", one)
     median = lambda key: statistics.median(r[key] for r in results)  # noqa: E731
     baseline = statistics.median(baselines)
-    lines = [
-        f"## Analytics tumbling COUNT/SUM over 1,000 keys, "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        "",
-        f"Machine: {os.cpu_count()} CPUs ({platform_cpu()}); load generator (boto3) and Spate on "
-        f"the same machine. {args.events:,} events in records of {EVENTS_PER_RECORD} "
-        f"(PutRecords of {RECORDS_PER_CALL}) over {args.shards} shards, then {args.rate:,} "
-        f"events/s for {args.seconds} s for latency. 1-second windows, JSON output to a Kinesis "
-        f"stream. Medians of {args.runs} runs.",
-        "",
-        "| Figure | Median |",
-        "|---|---|",
-        f"| Events per second per core of server CPU (target 1,000,000) | "
-        f"{median('events_per_core_s'):,.0f} |",
-        f"| Events per second, wall clock (first put to last window counted) | "
-        f"{median('events_per_s'):,.0f} |",
-        f"| Window close to its row on the output stream, p50 | {median('p50_ms'):.1f} ms |",
-        f"| Window close to its row on the output stream, p99 (target 100 ms) | "
-        f"{median('p99_ms'):.1f} ms |",
-        f"| Baseline: the same aggregation in plain Python, one core | {baseline:,.0f} events/s |",
-        f"| Per core / baseline | {median('events_per_core_s') / baseline:.1f}x |",
-        "",
-    ]
-    print("\n".join(lines))
-    if args.write:
-        with open(REPO / "bench" / "RESULTS.md", "a") as results_file:
-            results_file.write("\n" + "\n".join(lines))
+    report(
+        "Analytics tumbling COUNT/SUM over 1,000 keys",
+        f"Load generator (boto3) and Spate on the same machine. {args.events:,} events in "
+        f"records of {EVENTS_PER_RECORD} (PutRecords of {RECORDS_PER_CALL}) over {args.shards} "
+        f"shards, then {args.rate:,} events/s for {args.seconds} s for latency. 1-second "
+        f"windows, JSON output to a Kinesis stream. Medians of {args.runs} runs.",
+        [
+            ("Events per second per core of server CPU (target 1,000,000)",
+             f"{median('events_per_core_s'):,.0f}"),
+            ("Events per second, wall clock (first put to last window counted)",
+             f"{median('events_per_s'):,.0f}"),
+            ("Window close to its row on the output stream, p50", f"{median('p50_ms'):.1f} ms"),
+            ("Window close to its row on the output stream, p99 (target 100 ms)",
+             f"{median('p99_ms'):.1f} ms"),
+            ("Baseline: the same aggregation in plain Python, one core",
+             f"{baseline:,.0f} events/s"),
+            ("Per core / baseline", f"{median('events_per_core_s') / baseline:.1f}x"),
+        ],
+        args.write,
+    )
     return 0
 
 

@@ -16,47 +16,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_seconds, free_port, report, runs, wait_http  # noqa: E402
+
 KEY, SECRET = "spate-bench", "spate-bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    import urllib.error
-    import urllib.request
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def gzip_trailer_size(path: Path) -> int:
@@ -164,57 +136,40 @@ def main() -> int:
     args = parser.parse_args()
 
     results, baselines = [], []
-    for run in range(args.runs):
-        work = Path(tempfile.mkdtemp(prefix="spate-firehose-bench-"))
-        try:
-            result = one_run(args, args.s3s_fs, args.spate, work / "run")
-            baselines.append(gzip_baseline(work / "run" / "s3", args.gzip_level))
-            results.append(result)
-            print(f"run {run + 1}: delivered {result['delivered_mb_s']:.1f} MB/s "
-                  f"(puts {result['put_mb_s']:.1f} MB/s), {result['objects']} objects, "
-                  f"gzip ratio {result['ratio']:.1f}, server CPU "
-                  f"{result['server_cpu_s_per_gb']:.2f} s/GB; gzip -{args.gzip_level} one core "
-                  f"{baselines[-1]:.1f} MB/s", flush=True)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
 
+    def one(run: int, work: Path) -> None:
+        result = one_run(args, args.s3s_fs, args.spate, work / "run")
+        baselines.append(gzip_baseline(work / "run" / "s3", args.gzip_level))
+        results.append(result)
+        print(f"run {run}: delivered {result['delivered_mb_s']:.1f} MB/s "
+              f"(puts {result['put_mb_s']:.1f} MB/s), {result['objects']} objects, "
+              f"gzip ratio {result['ratio']:.1f}, server CPU "
+              f"{result['server_cpu_s_per_gb']:.2f} s/GB; gzip -{args.gzip_level} one core "
+              f"{baselines[-1]:.1f} MB/s", flush=True)
+
+    runs(args.runs, "spate-firehose-bench-", one)
     delivered = statistics.median(r["delivered_mb_s"] for r in results)
     puts = statistics.median(r["put_mb_s"] for r in results)
     cpu = statistics.median(r["server_cpu_s_per_gb"] for r in results)
     baseline = statistics.median(baselines)
     ratio = statistics.median(r["ratio"] for r in results)
-    lines = [
-        f"## Firehose delivery to S3 with GZIP, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        "",
-        f"Machine: {os.cpu_count()} CPUs ({platform_cpu()}); load generator, Spate and s3s-fs on "
-        f"the same machine. {args.records:,} records of {args.record_size} bytes "
-        f"({args.records * args.record_size / 1e9:.2f} GB), PutRecordBatch of 500, "
-        f"{args.connections} connections; delivery stream 64 MiB / 1 s buffering, GZIP at level "
-        f"{args.gzip_level}. "
-        f"Medians of {args.runs} runs.",
-        "",
-        "| Figure | Median |",
-        "|---|---|",
-        f"| Delivered to S3 (first put to last byte delivered) | {delivered:.1f} MB/s |",
-        f"| Accepted by PutRecordBatch | {puts:.1f} MB/s |",
-        f"| Server CPU per GB delivered | {cpu:.2f} s |",
-        f"| Compression ratio | {ratio:.2f} |",
-        f"| Baseline: `gzip -{args.gzip_level}` on one core, same data | {baseline:.1f} MB/s |",
-        f"| Delivered / baseline | {delivered / baseline:.2f}x |",
-        "",
-    ]
-    print("\n".join(lines))
-    if args.write:
-        with open(REPO / "bench" / "RESULTS.md", "a") as results_file:
-            results_file.write("\n" + "\n".join(lines))
+    report(
+        "Firehose delivery to S3 with GZIP",
+        f"Load generator, Spate and s3s-fs on the same machine. {args.records:,} records of "
+        f"{args.record_size} bytes ({args.records * args.record_size / 1e9:.2f} GB), "
+        f"PutRecordBatch of 500, {args.connections} connections; delivery stream 64 MiB / 1 s "
+        f"buffering, GZIP at level {args.gzip_level}. Medians of {args.runs} runs.",
+        [
+            ("Delivered to S3 (first put to last byte delivered)", f"{delivered:.1f} MB/s"),
+            ("Accepted by PutRecordBatch", f"{puts:.1f} MB/s"),
+            ("Server CPU per GB delivered", f"{cpu:.2f} s"),
+            ("Compression ratio", f"{ratio:.2f}"),
+            (f"Baseline: `gzip -{args.gzip_level}` on one core, same data", f"{baseline:.1f} MB/s"),
+            ("Delivered / baseline", f"{delivered / baseline:.2f}x"),
+        ],
+        args.write,
+    )
     return 0
-
-
-def platform_cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 if __name__ == "__main__":
