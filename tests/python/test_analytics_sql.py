@@ -3,7 +3,8 @@ stream and started run their SQL; rows reach a Kinesis output stream and, throug
 stream, objects in S3; a window survives a stop and a LAST_STOPPED_POINT restart in its
 middle, and a kill -9, counting every row once; a reference table from S3 joins the stream;
 a Lambda output's function gets the rows (failed ones again); the v2 API starts the same
-engine; a delivery stream is an application's input, its records kept for a stopped
+engine; web log lines parsed by W3C_LOG_PARSE are counted per status with the statistics
+aggregates; a delivery stream is an application's input, its records kept for a stopped
 application and still delivered to S3."""
 
 from __future__ import annotations
@@ -520,3 +521,49 @@ def test_discovery_samples_a_delivery_stream(spate_factory, s3_server, s3_bucket
     assert answer["RawInputRecords"] == records
     columns = {column["Name"]: column["Mapping"] for column in answer["InputSchema"]["RecordColumns"]}
     assert columns == {"ticker": "$.ticker", "price": "$.price"}
+
+
+WEB_LOGS = """
+CREATE OR REPLACE STREAM "REQUESTS" (host VARCHAR(16), status INTEGER, bytes INTEGER);
+CREATE OR REPLACE PUMP "PARSE_PUMP" AS INSERT INTO "REQUESTS"
+    SELECT STREAM l.r.COLUMN1, CAST(l.r.COLUMN6 AS INTEGER), CAST(l.r.COLUMN7 AS INTEGER)
+    FROM (SELECT STREAM W3C_LOG_PARSE("log", 'COMMON') FROM "SOURCE_SQL_STREAM_001") AS l(r);
+CREATE OR REPLACE STREAM "BY_STATUS" (status INTEGER, hits BIGINT, hosts BIGINT,
+                                      mean_bytes DOUBLE, spread DOUBLE, first_host VARCHAR(16));
+CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "BY_STATUS"
+    SELECT STREAM status, COUNT(*), COUNT(DISTINCT host), AVG(CAST(bytes AS DOUBLE)),
+                  STDDEV_POP(bytes), FIRST_VALUE(host)
+    FROM "REQUESTS"
+    GROUP BY status, STEP("REQUESTS".ROWTIME BY INTERVAL '2' SECOND);
+"""
+
+
+def test_web_log_lines_are_parsed_and_counted_per_status(analytics, kinesis, new_stream):
+    source, counts = new_stream(), new_stream()
+    name = harness.unique_name("weblogs")
+    analytics.create_application(
+        ApplicationName=name, ApplicationCode=WEB_LOGS,
+        Inputs=[{"NamePrefix": "SOURCE_SQL_STREAM", "KinesisStreamsInput": {
+            "ResourceARN": harness.stream_arn(source), "RoleARN": ROLE},
+            "InputSchema": {
+                "RecordFormat": {"RecordFormatType": "JSON", "MappingParameters": {
+                    "JSONMappingParameters": {"RecordRowPath": "$"}}},
+                "RecordColumns": [{"Name": "log", "SqlType": "VARCHAR(256)",
+                                   "Mapping": "$.log"}]}}],
+        Outputs=[kinesis_output("BY_STATUS", counts, "CSV")])
+    start(analytics, name, "TRIM_HORIZON")
+    reader = Reader(kinesis, counts)
+    until_window_start(2)
+    lines = [
+        '10.0.0.1 - alice [24/May/2004:22:01:02 -0700] "GET /a HTTP/1.1" 200 100',
+        '10.0.0.2 - bob [24/May/2004:22:01:03 -0700] "GET /b HTTP/1.1" 200 300',
+        '10.0.0.1 - alice [24/May/2004:22:01:04 -0700] "GET /c HTTP/1.1" 200 200',
+        '10.0.0.3 - carol [24/May/2004:22:01:05 -0700] "GET /d HTTP/1.1" 404 0',
+    ]
+    put(kinesis, source, [{"log": line} for line in lines])
+    rows = sorted(data.decode().strip() for data in reader.read(2))
+    # 200: three hits from two hosts, mean 200 bytes, population deviation sqrt(20000/3).
+    assert rows == ["200,3,2,200.0,81.64965809277261,10.0.0.1", "404,1,1,0.0,0.0,10.0.0.3"]
+    reader.nothing_more()
+    analytics.stop_application(ApplicationName=name)
+    wait_status(analytics, name, "READY")
