@@ -215,6 +215,9 @@ pub enum SpecialOp {
     Like {
         negated: bool,
     },
+    /// The time the query first ran (`query_time`), one per row of the argument (ROWTIME,
+    /// which stands in outside an engine's evaluation).
+    QueryStart,
 }
 
 impl PhysicalExpr {
@@ -440,6 +443,30 @@ impl PhysicalExpr {
     }
 }
 
+/// The time the query first ran (`query_time`), as a TIMESTAMP.
+fn query_start() -> PhysicalExpr {
+    PhysicalExpr::Special {
+        op: SpecialOp::QueryStart,
+        args: vec![PhysicalExpr::Column {
+            index: 0,
+            ty: ExprType::Sql(SqlType::Timestamp),
+        }],
+        ty: ExprType::Sql(SqlType::Timestamp),
+    }
+}
+
+/// The date or the time of day of the time the query first ran.
+fn cast_query_start(to: SqlType) -> PhysicalExpr {
+    PhysicalExpr::Special {
+        op: SpecialOp::Cast {
+            from: SqlType::Timestamp,
+            to,
+        },
+        args: vec![query_start()],
+        ty: ExprType::Sql(to),
+    }
+}
+
 fn special(op: SpecialOp, args: &[ArrayRef]) -> Result<ArrayRef, EvalError> {
     let arg = |index: usize| -> Result<&ArrayRef, EvalError> {
         args.get(index)
@@ -458,6 +485,16 @@ fn special(op: SpecialOp, args: &[ArrayRef]) -> Result<ArrayRef, EvalError> {
                 Arc::new(boolean::not(matched.as_boolean())?)
             } else {
                 matched
+            }
+        }
+        SpecialOp::QueryStart => {
+            let rowtimes = arg(0)?;
+            match super::query_time::query_start() {
+                Some(started) => Arc::new(arrow::array::TimestampMillisecondArray::from_value(
+                    started,
+                    rowtimes.len(),
+                )),
+                None => Arc::clone(rowtimes),
             }
         }
     })
@@ -839,37 +876,15 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
             }
         },
         Expr::Niladic { name, .. } => match name.as_str() {
-            // Unverified: every "current" time is the row's ROWTIME, which keeps results
-            // reproducible on replay.
-            "CURRENT_ROW_TIMESTAMP" | "CURRENT_TIMESTAMP" | "LOCALTIMESTAMP" => {
-                PhysicalExpr::Column {
-                    index: 0,
-                    ty: ExprType::Sql(SqlType::Timestamp),
-                }
-            }
-            // Unverified, as above: the date and the time of day of the row's ROWTIME.
-            "CURRENT_DATE" => PhysicalExpr::Special {
-                op: SpecialOp::Cast {
-                    from: SqlType::Timestamp,
-                    to: SqlType::Date,
-                },
-                args: vec![PhysicalExpr::Column {
-                    index: 0,
-                    ty: ExprType::Sql(SqlType::Timestamp),
-                }],
-                ty: ExprType::Sql(SqlType::Date),
+            // The time the row entered its stream, which is when it is output.
+            "CURRENT_ROW_TIMESTAMP" => PhysicalExpr::Column {
+                index: 0,
+                ty: ExprType::Sql(SqlType::Timestamp),
             },
-            "CURRENT_TIME" | "LOCALTIME" => PhysicalExpr::Special {
-                op: SpecialOp::Cast {
-                    from: SqlType::Timestamp,
-                    to: SqlType::Time,
-                },
-                args: vec![PhysicalExpr::Column {
-                    index: 0,
-                    ty: ExprType::Sql(SqlType::Timestamp),
-                }],
-                ty: ExprType::Sql(SqlType::Time),
-            },
+            // The reference: "set to values at the time the query first executes".
+            "CURRENT_TIMESTAMP" | "LOCALTIMESTAMP" => query_start(),
+            "CURRENT_DATE" => cast_query_start(SqlType::Date),
+            "CURRENT_TIME" | "LOCALTIME" => cast_query_start(SqlType::Time),
             other => {
                 return Err(plan_error(pos, format!("{other} is not supported yet")));
             }

@@ -16,6 +16,7 @@ pub mod join;
 pub mod pipeline;
 pub mod plan;
 pub mod prepared;
+pub mod query_time;
 pub mod rcf;
 pub mod row_codec;
 pub mod row_type;

@@ -19,6 +19,7 @@ use super::aggregate::{TumblingSnapshot, TumblingState};
 use super::expr::{EvalError, PhysicalExpr};
 use super::join::{JoinIndex, TableJoins, join};
 use super::plan::{ApplicationPlan, ERROR_STREAM, Operator, Pump};
+use super::query_time::QueryClock;
 use super::schema::{Column, batch_to_rows, rows_to_batch};
 use super::sliding::{SlidingSnapshot, SlidingState};
 use super::stream_join::{Side, StreamJoinPlan, StreamJoinSnapshot, StreamJoinState};
@@ -87,6 +88,8 @@ pub struct Engine {
     buffers: BTreeMap<String, Vec<RecordBatch>>,
     /// Pumps by the stream they read.
     readers: BTreeMap<String, Vec<usize>>,
+    /// When the query first ran (CURRENT_TIMESTAMP and its kin).
+    clock: QueryClock,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -169,6 +172,7 @@ impl Engine {
             joins,
             buffers,
             readers,
+            clock: QueryClock::default(),
         })
     }
 
@@ -244,6 +248,7 @@ impl Engine {
         if batch.num_rows() == 0 {
             return;
         }
+        let _clock = self.clock.enter(first_rowtime(&batch));
         if let Some(buffer) = self.buffers.get_mut(stream) {
             buffer.push(batch.clone());
         }
@@ -276,6 +281,7 @@ impl Engine {
     /// The clock reached `now`: tumbling windows that end by then close, in pump order, and
     /// their rows flow on; so do the unmatched rows of outer stream joins whose window passed.
     pub fn advance(&mut self, now: i64) {
+        let _clock = self.clock.enter(now);
         for index in 0..self.plan.pumps.len() {
             let pump = self.plan.pumps[index].clone();
             if let Some(state) = self.stream_joins.get_mut(&index) {
@@ -727,4 +733,14 @@ fn map(
         columns,
         &options,
     )?)
+}
+
+/// The ROWTIME of a batch's first row (ROWTIME is its first column), 0 if it has none.
+fn first_rowtime(batch: &RecordBatch) -> i64 {
+    batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow::array::TimestampMillisecondArray>()
+        .filter(|rowtimes| !rowtimes.is_empty())
+        .map_or(0, |rowtimes| rowtimes.value(0))
 }
