@@ -7,7 +7,7 @@ use spate_wire::Violations;
 
 use crate::api::Validate;
 use crate::error::AnalyticsError;
-use crate::model::Application;
+use crate::model::Piece;
 use crate::runtime::delivery_input;
 use crate::runtime::reader::{Source, source_of};
 use crate::service::AnalyticsService;
@@ -64,22 +64,30 @@ pub async fn handle(
     crate::runtime::checkpoint::remove(service.meta.as_ref(), &name)
         .await
         .map_err(|err| AnalyticsError::Internal(err.to_string()))?;
-    release_delivery_streams(service, &application).await;
+    release_delivery_streams(service, &name, &application.inputs).await;
     Ok(super::Empty {})
 }
 
-/// Releases the holds the application's delivery stream inputs kept on their records.
-async fn release_delivery_streams(service: &AnalyticsService, application: &Application) {
+/// Releases the holds application `name`'s delivery stream `inputs` kept on their records.
+pub(crate) async fn release_delivery_streams<'a>(
+    service: &AnalyticsService,
+    name: &str,
+    inputs: impl IntoIterator<Item = &'a Piece>,
+) {
     let Some(firehose) = &service.connections.firehose else {
         return;
     };
-    for piece in &application.inputs {
-        let Ok(Source::DeliveryStream { name, .. }) = source_of(piece) else {
+    for piece in inputs {
+        let Ok(Source::DeliveryStream {
+            name: delivery_stream,
+            ..
+        }) = source_of(piece)
+        else {
             continue;
         };
-        let holder = delivery_input::holder(&application.name, &piece.id);
-        if let Err(err) = firehose.release_log(&name, &holder).await {
-            tracing::warn!(application = %application.name, delivery_stream = %name, error = %err.message, "releasing the input's hold failed");
+        let holder = delivery_input::holder(name, &piece.id);
+        if let Err(err) = firehose.release_log(&delivery_stream, &holder).await {
+            tracing::warn!(application = %name, %delivery_stream, error = %err.message, "releasing the input's hold failed");
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::api::Validate;
 use crate::error::AnalyticsError;
 use crate::model::{Application, PieceKind, merge_update};
 use crate::ops::{self, Empty};
+use crate::runtime::reader::source_of;
 use crate::service::AnalyticsService;
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,10 +136,26 @@ pub async fn handle(service: &AnalyticsService, request: Request) -> Result<Empt
     let name = ops::required(&request.application_name);
     let version = ops::required(&request.current_application_version_id);
     let update = request.application_update.unwrap_or_default();
+    let before = service.existing(&name)?;
     ops::change(service, &name, version, |application| {
         apply(application, &update)
     })
     .await?;
+    // An input that no longer reads a delivery stream lets go of its records.
+    if let Ok(after) = service.existing(&name) {
+        let still_read = |piece: &crate::model::Piece| {
+            after
+                .inputs
+                .iter()
+                .any(|now| now.id == piece.id && source_of(now).ok() == source_of(piece).ok())
+        };
+        let dropped: Vec<_> = before
+            .inputs
+            .iter()
+            .filter(|piece| !still_read(piece))
+            .collect();
+        super::delete_application::release_delivery_streams(service, &name, dropped).await;
+    }
     Ok(Empty {})
 }
 
