@@ -271,9 +271,15 @@ fn create_stream(plan: &mut ApplicationPlan, create: &CreateStream) -> Result<()
 }
 
 fn query_position(query: &Query) -> Position {
-    match &query.body {
+    body_position(&query.body)
+}
+
+/// Where a query body starts: its (first) SELECT.
+fn body_position(body: &QueryBody) -> Position {
+    match body {
         QueryBody::Select(select) => select.pos,
-        _ => Position::default(),
+        QueryBody::SetOperation { left, .. } => body_position(left),
+        QueryBody::Nested(inner) => query_position(inner),
     }
 }
 
@@ -620,12 +626,9 @@ fn plan_query(
             return plan_query(plan, name, &side(right), destination, pumps);
         }
         QueryBody::SetOperation { op, all, .. } => {
-            let distinct = if *all { " ALL" } else { "" };
             return Err(plan_error(
                 query_position(query),
-                format!(
-                    "{op:?}{distinct} of streams is not supported: only UNION ALL merges streams"
-                ),
+                set_operation_of_streams(*op, *all),
             ));
         }
         QueryBody::Nested(inner) => return plan_query(plan, name, inner, destination, pumps),
@@ -812,6 +815,28 @@ fn select_from(stream: &str, projection: Vec<SelectItem>, pos: Position) -> Quer
     }
 }
 
+/// Why a set operation other than UNION ALL cannot combine streams: the reference's "Query"
+/// page ("Streaming set operators") says UNION ALL is the only set operator that can be
+/// applied to streams, and that ALL is not supported for EXCEPT or INTERSECT at all.
+fn set_operation_of_streams(op: SetOperator, all: bool) -> String {
+    let name = match op {
+        SetOperator::Union => "UNION",
+        SetOperator::Except => "EXCEPT",
+        SetOperator::Intersect => "INTERSECT",
+    };
+    let written = if all {
+        format!("{name} ALL")
+    } else {
+        name.to_string()
+    };
+    let rule = if all && op != SetOperator::Union {
+        ": ALL is not supported for EXCEPT or INTERSECT, and UNION ALL is the only set operator that applies to streams"
+    } else {
+        ": UNION ALL is the only set operator that applies to streams (a stream's UNION, EXCEPT or INTERSECT would have to hold every row it ever saw)"
+    };
+    format!("{written} of streams is not supported{rule}")
+}
+
 /// A query with ORDER BY (see `sort_within`): the query, with each ORDER BY value as an extra
 /// column, into a hidden stream; the sort into a stream of the same columns; and a pump of
 /// the query's own columns into `destination`.
@@ -823,11 +848,18 @@ fn ordered_query(
     pumps: &mut Vec<Pump>,
 ) -> Result<(), PlanError> {
     let pos = query_position(query);
-    let QueryBody::Select(select) = &query.body else {
-        return Err(plan_error(
-            pos,
-            "ORDER BY over UNION ALL is not supported yet",
-        ));
+    let select = match &query.body {
+        QueryBody::Select(select) => select,
+        QueryBody::Nested(inner) if inner.order_by.is_empty() => {
+            let unwrapped = Query {
+                body: inner.body.clone(),
+                order_by: query.order_by.clone(),
+            };
+            return ordered_query(plan, name, &unwrapped, destination, pumps);
+        }
+        // `a UNION ALL b ORDER BY ...` (the reference's ORDER BY page shows it): the union
+        // into a hidden stream, then that stream's rows, ordered.
+        _ => return ordered_union(plan, name, query, destination, pumps),
     };
     if query.order_by.iter().any(|item| item.within.is_some()) {
         return Err(plan_error(
@@ -844,20 +876,29 @@ fn ordered_query(
             _ => None,
         })
         .collect();
+    // The explicit items before the first `*`: an ordinal up to their count names one of
+    // them; a later ordinal (with `*`) names a column of the query's output.
+    let leading_explicit = select
+        .projection
+        .iter()
+        .take_while(|item| matches!(item, SelectItem::Expr { .. }))
+        .count();
     let wildcard = selected.len() != select.projection.len();
-    // Each ORDER BY value as an expression: an ordinal or an alias names a selected one.
+    // Each ORDER BY value as an expression (an ordinal or an alias names a selected one), or
+    // an output column by its ordinal.
     let mut values = Vec::with_capacity(query.order_by.len());
+    let mut output_ordinals = Vec::new();
     for item in &query.order_by {
         let value = match &item.expr {
             Expr::Literal(Literal::Number(text)) => {
                 let ordinal = text.parse::<usize>().ok().filter(|n| *n >= 1);
-                match ordinal.and_then(|n| selected.get(n - 1)) {
-                    Some((expr, _)) if !wildcard => (*expr).clone(),
-                    _ if wildcard => {
-                        return Err(plan_error(
-                            pos,
-                            "ORDER BY an ordinal with * in the select list is not supported yet",
-                        ));
+                match ordinal {
+                    Some(n) if n <= leading_explicit || (!wildcard && n <= selected.len()) => {
+                        selected[n - 1].0.clone()
+                    }
+                    Some(n) if wildcard => {
+                        output_ordinals.push((values.len(), n, text.clone()));
+                        item.expr.clone()
                     }
                     _ => {
                         return Err(plan_error(
@@ -873,7 +914,11 @@ fn ordered_query(
                 .map_or_else(|| item.expr.clone(), |(expr, _)| (*expr).clone()),
             other => other.clone(),
         };
+        let by_output_column = output_ordinals
+            .last()
+            .is_some_and(|(at, ..)| *at == values.len());
         if distinct
+            && !by_output_column
             && time_expression(&value).is_none()
             && !selected
                 .iter()
@@ -881,7 +926,7 @@ fn ordered_query(
         {
             return Err(plan_error(
                 position_of(&item.expr),
-                "with SELECT DISTINCT, each ORDER BY expression is one of the selected values",
+                "with SELECT DISTINCT, each ORDER BY expression is one of the selected values (standard SQL: ordering distinct rows by a value they do not carry is ambiguous)",
             ));
         }
         values.push((value, item.ascending == Some(false)));
@@ -889,7 +934,9 @@ fn ordered_query(
     let Some((leading, leading_descending)) = values.first() else {
         return Err(plan_error(pos, "ORDER BY needs an expression"));
     };
-    let Some(leading_of_time) = time_expression(leading) else {
+    let leading_is_output_column = output_ordinals.first().is_some_and(|(at, ..)| *at == 0);
+    let Some(leading_of_time) = time_expression(leading).filter(|_| !leading_is_output_column)
+    else {
         return Err(plan_error(
             position_of(leading),
             "a streaming ORDER BY must lead with a time-based monotonic expression: ROWTIME, or FLOOR, CEIL or STEP of it",
@@ -898,7 +945,7 @@ fn ordered_query(
     if *leading_descending {
         return Err(plan_error(
             position_of(leading),
-            "the leading ORDER BY expression of a stream ascends with time: it cannot be DESC",
+            "the leading ORDER BY expression of a stream ascends with time: it cannot be DESC (rows go out as time passes; a descending time order could never emit a row, since a later row would have to come first)",
         ));
     }
     let leading_of_time = compile(
@@ -908,6 +955,9 @@ fn ordered_query(
     // The query with the ORDER BY values as extra columns, into a hidden stream.
     let mut extended = (**select).clone();
     for (index, (value, _)) in values.iter().enumerate() {
+        if output_ordinals.iter().any(|(at, ..)| *at == index) {
+            continue;
+        }
         extended.projection.push(SelectItem::Expr {
             expr: value.clone(),
             alias: Some(Ident {
@@ -934,16 +984,31 @@ fn ordered_query(
         .get(&hidden)
         .cloned()
         .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
-    let own_columns = input.columns.len() - values.len();
+    let own_columns = input.columns.len() - (values.len() - output_ordinals.len());
+    // Each value's batch index: an output column by ordinal (ROWTIME is index 0), or the
+    // next of the extra columns.
+    let mut keys = Vec::with_capacity(values.len());
+    let mut extra = own_columns + 1;
+    for (index, (_, descending)) in values.iter().enumerate() {
+        match output_ordinals.iter().find(|(at, ..)| *at == index) {
+            Some((_, ordinal, _)) if *ordinal <= own_columns => keys.push((*ordinal, *descending)),
+            Some((_, _, text)) => {
+                return Err(plan_error(
+                    pos,
+                    format!("ORDER BY {text}: the query has {own_columns} columns"),
+                ));
+            }
+            None => {
+                keys.push((extra, *descending));
+                extra += 1;
+            }
+        }
+    }
     let sorted = format!("{name}$SORTED{}", pumps.len());
     add_stream(plan, &sorted, input.columns.clone(), false);
     let sort = super::sort_within::SortPlan {
         leading: own_columns + 1,
-        keys: values
-            .iter()
-            .enumerate()
-            .map(|(index, (_, descending))| (own_columns + 1 + index, *descending))
-            .collect(),
+        keys,
         leading_of_time,
         schema: input.schema.clone(),
     };
@@ -984,6 +1049,49 @@ fn ordered_query(
         destination,
         pumps,
     )
+}
+
+/// `a UNION ALL b ORDER BY ...`: the union (columns named as its first query's) into a hidden
+/// stream, then `SELECT STREAM <its columns> FROM it ORDER BY ...` into `destination`.
+fn ordered_union(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    query: &Query,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+) -> Result<(), PlanError> {
+    let pos = query_position(query);
+    let unioned = format!("{name}$UNIONED{}", pumps.len());
+    let unordered = Query {
+        body: query.body.clone(),
+        order_by: Vec::new(),
+    };
+    plan_query(
+        plan,
+        &format!("{name}$UNION_ALL"),
+        &unordered,
+        Destination::Hidden(unioned.clone()),
+        pumps,
+    )?;
+    let columns = plan
+        .streams
+        .get(&unioned)
+        .map(|stream| stream.columns.clone())
+        .ok_or_else(|| plan_error(pos, format!("stream {unioned} was not created")))?;
+    let projection = columns
+        .iter()
+        .map(|column| SelectItem::Expr {
+            expr: Expr::Identifier(Ident {
+                name: column.name.clone(),
+                quoted: true,
+                pos,
+            }),
+            alias: None,
+        })
+        .collect();
+    let mut ordered = select_from(&unioned, projection, pos);
+    ordered.order_by = query.order_by.clone();
+    ordered_query(plan, name, &ordered, destination, pumps)
 }
 
 /// A time-based monotonic expression (ROWTIME, qualified or not, or FLOOR, CEIL or STEP of
@@ -1859,12 +1967,9 @@ fn stream_join(
         AstJoinKind::Left => (true, false),
         AstJoinKind::Right => (false, true),
         AstJoinKind::Full => (true, true),
-        AstJoinKind::Cross => {
-            return Err(plan_error(
-                pos,
-                "a CROSS JOIN of two streams is not supported yet: use JOIN ... ON",
-            ));
-        }
+        // The reference's "Join Types": every row of the left paired with every row of the
+        // right (within the windows), an inner join whose condition is TRUE.
+        AstJoinKind::Cross => (false, false),
     };
     let (second, mut names, second_window) = named_relation(&join.relation, pos, "stream")?;
     if second == first {
@@ -1938,6 +2043,7 @@ fn stream_join(
     scope.relations[1].rowtime = Some(own_rowtimes + 1);
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => compile(condition, scope)?,
+        JoinConstraint::None if join.kind == AstJoinKind::Cross => compile(&TRUE_CONDITION, scope)?,
         _ => return Err(plan_error(pos, "a join of two streams needs ON")),
     };
     if !matches!(
