@@ -1136,21 +1136,21 @@ struct DistinctColumns {
 
 /// Which selected values are ROWTIME (not compared) and which are monotonic: ROWTIME, or
 /// `FLOOR`/`CEIL`/`STEP` of it. A stream's DISTINCT needs one, as the reference says.
+///
+/// With GROUP BY or aggregates, DISTINCT runs on the grouped rows (as SQL applies it after
+/// grouping): an aggregated value is compared, never monotonic; the other values are classed
+/// as they are without grouping (a selected `FLOOR(ROWTIME TO MINUTE)` of a query grouped by
+/// it is monotonic, its rows of one window sharing it).
 fn distinct_columns(select: &Select, scope: &RelationScope) -> Result<DistinctColumns, PlanError> {
-    let aggregated = select.projection.iter().any(
-        |item| matches!(item, SelectItem::Expr { expr, .. } if has_aggregate(expr) || has_windowed_aggregate(expr)),
-    );
-    if aggregated || !select.group_by.is_empty() || select.stagger.is_some() {
-        return Err(plan_error(
-            select.pos,
-            "SELECT DISTINCT with aggregates or GROUP BY is not supported yet",
-        ));
-    }
     let is_rowtime = |expr: &PhysicalExpr| matches!(expr, PhysicalExpr::Column { index: 0, .. });
     let (mut rowtime_item, mut monotonic_item, mut compared) = (None, None, Vec::new());
     for (index, (item, _)) in projection_items(select, scope)?.iter().enumerate() {
-        let compiled = compile(item, &mut scope.clone())?;
         let column = index + 1;
+        if has_aggregate(item) || has_windowed_aggregate(item) {
+            compared.push(column);
+            continue;
+        }
+        let compiled = compile(item, &mut scope.clone())?;
         if is_rowtime(&compiled) {
             rowtime_item = rowtime_item.or(Some(column));
             continue;
