@@ -335,9 +335,13 @@ impl RelationScope {
     }
 
     /// Every column after ROWTIME, in batch order.
+    /// The columns in batch order (a stream joined after tables sits before them in the
+    /// batch, after them in `relations`).
     fn columns(&self) -> Vec<Column> {
-        self.relations
-            .iter()
+        let mut relations: Vec<&Relation> = self.relations.iter().collect();
+        relations.sort_by_key(|relation| relation.offset);
+        relations
+            .into_iter()
             .flat_map(|relation| relation.columns.iter().cloned())
             .collect()
     }
@@ -1628,11 +1632,26 @@ fn from_clause(
         joins.push((implicit, Some(condition)));
         joins.extend(item.joins.iter().map(|join| (join.clone(), None)));
     }
+    let mut is_stream = Vec::with_capacity(joins.len());
+    for (join, _) in &joins {
+        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
+        is_stream.push(plan.streams.contains_key(&other));
+    }
+    if is_stream.iter().filter(|stream| **stream).count() > 1 {
+        return Err(plan_error(
+            select.pos,
+            "joining a third stream is not supported yet: a query joins two streams at most",
+        ));
+    }
+    // The join of the two streams runs first (the tables join its pairs), wherever FROM
+    // writes it: see `stream_join_first`.
+    let order = stream_join_first(&joins, &is_stream, select.pos)?;
+    let stream_join_moved = order.first().is_some_and(|first| *first != 0);
     let mut table_joins = Vec::new();
     let mut stream_join = None;
-    for (join, where_condition) in &joins {
-        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
-        if !plan.streams.contains_key(&other) {
+    for index in order {
+        let (join, where_condition) = &joins[index];
+        if !is_stream[index] {
             table_joins.push(table_join(
                 plan,
                 &mut scope,
@@ -1642,21 +1661,14 @@ fn from_clause(
             )?);
             continue;
         }
-        if stream_join.is_some() {
-            return Err(plan_error(
-                select.pos,
-                "joining a third stream is not supported yet: a query joins two streams at most",
-            ));
-        }
-        if !table_joins.is_empty() {
-            return Err(plan_error(
-                select.pos,
-                "a join of two streams after a join with a table is not supported yet: join the streams first, then the tables",
-            ));
-        }
         let first = (stream_name.clone(), window, stream.schema.clone());
         let joined = self::stream_join(plan, &mut scope, first, join, select.pos)?;
         stream_join = Some(Arc::new(joined));
+    }
+    if stream_join_moved && scope.relations.len() > 3 {
+        // The second stream and its own-ROWTIME columns back after the tables, as FROM
+        // writes them (for `*`); their batch positions do not change.
+        scope.relations[1..].rotate_left(2);
     }
     let join = (!table_joins.is_empty()).then_some(TableJoins(table_joins));
     if window.is_some() && stream_join.is_none() {
@@ -1952,6 +1964,72 @@ fn table_join(
         residual,
         joined_schema: stream_schema(&scope.columns()),
     })
+}
+
+/// The order in which FROM's joins run: the join of two streams first, then the tables in
+/// FROM order. A stream join written after table joins (`FROM s JOIN t ON ... JOIN s2 OVER
+/// (...) ON ...`) gives the same rows run first when its ON names neither table (the tables
+/// join each pair as they would have joined its row of `s`), and when it keeps no unmatched
+/// row of `s2` past an inner table join (RIGHT or FULL would pair such a row, NULL on the
+/// `s` side, where the inner table join drops it). `*` keeps FROM's column order: the scope
+/// lists its columns by batch position, its relations in FROM order.
+fn stream_join_first(
+    joins: &[(Join, Option<&Expr>)],
+    is_stream: &[bool],
+    pos: Position,
+) -> Result<Vec<usize>, PlanError> {
+    let mut order: Vec<usize> = (0..joins.len()).collect();
+    let Some(stream_at) = is_stream.iter().position(|stream| *stream) else {
+        return Ok(order);
+    };
+    if stream_at == 0 {
+        return Ok(order);
+    }
+    let (stream, _) = &joins[stream_at];
+    let mut table_names = Vec::new();
+    for (join, _) in &joins[..stream_at] {
+        let (table, names, _) = named_relation(&join.relation, pos, "table")?;
+        table_names.push(table);
+        table_names.extend(names);
+        let keeps_unmatched_stream_rows =
+            matches!(stream.kind, AstJoinKind::Right | AstJoinKind::Full);
+        if keeps_unmatched_stream_rows && join.kind == AstJoinKind::Inner {
+            return Err(plan_error(
+                pos,
+                "a RIGHT or FULL join of two streams after an inner join with a table is not supported: write the streams' join first",
+            ));
+        }
+    }
+    if let JoinConstraint::On(condition) = &stream.constraint
+        && let Some(table) = table_names.iter().find(|table| qualifies(condition, table))
+    {
+        return Err(plan_error(
+            position_of(condition),
+            format!(
+                "the ON of a join of two streams written after a join with a table cannot use the table's columns ({table}): the streams join first, then the tables"
+            ),
+        ));
+    }
+    order.remove(stream_at);
+    order.insert(0, stream_at);
+    Ok(order)
+}
+
+/// Whether `expr` names a column qualified by `qualifier` (`qualifier.column`, quoted or not),
+/// read from its SQL text: the qualifier starts the text or follows a character that cannot
+/// end a name.
+fn qualifies(expr: &Expr, qualifier: &str) -> bool {
+    let text = expr.to_string().to_ascii_uppercase();
+    let wanted = qualifier.to_ascii_uppercase();
+    [format!("{wanted}."), format!("\"{wanted}\".")]
+        .iter()
+        .any(|prefix| {
+            text.match_indices(prefix.as_str()).any(|(at, _)| {
+                text[..at].chars().next_back().is_none_or(|before| {
+                    !(before.is_alphanumeric() || before == '_' || before == '"')
+                })
+            })
+        })
 }
 
 /// `a [OVER w] JOIN b [OVER w] ON ...`: the second stream joins the scope.
