@@ -334,9 +334,8 @@ impl RelationScope {
         }
     }
 
-    /// Every column after ROWTIME, in batch order.
-    /// The columns in batch order (a stream joined after tables sits before them in the
-    /// batch, after them in `relations`).
+    /// Every column after ROWTIME, in batch order (a stream joined after tables sits before
+    /// them in the batch, after them in `relations`).
     fn columns(&self) -> Vec<Column> {
         let mut relations: Vec<&Relation> = self.relations.iter().collect();
         relations.sort_by_key(|relation| relation.offset);
@@ -692,7 +691,18 @@ fn plan_query(
         }
         _ => None,
     };
-    let (source, mut scope, join, stream_join, windows) = from_clause(plan, select, derived)?;
+    // Three or more streams: the first two join in a hidden pump (see `join_first_streams`).
+    let joined_first = match derived {
+        None => join_first_streams(plan, name, select, pumps)?,
+        Some(_) => None,
+    };
+    let (source, mut scope, join, stream_join, windows) = match joined_first {
+        Some((rest, hidden, first_scope)) => {
+            let names = vec![hidden.clone()];
+            from_clause(plan, &rest, Some((hidden, names)), Some(first_scope))?
+        }
+        None => from_clause(plan, select, derived, None)?,
+    };
     if !select.stream {
         return Err(plan_error(
             select.pos,
@@ -1738,6 +1748,7 @@ fn from_clause(
     plan: &ApplicationPlan,
     select: &Select,
     derived: Option<(String, Vec<String>)>,
+    first_scope: Option<RelationScope>,
 ) -> Result<FromClause, PlanError> {
     let Some((from, comma_items)) = select.from.split_first() else {
         return Err(plan_error(select.pos, "a pump's query reads FROM a stream"));
@@ -1771,6 +1782,9 @@ fn from_clause(
     if stream.input {
         scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
     }
+    if let Some(first_scope) = first_scope {
+        scope = first_scope;
+    }
     // The joins in FROM order: a second stream first (its pairs are the batches the tables
     // join), then any number of reference tables. A comma-separated item (`FROM s, t WHERE
     // ...`, as the reference's FROM grammar allows) is an inner join whose condition is in
@@ -1795,7 +1809,7 @@ fn from_clause(
     if is_stream.iter().filter(|stream| **stream).count() > 1 {
         return Err(plan_error(
             select.pos,
-            "joining a third stream is not supported yet: a query joins two streams at most",
+            "joining a fourth stream, or a stream listed after a comma beside a join of two streams, is not supported yet",
         ));
     }
     // The join of the two streams runs first (the tables join its pairs), wherever FROM
@@ -1833,6 +1847,141 @@ fn from_clause(
         ));
     }
     Ok((stream_name, scope, join, stream_join, None))
+}
+
+/// `FROM a JOIN b ON ... JOIN c OVER (...) ON ...` (a third stream, or more): the FROM up to
+/// the third stream's join runs as a hidden pump of every column of its streams and tables
+/// and each stream's own ROWTIME; the query then reads that stream, `a` and `b` still naming
+/// their columns in it, and joins the rest of FROM. Gives the query's FROM without the joins
+/// done, the hidden stream, and its scope; `None` for two streams or fewer.
+///
+/// Unverified: the reference's JOIN page shows joins of two streams; a third joins the pairs
+/// as a stream of their own, each pair's ROWTIME that of the row that made it, and since the
+/// pairs are kept by no window, the third stream needs its own OVER window.
+fn join_first_streams(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    select: &Select,
+    pumps: &mut Vec<Pump>,
+) -> Result<Option<(Select, String, RelationScope)>, PlanError> {
+    let [from] = select.from.as_slice() else {
+        return Ok(None);
+    };
+    let mut stream_joins = Vec::new();
+    for (index, join) in from.joins.iter().enumerate() {
+        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
+        if plan.streams.contains_key(&other) {
+            stream_joins.push(index);
+        }
+    }
+    let Some(&third) = stream_joins.get(1) else {
+        return Ok(None);
+    };
+    let pos = select.pos;
+    if named_relation(&from.joins[third].relation, pos, "stream")?
+        .2
+        .is_none()
+    {
+        return Err(plan_error(
+            pos,
+            "a third stream joins the pairs of the first two, which no window keeps: it needs its own OVER (RANGE INTERVAL ... PRECEDING)",
+        ));
+    }
+    let mut first_from = select.clone();
+    first_from.from = vec![crate::sql::ast::TableWithJoins {
+        relation: from.relation.clone(),
+        joins: from.joins[..third].to_vec(),
+    }];
+    first_from.quantifier = None;
+    first_from.selection = None;
+    first_from.group_by = Vec::new();
+    first_from.having = None;
+    first_from.stagger = None;
+    let (_, first_scope, ..) = from_clause(plan, &first_from, None, None)?;
+    let ident = |name: &str| Ident {
+        name: name.to_string(),
+        quoted: true,
+        pos,
+    };
+    // Every named relation's columns, then each stream's own ROWTIME.
+    let named: Vec<(usize, &Relation)> = first_scope
+        .relations
+        .iter()
+        .enumerate()
+        .filter(|(_, relation)| !relation.names.is_empty())
+        .collect();
+    let mut projection = Vec::new();
+    for (index, relation) in &named {
+        for column in &relation.columns {
+            projection.push(SelectItem::Expr {
+                expr: Expr::CompoundIdentifier(vec![
+                    ident(qualifier(relation)),
+                    ident(&column.name),
+                ]),
+                alias: Some(ident(&format!("$J{index}_{}", column.name))),
+            });
+        }
+    }
+    let mut scope = RelationScope {
+        relations: Vec::new(),
+        first_rows: Vec::new(),
+    };
+    let mut offset = 1;
+    for (_, relation) in &named {
+        scope.relations.push(Relation {
+            names: relation.names.clone(),
+            columns: relation.columns.clone(),
+            offset,
+            window: None,
+            hidden: relation.hidden.clone(),
+            rowtime: None,
+        });
+        offset += relation.columns.len();
+    }
+    let mut rowtimes = Vec::new();
+    for (position, (index, relation)) in named.iter().enumerate() {
+        if relation.rowtime.is_none() {
+            continue;
+        }
+        let column = format!("$J{index}_ROWTIME");
+        projection.push(SelectItem::Expr {
+            expr: Expr::CompoundIdentifier(vec![ident(qualifier(relation)), ident(ROWTIME)]),
+            alias: Some(ident(&column)),
+        });
+        scope.relations[position].rowtime = Some(offset + rowtimes.len());
+        rowtimes.push(Column::new(column, SqlType::Timestamp));
+    }
+    scope.relations.push(Relation {
+        names: Vec::new(),
+        hidden: rowtimes.iter().map(|column| column.name.clone()).collect(),
+        columns: rowtimes,
+        offset,
+        window: None,
+        rowtime: None,
+    });
+    first_from.projection = projection;
+    let hidden = format!("{name}$JOINED{}", pumps.len());
+    plan_query(
+        plan,
+        &hidden,
+        &Query {
+            body: QueryBody::Select(Box::new(first_from)),
+            order_by: Vec::new(),
+        },
+        Destination::Hidden(hidden.clone()),
+        pumps,
+    )?;
+    let mut rest = select.clone();
+    rest.from = vec![crate::sql::ast::TableWithJoins {
+        relation: from.relation.clone(),
+        joins: from.joins[third..].to_vec(),
+    }];
+    Ok(Some((rest, hidden, scope)))
+}
+
+/// A relation's name in FROM: its alias if it has one.
+fn qualifier(relation: &Relation) -> &str {
+    relation.names.last().map_or("", String::as_str)
 }
 
 /// `TABLE(TUMBLE(TABLE s, DESCRIPTOR(t), size))` or `TABLE(HOP(TABLE s, DESCRIPTOR(t), slide,
@@ -2205,6 +2354,7 @@ fn stream_join(
         AstJoinKind::Cross => (false, false),
     };
     let (second, mut names, second_window) = named_relation(&join.relation, pos, "stream")?;
+    let second_index = scope.relations.len();
     if second == first {
         // A stream joined with itself: each side is named by its alias only.
         let first_names = &mut scope.relations[0].names;
@@ -2272,8 +2422,12 @@ fn stream_join(
         hidden: vec!["$FIRST_ROWTIME".into(), "$SECOND_ROWTIME".into()],
         rowtime: None,
     });
-    scope.relations[0].rowtime = Some(own_rowtimes);
-    scope.relations[1].rowtime = Some(own_rowtimes + 1);
+    // The first relation keeps its own ROWTIME if it has one already (streams joined
+    // before, see `join_first_streams`).
+    if scope.relations[0].rowtime.is_none() {
+        scope.relations[0].rowtime = Some(own_rowtimes);
+    }
+    scope.relations[second_index].rowtime = Some(own_rowtimes + 1);
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => compile(condition, scope)?,
         JoinConstraint::None if join.kind == AstJoinKind::Cross => compile(&TRUE_CONDITION, scope)?,
