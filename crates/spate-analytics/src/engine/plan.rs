@@ -1818,7 +1818,9 @@ fn table_join(
     pos: Position,
 ) -> Result<JoinPlan, PlanError> {
     let kind = match join.kind {
-        AstJoinKind::Inner => JoinKind::Inner,
+        // CROSS JOIN, as the reference's join types define it: every stream row with every
+        // table row, an inner join on TRUE.
+        AstJoinKind::Inner | AstJoinKind::Cross => JoinKind::Inner,
         AstJoinKind::Left => JoinKind::Left,
         other => {
             return Err(plan_error(
@@ -1851,11 +1853,9 @@ fn table_join(
     let condition = match (&join.constraint, where_condition) {
         (_, Some(condition)) => condition.clone(),
         (JoinConstraint::On(condition), None) => condition.clone(),
+        (JoinConstraint::None, None) if join.kind == AstJoinKind::Cross => TRUE_CONDITION,
         (JoinConstraint::Using(_) | JoinConstraint::None, None) => {
-            return Err(plan_error(
-                pos,
-                "a join with a table needs ON with an equality",
-            ));
+            return Err(plan_error(pos, "a join with a table needs ON"));
         }
     };
     let mut conjuncts = Vec::new();
@@ -1885,17 +1885,11 @@ fn table_join(
         residual.push(conjunct);
     }
     if stream_keys.is_empty() {
-        let place = if where_condition.is_some() {
-            "WHERE (it is listed after a comma in FROM)"
-        } else {
-            "ON"
-        };
-        return Err(plan_error(
-            position_of(&condition),
-            format!(
-                "a join with a table needs an equality between a stream column and a table column in {place}"
-            ),
-        ));
+        // No equality to hash on (a CROSS JOIN, or an ON or WHERE of other comparisons):
+        // every table row is a candidate for every stream row, under one constant key, and
+        // the condition filters the pairs.
+        stream_keys.push(compile(&TRUE_CONDITION, &mut stream_scope.clone())?);
+        table_keys.push(compile(&TRUE_CONDITION, &mut table_scope)?);
     }
     if where_condition.is_some() {
         // The rest of WHERE runs as the query's filter.
