@@ -1826,7 +1826,8 @@ fn table_join(
             return Err(plan_error(
                 pos,
                 format!(
-                    "a {other:?} JOIN of a stream and a table is not supported: use JOIN or LEFT JOIN"
+                    "a {} JOIN of a stream and a table is not supported: a table row that no stream row matches would have no ROWTIME to go out at; use JOIN or LEFT JOIN",
+                    format!("{other:?}").to_ascii_uppercase()
                 ),
             ));
         }
