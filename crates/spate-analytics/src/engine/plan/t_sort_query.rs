@@ -171,3 +171,28 @@ fn uses_unqualified_rowtime(expr: &Expr) -> bool {
         !before.is_some_and(|c| c == '.' || part_of_name(c)) && !after.is_some_and(part_of_name)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::uses_unqualified_rowtime;
+    use crate::sql::ast::Expr;
+    use crate::sql::lexer::tokenize;
+    use crate::sql::parser::Parser;
+
+    fn expr(text: &str) -> Expr {
+        Parser::new(tokenize(text).expect("valid tokens"))
+            .parse_expr()
+            .expect("an expression")
+    }
+
+    #[test]
+    fn only_an_unqualified_rowtime_is_found() {
+        assert!(uses_unqualified_rowtime(&expr("ROWTIME")));
+        assert!(uses_unqualified_rowtime(&expr("FLOOR(ROWTIME TO MINUTE)")));
+        assert!(!uses_unqualified_rowtime(&expr(
+            "FLOOR(s.ROWTIME TO MINUTE)"
+        )));
+        assert!(!uses_unqualified_rowtime(&expr("s.\"ROWTIME\"")));
+        assert!(!uses_unqualified_rowtime(&expr("event_rowtime")));
+    }
+}
