@@ -16,8 +16,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, TimestampMillisecondArray};
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::SortOptions;
 use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
+use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
 use super::expr::EvalError;
@@ -28,6 +30,9 @@ use super::row_codec::{decode, encode};
 pub struct TSortPlan {
     /// The timestamp expression's column (a batch index).
     pub timestamp: usize,
+    /// The further ORDER BY values' columns, with `true` for DESC: they order the rows of
+    /// one timestamp.
+    pub then_by: Vec<(usize, bool)>,
     /// The WITHIN interval, in milliseconds.
     pub within: i64,
     /// The rows' schema, in and out.
@@ -90,25 +95,44 @@ impl TSortState {
             return Ok(Vec::new());
         };
         let bound = latest.saturating_sub(self.plan.within);
-        let (mut passed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stored.held)
+        let (passed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stored.held)
             .into_iter()
             .partition(|(timestamp, _)| *timestamp <= bound);
         self.stored.held = kept;
         if passed.is_empty() {
             return Ok(Vec::new());
         }
-        // Stable: equal timestamps keep their order of arrival.
-        passed.sort_by_key(|(timestamp, _)| *timestamp);
-        self.stored.sent = passed.last().map(|(timestamp, _)| *timestamp);
-        let rows: Vec<Vec<u8>> = passed.iter().map(|(_, row)| row.clone()).collect();
+        self.stored.sent = passed.iter().map(|(timestamp, _)| *timestamp).max();
+        let rows: Vec<Vec<u8>> = passed.into_iter().map(|(_, row)| row).collect();
         let rows = decode(&rows, &self.plan.schema)?;
-        let mut columns = rows.columns().to_vec();
-        columns[0] = Arc::new(TimestampMillisecondArray::from(
-            passed
+        // By timestamp, then the further ORDER BY values; stable, so that rows equal in all
+        // of them keep their order of arrival.
+        let mut keys = vec![(self.plan.timestamp, false)];
+        keys.extend(self.plan.then_by.iter().copied());
+        let converter = RowConverter::new(
+            keys.iter()
+                .map(|&(index, descending)| {
+                    SortField::new_with_options(
+                        rows.schema().field(index).data_type().clone(),
+                        SortOptions {
+                            descending,
+                            nulls_first: !descending,
+                        },
+                    )
+                })
+                .collect(),
+        )?;
+        let encoded = converter.convert_columns(
+            &keys
                 .iter()
-                .map(|(timestamp, _)| *timestamp)
+                .map(|&(index, _)| rows.column(index).clone())
                 .collect::<Vec<_>>(),
-        ));
+        )?;
+        let mut order: Vec<u32> = (0..rows.num_rows() as u32).collect();
+        order.sort_by(|a, b| encoded.row(*a as usize).cmp(&encoded.row(*b as usize)));
+        let sorted = arrow::compute::take_record_batch(&rows, &UInt32Array::from(order))?;
+        let mut columns = sorted.columns().to_vec();
+        columns[0] = sorted.column(self.plan.timestamp).clone();
         Ok(vec![RecordBatch::try_new(
             self.plan.schema.clone(),
             columns,
@@ -129,6 +153,7 @@ mod tests {
     use super::*;
     use crate::engine::schema::{Column, stream_schema};
     use crate::input::SqlType;
+    use arrow::array::TimestampMillisecondArray;
 
     fn batch(schema: &SchemaRef, rows: &[(i64, Option<i64>)]) -> RecordBatch {
         RecordBatch::try_new(
@@ -163,6 +188,7 @@ mod tests {
         let schema = stream_schema(&[Column::new("AT", SqlType::Timestamp)]);
         let plan = Arc::new(TSortPlan {
             timestamp: 1,
+            then_by: Vec::new(),
             within: 10,
             schema: schema.clone(),
         });

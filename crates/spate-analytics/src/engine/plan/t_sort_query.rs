@@ -28,16 +28,21 @@ pub(super) fn t_sorted_query(
     pumps: &mut Vec<Pump>,
 ) -> Result<(), PlanError> {
     let pos = select.pos;
-    let (item, within) = match query.order_by.as_slice() {
-        [item] => (item, item.within.as_ref()),
-        _ => (&query.order_by[0], None),
+    let Some((item, then_by)) = query.order_by.split_first() else {
+        return Err(plan_error(pos, "ORDER BY needs an expression"));
     };
-    let Some(within) = within else {
+    let Some(within) = item.within.as_ref() else {
         return Err(plan_error(
             pos,
-            "ORDER BY ... WITHIN (a T-sort) orders by one timestamp expression alone",
+            "WITHIN (a T-sort) belongs to the leading ORDER BY expression",
         ));
     };
+    if let Some(later) = then_by.iter().find(|later| later.within.is_some()) {
+        return Err(plan_error(
+            position_of(&later.expr),
+            "WITHIN (a T-sort) belongs to the leading ORDER BY expression only",
+        ));
+    }
     if item.ascending == Some(false) {
         return Err(plan_error(
             position_of(&item.expr),
@@ -82,6 +87,16 @@ pub(super) fn t_sorted_query(
             });
         }
     }
+    // The further ORDER BY values (an alias or ordinal names a selected value), which order
+    // rows of one timestamp, after the timestamp.
+    let mut keys = Vec::with_capacity(then_by.len());
+    for later in then_by {
+        keys.push((
+            selected_value(select, &later.expr)?,
+            later.ascending == Some(false),
+        ));
+    }
+    let own_columns = extended.projection.len();
     extended.projection.push(SelectItem::Expr {
         expr: item.expr.clone(),
         alias: Some(Ident {
@@ -90,6 +105,16 @@ pub(super) fn t_sorted_query(
             pos,
         }),
     });
+    for (index, (value, _)) in keys.iter().enumerate() {
+        extended.projection.push(SelectItem::Expr {
+            expr: value.clone(),
+            alias: Some(Ident {
+                name: format!("$TSORT_BY{index}"),
+                quoted: true,
+                pos,
+            }),
+        });
+    }
     let hidden = format!("{name}$TSORT{}", pumps.len());
     let extended = Query {
         body: QueryBody::Select(Box::new(extended)),
@@ -107,7 +132,7 @@ pub(super) fn t_sorted_query(
         .get(&hidden)
         .cloned()
         .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
-    let timestamp = input.columns.len();
+    let timestamp = own_columns + 1;
     let timestamp_type = input.columns[timestamp - 1].sql_type;
     if timestamp_type != SqlType::Timestamp {
         return Err(plan_error(
@@ -119,6 +144,11 @@ pub(super) fn t_sorted_query(
     add_stream(plan, &sorted, input.columns.clone(), false);
     let t_sort = crate::engine::t_sort::TSortPlan {
         timestamp,
+        then_by: keys
+            .iter()
+            .enumerate()
+            .map(|(index, (_, descending))| (timestamp + 1 + index, *descending))
+            .collect(),
         within,
         schema: input.schema.clone(),
     };
@@ -159,6 +189,39 @@ pub(super) fn t_sorted_query(
         destination,
         pumps,
     )
+}
+
+/// An ORDER BY value as an expression: an ordinal or an alias names a selected value.
+fn selected_value(select: &Select, value: &Expr) -> Result<Expr, PlanError> {
+    let selected = |index: usize| match select.projection.get(index) {
+        Some(SelectItem::Expr { expr, .. }) => Some(expr.clone()),
+        _ => None,
+    };
+    match value {
+        Expr::Literal(crate::sql::ast::Literal::Number(text)) => text
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(selected)
+            .ok_or_else(|| {
+                plan_error(
+                    select.pos,
+                    format!("ORDER BY {text}: the select list has no expression {text}"),
+                )
+            }),
+        Expr::Identifier(ident) => Ok(select
+            .projection
+            .iter()
+            .find_map(|item| match item {
+                SelectItem::Expr {
+                    expr,
+                    alias: Some(alias),
+                } if alias.name == ident.name => Some(expr.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| value.clone())),
+        other => Ok(other.clone()),
+    }
 }
 
 /// Whether `expr` reads ROWTIME without a stream's name before it, from its SQL text.
