@@ -3,16 +3,18 @@
 //! several sources merged upstream) are reordered by a timestamp expression within a sliding
 //! time window, and that expression becomes their ROWTIME (the query selects it `AS
 //! ROWTIME`). A row whose expression is NULL is discarded; the rows' incoming ROWTIMEs play no
-//! part ("the system ignores" incoming rowtime bounds).
+//! part ("the system ignores" incoming rowtime bounds). Further ORDER BY values (`ORDER BY t
+//! WITHIN INTERVAL '2' MINUTE, vid`, as SQLstream's T-sort example has it) order the rows of
+//! one timestamp.
 //!
-//! The operator runs on the rows of the query (a hidden stream of its columns, the timestamp
-//! expression last); the rows it holds are its state.
+//! The operator runs on the rows of the query (a hidden stream of its columns, then the
+//! timestamp expression and the further ORDER BY values); the rows it holds are its state.
 //!
 //! Unverified: the page does not say when a row goes out; here a row of timestamp `t` goes out
 //! once a row of timestamp `t + WITHIN` or later has arrived (the window slides with the
-//! latest timestamp seen, not with the clock), rows of equal timestamp in arrival order. A row
-//! arriving with a timestamp before one already sent is discarded: a stream's ROWTIME never
-//! goes back.
+//! latest timestamp seen, not with the clock), rows equal in every ORDER BY value in arrival
+//! order. A row arriving with a timestamp before one already sent is discarded: a stream's
+//! ROWTIME never goes back (SQLstream's glossary says the same of late rows).
 
 use std::sync::Arc;
 
