@@ -140,6 +140,10 @@ pub struct Aggregate {
     pub ignore_nulls: bool,
     /// LAG's default: the value when no row is that far back (None: NULL).
     pub default: Option<PhysicalExpr>,
+    /// LAG's offset or NTH_VALUE's n when written as an expression rather than a literal:
+    /// evaluated for each record (the reference: "both offset and default are evaluated with
+    /// respect to the current record"); the function's own number is then unused.
+    pub row_offset: Option<PhysicalExpr>,
 }
 
 impl Aggregate {
@@ -214,6 +218,7 @@ impl Aggregate {
             distinct: false,
             ignore_nulls: false,
             default: None,
+            row_offset: None,
         })
     }
 }

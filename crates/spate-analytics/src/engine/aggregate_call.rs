@@ -4,7 +4,7 @@
 //! EXP_AVG (the half-life).
 
 use super::aggregate::{Aggregate, AggregateFunction};
-use super::expr::{PlanError, Scope, coerce, compile, constant_interval, plan_error};
+use super::expr::{PhysicalExpr, PlanError, Scope, coerce, compile, constant_interval, plan_error};
 use super::types::ExprType;
 use crate::input::SqlType;
 use crate::sql::ast::{Expr, FunctionArg, FunctionCall, Literal, SetQuantifier};
@@ -93,8 +93,10 @@ pub fn resolve_aggregate(
         ("LAG", 1..=3) => (
             AggregateFunction::Lag {
                 offset: match args.get(1) {
-                    Some(offset) => whole_number(offset, call, name, "offset", 0)?,
-                    None => 1,
+                    Some(offset) if is_literal(offset) => {
+                        whole_number(offset, call, name, "offset", 0)?
+                    }
+                    _ => 1,
                 },
             },
             1,
@@ -102,7 +104,11 @@ pub fn resolve_aggregate(
         ("LAG", _) => return Err(wrong_arguments("an expression, an offset and a default")),
         ("NTH_VALUE", 2) => (
             AggregateFunction::NthValue {
-                n: whole_number(args[1], call, name, "n", 1)?,
+                n: if is_literal(args[1]) {
+                    whole_number(args[1], call, name, "n", 1)?
+                } else {
+                    1
+                },
                 from_last: call.from_last == Some(true),
             },
             1,
@@ -143,6 +149,14 @@ pub fn resolve_aggregate(
         Aggregate::new(function, argument).map_err(|message| plan_error(pos, message))?;
     aggregate.distinct = distinct && function != AggregateFunction::CountDistinct;
     aggregate.ignore_nulls = call.ignore_nulls == Some(true);
+    let offset_argument = match function {
+        AggregateFunction::Lag { .. } => args.get(1).map(|offset| (*offset, "offset")),
+        AggregateFunction::NthValue { .. } => args.get(1).map(|n| (*n, "n")),
+        _ => None,
+    };
+    if let Some((offset, what)) = offset_argument.filter(|(offset, _)| !is_literal(offset)) {
+        aggregate.row_offset = Some(row_offset(offset, scope, name, what, pos)?);
+    }
     if let (AggregateFunction::Lag { .. }, Some(default), Some(ty)) =
         (function, args.get(2), argument_type)
     {
@@ -165,6 +179,38 @@ pub fn resolve_aggregate(
     Ok(aggregate)
 }
 
+/// Whether an argument is a literal (LAG's offset and NTH_VALUE's n then are checked at plan
+/// time), signed or not.
+fn is_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Literal(_) => true,
+        Expr::Unary { expr, .. } => is_literal(expr),
+        _ => false,
+    }
+}
+
+/// LAG's offset or NTH_VALUE's n written as an expression: an exact number, evaluated for
+/// each record.
+fn row_offset(
+    expr: &Expr,
+    scope: &mut dyn Scope,
+    name: &str,
+    what: &str,
+    pos: crate::sql::ast::Position,
+) -> Result<PhysicalExpr, PlanError> {
+    let compiled = compile(expr, scope)?;
+    match compiled.ty() {
+        ExprType::Sql(
+            SqlType::TinyInt | SqlType::SmallInt | SqlType::Integer | SqlType::BigInt,
+        )
+        | ExprType::Null => Ok(compiled),
+        other => Err(plan_error(
+            pos,
+            format!("{name}'s {what} is a whole number, not {other}"),
+        )),
+    }
+}
+
 /// A whole-number literal argument (LAG's offset, NTH_VALUE's n) of at least `min`.
 fn whole_number(
     expr: &Expr,
@@ -185,7 +231,7 @@ fn whole_number(
         },
         _ => Err(plan_error(
             pos,
-            format!("{name}'s {what} must be a number literal; expressions are not supported yet"),
+            format!("{name}'s {what} must be a whole number of at least {min}"),
         )),
     }
 }

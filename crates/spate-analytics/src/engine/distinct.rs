@@ -6,7 +6,8 @@
 //! forgotten. A selected ROWTIME is no part of what makes rows duplicates.
 //!
 //! The operator runs on the rows of the query without DISTINCT (a hidden stream of the
-//! query's columns); the values seen under the current monotonic value are its state.
+//! query's columns; with GROUP BY or aggregates, the grouped rows, as SQL applies DISTINCT
+//! after grouping); the values seen under the current monotonic value are its state.
 //! Unverified: each distinct row goes out at once with the ROWTIME of its first occurrence
 //! (the reference: "emits rows for SELECT DISTINCT as soon as they are ready").
 

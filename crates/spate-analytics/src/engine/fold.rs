@@ -84,7 +84,7 @@ pub fn lag(rows: &[(i64, &Held)], offset: u64, ignore_nulls: bool) -> Option<Hel
 
 /// The `n`-th value from the first (or last) row, NULLs skipped with IGNORE NULLS; NULL when
 /// the window has fewer rows.
-fn nth(rows: &[(i64, &Held)], n: u64, from_last: bool, ignore_nulls: bool) -> Held {
+pub fn nth(rows: &[(i64, &Held)], n: u64, from_last: bool, ignore_nulls: bool) -> Held {
     let Some(index) = usize::try_from(n).ok().and_then(|n| n.checked_sub(1)) else {
         return Held::Null;
     };

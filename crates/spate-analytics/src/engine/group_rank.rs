@@ -92,6 +92,15 @@ pub fn plan_group_rank(
         match text(index, what)?.to_ascii_lowercase().as_str() {
             "asc" => Ok(false),
             "desc" => Ok(true),
+            // The page's functional attributes mention output "in the order received", but
+            // its parameter table lists only 'asc' and 'desc' for outputOrder: no literal
+            // selects arrival order, so none is guessed here.
+            other if what == "outputOrder" => Err(plan_error(
+                pos,
+                format!(
+                    "GROUP_RANK's outputOrder is 'asc' or 'desc', not '{other}': the reference's parameter table lists no other value (none selects the order received)"
+                ),
+            )),
             other => Err(plan_error(
                 pos,
                 format!("GROUP_RANK's {what} is 'asc' or 'desc', not '{other}'"),

@@ -1,6 +1,7 @@
 //! Joins of a stream with a reference table (an in-application table loaded from an object):
 //! `FROM stream [LEFT] JOIN table ON ...`. The ON condition's equalities between a stream
-//! expression and a table expression are the hash keys; the rest of it filters the joined
+//! expression and a table expression are the hash keys (without any, as in a CROSS JOIN,
+//! one constant key makes every table row a candidate); the rest of it filters the joined
 //! rows. Each stream row gives one row per matching table row, in the table's order; a LEFT
 //! JOIN gives a stream row without a match one row with NULL table columns. A joined row
 //! keeps the stream row's ROWTIME; its columns are the stream's, then the table's.

@@ -25,6 +25,7 @@ pub mod schema;
 pub mod sliding;
 pub mod sort_within;
 pub mod stream_join;
+pub mod t_sort;
 pub mod table_fn;
 pub mod types;
 pub mod window_tvf;

@@ -41,6 +41,14 @@ use crate::sql::ast::{
     WindowSpec,
 };
 
+mod join_order;
+mod set_operations;
+mod t_sort_query;
+
+use join_order::{join_first_streams, stream_join_first};
+use set_operations::{ordered_union, set_operation_of_streams};
+use t_sort_query::t_sorted_query;
+
 /// The column of every input stream holding its record's `ApproximateArrivalTimestamp` in the
 /// source stream (the ingest time). It is read by name; `*` leaves it out (Unverified), so
 /// `SELECT STREAM *` gives the schema's columns.
@@ -271,9 +279,15 @@ fn create_stream(plan: &mut ApplicationPlan, create: &CreateStream) -> Result<()
 }
 
 fn query_position(query: &Query) -> Position {
-    match &query.body {
+    body_position(&query.body)
+}
+
+/// Where a query body starts: its (first) SELECT.
+fn body_position(body: &QueryBody) -> Position {
+    match body {
         QueryBody::Select(select) => select.pos,
-        _ => Position::default(),
+        QueryBody::SetOperation { left, .. } => body_position(left),
+        QueryBody::Nested(inner) => query_position(inner),
     }
 }
 
@@ -328,10 +342,13 @@ impl RelationScope {
         }
     }
 
-    /// Every column after ROWTIME, in batch order.
+    /// Every column after ROWTIME, in batch order (a stream joined after tables sits before
+    /// them in the batch, after them in `relations`).
     fn columns(&self) -> Vec<Column> {
-        self.relations
-            .iter()
+        let mut relations: Vec<&Relation> = self.relations.iter().collect();
+        relations.sort_by_key(|relation| relation.offset);
+        relations
+            .into_iter()
             .flat_map(|relation| relation.columns.iter().cloned())
             .collect()
     }
@@ -620,12 +637,9 @@ fn plan_query(
             return plan_query(plan, name, &side(right), destination, pumps);
         }
         QueryBody::SetOperation { op, all, .. } => {
-            let distinct = if *all { " ALL" } else { "" };
             return Err(plan_error(
                 query_position(query),
-                format!(
-                    "{op:?}{distinct} of streams is not supported: only UNION ALL merges streams"
-                ),
+                set_operation_of_streams(*op, *all),
             ));
         }
         QueryBody::Nested(inner) => return plan_query(plan, name, inner, destination, pumps),
@@ -685,7 +699,18 @@ fn plan_query(
         }
         _ => None,
     };
-    let (source, mut scope, join, stream_join, windows) = from_clause(plan, select, derived)?;
+    // Three or more streams: the first two join in a hidden pump (see `join_first_streams`).
+    let joined_first = match derived {
+        None => join_first_streams(plan, name, select, pumps)?,
+        Some(_) => None,
+    };
+    let (source, mut scope, join, stream_join, windows) = match joined_first {
+        Some((rest, hidden, first_scope)) => {
+            let names = vec![hidden.clone()];
+            from_clause(plan, &rest, Some((hidden, names)), Some(first_scope))?
+        }
+        None => from_clause(plan, select, derived, None)?,
+    };
     if !select.stream {
         return Err(plan_error(
             select.pos,
@@ -823,17 +848,21 @@ fn ordered_query(
     pumps: &mut Vec<Pump>,
 ) -> Result<(), PlanError> {
     let pos = query_position(query);
-    let QueryBody::Select(select) = &query.body else {
-        return Err(plan_error(
-            pos,
-            "ORDER BY over UNION ALL is not supported yet",
-        ));
+    let select = match &query.body {
+        QueryBody::Select(select) => select,
+        QueryBody::Nested(inner) if inner.order_by.is_empty() => {
+            let unwrapped = Query {
+                body: inner.body.clone(),
+                order_by: query.order_by.clone(),
+            };
+            return ordered_query(plan, name, &unwrapped, destination, pumps);
+        }
+        // `a UNION ALL b ORDER BY ...` (the reference's ORDER BY page shows it): the union
+        // into a hidden stream, then that stream's rows, ordered.
+        _ => return ordered_union(plan, name, query, destination, pumps),
     };
     if query.order_by.iter().any(|item| item.within.is_some()) {
-        return Err(plan_error(
-            pos,
-            "ORDER BY ... WITHIN (T-sorting stream input) is not supported yet",
-        ));
+        return t_sorted_query(plan, name, select, query, destination, pumps);
     }
     let distinct = select.quantifier == Some(crate::sql::ast::SetQuantifier::Distinct);
     let selected: Vec<(&Expr, Option<&Ident>)> = select
@@ -844,20 +873,29 @@ fn ordered_query(
             _ => None,
         })
         .collect();
+    // The explicit items before the first `*`: an ordinal up to their count names one of
+    // them; a later ordinal (with `*`) names a column of the query's output.
+    let leading_explicit = select
+        .projection
+        .iter()
+        .take_while(|item| matches!(item, SelectItem::Expr { .. }))
+        .count();
     let wildcard = selected.len() != select.projection.len();
-    // Each ORDER BY value as an expression: an ordinal or an alias names a selected one.
+    // Each ORDER BY value as an expression (an ordinal or an alias names a selected one), or
+    // an output column by its ordinal.
     let mut values = Vec::with_capacity(query.order_by.len());
+    let mut output_ordinals = Vec::new();
     for item in &query.order_by {
         let value = match &item.expr {
             Expr::Literal(Literal::Number(text)) => {
                 let ordinal = text.parse::<usize>().ok().filter(|n| *n >= 1);
-                match ordinal.and_then(|n| selected.get(n - 1)) {
-                    Some((expr, _)) if !wildcard => (*expr).clone(),
-                    _ if wildcard => {
-                        return Err(plan_error(
-                            pos,
-                            "ORDER BY an ordinal with * in the select list is not supported yet",
-                        ));
+                match ordinal {
+                    Some(n) if n <= leading_explicit || (!wildcard && n <= selected.len()) => {
+                        selected[n - 1].0.clone()
+                    }
+                    Some(n) if wildcard => {
+                        output_ordinals.push((values.len(), n, text.clone()));
+                        item.expr.clone()
                     }
                     _ => {
                         return Err(plan_error(
@@ -873,7 +911,11 @@ fn ordered_query(
                 .map_or_else(|| item.expr.clone(), |(expr, _)| (*expr).clone()),
             other => other.clone(),
         };
+        let by_output_column = output_ordinals
+            .last()
+            .is_some_and(|(at, ..)| *at == values.len());
         if distinct
+            && !by_output_column
             && time_expression(&value).is_none()
             && !selected
                 .iter()
@@ -881,7 +923,7 @@ fn ordered_query(
         {
             return Err(plan_error(
                 position_of(&item.expr),
-                "with SELECT DISTINCT, each ORDER BY expression is one of the selected values",
+                "with SELECT DISTINCT, each ORDER BY expression is one of the selected values (standard SQL: ordering distinct rows by a value they do not carry is ambiguous)",
             ));
         }
         values.push((value, item.ascending == Some(false)));
@@ -889,7 +931,9 @@ fn ordered_query(
     let Some((leading, leading_descending)) = values.first() else {
         return Err(plan_error(pos, "ORDER BY needs an expression"));
     };
-    let Some(leading_of_time) = time_expression(leading) else {
+    let leading_is_output_column = output_ordinals.first().is_some_and(|(at, ..)| *at == 0);
+    let Some(leading_of_time) = time_expression(leading).filter(|_| !leading_is_output_column)
+    else {
         return Err(plan_error(
             position_of(leading),
             "a streaming ORDER BY must lead with a time-based monotonic expression: ROWTIME, or FLOOR, CEIL or STEP of it",
@@ -898,7 +942,7 @@ fn ordered_query(
     if *leading_descending {
         return Err(plan_error(
             position_of(leading),
-            "the leading ORDER BY expression of a stream ascends with time: it cannot be DESC",
+            "the leading ORDER BY expression of a stream ascends with time: it cannot be DESC (rows go out as time passes; a descending time order could never emit a row, since a later row would have to come first)",
         ));
     }
     let leading_of_time = compile(
@@ -908,6 +952,9 @@ fn ordered_query(
     // The query with the ORDER BY values as extra columns, into a hidden stream.
     let mut extended = (**select).clone();
     for (index, (value, _)) in values.iter().enumerate() {
+        if output_ordinals.iter().any(|(at, ..)| *at == index) {
+            continue;
+        }
         extended.projection.push(SelectItem::Expr {
             expr: value.clone(),
             alias: Some(Ident {
@@ -934,16 +981,31 @@ fn ordered_query(
         .get(&hidden)
         .cloned()
         .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
-    let own_columns = input.columns.len() - values.len();
+    let own_columns = input.columns.len() - (values.len() - output_ordinals.len());
+    // Each value's batch index: an output column by ordinal (ROWTIME is index 0), or the
+    // next of the extra columns.
+    let mut keys = Vec::with_capacity(values.len());
+    let mut extra = own_columns + 1;
+    for (index, (_, descending)) in values.iter().enumerate() {
+        match output_ordinals.iter().find(|(at, ..)| *at == index) {
+            Some((_, ordinal, _)) if *ordinal <= own_columns => keys.push((*ordinal, *descending)),
+            Some((_, _, text)) => {
+                return Err(plan_error(
+                    pos,
+                    format!("ORDER BY {text}: the query has {own_columns} columns"),
+                ));
+            }
+            None => {
+                keys.push((extra, *descending));
+                extra += 1;
+            }
+        }
+    }
     let sorted = format!("{name}$SORTED{}", pumps.len());
     add_stream(plan, &sorted, input.columns.clone(), false);
     let sort = super::sort_within::SortPlan {
         leading: own_columns + 1,
-        keys: values
-            .iter()
-            .enumerate()
-            .map(|(index, (_, descending))| (own_columns + 1 + index, *descending))
-            .collect(),
+        keys,
         leading_of_time,
         schema: input.schema.clone(),
     };
@@ -1028,21 +1090,21 @@ struct DistinctColumns {
 
 /// Which selected values are ROWTIME (not compared) and which are monotonic: ROWTIME, or
 /// `FLOOR`/`CEIL`/`STEP` of it. A stream's DISTINCT needs one, as the reference says.
+///
+/// With GROUP BY or aggregates, DISTINCT runs on the grouped rows (as SQL applies it after
+/// grouping): an aggregated value is compared, never monotonic; the other values are classed
+/// as they are without grouping (a selected `FLOOR(ROWTIME TO MINUTE)` of a query grouped by
+/// it is monotonic, its rows of one window sharing it).
 fn distinct_columns(select: &Select, scope: &RelationScope) -> Result<DistinctColumns, PlanError> {
-    let aggregated = select.projection.iter().any(
-        |item| matches!(item, SelectItem::Expr { expr, .. } if has_aggregate(expr) || has_windowed_aggregate(expr)),
-    );
-    if aggregated || !select.group_by.is_empty() || select.stagger.is_some() {
-        return Err(plan_error(
-            select.pos,
-            "SELECT DISTINCT with aggregates or GROUP BY is not supported yet",
-        ));
-    }
     let is_rowtime = |expr: &PhysicalExpr| matches!(expr, PhysicalExpr::Column { index: 0, .. });
     let (mut rowtime_item, mut monotonic_item, mut compared) = (None, None, Vec::new());
     for (index, (item, _)) in projection_items(select, scope)?.iter().enumerate() {
-        let compiled = compile(item, &mut scope.clone())?;
         let column = index + 1;
+        if has_aggregate(item) || has_windowed_aggregate(item) {
+            compared.push(column);
+            continue;
+        }
+        let compiled = compile(item, &mut scope.clone())?;
         if is_rowtime(&compiled) {
             rowtime_item = rowtime_item.or(Some(column));
             continue;
@@ -1471,6 +1533,7 @@ fn from_clause(
     plan: &ApplicationPlan,
     select: &Select,
     derived: Option<(String, Vec<String>)>,
+    first_scope: Option<RelationScope>,
 ) -> Result<FromClause, PlanError> {
     let Some((from, comma_items)) = select.from.split_first() else {
         return Err(plan_error(select.pos, "a pump's query reads FROM a stream"));
@@ -1504,6 +1567,9 @@ fn from_clause(
     if stream.input {
         scope.relations[0].hidden = vec![APPROXIMATE_ARRIVAL_TIME.to_string()];
     }
+    if let Some(first_scope) = first_scope {
+        scope = first_scope;
+    }
     // The joins in FROM order: a second stream first (its pairs are the batches the tables
     // join), then any number of reference tables. A comma-separated item (`FROM s, t WHERE
     // ...`, as the reference's FROM grammar allows) is an inner join whose condition is in
@@ -1520,11 +1586,26 @@ fn from_clause(
         joins.push((implicit, Some(condition)));
         joins.extend(item.joins.iter().map(|join| (join.clone(), None)));
     }
+    let mut is_stream = Vec::with_capacity(joins.len());
+    for (join, _) in &joins {
+        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
+        is_stream.push(plan.streams.contains_key(&other));
+    }
+    if is_stream.iter().filter(|stream| **stream).count() > 1 {
+        return Err(plan_error(
+            select.pos,
+            "joining a fourth stream, or a stream listed after a comma beside a join of two streams, is not supported yet",
+        ));
+    }
+    // The join of the two streams runs first (the tables join its pairs), wherever FROM
+    // writes it: see `stream_join_first`.
+    let order = stream_join_first(&joins, &is_stream, select.pos)?;
+    let stream_join_moved = order.first().is_some_and(|first| *first != 0);
     let mut table_joins = Vec::new();
     let mut stream_join = None;
-    for (join, where_condition) in &joins {
-        let (other, ..) = named_relation(&join.relation, select.pos, "stream or table")?;
-        if !plan.streams.contains_key(&other) {
+    for index in order {
+        let (join, where_condition) = &joins[index];
+        if !is_stream[index] {
             table_joins.push(table_join(
                 plan,
                 &mut scope,
@@ -1534,21 +1615,14 @@ fn from_clause(
             )?);
             continue;
         }
-        if stream_join.is_some() {
-            return Err(plan_error(
-                select.pos,
-                "joining a third stream is not supported yet: a query joins two streams at most",
-            ));
-        }
-        if !table_joins.is_empty() {
-            return Err(plan_error(
-                select.pos,
-                "a join of two streams after a join with a table is not supported yet: join the streams first, then the tables",
-            ));
-        }
         let first = (stream_name.clone(), window, stream.schema.clone());
         let joined = self::stream_join(plan, &mut scope, first, join, select.pos)?;
         stream_join = Some(Arc::new(joined));
+    }
+    if stream_join_moved && scope.relations.len() > 3 {
+        // The second stream and its own-ROWTIME columns back after the tables, as FROM
+        // writes them (for `*`); their batch positions do not change.
+        scope.relations[1..].rotate_left(2);
     }
     let join = (!table_joins.is_empty()).then_some(TableJoins(table_joins));
     if window.is_some() && stream_join.is_none() {
@@ -1744,13 +1818,16 @@ fn table_join(
     pos: Position,
 ) -> Result<JoinPlan, PlanError> {
     let kind = match join.kind {
-        AstJoinKind::Inner => JoinKind::Inner,
+        // CROSS JOIN, as the reference's join types define it: every stream row with every
+        // table row, an inner join on TRUE.
+        AstJoinKind::Inner | AstJoinKind::Cross => JoinKind::Inner,
         AstJoinKind::Left => JoinKind::Left,
         other => {
             return Err(plan_error(
                 pos,
                 format!(
-                    "a {other:?} JOIN of a stream and a table is not supported: use JOIN or LEFT JOIN"
+                    "a {} JOIN of a stream and a table is not supported: a table row that no stream row matches would have no ROWTIME to go out at; use JOIN or LEFT JOIN",
+                    format!("{other:?}").to_ascii_uppercase()
                 ),
             ));
         }
@@ -1777,11 +1854,9 @@ fn table_join(
     let condition = match (&join.constraint, where_condition) {
         (_, Some(condition)) => condition.clone(),
         (JoinConstraint::On(condition), None) => condition.clone(),
+        (JoinConstraint::None, None) if join.kind == AstJoinKind::Cross => TRUE_CONDITION,
         (JoinConstraint::Using(_) | JoinConstraint::None, None) => {
-            return Err(plan_error(
-                pos,
-                "a join with a table needs ON with an equality",
-            ));
+            return Err(plan_error(pos, "a join with a table needs ON"));
         }
     };
     let mut conjuncts = Vec::new();
@@ -1811,17 +1886,11 @@ fn table_join(
         residual.push(conjunct);
     }
     if stream_keys.is_empty() {
-        let place = if where_condition.is_some() {
-            "WHERE (it is listed after a comma in FROM)"
-        } else {
-            "ON"
-        };
-        return Err(plan_error(
-            position_of(&condition),
-            format!(
-                "a join with a table needs an equality between a stream column and a table column in {place}"
-            ),
-        ));
+        // No equality to hash on (a CROSS JOIN, or an ON or WHERE of other comparisons):
+        // every table row is a candidate for every stream row, under one constant key, and
+        // the condition filters the pairs.
+        stream_keys.push(compile(&TRUE_CONDITION, &mut stream_scope.clone())?);
+        table_keys.push(compile(&TRUE_CONDITION, &mut table_scope)?);
     }
     if where_condition.is_some() {
         // The rest of WHERE runs as the query's filter.
@@ -1859,14 +1928,12 @@ fn stream_join(
         AstJoinKind::Left => (true, false),
         AstJoinKind::Right => (false, true),
         AstJoinKind::Full => (true, true),
-        AstJoinKind::Cross => {
-            return Err(plan_error(
-                pos,
-                "a CROSS JOIN of two streams is not supported yet: use JOIN ... ON",
-            ));
-        }
+        // The reference's "Join Types": every row of the left paired with every row of the
+        // right (within the windows), an inner join whose condition is TRUE.
+        AstJoinKind::Cross => (false, false),
     };
     let (second, mut names, second_window) = named_relation(&join.relation, pos, "stream")?;
+    let second_index = scope.relations.len();
     if second == first {
         // A stream joined with itself: each side is named by its alias only.
         let first_names = &mut scope.relations[0].names;
@@ -1934,10 +2001,15 @@ fn stream_join(
         hidden: vec!["$FIRST_ROWTIME".into(), "$SECOND_ROWTIME".into()],
         rowtime: None,
     });
-    scope.relations[0].rowtime = Some(own_rowtimes);
-    scope.relations[1].rowtime = Some(own_rowtimes + 1);
+    // The first relation keeps its own ROWTIME if it has one already (streams joined
+    // before, see `join_first_streams`).
+    if scope.relations[0].rowtime.is_none() {
+        scope.relations[0].rowtime = Some(own_rowtimes);
+    }
+    scope.relations[second_index].rowtime = Some(own_rowtimes + 1);
     let condition = match &join.constraint {
         JoinConstraint::On(condition) => compile(condition, scope)?,
+        JoinConstraint::None if join.kind == AstJoinKind::Cross => compile(&TRUE_CONDITION, scope)?,
         _ => return Err(plan_error(pos, "a join of two streams needs ON")),
     };
     if !matches!(

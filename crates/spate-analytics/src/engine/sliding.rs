@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Aggregate, AggregateFunction};
 use super::expr::{EvalError, PhysicalExpr};
-use super::fold::{fold, lag};
+use super::fold::{fold, lag, nth};
 use super::held::{Held, holder, to_array};
 use super::types::ExprType;
 use crate::input::SqlType;
@@ -163,6 +163,12 @@ impl SlidingState {
                 .as_ref()
                 .map(|array| holder(Some(array)))
                 .transpose()?;
+            let row_offsets = sliding
+                .aggregate
+                .row_offset
+                .as_ref()
+                .map(|offset| whole_numbers(&offset.evaluate(batch)?))
+                .transpose()?;
             let mut values = Vec::with_capacity(rows);
             for row in 0..rows {
                 let key: &[u8] = encoded.as_ref().map_or(&[], |rows| rows.row(row).data());
@@ -173,15 +179,34 @@ impl SlidingState {
                 let now = rowtimes.value(row);
                 partition.add(now, held(row));
                 partition.evict(sliding.frame, now);
-                let value = match sliding.aggregate.function {
-                    AggregateFunction::Lag { offset } => {
-                        let rows: Vec<(i64, &Held)> = partition
-                            .rows
-                            .iter()
-                            .map(|(time, value)| (*time, value))
-                            .collect();
-                        lag(&rows, offset, sliding.aggregate.ignore_nulls).unwrap_or_else(|| {
-                            default.as_ref().map_or(Held::Null, |default| default(row))
+                // LAG's offset or NTH_VALUE's n of this record, when it is an expression:
+                // `None` for a NULL or negative one.
+                let row_offset = row_offsets.as_ref().map(|offsets| offsets[row]);
+                let held_rows = || -> Vec<(i64, &Held)> {
+                    partition
+                        .rows
+                        .iter()
+                        .map(|(time, value)| (*time, value))
+                        .collect()
+                };
+                let value = match (sliding.aggregate.function, row_offset) {
+                    (AggregateFunction::Lag { offset }, row_offset) => {
+                        // Unverified: a NULL or negative offset names no record, so LAG
+                        // gives its default, as for a record outside the window.
+                        let offset = row_offset.unwrap_or(Some(offset));
+                        offset
+                            .and_then(|offset| {
+                                lag(&held_rows(), offset, sliding.aggregate.ignore_nulls)
+                            })
+                            .unwrap_or_else(|| {
+                                default.as_ref().map_or(Held::Null, |default| default(row))
+                            })
+                    }
+                    // Unverified: an n below 1, or NULL, names no row: NULL, as for a
+                    // window with fewer than n rows.
+                    (AggregateFunction::NthValue { from_last, .. }, Some(n)) => {
+                        n.filter(|n| *n >= 1).map_or(Held::Null, |n| {
+                            nth(&held_rows(), n, from_last, sliding.aggregate.ignore_nulls)
                         })
                     }
                     _ => result(&sliding.aggregate, partition, now),
@@ -249,6 +274,17 @@ pub struct SlidingSnapshot {
 
 /// The aggregate over the partition's window: COUNT, SUM and AVG from running sums, the rest
 /// from the window's rows.
+/// Each row's value of an offset expression as a whole number: `None` where it is NULL or
+/// negative.
+fn whole_numbers(values: &ArrayRef) -> Result<Vec<Option<u64>>, EvalError> {
+    let values = arrow::compute::cast(values, &arrow::datatypes::DataType::Int64)?;
+    Ok(values
+        .as_primitive::<arrow::datatypes::Int64Type>()
+        .iter()
+        .map(|value| value.and_then(|value| u64::try_from(value).ok()))
+        .collect())
+}
+
 fn result(aggregate: &Aggregate, partition: &Partition, now: i64) -> Held {
     let float = matches!(aggregate.ty, ExprType::Sql(SqlType::Real | SqlType::Double));
     if !aggregate.distinct {

@@ -43,6 +43,7 @@ use super::group_rank::{GroupRankPlan, GroupRankSnapshot, GroupRankState};
 use super::hotspots::{Hotspots, HotspotsParams};
 use super::rcf::{RandomCutForest, RcfParams};
 use super::sort_within::{SortPlan, SortSnapshot, SortState};
+use super::t_sort::{TSortPlan, TSortSnapshot, TSortState};
 use super::types::ExprType;
 
 /// What a table function computes.
@@ -58,6 +59,7 @@ pub enum TableFunctionKind {
     Hotspots(HotspotsParams),
     Distinct(Arc<DistinctPlan>),
     Sort(Arc<SortPlan>),
+    TSort(Arc<TSortPlan>),
     GroupRank(Arc<GroupRankPlan>),
 }
 
@@ -100,6 +102,7 @@ pub struct TableFunctionState {
     hotspots: Option<Hotspots>,
     distinct: Option<DistinctState>,
     sort: Option<SortState>,
+    t_sort: Option<TSortState>,
     group_rank: Option<GroupRankState>,
 }
 
@@ -114,6 +117,8 @@ pub struct TableFunctionSnapshot {
     distinct: Option<DistinctSnapshot>,
     #[serde(default)]
     sort: Option<SortSnapshot>,
+    #[serde(default)]
+    t_sort: Option<TSortSnapshot>,
     #[serde(default)]
     group_rank: Option<GroupRankSnapshot>,
 }
@@ -143,6 +148,10 @@ impl TableFunctionState {
             TableFunctionKind::Sort(sort) => Some(SortState::new(sort.clone())?),
             _ => None,
         };
+        let t_sort = match &plan.kind {
+            TableFunctionKind::TSort(t_sort) => Some(TSortState::new(t_sort.clone())),
+            _ => None,
+        };
         let group_rank = match &plan.kind {
             TableFunctionKind::GroupRank(group_rank) => {
                 Some(GroupRankState::new(group_rank.clone()))
@@ -157,6 +166,7 @@ impl TableFunctionState {
             hotspots,
             distinct,
             sort,
+            t_sort,
             group_rank,
         })
     }
@@ -170,6 +180,9 @@ impl TableFunctionState {
             return Ok(vec![state.push(plan, batch)?]);
         }
         if let Some(state) = self.sort.as_mut() {
+            return state.push(batch);
+        }
+        if let Some(state) = self.t_sort.as_mut() {
             return state.push(batch);
         }
         if let Some(state) = self.group_rank.as_mut() {
@@ -214,6 +227,10 @@ impl TableFunctionState {
         if let Some(state) = self.sort.as_mut() {
             return state.advance(now);
         }
+        // The T-sort's window moves with the rows' timestamps only (see `t_sort`).
+        if self.t_sort.is_some() {
+            return Ok(Vec::new());
+        }
         if let Some(state) = self.group_rank.as_mut() {
             return state.advance(now);
         }
@@ -234,6 +251,7 @@ impl TableFunctionState {
             | TableFunctionKind::Hotspots(_)
             | TableFunctionKind::Distinct(_)
             | TableFunctionKind::Sort(_)
+            | TableFunctionKind::TSort(_)
             | TableFunctionKind::GroupRank(_) => {
                 return Err(EvalError("the function has no windows".into()));
             }
@@ -330,6 +348,7 @@ impl TableFunctionState {
             hotspots: self.hotspots.clone(),
             distinct: self.distinct.as_ref().map(DistinctState::snapshot),
             sort: self.sort.as_ref().map(SortState::snapshot),
+            t_sort: self.t_sort.as_ref().map(TSortState::snapshot),
             group_rank: self.group_rank.as_ref().map(GroupRankState::snapshot),
         }
     }
@@ -345,6 +364,9 @@ impl TableFunctionState {
             state.restore(stored);
         }
         if let (Some(state), Some(stored)) = (self.sort.as_mut(), snapshot.sort) {
+            state.restore(stored);
+        }
+        if let (Some(state), Some(stored)) = (self.t_sort.as_mut(), snapshot.t_sort) {
             state.restore(stored);
         }
         if let (Some(state), Some(stored)) = (self.group_rank.as_mut(), snapshot.group_rank) {
