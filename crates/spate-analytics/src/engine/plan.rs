@@ -808,6 +808,110 @@ fn plan_query(
 
 /// `SELECT STREAM <projection> FROM <stream>`: the query of a pump that passes a hidden
 /// stream's rows on.
+/// `expr AS "<name>"`: a column a hidden stream carries for an operator after it.
+fn hidden_column(expr: Expr, name: String, pos: Position) -> SelectItem {
+    SelectItem::Expr {
+        expr,
+        alias: Some(Ident {
+            name,
+            quoted: true,
+            pos,
+        }),
+    }
+}
+
+/// `"<column>", ...`: a projection of `columns` by name.
+fn column_items(columns: &[Column], pos: Position) -> Vec<SelectItem> {
+    columns
+        .iter()
+        .map(|column| SelectItem::Expr {
+            expr: Expr::Identifier(Ident {
+                name: column.name.clone(),
+                quoted: true,
+                pos,
+            }),
+            alias: None,
+        })
+        .collect()
+}
+
+/// Plans a query `body` (without ORDER BY) as pump `pump` into the new hidden stream `hidden`;
+/// returns the stream.
+fn plan_into_hidden(
+    plan: &mut ApplicationPlan,
+    pump: &str,
+    hidden: String,
+    body: QueryBody,
+    pumps: &mut Vec<Pump>,
+    pos: Position,
+) -> Result<StreamDef, PlanError> {
+    let query = Query {
+        body,
+        order_by: Vec::new(),
+    };
+    plan_query(
+        plan,
+        pump,
+        &query,
+        Destination::Hidden(hidden.clone()),
+        pumps,
+    )?;
+    plan.streams
+        .get(&hidden)
+        .cloned()
+        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))
+}
+
+/// A sorting operator's pumps: `kind` (ordering on batch column `column`) from the hidden
+/// stream `input` into a stream of the same columns, then its first `own_columns` columns into
+/// `destination`.
+#[allow(clippy::too_many_arguments)]
+fn sorted_into(
+    plan: &mut ApplicationPlan,
+    name: &str,
+    tag: &str,
+    input: &StreamDef,
+    kind: TableFunctionKind,
+    column: usize,
+    own_columns: usize,
+    destination: Destination<'_>,
+    pumps: &mut Vec<Pump>,
+    pos: Position,
+) -> Result<(), PlanError> {
+    let sorted = format!("{name}${tag}ED{}", pumps.len());
+    add_stream(plan, &sorted, input.columns.clone(), false);
+    pumps.push(Pump {
+        name: format!("{name}${tag}"),
+        source: input.name.clone(),
+        target: sorted.clone(),
+        join: None,
+        stream_join: None,
+        windows: None,
+        operator: Operator::Function {
+            plan: Arc::new(TableFunctionPlan {
+                kind,
+                column,
+                column_type: ExprType::Sql(input.columns[column - 1].sql_type),
+                window: 0,
+                schema: input.schema.clone(),
+                numeric: Vec::new(),
+                numeric_names: Vec::new(),
+            }),
+        },
+    });
+    plan_query(
+        plan,
+        &format!("{name}${tag}_INTO"),
+        &select_from(
+            &sorted,
+            column_items(&input.columns[..own_columns], pos),
+            pos,
+        ),
+        destination,
+        pumps,
+    )
+}
+
 fn select_from(stream: &str, projection: Vec<SelectItem>, pos: Position) -> Query {
     Query {
         body: QueryBody::Select(Box::new(Select {
@@ -955,32 +1059,18 @@ fn ordered_query(
         if output_ordinals.iter().any(|(at, ..)| *at == index) {
             continue;
         }
-        extended.projection.push(SelectItem::Expr {
-            expr: value.clone(),
-            alias: Some(Ident {
-                name: format!("$ORDER{index}"),
-                quoted: true,
-                pos,
-            }),
-        });
+        extended
+            .projection
+            .push(hidden_column(value.clone(), format!("$ORDER{index}"), pos));
     }
-    let hidden = format!("{name}$ORDER{}", pumps.len());
-    let extended = Query {
-        body: QueryBody::Select(Box::new(extended)),
-        order_by: Vec::new(),
-    };
-    plan_query(
+    let input = plan_into_hidden(
         plan,
         name,
-        &extended,
-        Destination::Hidden(hidden.clone()),
+        format!("{name}$ORDER{}", pumps.len()),
+        QueryBody::Select(Box::new(extended)),
         pumps,
+        pos,
     )?;
-    let input = plan
-        .streams
-        .get(&hidden)
-        .cloned()
-        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
     let own_columns = input.columns.len() - (values.len() - output_ordinals.len());
     // Each value's batch index: an output column by ordinal (ROWTIME is index 0), or the
     // next of the extra columns.
@@ -1001,50 +1091,23 @@ fn ordered_query(
             }
         }
     }
-    let sorted = format!("{name}$SORTED{}", pumps.len());
-    add_stream(plan, &sorted, input.columns.clone(), false);
     let sort = super::sort_within::SortPlan {
         leading: own_columns + 1,
         keys,
         leading_of_time,
         schema: input.schema.clone(),
     };
-    pumps.push(Pump {
-        name: format!("{name}$ORDER"),
-        source: hidden,
-        target: sorted.clone(),
-        join: None,
-        stream_join: None,
-        windows: None,
-        operator: Operator::Function {
-            plan: Arc::new(TableFunctionPlan {
-                kind: TableFunctionKind::Sort(Arc::new(sort)),
-                column: own_columns + 1,
-                column_type: ExprType::Sql(input.columns[own_columns].sql_type),
-                window: 0,
-                schema: input.schema.clone(),
-                numeric: Vec::new(),
-                numeric_names: Vec::new(),
-            }),
-        },
-    });
-    let own: Vec<SelectItem> = input.columns[..own_columns]
-        .iter()
-        .map(|column| SelectItem::Expr {
-            expr: Expr::Identifier(Ident {
-                name: column.name.clone(),
-                quoted: true,
-                pos,
-            }),
-            alias: None,
-        })
-        .collect();
-    plan_query(
+    sorted_into(
         plan,
-        &format!("{name}$ORDER_INTO"),
-        &select_from(&sorted, own, pos),
+        name,
+        "ORDER",
+        &input,
+        TableFunctionKind::Sort(Arc::new(sort)),
+        own_columns + 1,
+        own_columns,
         destination,
         pumps,
+        pos,
     )
 }
 

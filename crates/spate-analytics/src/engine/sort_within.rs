@@ -124,33 +124,7 @@ impl SortState {
         }
         let rows = decode(&self.gathered, &self.plan.schema)?;
         self.gathered.clear();
-        let fields = self
-            .plan
-            .keys
-            .iter()
-            .map(|&(index, descending)| {
-                SortField::new_with_options(
-                    rows.schema().field(index).data_type().clone(),
-                    SortOptions {
-                        descending,
-                        nulls_first: !descending,
-                    },
-                )
-            })
-            .collect();
-        let converter = RowConverter::new(fields)?;
-        let keys = converter.convert_columns(
-            &self
-                .plan
-                .keys
-                .iter()
-                .map(|&(index, _)| rows.column(index).clone())
-                .collect::<Vec<_>>(),
-        )?;
-        let mut order: Vec<u32> = (0..rows.num_rows() as u32).collect();
-        // Stable: equal keys keep their order of arrival.
-        order.sort_by(|a, b| keys.row(*a as usize).cmp(&keys.row(*b as usize)));
-        let sorted = arrow::compute::take_record_batch(&rows, &UInt32Array::from(order))?;
+        let sorted = sort_rows(&rows, &self.plan.keys)?;
         let times = sorted.column(0).as_primitive::<TimestampMillisecondType>();
         let latest = times.values().iter().copied().max().unwrap_or_default();
         let mut columns = sorted.columns().to_vec();
@@ -176,4 +150,34 @@ impl SortState {
         self.gathered = snapshot.gathered;
         self.current = snapshot.current;
     }
+}
+
+/// `rows` ordered by the columns `keys` (a batch index, `true` for DESC; NULLs first when
+/// ascending, last when descending), stably: rows equal in every key keep their order.
+pub(crate) fn sort_rows(
+    rows: &RecordBatch,
+    keys: &[(usize, bool)],
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let fields = keys
+        .iter()
+        .map(|&(index, descending)| {
+            SortField::new_with_options(
+                rows.schema().field(index).data_type().clone(),
+                SortOptions {
+                    descending,
+                    nulls_first: !descending,
+                },
+            )
+        })
+        .collect();
+    let converter = RowConverter::new(fields)?;
+    let encoded = converter.convert_columns(
+        &keys
+            .iter()
+            .map(|&(index, _)| rows.column(index).clone())
+            .collect::<Vec<_>>(),
+    )?;
+    let mut order: Vec<u32> = (0..rows.num_rows() as u32).collect();
+    order.sort_by(|a, b| encoded.row(*a as usize).cmp(&encoded.row(*b as usize)));
+    arrow::compute::take_record_batch(rows, &UInt32Array::from(order))
 }

@@ -18,10 +18,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
-use arrow::compute::SortOptions;
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
-use arrow::row::{RowConverter, SortField};
 use serde::{Deserialize, Serialize};
 
 use super::expr::EvalError;
@@ -111,28 +109,7 @@ impl TSortState {
         // of them keep their order of arrival.
         let mut keys = vec![(self.plan.timestamp, false)];
         keys.extend(self.plan.then_by.iter().copied());
-        let converter = RowConverter::new(
-            keys.iter()
-                .map(|&(index, descending)| {
-                    SortField::new_with_options(
-                        rows.schema().field(index).data_type().clone(),
-                        SortOptions {
-                            descending,
-                            nulls_first: !descending,
-                        },
-                    )
-                })
-                .collect(),
-        )?;
-        let encoded = converter.convert_columns(
-            &keys
-                .iter()
-                .map(|&(index, _)| rows.column(index).clone())
-                .collect::<Vec<_>>(),
-        )?;
-        let mut order: Vec<u32> = (0..rows.num_rows() as u32).collect();
-        order.sort_by(|a, b| encoded.row(*a as usize).cmp(&encoded.row(*b as usize)));
-        let sorted = arrow::compute::take_record_batch(&rows, &UInt32Array::from(order))?;
+        let sorted = super::sort_within::sort_rows(&rows, &keys)?;
         let mut columns = sorted.columns().to_vec();
         columns[0] = sorted.column(self.plan.timestamp).clone();
         Ok(vec![RecordBatch::try_new(

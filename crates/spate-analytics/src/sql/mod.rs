@@ -14,3 +14,11 @@ pub use parser::parse_application_code;
 
 #[cfg(test)]
 mod tests;
+
+/// One expression parsed from `text`, for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn parse_expr(text: &str) -> ast::Expr {
+    parser::Parser::new(lexer::tokenize(text).expect("valid tokens"))
+        .parse_expr()
+        .expect("an expression")
+}

@@ -217,15 +217,7 @@ fn qualifies(expr: &Expr, qualifier: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::qualifies;
-    use crate::sql::ast::Expr;
-    use crate::sql::lexer::tokenize;
-    use crate::sql::parser::Parser;
-
-    fn expr(text: &str) -> Expr {
-        Parser::new(tokenize(text).expect("valid tokens"))
-            .parse_expr()
-            .expect("an expression")
-    }
+    use crate::sql::parse_expr as expr;
 
     #[test]
     fn a_qualifier_is_found_only_as_a_whole_name() {

@@ -1,10 +1,11 @@
 //! Set operations of streams: UNION ALL with ORDER BY, and why the others are refused.
 
 use super::{
-    ApplicationPlan, Destination, Pump, ordered_query, plan_query, query_position, select_from,
+    ApplicationPlan, Destination, Pump, column_items, ordered_query, plan_into_hidden,
+    query_position, select_from,
 };
-use crate::engine::expr::{PlanError, plan_error};
-use crate::sql::ast::{Expr, Ident, Query, SelectItem, SetOperator};
+use crate::engine::expr::PlanError;
+use crate::sql::ast::{Query, SetOperator};
 
 /// Why a set operation other than UNION ALL cannot combine streams: the reference's "Query"
 /// page ("Streaming set operators") says UNION ALL is the only set operator that can be
@@ -38,35 +39,16 @@ pub(super) fn ordered_union(
     pumps: &mut Vec<Pump>,
 ) -> Result<(), PlanError> {
     let pos = query_position(query);
-    let unioned = format!("{name}$UNIONED{}", pumps.len());
-    let unordered = Query {
-        body: query.body.clone(),
-        order_by: Vec::new(),
-    };
-    plan_query(
+    let unioned = plan_into_hidden(
         plan,
         &format!("{name}$UNION_ALL"),
-        &unordered,
-        Destination::Hidden(unioned.clone()),
+        format!("{name}$UNIONED{}", pumps.len()),
+        query.body.clone(),
         pumps,
+        pos,
     )?;
-    let columns = plan
-        .streams
-        .get(&unioned)
-        .map(|stream| stream.columns.clone())
-        .ok_or_else(|| plan_error(pos, format!("stream {unioned} was not created")))?;
-    let projection = columns
-        .iter()
-        .map(|column| SelectItem::Expr {
-            expr: Expr::Identifier(Ident {
-                name: column.name.clone(),
-                quoted: true,
-                pos,
-            }),
-            alias: None,
-        })
-        .collect();
-    let mut ordered = select_from(&unioned, projection, pos);
+    let projection = column_items(&unioned.columns, pos);
+    let mut ordered = select_from(&unioned.name, projection, pos);
     ordered.order_by = query.order_by.clone();
     ordered_query(plan, name, &ordered, destination, pumps)
 }

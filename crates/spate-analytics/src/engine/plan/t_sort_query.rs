@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use super::{
-    ApplicationPlan, Destination, Operator, Pump, add_stream, plan_query, select_from,
+    ApplicationPlan, Destination, Pump, hidden_column, plan_into_hidden, sorted_into,
     time_expression,
 };
 use crate::engine::expr::{PlanError, plan_error, position_of};
 use crate::engine::schema::ROWTIME;
-use crate::engine::table_fn::{TableFunctionKind, TableFunctionPlan};
-use crate::engine::types::ExprType;
+use crate::engine::table_fn::TableFunctionKind;
 use crate::input::SqlType;
 use crate::sql::ast::{Expr, Ident, Query, QueryBody, Select, SelectItem};
 
@@ -97,41 +96,24 @@ pub(super) fn t_sorted_query(
         ));
     }
     let own_columns = extended.projection.len();
-    extended.projection.push(SelectItem::Expr {
-        expr: item.expr.clone(),
-        alias: Some(Ident {
-            name: "$TSORT".into(),
-            quoted: true,
-            pos,
-        }),
-    });
+    extended
+        .projection
+        .push(hidden_column(item.expr.clone(), "$TSORT".into(), pos));
     for (index, (value, _)) in keys.iter().enumerate() {
-        extended.projection.push(SelectItem::Expr {
-            expr: value.clone(),
-            alias: Some(Ident {
-                name: format!("$TSORT_BY{index}"),
-                quoted: true,
-                pos,
-            }),
-        });
+        extended.projection.push(hidden_column(
+            value.clone(),
+            format!("$TSORT_BY{index}"),
+            pos,
+        ));
     }
-    let hidden = format!("{name}$TSORT{}", pumps.len());
-    let extended = Query {
-        body: QueryBody::Select(Box::new(extended)),
-        order_by: Vec::new(),
-    };
-    plan_query(
+    let input = plan_into_hidden(
         plan,
         name,
-        &extended,
-        Destination::Hidden(hidden.clone()),
+        format!("{name}$TSORT{}", pumps.len()),
+        QueryBody::Select(Box::new(extended)),
         pumps,
+        pos,
     )?;
-    let input = plan
-        .streams
-        .get(&hidden)
-        .cloned()
-        .ok_or_else(|| plan_error(pos, format!("stream {hidden} was not created")))?;
     let timestamp = own_columns + 1;
     let timestamp_type = input.columns[timestamp - 1].sql_type;
     if timestamp_type != SqlType::Timestamp {
@@ -140,8 +122,6 @@ pub(super) fn t_sorted_query(
             format!("a T-sort's expression must be a TIMESTAMP, not {timestamp_type}"),
         ));
     }
-    let sorted = format!("{name}$TSORTED{}", pumps.len());
-    add_stream(plan, &sorted, input.columns.clone(), false);
     let t_sort = crate::engine::t_sort::TSortPlan {
         timestamp,
         then_by: keys
@@ -152,42 +132,17 @@ pub(super) fn t_sorted_query(
         within,
         schema: input.schema.clone(),
     };
-    pumps.push(Pump {
-        name: format!("{name}$TSORT"),
-        source: hidden,
-        target: sorted.clone(),
-        join: None,
-        stream_join: None,
-        windows: None,
-        operator: Operator::Function {
-            plan: Arc::new(TableFunctionPlan {
-                kind: TableFunctionKind::TSort(Arc::new(t_sort)),
-                column: timestamp,
-                column_type: ExprType::Sql(SqlType::Timestamp),
-                window: 0,
-                schema: input.schema.clone(),
-                numeric: Vec::new(),
-                numeric_names: Vec::new(),
-            }),
-        },
-    });
-    let own: Vec<SelectItem> = input.columns[..timestamp - 1]
-        .iter()
-        .map(|column| SelectItem::Expr {
-            expr: Expr::Identifier(Ident {
-                name: column.name.clone(),
-                quoted: true,
-                pos,
-            }),
-            alias: None,
-        })
-        .collect();
-    plan_query(
+    sorted_into(
         plan,
-        &format!("{name}$TSORT_INTO"),
-        &select_from(&sorted, own, pos),
+        name,
+        "TSORT",
+        &input,
+        TableFunctionKind::TSort(Arc::new(t_sort)),
+        timestamp,
+        timestamp - 1,
         destination,
         pumps,
+        pos,
     )
 }
 
@@ -238,15 +193,7 @@ fn uses_unqualified_rowtime(expr: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::uses_unqualified_rowtime;
-    use crate::sql::ast::Expr;
-    use crate::sql::lexer::tokenize;
-    use crate::sql::parser::Parser;
-
-    fn expr(text: &str) -> Expr {
-        Parser::new(tokenize(text).expect("valid tokens"))
-            .parse_expr()
-            .expect("an expression")
-    }
+    use crate::sql::parse_expr as expr;
 
     #[test]
     fn only_an_unqualified_rowtime_is_found() {
