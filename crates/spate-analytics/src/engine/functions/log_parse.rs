@@ -1,7 +1,7 @@
 //! The log-parsing functions of the SQL reference, whose value is a ROW of columns:
 //! REGEX_LOG_PARSE (a Java regular expression, one VARCHAR(1024) column per group,
-//! COLUMN1...COLUMNn; FAST_REGEX_LOG_PARSER, whose patterns are another language, is refused
-//! by the planner), W3C_LOG_PARSE (an Apache log format, predefined or
+//! COLUMN1...COLUMNn), FAST_REGEX_LOG_PARSER (a Fast Regex pattern, matched lazily without
+//! backtracking, likewise one VARCHAR(1024) column per group), W3C_LOG_PARSE (an Apache log format, predefined or
 //! custom, one column per specifier), VARIABLE_COLUMN_LOG_PARSE (fields between delimiters,
 //! with an escape and quotes), FIXED_COLUMN_LOG_PARSE (fields at fixed character positions)
 //! and SYS_LOG_PARSE (a syslog timestamp and the message).
@@ -24,6 +24,7 @@ use arrow::buffer::NullBuffer;
 use arrow::datatypes::{Field, Fields};
 use regex::Regex;
 
+use super::fast_regex::FastRegex;
 use super::format::Pattern;
 use super::{EvalError, cast, strings};
 use crate::engine::schema::{Column, arrow_type};
@@ -40,6 +41,8 @@ const MILLIS_PER_DAY: i64 = 86_400_000;
 enum Cutter {
     /// The groups of a regular expression, in order (the first match in the line).
     Groups(Regex),
+    /// The groups of a Fast Regex pattern, which accounts for the whole line.
+    FastGroups(FastRegex),
     /// Fields between delimiters.
     Delimited {
         delimiter: String,
@@ -119,6 +122,18 @@ impl LogParser {
         Ok(LogParser {
             function,
             cutter: Cutter::Groups(regex),
+            columns,
+        })
+    }
+
+    /// `FAST_REGEX_LOG_PARSER(line, pattern)`: COLUMN1..COLUMNn VARCHAR(1024) for the
+    /// pattern's n groups.
+    pub fn fast_regex(function: &'static str, pattern: &str) -> Result<LogParser, String> {
+        let pattern = FastRegex::compile(pattern)?;
+        let columns = numbered(pattern.columns());
+        Ok(LogParser {
+            function,
+            cutter: Cutter::FastGroups(pattern),
             columns,
         })
     }
@@ -242,6 +257,9 @@ impl LogParser {
                         .map(|group| captures.get(group).map(|m| m.as_str().to_string()))
                         .collect(),
                 )
+            }
+            Cutter::FastGroups(pattern) => {
+                Some(pattern.columns_of(line)?.into_iter().map(Some).collect())
             }
             Cutter::Delimited {
                 delimiter,

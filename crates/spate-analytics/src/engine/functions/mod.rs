@@ -32,6 +32,7 @@
 mod calendar;
 mod cast;
 mod datetime;
+mod fast_regex;
 mod format;
 pub mod log_parse;
 mod null;
