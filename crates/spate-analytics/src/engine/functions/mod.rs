@@ -38,6 +38,7 @@ pub mod log_parse;
 mod null;
 mod numeric;
 pub mod regex;
+mod strftime;
 mod string;
 
 use std::fmt;
