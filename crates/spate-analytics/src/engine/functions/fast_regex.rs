@@ -17,7 +17,9 @@
 //! rest of the line, as every character must be accounted for.
 //!
 //! Each step is matched with Brzozowski derivatives of its expression, one character at a
-//! time, so intersection needs no special machinery and nothing ever backtracks.
+//! time, so intersection needs no special machinery and nothing ever backtracks. The
+//! derivatives met are kept as the states of a DFA built lazily ([`Dfa`]), so a line costs
+//! a table look-up per character once the step has seen similar lines.
 //!
 //! A line the steps do not account for gives no fields: the caller makes its row NULL.
 //! Unverified: the page's example A, a VALUES query, shows "No rows selected"; a function
@@ -27,7 +29,8 @@
 //! A step ends with the fixed-length pieces moved into it, so where one column stops and the
 //! next starts inside a step is found by counting those pieces' lengths back from its end.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Why a Fast Regex pattern does not compile; the text says where.
 pub type PatternError = String;
@@ -334,6 +337,120 @@ struct Step {
     whole: Arc<Re>,
     first_column: Option<usize>,
     tail: Vec<Piece>,
+    /// The derivatives of `whole` met so far (built while matching, so behind a lock).
+    dfa: Mutex<Dfa>,
+}
+
+impl Step {
+    fn new(whole: Arc<Re>, first_column: Option<usize>) -> Step {
+        Step {
+            whole,
+            first_column,
+            tail: Vec::new(),
+            dfa: Mutex::new(Dfa::default()),
+        }
+    }
+
+    /// The length in bytes of the part of `text` this step takes: the shortest start of it
+    /// the step matches, or all of it for the last step.
+    fn match_length(&self, text: &str, last: bool) -> Option<usize> {
+        // A poisoned lock only means another thread panicked while holding it; every state
+        // in the cache is still a correct derivative.
+        let mut dfa = self
+            .dfa
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = dfa.start(&self.whole);
+        if !last && dfa.states[state].accepting {
+            return Some(0);
+        }
+        for (offset, c) in text.char_indices() {
+            state = dfa.next(state, c);
+            if dfa.states[state].dead {
+                return None;
+            }
+            if !last && dfa.states[state].accepting {
+                return Some(offset + c.len_utf8());
+            }
+        }
+        (last && dfa.states[state].accepting).then_some(text.len())
+    }
+}
+
+/// The most states a step's [`Dfa`] keeps between lines; past it the cache starts again
+/// (a line adds at most one state per character).
+const MAX_DFA_STATES: usize = 4096;
+
+/// A DFA whose states are the derivatives of one expression, added as lines need them.
+#[derive(Debug, Default)]
+struct Dfa {
+    states: Vec<DfaState>,
+    ids: HashMap<Arc<Re>, usize>,
+}
+
+/// A derivative, whether it matches the empty string (`accepting`) or nothing (`dead`),
+/// and the derivatives known to follow it.
+#[derive(Debug)]
+struct DfaState {
+    re: Arc<Re>,
+    accepting: bool,
+    dead: bool,
+    /// The next state after each ASCII character, plus one (0: not yet known).
+    ascii: Box<[usize; 128]>,
+    other: HashMap<char, usize>,
+}
+
+impl Dfa {
+    /// The state of the step's whole expression, always the first one (added first, and
+    /// again after the cache is emptied for growing past [`MAX_DFA_STATES`]).
+    fn start(&mut self, whole: &Arc<Re>) -> usize {
+        if self.states.len() > MAX_DFA_STATES {
+            self.states.clear();
+            self.ids.clear();
+        }
+        if self.states.is_empty() {
+            return self.state(whole.clone());
+        }
+        0
+    }
+
+    /// The state of `re`, added when new.
+    fn state(&mut self, re: Arc<Re>) -> usize {
+        if let Some(&id) = self.ids.get(&re) {
+            return id;
+        }
+        let id = self.states.len();
+        self.states.push(DfaState {
+            accepting: nullable(&re),
+            dead: *re == Re::Nothing,
+            re: re.clone(),
+            ascii: Box::new([0; 128]),
+            other: HashMap::new(),
+        });
+        self.ids.insert(re, id);
+        id
+    }
+
+    /// The state after `c` from state `from`.
+    fn next(&mut self, from: usize, c: char) -> usize {
+        let known = match self.states[from].ascii.get(c as usize) {
+            Some(&plus_one) => plus_one.checked_sub(1),
+            None => self.states[from].other.get(&c).copied(),
+        };
+        if let Some(id) = known {
+            return id;
+        }
+        let derived = derivative(&self.states[from].re, c);
+        let id = self.state(derived);
+        let state = &mut self.states[from];
+        match state.ascii.get_mut(c as usize) {
+            Some(slot) => *slot = id + 1,
+            None => {
+                state.other.insert(c, id);
+            }
+        }
+        id
+    }
 }
 
 /// The longest pattern compiled: matching recurses along the pattern's expressions, and
@@ -366,11 +483,7 @@ impl FastRegex {
         let mut steps: Vec<Step> = Vec::new();
         for segment in segments {
             let Some(previous) = steps.last_mut() else {
-                steps.push(Step {
-                    whole: segment.re,
-                    first_column: segment.column,
-                    tail: Vec::new(),
-                });
+                steps.push(Step::new(segment.re, segment.column));
                 continue;
             };
             let (start, length, rest) = split_fixed_start(&segment.re);
@@ -382,11 +495,7 @@ impl FastRegex {
                 });
             }
             if *rest != Re::Empty {
-                steps.push(Step {
-                    whole: rest,
-                    first_column: segment.column,
-                    tail: Vec::new(),
-                });
+                steps.push(Step::new(rest, segment.column));
             } else if segment.column.is_some() && *segment.re == Re::Empty {
                 // `()`: an empty group still has its (empty) column, at the step's end.
                 previous.tail.push(Piece {
@@ -411,11 +520,7 @@ impl FastRegex {
         for (index, step) in self.steps.iter().enumerate() {
             let last = index + 1 == self.steps.len();
             let rest = &line[at..];
-            let end = if last {
-                full_match(&step.whole, rest)?
-            } else {
-                shortest_match(&step.whole, rest)?
-            };
+            let end = step.match_length(rest, last)?;
             let matched = &rest[..end];
             // The tail pieces are fixed length: cut them off the end, last first.
             let mut cut = matched.len();
@@ -449,36 +554,6 @@ fn back_chars(text: &str, from: usize, count: usize) -> Option<usize> {
         .rev()
         .nth(count - 1)
         .map(|(offset, _)| offset)
-}
-
-/// The length in bytes of the shortest start of `text` that `re` matches.
-fn shortest_match(re: &Arc<Re>, text: &str) -> Option<usize> {
-    let mut state = re.clone();
-    if nullable(&state) {
-        return Some(0);
-    }
-    for (offset, c) in text.char_indices() {
-        state = derivative(&state, c);
-        if *state == Re::Nothing {
-            return None;
-        }
-        if nullable(&state) {
-            return Some(offset + c.len_utf8());
-        }
-    }
-    None
-}
-
-/// The length of `text` when `re` matches all of it.
-fn full_match(re: &Arc<Re>, text: &str) -> Option<usize> {
-    let mut state = re.clone();
-    for c in text.chars() {
-        state = derivative(&state, c);
-        if *state == Re::Nothing {
-            return None;
-        }
-    }
-    nullable(&state).then_some(text.len())
 }
 
 /// A run of the pattern: a group (its column) or the pattern between groups.
@@ -1063,6 +1138,26 @@ mod tests {
             parse("(<0-255>)\\.(<0-255>)", "10.200"),
             texts(&["10", "200"])
         );
+    }
+
+    #[test]
+    fn the_state_cache_starts_again_past_its_bound() {
+        // Each character of the line is a new state of `.{1,5000}`.
+        let compiled = FastRegex::compile("(.{1,5000})-(.*)").expect("compiles");
+        let line = format!("{}-x", "a".repeat(4500));
+        for _ in 0..3 {
+            let columns = compiled.columns_of(&line).expect("matches");
+            assert_eq!(columns[0].len(), 4500);
+            assert_eq!(columns[1], "x");
+        }
+        let states = compiled.steps[0]
+            .dfa
+            .lock()
+            .expect("not poisoned")
+            .states
+            .len();
+        assert!(states <= MAX_DFA_STATES + line.len(), "{states}");
+        assert_eq!(compiled.columns_of("-x"), None);
     }
 
     #[test]
