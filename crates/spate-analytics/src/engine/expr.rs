@@ -201,6 +201,11 @@ pub enum SpecialOp {
         unit: TimeUnit,
         from: SqlType,
     },
+    /// EXTRACT of a field of an interval (milliseconds or months).
+    ExtractInterval {
+        unit: TimeUnit,
+        kind: functions::IntervalKind,
+    },
     /// `SUBSTRING(s FROM f [FOR n])`: two or three arguments.
     Substring,
     /// `POSITION(needle IN haystack)`
@@ -475,6 +480,9 @@ fn special(op: SpecialOp, args: &[ArrayRef]) -> Result<ArrayRef, EvalError> {
     Ok(match op {
         SpecialOp::Cast { from, to } => functions::cast(arg(0)?, from, to)?,
         SpecialOp::Extract { unit, from } => functions::extract(unit, arg(0)?, from)?,
+        SpecialOp::ExtractInterval { unit, kind } => {
+            functions::extract_interval(unit, kind, arg(0)?)?
+        }
         SpecialOp::Substring => functions::substring(arg(0)?, arg(1)?, args.get(2))?,
         SpecialOp::Position => functions::position(arg(0)?, arg(1)?)?,
         SpecialOp::Trim { side } => functions::trim(side, args.get(1), arg(0)?)?,
@@ -959,6 +967,12 @@ pub fn compile(expr: &Expr, scope: &mut dyn Scope) -> Result<PhysicalExpr, PlanE
         }
         Expr::Extract { pos, field, expr } => {
             let value = compile(expr, scope)?;
+            if matches!(
+                value.ty(),
+                ExprType::DayTimeInterval | ExprType::YearMonthInterval
+            ) {
+                return extract_interval(*pos, *field, value);
+            }
             let from = value.ty().sql().ok_or_else(|| {
                 plan_error(
                     *pos,
@@ -1583,6 +1597,25 @@ pub fn plain_args(args: &[FunctionArg]) -> Option<Vec<&Expr>> {
             _ => None,
         })
         .collect()
+}
+
+/// `EXTRACT(unit FROM interval)` of a day-time or year-month interval `value`.
+fn extract_interval(
+    pos: Position,
+    unit: TimeUnit,
+    value: PhysicalExpr,
+) -> Result<PhysicalExpr, PlanError> {
+    let kind = if value.ty() == ExprType::YearMonthInterval {
+        functions::IntervalKind::YearMonth
+    } else {
+        functions::IntervalKind::DayTime
+    };
+    functions::check_interval_field(unit, kind).map_err(|message| plan_error(pos, message))?;
+    Ok(PhysicalExpr::Special {
+        op: SpecialOp::ExtractInterval { unit, kind },
+        args: vec![value],
+        ty: ExprType::Sql(functions::extract_type(unit)),
+    })
 }
 
 #[cfg(test)]

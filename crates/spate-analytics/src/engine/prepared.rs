@@ -137,6 +137,7 @@ pub fn is_prepared(name: &str) -> bool {
         "REGEX_REPLACE"
             | "REGEX_LOG_PARSE"
             | "FAST_REGEX_LOG_PARSER"
+            | "FAST_REGEX_LOG_PARSE"
             | "W3C_LOG_PARSE"
             | "VARIABLE_COLUMN_LOG_PARSE"
             | "FIXED_COLUMN_LOG_PARSE"
@@ -157,13 +158,12 @@ pub fn call(
             let columns = args.get(2).map(|_| text_arg(args, 2)).transpose()?;
             LogParser::regex("REGEX_LOG_PARSE", &text_arg(args, 1)?, columns.as_deref())
         }),
-        // Its Fast Regex patterns are a language of their own (`@`, `#`, `<Alpha>`, quoted
-        // strings) matched piece by piece without backtracking: running them as Java regular
-        // expressions would give other columns, so the function is refused.
-        "FAST_REGEX_LOG_PARSER" => Err(plan_error(
-            pos,
-            "FAST_REGEX_LOG_PARSER is not supported yet: its Fast Regex patterns and lazy, non-backtracking matching differ from REGEX_LOG_PARSE's",
-        )),
+        // The page is titled FAST_REGEX_LOG_PARSER and its examples call FAST_REGEX_LOG_PARSE.
+        "FAST_REGEX_LOG_PARSER" | "FAST_REGEX_LOG_PARSE" => {
+            log_parse(args, types, pos, "FAST_REGEX_LOG_PARSER", 2..=2, |args| {
+                LogParser::fast_regex("FAST_REGEX_LOG_PARSER", &text_arg(args, 1)?)
+            })
+        }
         "W3C_LOG_PARSE" => log_parse(args, types, pos, "W3C_LOG_PARSE", 2..=2, |args| {
             LogParser::w3c(&text_arg(args, 1)?)
         }),

@@ -10,7 +10,8 @@
 //!   [`ScalarFunction::evaluate`] for each batch) or a [`FunctionError`] whose text fits a
 //!   `CodeValidationException`.
 //! - Constructs with syntax of their own get typed entry points: [`cast()`] and [`can_cast`]
-//!   (`CAST(x AS t)`), [`extract()`] (`EXTRACT(unit FROM x)`), [`floor_to`] and [`ceil_to`]
+//!   (`CAST(x AS t)`), [`extract()`] (`EXTRACT(unit FROM x)`, and [`extract_interval`] of an
+//!   INTERVAL), [`floor_to`] and [`ceil_to`]
 //!   (`FLOOR(ts TO unit)`), [`step()`] (`STEP(x BY width)`), [`substring()`], [`position()`],
 //!   [`trim()`], [`overlay()`], [`like()`], and [`concat()`] for `||`. Each has a `*_type`
 //!   companion where the result type depends on the arguments'.
@@ -32,11 +33,14 @@
 mod calendar;
 mod cast;
 mod datetime;
+mod fast_regex;
 mod format;
+mod interval;
 pub mod log_parse;
 mod null;
 mod numeric;
 pub mod regex;
+mod strftime;
 mod string;
 
 use std::fmt;
@@ -52,6 +56,7 @@ use crate::input::types::MAX_LENGTH;
 
 pub use cast::{can_cast, cast};
 pub use datetime::{StepWidth, ceil_to, extract, extract_type, floor_to, step};
+pub use interval::{IntervalKind, check_interval_field, extract_interval};
 pub use string::{
     concat, concat_type, like, overlay, overlay_type, position, substring, substring_type, trim,
     trim_type,
