@@ -154,6 +154,7 @@ impl RawCluster {
 
     /// Checks the cluster against its header: every block's track is declared (4010), every
     /// declared track has a frame (4011), last − first block ≤ `max_duration_ms` (4002).
+    /// Unverified: when AWS raises 4011 (its docs name the code, not the rule).
     pub fn validate(&self, header: &MediaHeader, max_duration_ms: u64) -> Result<(), MkvError> {
         for block in &self.blocks {
             if header.track(block.track).is_none() {

@@ -17,6 +17,9 @@ use crate::tags::{self, format_seconds};
 use crate::vint;
 
 /// The per-chunk tag values.
+///
+/// Unverified: GetMediaForFragmentList uses these GetMedia tag names too (its docs say
+/// `_SERVER_SIDE_TIMESTAMP`/`_PRODUCER_SIDE_TIMESTAMP`; AWS's parser library reads these).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkTags {
     pub fragment_number: String,
@@ -72,6 +75,7 @@ pub fn emit_chunk(
 
 /// Appends the error tags that end a GetMedia stream (a bare Tags element, continuing the last
 /// chunk's unknown-size Segment). `id`: 4000 not found, 5000 internal.
+/// Unverified: the layout and the codes come from field notes (plan §4.4), not from a spec.
 pub fn emit_error(out: &mut BytesMut, code: &str, id: u32) {
     let id = id.to_string();
     tags::write_tags(out, &[(tags::ERROR_CODE, code), (tags::ERROR_ID, &id)]);

@@ -4,7 +4,8 @@
 //!
 //! MKV block times are presentation times in decode order. Video DTS: the sorted PTS assigned in
 //! decode order, then all shifted back by `max(dts − pts)` so composition offsets are ≥ 0
-//! (B-frames). AAC DTS: 1024 (or 960) samples per frame from the first block's time, so there is
+//! (B-frames). Unverified: this heuristic assumes each fragment is a closed GOP (its PTS set is
+//! its DTS set), as x264 and the producer SDK's one-fragment-per-key-frame give. AAC DTS: 1024 (or 960) samples per frame from the first block's time, so there is
 //! no millisecond-rounding drift. Durations: the next sample's DTS; the last one gets the median
 //! of the others (or the track's DefaultDuration) — the caller may replace it with the next
 //! fragment's first DTS.

@@ -51,7 +51,9 @@ pub enum Event {
     ClusterStart { timecode: u64 },
     /// A complete, validated Cluster.
     ClusterEnd(RawCluster),
-    /// A Tags element at segment level (complete element).
+    /// A Tags element at segment level (complete element). ffmpeg writes one before the first
+    /// Cluster; the producer SDK's follow the cluster they describe. The caller decides which
+    /// fragment a Tags belongs to.
     Tags(Bytes),
     /// The input ended cleanly.
     End,
@@ -129,7 +131,8 @@ impl Splitter {
     }
 
     /// The input ended: completes an unknown-size Cluster and emits [`Event::End`]. Input that
-    /// ends inside an element is error 4006.
+    /// ends inside an element is error 4006; a known-size Segment cut short at an element
+    /// boundary is accepted (Unverified: whether AWS refuses it).
     pub fn finish(&mut self, events: &mut Vec<Event>) -> Result<(), MkvError> {
         let result = self.finish_inner(events);
         self.state = State::Failed;

@@ -88,6 +88,7 @@ pub fn fragment_times(
 
 /// Refuses (4004) a fragment whose producer timestamp is not after the previous one's, or whose
 /// earliest block is before the previous fragment's latest block.
+/// Unverified: the second (block overlap) half of the rule is the plan's reading, not AWS's text.
 pub fn check_order(
     previous: Option<&FragmentTimes>,
     current: &FragmentTimes,
