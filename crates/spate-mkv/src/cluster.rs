@@ -11,6 +11,10 @@ use crate::error::MkvError;
 use crate::header::MediaHeader;
 use crate::{ids, vint};
 
+/// Most blocks in one cluster. Ten seconds of three tracks is a few thousand frames; the cap
+/// bounds the per-block bookkeeping (about 100 bytes each) of a cluster made of tiny blocks.
+pub const MAX_BLOCKS: usize = 65_536;
+
 /// One SimpleBlock, or the Block of a BlockGroup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockRef {
@@ -23,7 +27,8 @@ pub struct BlockRef {
     pub frame: Range<usize>,
 }
 
-/// Children and blocks of a cluster, filled in as complete children are seen.
+/// The Timecode, SimpleBlock and BlockGroup children and the blocks of a cluster, filled in as
+/// complete children are seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ClusterScan {
     pub timecode: Option<u64>,
@@ -51,18 +56,27 @@ impl ClusterScan {
                 self.blocks.push(block);
             }
             ids::BLOCK_GROUP => {
-                let parts = ebml::children(data)?;
-                let has_reference = parts.iter().any(|c| c.header.id == ids::REFERENCE_BLOCK);
-                let block = parts
-                    .iter()
-                    .find(|c| c.header.id == ids::BLOCK)
-                    .ok_or_else(|| MkvError::invalid("BlockGroup without Block"))?;
+                let (mut block, mut has_reference) = (None, false);
+                for part in ebml::iter_children(data) {
+                    let part = part?;
+                    match part.header.id {
+                        ids::BLOCK => block = Some(part),
+                        ids::REFERENCE_BLOCK => has_reference = true,
+                        _ => {}
+                    }
+                }
+                let block = block.ok_or_else(|| MkvError::invalid("BlockGroup without Block"))?;
                 let start = child.data_start + block.data_start;
                 let end = child.data_start + block.end;
                 let block = self.block(&buf[start..end], start, Some(!has_reference))?;
                 self.blocks.push(block);
             }
-            _ => {}
+            // CRC-32, Void, Position, PrevSize and the rest: dropped by the rewrite, not kept
+            // (a cluster full of tiny Voids must not cost memory per element).
+            _ => return Ok(None),
+        }
+        if self.blocks.len() > MAX_BLOCKS {
+            return Err(MkvError::TooManyBlocks { max: MAX_BLOCKS });
         }
         self.children.push(child);
         Ok(timecode_read)
@@ -181,17 +195,22 @@ impl RawCluster {
 
     /// The stored form: a known-size Cluster whose Timecode is `timecode` (TimecodeScale units),
     /// followed by the SimpleBlocks and BlockGroups byte for byte; CRC-32 (it would be wrong),
-    /// Void, Position and PrevSize are dropped.
+    /// Void, Position and PrevSize are dropped (`children` never holds them).
     pub fn rewrite(&self, timecode: u64) -> Bytes {
-        let mut body = BytesMut::new();
-        ebml::write_uint(&mut body, ids::TIMECODE, timecode);
-        for child in &self.children {
-            if matches!(child.header.id, ids::SIMPLE_BLOCK | ids::BLOCK_GROUP) {
-                body.extend_from_slice(&self.data[child.start..child.end]);
-            }
+        let mut timecode_element = BytesMut::new();
+        ebml::write_uint(&mut timecode_element, ids::TIMECODE, timecode);
+        let kept = || {
+            self.children
+                .iter()
+                .filter(|c| matches!(c.header.id, ids::SIMPLE_BLOCK | ids::BLOCK_GROUP))
+        };
+        let body_len = timecode_element.len() + kept().map(|c| c.end - c.start).sum::<usize>();
+        let mut out = BytesMut::with_capacity(body_len + 12);
+        vint::write_header(&mut out, ids::CLUSTER, body_len as u64);
+        out.extend_from_slice(&timecode_element);
+        for child in kept() {
+            out.extend_from_slice(&self.data[child.start..child.end]);
         }
-        let mut out = BytesMut::with_capacity(body.len() + 12);
-        ebml::write_element(&mut out, ids::CLUSTER, &body);
         out.freeze()
     }
 }
@@ -252,6 +271,16 @@ pub(crate) mod tests {
         let raw = cluster(0, &[(1, 0, true), (2, 5, false), (1, 40, false)]);
         let stored = RawCluster::parse(raw.rewrite(1_726_677_688_724)).expect("stored");
         assert_eq!(stored.timecode, 1_726_677_688_724);
+        let kept: Vec<u32> = raw.children.iter().map(|c| c.header.id).collect();
+        assert_eq!(
+            kept,
+            [
+                ids::TIMECODE,
+                ids::SIMPLE_BLOCK,
+                ids::SIMPLE_BLOCK,
+                ids::SIMPLE_BLOCK
+            ]
+        );
         let ids: Vec<u32> = stored.children.iter().map(|c| c.header.id).collect();
         assert_eq!(
             ids,

@@ -18,16 +18,48 @@ pub struct Child {
     pub end: usize,
 }
 
-/// The children of a complete master element's data, in order. Every child must have a known
-/// size that fits in `data`.
-pub fn children(data: &[u8]) -> Result<Vec<Child>, MkvError> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        out.push(child_at(data, pos)?);
-        pos = out.last().map_or(data.len(), |c: &Child| c.end);
+/// The children of a complete master element's data, in order, without allocating (input
+/// made of tiny elements must not cost memory). Every child must have a known size that fits in
+/// `data`; iteration stops after the first error.
+pub fn iter_children(data: &[u8]) -> ChildIter<'_> {
+    ChildIter {
+        data,
+        pos: 0,
+        failed: false,
     }
-    Ok(out)
+}
+
+/// See [`iter_children`].
+#[derive(Debug)]
+pub struct ChildIter<'a> {
+    data: &'a [u8],
+    pos: usize,
+    failed: bool,
+}
+
+impl Iterator for ChildIter<'_> {
+    type Item = Result<Child, MkvError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.pos >= self.data.len() {
+            return None;
+        }
+        match child_at(self.data, self.pos) {
+            Ok(child) => {
+                self.pos = child.end;
+                Some(Ok(child))
+            }
+            Err(err) => {
+                self.failed = true;
+                Some(Err(err))
+            }
+        }
+    }
+}
+
+/// All children at once (for small, trusted elements such as a stored header).
+pub fn children(data: &[u8]) -> Result<Vec<Child>, MkvError> {
+    iter_children(data).collect()
 }
 
 /// The complete child element starting at `pos`.

@@ -73,6 +73,8 @@ pub enum MkvError {
     FramesMissing { track: u64 },
     #[error("the fragment is larger than {max} bytes")]
     FragmentTooLarge { max: usize },
+    #[error("the fragment has more than {max} blocks")]
+    TooManyBlocks { max: usize },
     #[error("the fragment lasts {duration_ms} ms, more than {max_ms} ms")]
     FragmentTooLong { duration_ms: u64, max_ms: u64 },
     #[error(
@@ -98,7 +100,9 @@ impl MkvError {
             MkvError::TooManyTracks { .. } => AckError::MoreThanAllowedTracksFound,
             MkvError::TrackNumberMismatch { .. } => AckError::TrackNumberMismatch,
             MkvError::FramesMissing { .. } => AckError::FramesMissingForTrack,
-            MkvError::FragmentTooLarge { .. } => AckError::MaxFragmentSizeReached,
+            MkvError::FragmentTooLarge { .. } | MkvError::TooManyBlocks { .. } => {
+                AckError::MaxFragmentSizeReached
+            }
             MkvError::FragmentTooLong { .. } => AckError::MaxFragmentDurationReached,
             MkvError::TimecodeNotIncreasing { .. } => AckError::FragmentTimecodeLesserThanPrevious,
             MkvError::InvalidProducerTimestamp(_) => AckError::InvalidProducerTimestamp,

@@ -101,7 +101,8 @@ fn element_data(element: &[u8], id: u32) -> Result<&[u8], MkvError> {
 fn parse_info(info: &[u8]) -> Result<u64, MkvError> {
     let data = element_data(info, ids::INFO)?;
     let mut scale = DEFAULT_TIMECODE_SCALE_NS;
-    for child in ebml::children(data)? {
+    for child in ebml::iter_children(data) {
+        let child = child?;
         if child.header.id == ids::TIMECODE_SCALE {
             scale = ebml::read_uint(&data[child.data_start..child.end])?;
         }
@@ -114,13 +115,20 @@ fn parse_info(info: &[u8]) -> Result<u64, MkvError> {
 
 fn parse_tracks(tracks: &[u8]) -> Result<Vec<TrackInfo>, MkvError> {
     let data = element_data(tracks, ids::TRACKS)?;
-    let entries: Vec<Child> = ebml::children(data)?
-        .into_iter()
-        .filter(|c| c.header.id == ids::TRACK_ENTRY)
-        .collect();
-    if entries.len() > MAX_TRACKS {
+    let mut entries: Vec<Child> = Vec::new();
+    let mut found = 0;
+    for child in ebml::iter_children(data) {
+        let child = child?;
+        if child.header.id == ids::TRACK_ENTRY {
+            found += 1;
+            if entries.len() < MAX_TRACKS {
+                entries.push(child);
+            }
+        }
+    }
+    if found > MAX_TRACKS {
         return Err(MkvError::TooManyTracks {
-            found: entries.len(),
+            found,
             max: MAX_TRACKS,
         });
     }
@@ -154,7 +162,8 @@ fn parse_track_entry(data: &[u8]) -> Result<TrackInfo, MkvError> {
         channels: None,
         default_duration_ns: None,
     };
-    for child in ebml::children(data)? {
+    for child in ebml::iter_children(data) {
+        let child = child?;
         let value = &data[child.data_start..child.end];
         match child.header.id {
             ids::TRACK_NUMBER => track.number = ebml::read_uint(value)?,
@@ -170,7 +179,8 @@ fn parse_track_entry(data: &[u8]) -> Result<TrackInfo, MkvError> {
             ids::CODEC_PRIVATE => track.codec_private = Bytes::copy_from_slice(value),
             ids::DEFAULT_DURATION => track.default_duration_ns = Some(ebml::read_uint(value)?),
             ids::VIDEO => {
-                for v in ebml::children(value)? {
+                for v in ebml::iter_children(value) {
+                    let v = v?;
                     let field = &value[v.data_start..v.end];
                     match v.header.id {
                         ids::PIXEL_WIDTH => track.width = Some(ebml::read_uint(field)?),
@@ -180,7 +190,8 @@ fn parse_track_entry(data: &[u8]) -> Result<TrackInfo, MkvError> {
                 }
             }
             ids::AUDIO => {
-                for a in ebml::children(value)? {
+                for a in ebml::iter_children(value) {
+                    let a = a?;
                     let field = &value[a.data_start..a.end];
                     match a.header.id {
                         ids::SAMPLING_FREQUENCY => {

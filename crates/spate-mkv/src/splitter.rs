@@ -36,7 +36,7 @@ impl Default for SplitterConfig {
         SplitterConfig {
             max_fragment_bytes: 50 * 1024 * 1024,
             max_fragment_duration_ms: 10_000,
-            max_header_bytes: 1024 * 1024,
+            max_header_bytes: 256 * 1024,
             multiple_segments: false,
         }
     }
@@ -717,6 +717,29 @@ pub(crate) mod tests {
         };
         assert_eq!(error_id(&input, &short), 4002);
         assert!(split_all_ways(&SplitterConfig::default(), &input).1.is_ok());
+    }
+
+    #[test]
+    fn tiny_elements_cost_no_memory_and_blocks_are_capped() {
+        let config = SplitterConfig::default();
+        let mut voids = cluster_body(0, &[(1, 0, true)]);
+        for _ in 0..100_000 {
+            voids.extend_from_slice(&[0xEC, 0x80]);
+        }
+        let input = producer_sdk_input(&AV[..1], &[voids]);
+        let (events, result) = split_sliced(&config, &input, &mut || 65_536);
+        result.expect("voids are fine");
+        let Some(Event::ClusterEnd(cluster)) = events.get(2) else {
+            panic!("a cluster");
+        };
+        assert_eq!(cluster.children.len(), 2, "Timecode and the block only");
+
+        let blocks: Vec<(u8, i16, bool)> = (0..=crate::cluster::MAX_BLOCKS)
+            .map(|_| (1, 0, true))
+            .collect();
+        let input = producer_sdk_input(&AV[..1], &[cluster_body(0, &blocks)]);
+        let (_, result) = split_sliced(&config, &input, &mut || 65_536);
+        assert_eq!(result.expect_err("too many blocks").ack_error().id(), 4001);
     }
 
     #[test]

@@ -37,18 +37,21 @@ pub fn read_tags(element: &[u8]) -> Result<Vec<(String, String)>, MkvError> {
     }
     let mut pairs = Vec::new();
     let data = &element[tags.data_start..tags.end];
-    for tag in ebml::children(data)?
-        .into_iter()
-        .filter(|c| c.header.id == ids::TAG)
-    {
+    for tag in ebml::iter_children(data) {
+        let tag = tag?;
+        if tag.header.id != ids::TAG {
+            continue;
+        }
         let tag_data = &data[tag.data_start..tag.end];
-        for simple in ebml::children(tag_data)?
-            .into_iter()
-            .filter(|c| c.header.id == ids::SIMPLE_TAG)
-        {
+        for simple in ebml::iter_children(tag_data) {
+            let simple = simple?;
+            if simple.header.id != ids::SIMPLE_TAG {
+                continue;
+            }
             let simple_data = &tag_data[simple.data_start..simple.end];
             let (mut name, mut value) = (String::new(), String::new());
-            for field in ebml::children(simple_data)? {
+            for field in ebml::iter_children(simple_data) {
+                let field = field?;
                 let bytes = &simple_data[field.data_start..field.end];
                 match field.header.id {
                     ids::TAG_NAME => name = ebml::read_string(bytes),
