@@ -51,3 +51,18 @@ pub fn ends_unknown_cluster(id: u32) -> bool {
         EBML | SEGMENT | SEEK_HEAD | INFO | TRACKS | CLUSTER | CUES | TAGS | CHAPTERS | ATTACHMENTS
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_one_ids_end_an_unknown_cluster_and_cluster_children_do_not() {
+        for id in [EBML, SEGMENT, CLUSTER, TAGS, CUES, INFO, TRACKS] {
+            assert!(ends_unknown_cluster(id), "{id:#x}");
+        }
+        for id in [TIMECODE, SIMPLE_BLOCK, BLOCK_GROUP, VOID, CRC32] {
+            assert!(!ends_unknown_cluster(id), "{id:#x}");
+        }
+    }
+}

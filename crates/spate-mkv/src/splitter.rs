@@ -115,6 +115,11 @@ impl Splitter {
         self.header.as_ref()
     }
 
+    /// Bytes held now (the element being assembled plus unread input), for memory accounting.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Feeds the next bytes. Events are appended to `events` as they complete, so the events
     /// before an error are kept; after an error the splitter refuses everything.
     pub fn push(&mut self, data: &[u8], events: &mut Vec<Event>) -> Result<(), MkvError> {

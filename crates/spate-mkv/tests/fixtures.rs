@@ -250,3 +250,32 @@ fn producer_sdk_shaped_fixture_gives_the_same_clusters() {
         assert_eq!(a.rewrite(7), b.rewrite(7), "stored forms are identical");
     }
 }
+
+/// `fixtures/stored_chunk_v1.bin`: the first fragment of `av2.mkv` as stored (rewritten with
+/// producer timestamp 1726677688000 ms), format v1. Regenerate (only for a new format version)
+/// with `SPATE_WRITE_FIXTURES=1 cargo test -p spate-mkv --test fixtures stored_chunk_v1`.
+#[test]
+fn stored_chunk_v1_fixture() {
+    let (header, clusters) = header_and_clusters(&split_all_ways(AV2));
+    let first = clusters.first().expect("a cluster");
+    let value = StoredChunk::new(
+        &header,
+        first.rewrite(START_MS as u64 + first.timecode),
+        &[],
+    )
+    .encode();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/stored_chunk_v1.bin"
+    );
+    if std::env::var_os("SPATE_WRITE_FIXTURES").is_some() {
+        std::fs::write(path, &value).expect("write fixture");
+    }
+    let fixture = Bytes::from(std::fs::read(path).expect("fixture present"));
+    assert_eq!(fixture, value, "format v1 must not change");
+    let chunk = StoredChunk::decode(&fixture).expect("decode");
+    assert_eq!(chunk.media_header().expect("header"), header);
+    let stored = chunk.raw_cluster().expect("cluster");
+    assert_eq!(stored.timecode, START_MS as u64);
+    assert_eq!(stored.blocks.len(), first.blocks.len());
+}
