@@ -7,7 +7,7 @@
 //!   validation, the stored rewrite), `timing` (producer timestamps, fragment order).
 //! - Storage: [`StoredChunk`] is a fragment's stored value, format v1 (`chunk`).
 //! - Playback: [`emit_chunk`]/[`emit_error`] write GetMedia's output with the
-//!   `AWS_KINESISVIDEO_*` tags (`emit`, `tags`); [`samples`] gives PTS/DTS/duration per frame for
+//!   `AWS_KINESISVIDEO_*` tags (`emit`, `tags`); [`samples()`] gives PTS/DTS/duration per frame for
 //!   MP4 muxing (`samples`); [`Merger`] turns GetMedia output back into one playable MKV
 //!   (`merge`, for `spate video get`).
 //!
