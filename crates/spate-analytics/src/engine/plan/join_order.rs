@@ -197,21 +197,18 @@ pub(super) fn stream_join_first(
     Ok(order)
 }
 
-/// Whether `expr` names a column qualified by `qualifier` (`qualifier.column`, quoted or not),
-/// read from its SQL text: the qualifier starts the text or follows a character that cannot
-/// end a name.
+/// Whether `expr` names a column qualified by `qualifier` (`qualifier.column`, quoted or not).
 fn qualifies(expr: &Expr, qualifier: &str) -> bool {
-    let text = expr.to_string().to_ascii_uppercase();
-    let wanted = qualifier.to_ascii_uppercase();
-    [format!("{wanted}."), format!("\"{wanted}\".")]
-        .iter()
-        .any(|prefix| {
-            text.match_indices(prefix.as_str()).any(|(at, _)| {
-                text[..at].chars().next_back().is_none_or(|before| {
-                    !(before.is_alphanumeric() || before == '_' || before == '"')
-                })
-            })
-        })
+    let mut found = false;
+    super::visit(expr, &mut |expr| {
+        if let Expr::CompoundIdentifier(parts) = expr
+            && parts.len() >= 2
+            && parts[0].name.eq_ignore_ascii_case(qualifier)
+        {
+            found = true;
+        }
+    });
+    found
 }
 
 #[cfg(test)]
@@ -225,5 +222,7 @@ mod tests {
         assert!(qualifies(&expr("o.a = \"c\".b"), "c"));
         assert!(!qualifies(&expr("o.a = abc.b"), "C"));
         assert!(!qualifies(&expr("o.a = t.c"), "C"));
+        assert!(!qualifies(&expr("o.a = 'C.x'"), "C"), "not inside a string");
+        assert!(qualifies(&expr("UPPER(c.b) = o.a"), "C"), "inside a call");
     }
 }

@@ -179,15 +179,17 @@ fn selected_value(select: &Select, value: &Expr) -> Result<Expr, PlanError> {
     }
 }
 
-/// Whether `expr` reads ROWTIME without a stream's name before it, from its SQL text.
+/// Whether `expr` reads ROWTIME without a stream's name before it.
 fn uses_unqualified_rowtime(expr: &Expr) -> bool {
-    let text = expr.to_string().to_ascii_uppercase().replace('"', "");
-    text.match_indices(ROWTIME).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + ROWTIME.len()..].chars().next();
-        let part_of_name = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-        !before.is_some_and(|c| c == '.' || part_of_name(c)) && !after.is_some_and(part_of_name)
-    })
+    let mut found = false;
+    super::visit(expr, &mut |expr| {
+        if let Expr::Identifier(ident) = expr
+            && ident.name.eq_ignore_ascii_case(ROWTIME)
+        {
+            found = true;
+        }
+    });
+    found
 }
 
 #[cfg(test)]
