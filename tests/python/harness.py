@@ -61,6 +61,8 @@ FAST_DELAYS = {
     "SPATE_STREAM_UPDATE_DELAY_MS": "50",
     "SPATE_CONSUMER_CREATE_DELAY_MS": "100",
     "SPATE_CONSUMER_DELETE_DELAY_MS": "100",
+    "SPATE_VIDEO_CREATE_DELAY_MS": "50",
+    "SPATE_VIDEO_DELETE_DELAY_MS": "50",
 }
 
 # Credentials and config that keep botocore and the CLI away from the user's ~/.aws and from the
@@ -845,9 +847,10 @@ class PostgresServer(ServerProcess):
 
 def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
             env_overrides: dict[str, str] | None = None,
-            global_options: tuple[str, ...] = (), clock_offset: str | None = None):
-    """Runs `aws --endpoint-url endpoint --output json <global_options> kinesis <args>` with the
-    pinned awscli.
+            global_options: tuple[str, ...] = (), clock_offset: str | None = None,
+            service: str = "kinesis"):
+    """Runs `aws --endpoint-url endpoint --output json <global_options> <service> <args>` with
+    the pinned awscli (`service` kinesis unless given).
 
     `env_overrides` (credentials, say) apply after the tests' isolated AWS environment;
     `global_options` (`--no-sign-request`, `--ca-bundle PEM`, `--no-verify-ssl`) go before the
@@ -858,7 +861,7 @@ def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
     isolate_aws_environment(env)
     env.update(env_overrides or {})
     command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
-               *global_options, "kinesis", *args]
+               *global_options, service, *args]
     if clock_offset is not None:
         command = ["faketime", "-f", clock_offset, *command]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)

@@ -19,6 +19,7 @@
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 //! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
+//! | `SPATE_VIDEO_CREATE_DELAY_MS`, `SPATE_VIDEO_DELETE_DELAY_MS`, `SPATE_VIDEO_DATA_ENDPOINT` | `video.*` |
 //! | `SPATE_TLS` (`on` or `off`), `SPATE_TLS_CERT`, `SPATE_TLS_KEY` | `tls.enabled`, `tls.cert`, `tls.key` |
 //!
 //! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) and the
@@ -93,13 +94,21 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
         "SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS",
         &["streams", "on_demand_scale_down_after_secs"],
     ),
+    ("SPATE_VIDEO_CREATE_DELAY_MS", &["video", "create_delay_ms"]),
+    ("SPATE_VIDEO_DELETE_DELAY_MS", &["video", "delete_delay_ms"]),
+    ("SPATE_VIDEO_DATA_ENDPOINT", &["video", "data_endpoint"]),
     ("SPATE_TLS", &["tls", "enabled"]),
     ("SPATE_TLS_CERT", &["tls", "cert"]),
     ("SPATE_TLS_KEY", &["tls", "key"]),
 ];
 
-/// Which environment variables hold paths, so a value such as `123` stays a string.
-const PATH_VARIABLES: &[&str] = &["SPATE_DATA_DIR", "SPATE_TLS_CERT", "SPATE_TLS_KEY"];
+/// Which environment variables hold paths or URLs, so a value such as `123` stays a string.
+const PATH_VARIABLES: &[&str] = &[
+    "SPATE_DATA_DIR",
+    "SPATE_TLS_CERT",
+    "SPATE_TLS_KEY",
+    "SPATE_VIDEO_DATA_ENDPOINT",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -208,6 +217,8 @@ pub struct ServerConfig {
     pub firehose: spate_firehose::FirehoseConfig,
     /// Kinesis Data Analytics applications' runtime timings.
     pub analytics: AnalyticsSettings,
+    /// Kinesis Video settings (status delays, limits, the data endpoint's base URL).
+    pub video: spate_video::VideoConfig,
     /// Keys for server-side encryption besides the AWS-managed `alias/aws/kinesis`.
     pub kms: KmsConfig,
     /// TLS on the listener.
@@ -404,6 +415,16 @@ impl ServerConfig {
             region: self.streams.region.clone(),
             account_id: self.streams.account_id.clone(),
             ..self.firehose.clone()
+        }
+    }
+
+    /// The Kinesis Video service's configuration, for the account `[streams]` names.
+    pub fn video_config(&self) -> spate_video::VideoConfig {
+        spate_video::VideoConfig {
+            region: self.streams.region.clone(),
+            account_id: self.streams.account_id.clone(),
+            tls: self.tls.enabled,
+            ..self.video.clone()
         }
     }
 

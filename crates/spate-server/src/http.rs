@@ -1,4 +1,5 @@
-//! The HTTP surface: one listener, requests routed to a service by `X-Amz-Target`.
+//! The HTTP surface: one listener, requests routed to a service by `X-Amz-Target`, and the
+//! Kinesis Video rest-json APIs by path ([`crate::video`]).
 //!
 //! The request's `Content-Type` picks the body encoding: CBOR (`application/x-amz-cbor-1.1`, the
 //! Java SDKs' default for Kinesis) or awsJson 1.1 (everything else). The response, error or not,
@@ -26,6 +27,7 @@ use crate::auth::{self, Authenticator, Caller};
 use tracing::{Instrument, debug, debug_span, error, info};
 
 use crate::limits;
+use crate::video;
 
 /// What request handlers share.
 #[derive(Debug, Clone)]
@@ -37,11 +39,11 @@ pub struct AppState {
 
 /// The router of every path Spate serves.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/",
-            post(aws_json).layer(axum::middleware::from_fn(limits::check_request_body)),
-        )
+    let router = Router::new().route(
+        "/",
+        post(aws_json).layer(axum::middleware::from_fn(limits::check_request_body)),
+    );
+    video::routes(router)
         .route("/health", get(health))
         .fallback(unknown_path)
         .with_state(state)
@@ -62,10 +64,10 @@ async fn unknown_path(headers: HeaderMap) -> Response {
 const KINESIS_SIGNING_NAME: &str = "kinesis";
 
 /// What authentication needs of a request besides its body.
-struct RequestHead<'a> {
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
+pub(crate) struct RequestHead<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
 }
 
 impl RequestHead<'_> {
@@ -81,7 +83,7 @@ impl RequestHead<'_> {
 }
 
 /// Checks the request's signature for the service `signing_name`.
-fn authenticate(
+pub(crate) fn authenticate(
     state: &AppState,
     head: &RequestHead<'_>,
     signing_name: &str,
@@ -404,7 +406,7 @@ async fn subscribe_to_shard(
     response
 }
 
-async fn read_body(body: Body) -> Result<Bytes, AwsError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, AwsError> {
     axum::body::to_bytes(body, MAX_JSON_BODY_BYTES)
         .await
         .map_err(|err| {

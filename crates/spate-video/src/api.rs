@@ -105,6 +105,18 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/joinStorageSessionAsViewer", "JoinStorageSessionAsViewer"),
 ];
 
+/// Operations of the media data plane, not built yet: refused by name.
+const MEDIA: &[&str] = &[
+    "PutMedia",
+    "GetMedia",
+    "ListFragments",
+    "GetMediaForFragmentList",
+    "GetHLSStreamingSessionURL",
+    "GetDASHStreamingSessionURL",
+    "GetClip",
+    "GetImages",
+];
+
 /// Operations of the WebRTC media path, refused by name.
 const WEBRTC: &[&str] = &[
     "GetIceServerConfig",
@@ -112,6 +124,19 @@ const WEBRTC: &[&str] = &[
     "JoinStorageSession",
     "JoinStorageSessionAsViewer",
 ];
+
+/// The error an operation Spate does not serve yet answers, before its body is read or its
+/// signature checked; `None` for the control plane.
+pub fn refusal(operation: &str) -> Option<AwsError> {
+    let message = if MEDIA.contains(&operation) {
+        format!("{operation} is not supported by Spate yet.")
+    } else if WEBRTC.contains(&operation) {
+        format!("{operation} (WebRTC media) is not supported by Spate yet.")
+    } else {
+        return None;
+    };
+    Some(VideoError::NotSupported(message).to_aws())
+}
 
 /// The operation a path is, if Spate answers it.
 pub fn operation_of(path: &str) -> Option<&'static str> {
@@ -160,6 +185,42 @@ macro_rules! operations {
 }
 
 impl VideoService {
+    /// The ARN of the stream or channel a request body names (by ARN or by name), for
+    /// authorization; `*` when it names none that exists.
+    pub fn resource_arn_of_request(&self, body: &[u8]) -> String {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Named {
+            #[serde(rename = "StreamARN")]
+            stream_arn: Option<String>,
+            #[serde(rename = "ChannelARN")]
+            channel_arn: Option<String>,
+            #[serde(rename = "ResourceARN")]
+            resource_arn: Option<String>,
+            stream_name: Option<String>,
+            channel_name: Option<String>,
+        }
+        let Ok(named) = serde_json::from_slice::<Named>(body) else {
+            return "*".to_owned();
+        };
+        if let Some(arn) = named
+            .stream_arn
+            .or(named.channel_arn)
+            .or(named.resource_arn)
+        {
+            return arn;
+        }
+        let stream = named
+            .stream_name
+            .and_then(|name| self.stream(Some(&name), None).ok())
+            .map(|(stream, _)| stream.arn);
+        let channel = named
+            .channel_name
+            .and_then(|name| self.channel(Some(&name), None).ok())
+            .map(|(channel, _)| channel.arn);
+        stream.or(channel).unwrap_or_else(|| "*".to_owned())
+    }
+
     /// Runs the operation at `path`; a path that is no operation is `UnknownOperationException`.
     pub async fn handle(
         self: &Arc<Self>,
@@ -228,9 +289,6 @@ impl VideoService {
                 encode(&ops::edge::list(request))
             }
             "StartEdgeConfigurationUpdate" => Err(ops::edge::start()),
-            operation if WEBRTC.contains(&operation) => Err(VideoError::NotSupported(format!(
-                "{operation} (WebRTC media) is not supported by Spate yet."
-            ))),
             operation => Err(VideoError::NotSupported(format!(
                 "{operation} is not supported by Spate yet."
             ))),
@@ -252,5 +310,13 @@ mod tests {
         assert_eq!(operation_of("/tagResource"), None);
         assert_eq!(message_member("JoinStorageSession"), "message");
         assert_eq!(message_member("CreateStream"), "Message");
+        let refused = refusal("PutMedia").expect("refused");
+        assert_eq!(refused.code, "InvalidArgumentException");
+        assert!(
+            refused
+                .message
+                .contains("PutMedia is not supported by Spate yet")
+        );
+        assert!(refusal("CreateStream").is_none());
     }
 }
