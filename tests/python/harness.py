@@ -152,8 +152,9 @@ def free_port() -> int:
 def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections: int = 10,
                    verify: str | Path | None = None, access_key_id: str | None = None,
                    secret_access_key: str | None = None, session_token: str | None = None,
-                   unsigned: bool = False):
-    """A boto3 Kinesis client for endpoint that never retries, so every error surfaces as is.
+                   unsigned: bool = False, service: str = "kinesis"):
+    """A boto3 client of `service` (Kinesis unless given) for endpoint that never retries, so
+    every error surfaces as is.
 
     `verify`: for https endpoints, the PEM of the certificate to trust (botocore's `verify=`).
     Credentials are the tests' own (test/test) unless given; `unsigned` sends no signature.
@@ -171,7 +172,7 @@ def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections
         max_pool_connections=max_pool_connections,
         signature_version=botocore.UNSIGNED if unsigned else None,
     )
-    return session.client("kinesis", endpoint_url=endpoint, config=config,
+    return session.client(service, endpoint_url=endpoint, config=config,
                           verify=str(verify) if verify is not None else None)
 
 
