@@ -387,3 +387,23 @@ def test_cli_creates_and_lists_video_streams(endpoint, name):
                         service="kinesisvideo", check=False)
     assert failed.returncode != 0
     assert "ResourceNotFoundException" in failed.stderr
+
+
+def test_signatures_are_checked_with_the_kinesisvideo_signing_name(spate_factory):
+    key, secret = "AKIDVIDEOTEST", "video-test-secret"
+    server = spate_factory(args=["--access-key-id", key, "--secret-access-key", secret])
+    signed = harness.kinesis_client(server.endpoint, service="kinesisvideo",
+                                    access_key_id=key, secret_access_key=secret)
+    arn = signed.create_stream(StreamName="signed")["StreamARN"]
+    assert signed.describe_stream(StreamARN=arn)["StreamInfo"]["StreamName"] == "signed"
+    wrong = harness.kinesis_client(server.endpoint, service="kinesisvideo",
+                                   access_key_id=key, secret_access_key="not-the-secret")
+    with pytest.raises(ClientError) as caught:
+        wrong.list_streams()
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert caught.value.response["Error"]["Message"].startswith(
+        "The request signature we calculated does not match")
+    unsigned = harness.kinesis_client(server.endpoint, service="kinesisvideo", unsigned=True)
+    with pytest.raises(ClientError) as caught:
+        unsigned.describe_stream(StreamName="signed")
+    assert caught.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
