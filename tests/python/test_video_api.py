@@ -407,3 +407,33 @@ def test_signatures_are_checked_with_the_kinesisvideo_signing_name(spate_factory
     with pytest.raises(ClientError) as caught:
         unsigned.describe_stream(StreamName="signed")
     assert caught.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+
+
+def test_key_policies_apply_to_video_actions_by_name_and_by_arn(spate_factory, tmp_path):
+    import json
+    admin, limited = ("AKIDVIDEOADMIN", "admin-secret"), ("AKIDVIDEOLIMITED", "limited-secret")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kinesisvideo:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["kinesisvideo:DescribeStream", "kinesisvideo:TagStream"],
+         "Resource": "arn:aws:kinesisvideo:*:*:stream/secret/*"}]})
+    config = harness.write_credentials_config(
+        tmp_path / "spate.toml",
+        {"access_key_id": admin[0], "secret_access_key": admin[1]},
+        {"access_key_id": limited[0], "secret_access_key": limited[1], "user_name": "limited",
+         "policy": policy})
+    server = spate_factory(env={"SPATE_CONFIG": str(config)})
+    as_admin = harness.kinesis_client(server.endpoint, service="kinesisvideo",
+                                      access_key_id=admin[0], secret_access_key=admin[1])
+    as_limited = harness.kinesis_client(server.endpoint, service="kinesisvideo",
+                                        access_key_id=limited[0], secret_access_key=limited[1])
+    secret = as_admin.create_stream(StreamName="secret")["StreamARN"]
+    as_admin.create_stream(StreamName="open")
+    with aws_error("AccessDeniedException", status=401) as caught:
+        as_limited.describe_stream(StreamName="secret")
+    assert f"kinesisvideo:DescribeStream on resource: {secret}" in (
+        caught.value.response["Error"]["Message"])
+    with aws_error("AccessDeniedException", status=401):
+        as_limited.tag_stream(StreamARN=secret, Tags={"k": "v"})
+    assert as_limited.describe_stream(StreamName="open")["StreamInfo"]["StreamName"] == "open"
+    assert as_limited.list_tags_for_stream(StreamName="secret")["Tags"] == {}
+    assert as_admin.describe_stream(StreamName="secret")["StreamInfo"]["StreamARN"] == secret

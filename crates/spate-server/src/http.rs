@@ -150,41 +150,27 @@ fn firehose_service<'a>(
     body: &[u8],
     codec: Codec,
 ) -> Result<&'a Arc<spate_firehose::FirehoseService>, AwsError> {
-    let caller_account = caller
-        .principal
-        .as_ref()
-        .map(|principal| principal.account_id.as_str());
-    let firehose = state.accounts.firehose(caller_account).ok_or_else(|| {
+    let firehose = state.accounts.firehose(caller.account()).ok_or_else(|| {
         AwsError::client(
             "UnknownOperationException",
             format!("Operation Firehose_20150804.{operation} is not served by this server."),
         )
     })?;
-    let Some(principal) = &caller.principal else {
-        return Ok(firehose);
-    };
-    if principal.policy.is_none() {
-        return Ok(firehose);
-    }
     #[derive(serde::Deserialize)]
     struct Named {
         #[serde(rename = "DeliveryStreamName")]
         name: Option<String>,
     }
-    let resource = codec
-        .decode::<Named>(body)
-        .ok()
-        .and_then(|named| named.name)
-        .map_or_else(
-            || "*".to_owned(),
-            |name| firehose.config().delivery_stream_arn(&name),
-        );
     let action = format!("firehose:{operation}");
-    caller.authorize(&auth::Target {
-        action: &action,
-        resource: &resource,
-        resource_account: firehose.account_id(),
-        resource_policy: None,
+    caller.authorize_by_key_policy(&action, firehose.account_id(), || {
+        codec
+            .decode::<Named>(body)
+            .ok()
+            .and_then(|named| named.name)
+            .map_or_else(
+                || "*".to_owned(),
+                |name| firehose.config().delivery_stream_arn(&name),
+            )
     })?;
     Ok(firehose)
 }
@@ -199,11 +185,7 @@ fn analytics_service<'a>(
     body: &[u8],
     codec: Codec,
 ) -> Result<&'a Arc<spate_analytics::AnalyticsService>, AwsError> {
-    let caller_account = caller
-        .principal
-        .as_ref()
-        .map(|principal| principal.account_id.as_str());
-    let analytics = state.accounts.analytics(caller_account).ok_or_else(|| {
+    let analytics = state.accounts.analytics(caller.account()).ok_or_else(|| {
         AwsError::client(
             "UnknownOperationException",
             format!(
@@ -212,12 +194,6 @@ fn analytics_service<'a>(
             ),
         )
     })?;
-    let Some(principal) = &caller.principal else {
-        return Ok(analytics);
-    };
-    if principal.policy.is_none() {
-        return Ok(analytics);
-    }
     #[derive(serde::Deserialize)]
     struct Named {
         #[serde(rename = "ApplicationName")]
@@ -225,20 +201,15 @@ fn analytics_service<'a>(
         #[serde(rename = "ResourceARN")]
         arn: Option<String>,
     }
-    let named = codec.decode::<Named>(body).ok();
-    let resource = match named {
-        Some(Named { arn: Some(arn), .. }) => arn,
-        Some(Named {
-            name: Some(name), ..
-        }) => analytics.application_arn(&name),
-        _ => "*".to_owned(),
-    };
     let action = format!("kinesisanalytics:{operation}");
-    caller.authorize(&auth::Target {
-        action: &action,
-        resource: &resource,
-        resource_account: analytics.account_id(),
-        resource_policy: None,
+    caller.authorize_by_key_policy(&action, analytics.account_id(), || {
+        match codec.decode::<Named>(body).ok() {
+            Some(Named { arn: Some(arn), .. }) => arn,
+            Some(Named {
+                name: Some(name), ..
+            }) => analytics.application_arn(&name),
+            _ => "*".to_owned(),
+        }
     })?;
     Ok(analytics)
 }

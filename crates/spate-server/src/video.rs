@@ -16,7 +16,7 @@ use spate_wire::AwsError;
 use std::sync::Arc;
 use tracing::{Instrument, debug, debug_span, error};
 
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::http::{AppState, RequestHead, authenticate, read_body, request_id};
 use crate::limits;
 
@@ -39,29 +39,15 @@ fn video_service<'a>(
     operation: &str,
     body: &[u8],
 ) -> Result<&'a Arc<VideoService>, AwsError> {
-    let caller_account = caller
-        .principal
-        .as_ref()
-        .map(|principal| principal.account_id.as_str());
-    let video = state.accounts.video(caller_account).ok_or_else(|| {
+    let video = state.accounts.video(caller.account()).ok_or_else(|| {
         AwsError::client(
             "UnknownOperationException",
             format!("Operation {operation} is not served by this server."),
         )
     })?;
-    let Some(principal) = &caller.principal else {
-        return Ok(video);
-    };
-    if principal.policy.is_none() {
-        return Ok(video);
-    }
-    let resource = video.resource_arn_of_request(body);
     let action = format!("kinesisvideo:{operation}");
-    caller.authorize(&auth::Target {
-        action: &action,
-        resource: &resource,
-        resource_account: video.account_id(),
-        resource_policy: None,
+    caller.authorize_by_key_policy(&action, video.account_id(), || {
+        video.resource_arn_of_request(body)
     })?;
     Ok(video)
 }
@@ -107,8 +93,8 @@ async fn video(
                 debug!(request_id = %request_id, operation, code = error.code, message = %error.message, "request refused");
             }
             let member = spate_video::api::message_member(operation);
-            let status =
-                StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = spate_video::api::modeled_status(error.code).unwrap_or(error.status);
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = json_response(status, error.to_rest_json_body(member), &request_id);
             response
                 .headers_mut()

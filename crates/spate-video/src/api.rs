@@ -156,6 +156,15 @@ pub fn message_member(operation: &str) -> &'static str {
     }
 }
 
+/// The HTTP status the `kinesisvideo` model gives an error raised outside this crate (by
+/// authentication or authorization at the edge), if it differs from the awsJson default.
+pub fn modeled_status(code: &str) -> Option<u16> {
+    match code {
+        "AccessDeniedException" | "NotAuthorizedException" => Some(401),
+        _ => None,
+    }
+}
+
 fn decode<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, VideoError> {
     // botocore sends no body at all for a call without members.
     let body = if body.iter().all(u8::is_ascii_whitespace) {
