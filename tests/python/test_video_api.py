@@ -270,12 +270,19 @@ def test_storage_image_and_notification_configurations(video, name):
 
 def test_edge_operations_are_answered_by_name(video, name):
     info = active_stream(video, name)
-    with aws_error("StreamEdgeConfigurationNotFoundException", status=404):
+    with aws_error("StreamEdgeConfigurationNotFoundException", status=404) as caught:
         video.describe_edge_configuration(StreamName=name)
-    with aws_error("StreamEdgeConfigurationNotFoundException", status=404):
+    assert caught.value.response["Error"]["Message"].startswith("DescribeEdgeConfiguration: ")
+    with aws_error("StreamEdgeConfigurationNotFoundException", status=404) as caught:
         video.delete_edge_configuration(StreamARN=info["StreamARN"])
+    assert caught.value.response["Error"]["Message"].startswith("DeleteEdgeConfiguration: ")
+    with aws_error("ResourceNotFoundException", status=404):
+        video.describe_edge_configuration(StreamName=name + "-missing")
     hub = "arn:aws:iot:us-east-1:000000000000:thing/hub"
-    assert video.list_edge_agent_configurations(HubDeviceArn=hub)["EdgeConfigs"] == []
+    with aws_error("InvalidArgumentException") as caught:
+        video.list_edge_agent_configurations(HubDeviceArn=hub)
+    assert caught.value.response["Error"]["Message"].startswith(
+        "ListEdgeAgentConfigurations is not supported by Spate")
     with aws_error("InvalidArgumentException") as caught:
         video.start_edge_configuration_update(StreamName=name, EdgeConfig={
             "HubDeviceArn": hub,

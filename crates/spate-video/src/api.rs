@@ -260,10 +260,8 @@ impl VideoService {
         let served = operations!(self, call, operation, body, {
             "CreateSignalingChannel" => create_signaling_channel,
             "CreateStream" => create_stream,
-            "DeleteEdgeConfiguration" => edge,
             "DeleteSignalingChannel" => delete_signaling_channel,
             "DeleteStream" => delete_stream,
-            "DescribeEdgeConfiguration" => edge,
             "DescribeImageGenerationConfiguration" => describe_image_generation_configuration,
             "DescribeMappedResourceConfiguration" => describe_mapped_resource_configuration,
             "DescribeMediaStorageConfiguration" => describe_media_storage_configuration,
@@ -293,11 +291,15 @@ impl VideoService {
             return result;
         }
         match operation {
-            "ListEdgeAgentConfigurations" => {
-                let request: ops::edge::ListRequest = decode(body)?;
-                encode(&ops::edge::list(request))
+            "DescribeEdgeConfiguration" | "DeleteEdgeConfiguration" => {
+                let request: ops::edge::Request = decode(body)?;
+                Err(ops::edge::not_found(self, operation, &request))
             }
-            "StartEdgeConfigurationUpdate" => Err(ops::edge::start()),
+            "ListEdgeAgentConfigurations" => {
+                let _: ops::edge::ListRequest = decode(body)?;
+                Err(ops::edge::unsupported(operation))
+            }
+            "StartEdgeConfigurationUpdate" => Err(ops::edge::unsupported(operation)),
             operation => Err(VideoError::NotSupported(format!(
                 "{operation} is not supported by Spate yet."
             ))),

@@ -1,34 +1,34 @@
 //! The edge-agent operations (DescribeEdgeConfiguration, DeleteEdgeConfiguration,
 //! ListEdgeAgentConfigurations, StartEdgeConfigurationUpdate), together since Spate runs no
-//! edge agents: a stream never has an edge configuration, the list is empty, and starting an
-//! update is refused by name.
+//! edge agents: each answers an error naming the operation, never a silent success. A stream
+//! never has an edge configuration, so Describe and Delete answer
+//! `StreamEdgeConfigurationNotFoundException` (once the stream is found), as AWS does for a
+//! stream without one; List and Start are refused.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use spate_wire::Violations;
 
 pub use super::describe_stream::Request;
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::service::{Call, VideoService};
+use crate::service::VideoService;
 
-/// Describe and Delete: the stream has no edge configuration.
-pub async fn handle(
-    service: &VideoService,
-    _call: &Call,
-    request: Request,
-) -> Result<super::Empty, VideoError> {
-    let (stream, _) = request.stream(service)?;
-    Err(VideoError::StreamEdgeConfigurationNotFound(format!(
-        "The stream {} has no edge configuration: edge agents are not supported by Spate.",
-        stream.name
-    )))
+/// Describe and Delete: the stream the request names has no edge configuration.
+pub fn not_found(service: &VideoService, operation: &str, request: &Request) -> VideoError {
+    match request.stream(service) {
+        Err(err) => err,
+        Ok((stream, _)) => VideoError::StreamEdgeConfigurationNotFound(format!(
+            "{operation}: the stream {} has no edge configuration; edge agents are not supported by Spate.",
+            stream.name
+        )),
+    }
 }
 
-/// StartEdgeConfigurationUpdate, refused.
-pub fn start() -> VideoError {
-    VideoError::NotSupported(
-        "StartEdgeConfigurationUpdate is not supported by Spate: edge agents are not supported by Spate.".into(),
-    )
+/// ListEdgeAgentConfigurations and StartEdgeConfigurationUpdate, refused by name.
+pub fn unsupported(operation: &str) -> VideoError {
+    VideoError::NotSupported(format!(
+        "{operation} is not supported by Spate: edge agents are not supported by Spate."
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,18 +53,5 @@ impl Validate for ListRequest {
         );
         super::range(v, "maxResults", self.max_results, Some(1), Some(10));
         super::next_token(v, "nextToken", &self.next_token);
-    }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListResponse {
-    pub edge_configs: Vec<()>,
-}
-
-/// ListEdgeAgentConfigurations: no edge agent has any.
-pub fn list(_request: ListRequest) -> ListResponse {
-    ListResponse {
-        edge_configs: Vec::new(),
     }
 }
