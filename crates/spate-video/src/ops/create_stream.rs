@@ -129,10 +129,7 @@ mod tests {
     use super::*;
 
     fn violations(body: &str) -> Option<String> {
-        let request: Request = serde_json::from_str(body).expect("json");
-        let mut v = Violations::new();
-        request.validate(&mut v);
-        v.finish().err().map(|v| v.message())
+        crate::ops::violations::<Request>(body)
     }
 
     #[test]

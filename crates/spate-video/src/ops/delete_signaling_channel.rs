@@ -46,3 +46,25 @@ pub async fn handle(
     service.store_channel(channel).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_is_required() {
+        let message =
+            crate::ops::violations::<Request>(r#"{"CurrentVersion":"v"}"#).expect("invalid");
+        assert!(
+            message
+                .contains(r#"'channelARN' failed to satisfy constraint: Member must not be null"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"ChannelARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1"}"#
+            ),
+            None
+        );
+    }
+}

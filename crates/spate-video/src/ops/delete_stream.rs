@@ -42,3 +42,29 @@ pub async fn handle(
     service.store_stream(stream).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_arn_is_required() {
+        let message = crate::ops::violations::<Request>(r#"{}"#).expect("invalid");
+        assert!(
+            message
+                .contains(r#"'streamARN' failed to satisfy constraint: Member must not be null"#),
+            "{message}"
+        );
+        let message = crate::ops::violations::<Request>(
+            r#"{"StreamARN":"arn:aws:kinesisvideo:us-east-1:1:stream/s/1","CurrentVersion":""}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains(r#"'currentVersion' failed to satisfy constraint: Member must have length greater than or equal to 1"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"StreamARN":"arn:aws:kinesisvideo:us-east-1:000000000000:stream/s/1"}"#
+            ),
+            None
+        );
+    }
+}

@@ -70,3 +70,19 @@ pub async fn handle(
         mapped_resource_configuration_list: mapped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_results_is_one() {
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s","MaxResults":2}"#)
+            .expect("invalid");
+        assert!(message.contains(r#"'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","MaxResults":1}"#),
+            None
+        );
+    }
+}

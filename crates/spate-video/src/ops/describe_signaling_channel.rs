@@ -74,3 +74,18 @@ pub async fn handle(
         channel_info: ChannelInfo::of(channel, status),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_arns_are_checked() {
+        let message = crate::ops::violations::<Request>(r#"{"ChannelName":""}"#).expect("invalid");
+        assert!(message.contains(r#"'channelName' failed to satisfy constraint: Member must have length greater than or equal to 1"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(r#"{"ChannelName":"door"}"#),
+            None
+        );
+    }
+}

@@ -55,3 +55,33 @@ impl Validate for ListRequest {
         super::next_token(v, "nextToken", &self.next_token);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hub_device_arn_is_an_iot_thing() {
+        let message = crate::ops::violations::<ListRequest>(r#"{}"#).expect("invalid");
+        assert!(
+            message.contains(
+                r#"'hubDeviceArn' failed to satisfy constraint: Member must not be null"#
+            ),
+            "{message}"
+        );
+        let message = crate::ops::violations::<ListRequest>(
+            r#"{"HubDeviceArn":"arn:aws:iot:us-east-1:1:device/x","MaxResults":11}"#,
+        )
+        .expect("invalid");
+        assert!(
+            message.contains(r#"2 validation errors detected"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<ListRequest>(
+                r#"{"HubDeviceArn":"arn:aws:iot:us-east-1:000000000000:thing/hub","MaxResults":10}"#
+            ),
+            None
+        );
+    }
+}

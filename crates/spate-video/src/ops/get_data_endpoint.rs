@@ -56,3 +56,28 @@ pub async fn handle(
         data_endpoint: service.config.base_url(call.host.as_deref()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_name_is_one_of_eight() {
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s"}"#).expect("invalid");
+        assert!(
+            message.contains(r#"'aPIName' failed to satisfy constraint: Member must not be null"#),
+            "{message}"
+        );
+        let message =
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","APIName":"GET_THUMBNAIL"}"#)
+                .expect("invalid");
+        assert!(
+            message.contains(r#"Member must satisfy enum value set: [PUT_MEDIA, GET_MEDIA"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","APIName":"GET_CLIP"}"#),
+            None
+        );
+    }
+}

@@ -61,3 +61,26 @@ pub async fn handle(
         next_token,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_condition_are_checked() {
+        let message = crate::ops::violations::<Request>(
+            r#"{"MaxResults":10001,"ChannelNameCondition":{"ComparisonValue":"a b"}}"#,
+        )
+        .expect("invalid");
+        assert!(
+            message.contains(r#"2 validation errors detected"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"MaxResults":5,"ChannelNameCondition":{"ComparisonOperator":"BEGINS_WITH","ComparisonValue":"door"}}"#
+            ),
+            None
+        );
+    }
+}

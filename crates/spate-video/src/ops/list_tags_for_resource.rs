@@ -33,3 +33,24 @@ pub async fn handle(
         tags: super::tag_resource::tags_of(service, &arn)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_is_required() {
+        let message = crate::ops::violations::<Request>(r#"{}"#).expect("invalid");
+        assert!(
+            message
+                .contains(r#"'resourceARN' failed to satisfy constraint: Member must not be null"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"ResourceARN":"arn:aws:kinesisvideo:us-east-1:1:stream/s/1"}"#
+            ),
+            None
+        );
+    }
+}

@@ -44,3 +44,19 @@ pub async fn handle(
     )?;
     Ok(Response { tags: stream.tags })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_token_follows_its_pattern() {
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s","NextToken":"a b"}"#)
+            .expect("invalid");
+        assert!(message.contains(r#"'nextToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9+/=]*"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","NextToken":""}"#),
+            None
+        );
+    }
+}

@@ -297,6 +297,17 @@ pub fn check_version(current: &Option<String>, actual: &str, what: &str) -> Resu
     }
 }
 
+/// Validation of a request body, for the operations' tests: the message, or `None` if valid.
+#[cfg(test)]
+pub(crate) fn violations<T: serde::de::DeserializeOwned + crate::api::Validate>(
+    body: &str,
+) -> Option<String> {
+    let request: T = serde_json::from_str(body).expect("test bodies are JSON of the shape");
+    let mut v = Violations::new();
+    request.validate(&mut v);
+    v.finish().err().map(|violations| violations.message())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,3 +66,28 @@ pub async fn handle(
     change_tags(service, &arn, |tags| super::merge_tags(tags, added)).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_and_tag_list_are_required() {
+        let message = crate::ops::violations::<Request>(r#"{}"#).expect("invalid");
+        assert!(
+            message.contains(r#"2 validation errors detected"#),
+            "{message}"
+        );
+        let message = crate::ops::violations::<Request>(
+            r#"{"ResourceARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1","Tags":[]}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains(r#"'tags' failed to satisfy constraint: Member must have length greater than or equal to 1"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"ResourceARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1","Tags":[{"Key":"k","Value":""}]}"#
+            ),
+            None
+        );
+    }
+}

@@ -41,3 +41,30 @@ pub async fn handle(
     service.store_stream(stream).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_a_checked_map() {
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s"}"#).expect("invalid");
+        assert!(
+            message.contains(r#"'tags' failed to satisfy constraint: Member must not be null"#),
+            "{message}"
+        );
+        let message =
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","Tags":{}}"#).expect("invalid");
+        assert!(message.contains(r#"'tags' failed to satisfy constraint: Member must have length greater than or equal to 1"#), "{message}");
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s","Tags":{"k":"a*b"}}"#)
+            .expect("invalid");
+        assert!(
+            message.contains(r#"'tags.k.value' failed to satisfy constraint"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","Tags":{"team":"video ops"}}"#),
+            None
+        );
+    }
+}

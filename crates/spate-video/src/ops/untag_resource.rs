@@ -40,3 +40,23 @@ pub async fn handle(
     .await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_must_be_a_video_arn() {
+        let message = crate::ops::violations::<Request>(
+            r#"{"ResourceARN":"arn:aws:kinesis:us-east-1:1:stream/s","TagKeyList":["k"]}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains(r#"'resourceARN' failed to satisfy constraint: Member must satisfy regular expression pattern"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"ResourceARN":"arn:aws:kinesisvideo:us-east-1:1:stream/s/1","TagKeyList":["k"]}"#
+            ),
+            None
+        );
+    }
+}

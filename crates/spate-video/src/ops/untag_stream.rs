@@ -41,3 +41,25 @@ pub async fn handle(
     service.store_stream(stream).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_required_and_checked() {
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s"}"#).expect("invalid");
+        assert!(
+            message
+                .contains(r#"'tagKeyList' failed to satisfy constraint: Member must not be null"#),
+            "{message}"
+        );
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s","TagKeyList":[""]}"#)
+            .expect("invalid");
+        assert!(message.contains(r#"'tagKeyList.1.member' failed to satisfy constraint: Member must have length greater than or equal to 1"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(r#"{"StreamName":"s","TagKeyList":["team"]}"#),
+            None
+        );
+    }
+}

@@ -79,3 +79,28 @@ pub async fn handle(
     service.store_channel(channel).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_required_and_enumerated() {
+        let message = crate::ops::violations::<Request>(
+            r#"{"ChannelARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1"}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains(r#"'mediaStorageConfiguration' failed to satisfy constraint: Member must not be null"#), "{message}");
+        let message = crate::ops::violations::<Request>(r#"{"ChannelARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1","MediaStorageConfiguration":{"Status":"ON"}}"#).expect("invalid");
+        assert!(
+            message.contains(r#"Member must satisfy enum value set: [ENABLED, DISABLED]"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"ChannelARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1","MediaStorageConfiguration":{"Status":"DISABLED"}}"#
+            ),
+            None
+        );
+    }
+}

@@ -72,3 +72,28 @@ pub async fn handle(
     service.store_stream(stream).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destination_uri_is_required_and_checked() {
+        let message = crate::ops::violations::<Request>(
+            r#"{"StreamName":"s","NotificationConfiguration":{"Status":"DISABLED"}}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains(r#"'notificationConfiguration.destinationConfig' failed to satisfy constraint: Member must not be null"#), "{message}");
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s","NotificationConfiguration":{"Status":"OFF","DestinationConfig":{"Uri":"no-scheme"}}}"#).expect("invalid");
+        assert!(
+            message.contains(r#"2 validation errors detected"#),
+            "{message}"
+        );
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"StreamName":"s","NotificationConfiguration":{"Status":"DISABLED","DestinationConfig":{"Uri":"sns://topic"}}}"#
+            ),
+            None
+        );
+    }
+}

@@ -54,3 +54,25 @@ pub async fn handle(
     service.store_channel(channel).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_and_version_are_required() {
+        let message = crate::ops::violations::<Request>(r#"{}"#).expect("invalid");
+        assert!(
+            message.contains(r#"2 validation errors detected"#),
+            "{message}"
+        );
+        let message = crate::ops::violations::<Request>(r#"{"ChannelARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1","CurrentVersion":"v","SingleMasterConfiguration":{"MessageTtlSeconds":121}}"#).expect("invalid");
+        assert!(message.contains(r#"'singleMasterConfiguration.messageTtlSeconds' failed to satisfy constraint: Member must have value less than or equal to 120"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"ChannelARN":"arn:aws:kinesisvideo:us-east-1:1:channel/c/1","CurrentVersion":"v"}"#
+            ),
+            None
+        );
+    }
+}

@@ -75,3 +75,28 @@ pub async fn handle(
     service.store_stream(stream).await?;
     Ok(Empty {})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_and_version_are_required() {
+        let message = crate::ops::violations::<Request>(r#"{"StreamName":"s"}"#).expect("invalid");
+        assert!(
+            message.contains(r#"2 validation errors detected"#),
+            "{message}"
+        );
+        let message = crate::ops::violations::<Request>(
+            r#"{"StreamName":"s","CurrentVersion":"v","StreamStorageConfiguration":{}}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains(r#"'streamStorageConfiguration.defaultStorageTier' failed to satisfy constraint: Member must not be null"#), "{message}");
+        assert_eq!(
+            crate::ops::violations::<Request>(
+                r#"{"StreamName":"s","CurrentVersion":"v","StreamStorageConfiguration":{"DefaultStorageTier":"WARM"}}"#
+            ),
+            None
+        );
+    }
+}
