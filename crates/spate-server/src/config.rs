@@ -102,8 +102,10 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
     ("SPATE_TLS_KEY", &["tls", "key"]),
 ];
 
-/// Which environment variables hold paths or URLs, so a value such as `123` stays a string.
+/// Which environment variables hold paths, URLs or ids, so a value such as `123` (or an
+/// account id such as `123456789012`) stays a string.
 const PATH_VARIABLES: &[&str] = &[
+    "SPATE_ACCOUNT_ID",
     "SPATE_DATA_DIR",
     "SPATE_TLS_CERT",
     "SPATE_TLS_KEY",
@@ -567,6 +569,29 @@ mod tests {
             config.streams.on_demand_initial_shards,
             code.on_demand_initial_shards
         );
+    }
+
+    #[test]
+    fn video_settings_default_to_the_code_and_come_from_the_environment() {
+        let config = load(None, &[], Overrides::default());
+        let code = spate_video::VideoConfig::default();
+        assert_eq!(config.video.create_delay_ms, code.create_delay_ms);
+        assert_eq!(config.video.delete_delay_ms, code.delete_delay_ms);
+        assert_eq!(config.video.stream_limit, code.stream_limit);
+        assert_eq!(config.video.channel_limit, code.channel_limit);
+        assert_eq!(config.video.data_endpoint, code.data_endpoint);
+
+        let env = [
+            ("SPATE_VIDEO_CREATE_DELAY_MS", "7"),
+            ("SPATE_VIDEO_DATA_ENDPOINT", "https://video.example:8443"),
+            ("SPATE_ACCOUNT_ID", "123456789012"),
+            ("SPATE_TLS", "on"),
+        ];
+        let video = load(None, &env, Overrides::default()).video_config();
+        assert_eq!(video.create_delay_ms, 7);
+        assert_eq!(video.data_endpoint, "https://video.example:8443");
+        assert_eq!(video.account_id, "123456789012");
+        assert!(video.tls);
     }
 
     #[test]
