@@ -61,6 +61,8 @@ FAST_DELAYS = {
     "SPATE_STREAM_UPDATE_DELAY_MS": "50",
     "SPATE_CONSUMER_CREATE_DELAY_MS": "100",
     "SPATE_CONSUMER_DELETE_DELAY_MS": "100",
+    "SPATE_VIDEO_CREATE_DELAY_MS": "50",
+    "SPATE_VIDEO_DELETE_DELAY_MS": "50",
 }
 
 # Credentials and config that keep botocore and the CLI away from the user's ~/.aws and from the
@@ -150,8 +152,9 @@ def free_port() -> int:
 def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections: int = 10,
                    verify: str | Path | None = None, access_key_id: str | None = None,
                    secret_access_key: str | None = None, session_token: str | None = None,
-                   unsigned: bool = False):
-    """A boto3 Kinesis client for endpoint that never retries, so every error surfaces as is.
+                   unsigned: bool = False, service: str = "kinesis"):
+    """A boto3 client of `service` (Kinesis unless given) for endpoint that never retries, so
+    every error surfaces as is.
 
     `verify`: for https endpoints, the PEM of the certificate to trust (botocore's `verify=`).
     Credentials are the tests' own (test/test) unless given; `unsigned` sends no signature.
@@ -169,7 +172,7 @@ def kinesis_client(endpoint: str, read_timeout: float = 30, max_pool_connections
         max_pool_connections=max_pool_connections,
         signature_version=botocore.UNSIGNED if unsigned else None,
     )
-    return session.client("kinesis", endpoint_url=endpoint, config=config,
+    return session.client(service, endpoint_url=endpoint, config=config,
                           verify=str(verify) if verify is not None else None)
 
 
@@ -845,9 +848,10 @@ class PostgresServer(ServerProcess):
 
 def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
             env_overrides: dict[str, str] | None = None,
-            global_options: tuple[str, ...] = (), clock_offset: str | None = None):
-    """Runs `aws --endpoint-url endpoint --output json <global_options> kinesis <args>` with the
-    pinned awscli.
+            global_options: tuple[str, ...] = (), clock_offset: str | None = None,
+            service: str = "kinesis"):
+    """Runs `aws --endpoint-url endpoint --output json <global_options> <service> <args>` with
+    the pinned awscli (`service` kinesis unless given).
 
     `env_overrides` (credentials, say) apply after the tests' isolated AWS environment;
     `global_options` (`--no-sign-request`, `--ca-bundle PEM`, `--no-verify-ssl`) go before the
@@ -858,7 +862,7 @@ def run_aws(endpoint: str, *args: str, check: bool = True, timeout: float = 60,
     isolate_aws_environment(env)
     env.update(env_overrides or {})
     command = [sys.executable, "-m", "awscli", "--endpoint-url", endpoint, "--output", "json",
-               *global_options, "kinesis", *args]
+               *global_options, service, *args]
     if clock_offset is not None:
         command = ["faketime", "-f", clock_offset, *command]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)

@@ -15,6 +15,9 @@
 //! applications read their inputs from the account's Data Streams and write their outputs to
 //! its Data Streams and Firehose, in process (`StreamsApi`, `FirehoseApi` below).
 //!
+//! Its Kinesis Video service keeps its streams and signaling channels in the same metadata
+//! store.
+//!
 //! A call goes to its caller's account, unless it names (by ARN) a resource of another account
 //! hosted here: then it goes there, and authorization requires that resource's policy to allow
 //! it, as cross-account access on AWS does.
@@ -28,6 +31,7 @@ use spate_firehose::FirehoseService;
 use spate_log::{Clock, Log, LogError};
 use spate_meta::{MetaStore, RedbStore};
 use spate_streams::StreamsService;
+use spate_video::VideoService;
 use spate_wire::Codec;
 
 use crate::ServerError;
@@ -48,6 +52,7 @@ pub struct Accounts {
     services: BTreeMap<String, Arc<StreamsService>>,
     firehose: BTreeMap<String, Arc<FirehoseService>>,
     analytics: BTreeMap<String, Arc<AnalyticsService>>,
+    video: BTreeMap<String, Arc<VideoService>>,
     logs: Vec<Log>,
 }
 
@@ -70,6 +75,7 @@ impl Accounts {
         let mut services = BTreeMap::new();
         let mut firehose = BTreeMap::new();
         let mut analytics = BTreeMap::new();
+        let mut video = BTreeMap::new();
         let mut logs = Vec::new();
         for account in account_ids {
             let dir = if account == default_account {
@@ -80,6 +86,7 @@ impl Accounts {
             let opened = open_account(config, &account, &dir, clock.clone()).await?;
             services.insert(account.clone(), opened.streams);
             firehose.insert(account.clone(), opened.firehose);
+            video.insert(account.clone(), opened.video);
             analytics.insert(account, opened.analytics);
             logs.extend(opened.logs);
         }
@@ -88,6 +95,7 @@ impl Accounts {
             services,
             firehose,
             analytics,
+            video,
             logs,
         })
     }
@@ -99,6 +107,7 @@ impl Accounts {
             services: BTreeMap::from([(default_account.clone(), service)]),
             firehose: BTreeMap::new(),
             analytics: BTreeMap::new(),
+            video: BTreeMap::new(),
             default_account,
             logs: vec![log],
         }
@@ -130,6 +139,19 @@ impl Accounts {
         caller_account
             .and_then(|account| self.analytics.get(account))
             .or_else(|| self.analytics.get(&self.default_account))
+    }
+
+    /// The Kinesis Video service of the caller's account (None: the server's account); `None`
+    /// when it is not served (in-process tests of Data Streams alone).
+    pub fn video(&self, caller_account: Option<&str>) -> Option<&Arc<VideoService>> {
+        caller_account
+            .and_then(|account| self.video.get(account))
+            .or_else(|| self.video.get(&self.default_account))
+    }
+
+    /// Every account's Kinesis Video service.
+    pub fn all_video(&self) -> impl Iterator<Item = &Arc<VideoService>> {
+        self.video.values()
     }
 
     /// Every account's Kinesis Data Analytics service.
@@ -196,6 +218,7 @@ struct OpenAccount {
     streams: Arc<StreamsService>,
     firehose: Arc<FirehoseService>,
     analytics: Arc<AnalyticsService>,
+    video: Arc<VideoService>,
     logs: Vec<Log>,
 }
 
@@ -254,11 +277,15 @@ async fn open_account(
         objects: Some(firehose_api.clone()),
         lambda: Some(firehose_api),
     };
+    let mut video_config = config.video_config();
+    video_config.account_id = account.to_owned();
+    let video = VideoService::open(video_config, meta.clone(), clock.clone()).await?;
     let analytics = AnalyticsService::open(analytics_config, meta, clock, connections).await?;
     Ok(OpenAccount {
         streams,
         firehose,
         analytics,
+        video,
         logs: vec![log, firehose_log],
     })
 }

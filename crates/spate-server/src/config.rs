@@ -19,6 +19,7 @@
 //! | `SPATE_SHARD_LIMIT` | `streams.shard_limit` |
 //! | `SPATE_QUOTAS` (`on` or `off`) | `streams.quotas.enabled` |
 //! | `SPATE_ON_DEMAND_SCALE_UP_AFTER_SECS`, `SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS` | `streams.on_demand_scale_*_after_secs` |
+//! | `SPATE_VIDEO_CREATE_DELAY_MS`, `SPATE_VIDEO_DELETE_DELAY_MS`, `SPATE_VIDEO_DATA_ENDPOINT` | `video.*` |
 //! | `SPATE_TLS` (`on` or `off`), `SPATE_TLS_CERT`, `SPATE_TLS_KEY` | `tls.enabled`, `tls.cert`, `tls.key` |
 //!
 //! The `[kms]` section (keys of the stand-in for KMS that encrypts streams at rest) and the
@@ -93,13 +94,23 @@ pub const ENVIRONMENT: &[(&str, &[&str])] = &[
         "SPATE_ON_DEMAND_SCALE_DOWN_AFTER_SECS",
         &["streams", "on_demand_scale_down_after_secs"],
     ),
+    ("SPATE_VIDEO_CREATE_DELAY_MS", &["video", "create_delay_ms"]),
+    ("SPATE_VIDEO_DELETE_DELAY_MS", &["video", "delete_delay_ms"]),
+    ("SPATE_VIDEO_DATA_ENDPOINT", &["video", "data_endpoint"]),
     ("SPATE_TLS", &["tls", "enabled"]),
     ("SPATE_TLS_CERT", &["tls", "cert"]),
     ("SPATE_TLS_KEY", &["tls", "key"]),
 ];
 
-/// Which environment variables hold paths, so a value such as `123` stays a string.
-const PATH_VARIABLES: &[&str] = &["SPATE_DATA_DIR", "SPATE_TLS_CERT", "SPATE_TLS_KEY"];
+/// Which environment variables hold paths, URLs or ids, so a value such as `123` (or an
+/// account id such as `123456789012`) stays a string.
+const PATH_VARIABLES: &[&str] = &[
+    "SPATE_ACCOUNT_ID",
+    "SPATE_DATA_DIR",
+    "SPATE_TLS_CERT",
+    "SPATE_TLS_KEY",
+    "SPATE_VIDEO_DATA_ENDPOINT",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -208,6 +219,8 @@ pub struct ServerConfig {
     pub firehose: spate_firehose::FirehoseConfig,
     /// Kinesis Data Analytics applications' runtime timings.
     pub analytics: AnalyticsSettings,
+    /// Kinesis Video settings (status delays, limits, the data endpoint's base URL).
+    pub video: spate_video::VideoConfig,
     /// Keys for server-side encryption besides the AWS-managed `alias/aws/kinesis`.
     pub kms: KmsConfig,
     /// TLS on the listener.
@@ -407,6 +420,16 @@ impl ServerConfig {
         }
     }
 
+    /// The Kinesis Video service's configuration, for the account `[streams]` names.
+    pub fn video_config(&self) -> spate_video::VideoConfig {
+        spate_video::VideoConfig {
+            region: self.streams.region.clone(),
+            account_id: self.streams.account_id.clone(),
+            tls: self.tls.enabled,
+            ..self.video.clone()
+        }
+    }
+
     /// The authenticator of requests, in the mode the listener and credentials call for.
     pub fn authenticator(&self) -> Result<crate::auth::Authenticator, ConfigError> {
         let mode = crate::auth::AuthMode::for_listener(self.listen, &self.auth.credentials)
@@ -546,6 +569,29 @@ mod tests {
             config.streams.on_demand_initial_shards,
             code.on_demand_initial_shards
         );
+    }
+
+    #[test]
+    fn video_settings_default_to_the_code_and_come_from_the_environment() {
+        let config = load(None, &[], Overrides::default());
+        let code = spate_video::VideoConfig::default();
+        assert_eq!(config.video.create_delay_ms, code.create_delay_ms);
+        assert_eq!(config.video.delete_delay_ms, code.delete_delay_ms);
+        assert_eq!(config.video.stream_limit, code.stream_limit);
+        assert_eq!(config.video.channel_limit, code.channel_limit);
+        assert_eq!(config.video.data_endpoint, code.data_endpoint);
+
+        let env = [
+            ("SPATE_VIDEO_CREATE_DELAY_MS", "7"),
+            ("SPATE_VIDEO_DATA_ENDPOINT", "https://video.example:8443"),
+            ("SPATE_ACCOUNT_ID", "123456789012"),
+            ("SPATE_TLS", "on"),
+        ];
+        let video = load(None, &env, Overrides::default()).video_config();
+        assert_eq!(video.create_delay_ms, 7);
+        assert_eq!(video.data_endpoint, "https://video.example:8443");
+        assert_eq!(video.account_id, "123456789012");
+        assert!(video.tls);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The HTTP surface: one listener, requests routed to a service by `X-Amz-Target`.
+//! The HTTP surface: one listener, requests routed to a service by `X-Amz-Target`, and the
+//! Kinesis Video rest-json APIs by path ([`crate::video`]).
 //!
 //! The request's `Content-Type` picks the body encoding: CBOR (`application/x-amz-cbor-1.1`, the
 //! Java SDKs' default for Kinesis) or awsJson 1.1 (everything else). The response, error or not,
@@ -26,6 +27,7 @@ use crate::auth::{self, Authenticator, Caller};
 use tracing::{Instrument, debug, debug_span, error, info};
 
 use crate::limits;
+use crate::video;
 
 /// What request handlers share.
 #[derive(Debug, Clone)]
@@ -37,11 +39,11 @@ pub struct AppState {
 
 /// The router of every path Spate serves.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/",
-            post(aws_json).layer(axum::middleware::from_fn(limits::check_request_body)),
-        )
+    let router = Router::new().route(
+        "/",
+        post(aws_json).layer(axum::middleware::from_fn(limits::check_request_body)),
+    );
+    video::routes(router)
         .route("/health", get(health))
         .fallback(unknown_path)
         .with_state(state)
@@ -62,10 +64,10 @@ async fn unknown_path(headers: HeaderMap) -> Response {
 const KINESIS_SIGNING_NAME: &str = "kinesis";
 
 /// What authentication needs of a request besides its body.
-struct RequestHead<'a> {
-    method: &'a Method,
-    uri: &'a Uri,
-    headers: &'a HeaderMap,
+pub(crate) struct RequestHead<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
 }
 
 impl RequestHead<'_> {
@@ -81,7 +83,7 @@ impl RequestHead<'_> {
 }
 
 /// Checks the request's signature for the service `signing_name`.
-fn authenticate(
+pub(crate) fn authenticate(
     state: &AppState,
     head: &RequestHead<'_>,
     signing_name: &str,
@@ -148,41 +150,27 @@ fn firehose_service<'a>(
     body: &[u8],
     codec: Codec,
 ) -> Result<&'a Arc<spate_firehose::FirehoseService>, AwsError> {
-    let caller_account = caller
-        .principal
-        .as_ref()
-        .map(|principal| principal.account_id.as_str());
-    let firehose = state.accounts.firehose(caller_account).ok_or_else(|| {
+    let firehose = state.accounts.firehose(caller.account()).ok_or_else(|| {
         AwsError::client(
             "UnknownOperationException",
             format!("Operation Firehose_20150804.{operation} is not served by this server."),
         )
     })?;
-    let Some(principal) = &caller.principal else {
-        return Ok(firehose);
-    };
-    if principal.policy.is_none() {
-        return Ok(firehose);
-    }
     #[derive(serde::Deserialize)]
     struct Named {
         #[serde(rename = "DeliveryStreamName")]
         name: Option<String>,
     }
-    let resource = codec
-        .decode::<Named>(body)
-        .ok()
-        .and_then(|named| named.name)
-        .map_or_else(
-            || "*".to_owned(),
-            |name| firehose.config().delivery_stream_arn(&name),
-        );
     let action = format!("firehose:{operation}");
-    caller.authorize(&auth::Target {
-        action: &action,
-        resource: &resource,
-        resource_account: firehose.account_id(),
-        resource_policy: None,
+    caller.authorize_by_key_policy(&action, firehose.account_id(), || {
+        codec
+            .decode::<Named>(body)
+            .ok()
+            .and_then(|named| named.name)
+            .map_or_else(
+                || "*".to_owned(),
+                |name| firehose.config().delivery_stream_arn(&name),
+            )
     })?;
     Ok(firehose)
 }
@@ -197,11 +185,7 @@ fn analytics_service<'a>(
     body: &[u8],
     codec: Codec,
 ) -> Result<&'a Arc<spate_analytics::AnalyticsService>, AwsError> {
-    let caller_account = caller
-        .principal
-        .as_ref()
-        .map(|principal| principal.account_id.as_str());
-    let analytics = state.accounts.analytics(caller_account).ok_or_else(|| {
+    let analytics = state.accounts.analytics(caller.account()).ok_or_else(|| {
         AwsError::client(
             "UnknownOperationException",
             format!(
@@ -210,12 +194,6 @@ fn analytics_service<'a>(
             ),
         )
     })?;
-    let Some(principal) = &caller.principal else {
-        return Ok(analytics);
-    };
-    if principal.policy.is_none() {
-        return Ok(analytics);
-    }
     #[derive(serde::Deserialize)]
     struct Named {
         #[serde(rename = "ApplicationName")]
@@ -223,20 +201,15 @@ fn analytics_service<'a>(
         #[serde(rename = "ResourceARN")]
         arn: Option<String>,
     }
-    let named = codec.decode::<Named>(body).ok();
-    let resource = match named {
-        Some(Named { arn: Some(arn), .. }) => arn,
-        Some(Named {
-            name: Some(name), ..
-        }) => analytics.application_arn(&name),
-        _ => "*".to_owned(),
-    };
     let action = format!("kinesisanalytics:{operation}");
-    caller.authorize(&auth::Target {
-        action: &action,
-        resource: &resource,
-        resource_account: analytics.account_id(),
-        resource_policy: None,
+    caller.authorize_by_key_policy(&action, analytics.account_id(), || {
+        match codec.decode::<Named>(body).ok() {
+            Some(Named { arn: Some(arn), .. }) => arn,
+            Some(Named {
+                name: Some(name), ..
+            }) => analytics.application_arn(&name),
+            _ => "*".to_owned(),
+        }
     })?;
     Ok(analytics)
 }
@@ -404,7 +377,7 @@ async fn subscribe_to_shard(
     response
 }
 
-async fn read_body(body: Body) -> Result<Bytes, AwsError> {
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, AwsError> {
     axum::body::to_bytes(body, MAX_JSON_BODY_BYTES)
         .await
         .map_err(|err| {

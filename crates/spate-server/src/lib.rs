@@ -1,7 +1,8 @@
 //! Spate's server: storage opened from the configuration, services wired to one HTTP listener.
 //!
 //! A request flows: listener ([`listener`], HTTP/1.1 or HTTP/2 on one port, cleartext or over
-//! [`tls`], bounded by [`limits`]) -> [`http`], routed by `X-Amz-Target` -> its SigV4 signature
+//! [`tls`], bounded by [`limits`]) -> [`http`], routed by `X-Amz-Target` (Kinesis Video by path,
+//! [`video`]) -> its SigV4 signature
 //! checked ([`auth`]) -> the caller's account's service crate (`spate-streams`, [`accounts`]) ->
 //! the storage engine (`spate-log`) and the metadata store (`spate-meta`). This crate owns configuration
 //! ([`config`]), start-up order and shutdown; it holds no Kinesis semantics of its own.
@@ -13,6 +14,7 @@ pub mod http;
 pub mod limits;
 pub mod listener;
 pub mod tls;
+pub mod video;
 
 use std::future::Future;
 use std::path::Path;
@@ -54,6 +56,8 @@ pub enum ServerError {
     Firehose(#[from] spate_firehose::FirehoseError),
     #[error("kinesis analytics: {0}")]
     Analytics(#[from] spate_analytics::AnalyticsError),
+    #[error("kinesis video: {0}")]
+    Video(#[from] spate_video::VideoError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
     #[error("a start-up task failed: {0}")]
@@ -131,12 +135,22 @@ impl Spate {
             .map(|streams| tokio::spawn(streams.clone().maintenance_loop(period)))
             .chain(self.accounts.all_firehose().map(|firehose| {
                 let firehose = firehose.clone();
-                tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(period);
-                    loop {
-                        tick.tick().await;
+                every(period, move || {
+                    let firehose = firehose.clone();
+                    async move {
                         if let Err(err) = firehose.maintain().await {
                             tracing::warn!(error = %err, "Firehose maintenance failed");
+                        }
+                    }
+                })
+            }))
+            .chain(self.accounts.all_video().map(|video| {
+                let video = video.clone();
+                every(period, move || {
+                    let video = video.clone();
+                    async move {
+                        if let Err(err) = video.maintain().await {
+                            tracing::warn!(error = %err, "Video maintenance failed");
                         }
                     }
                 })
@@ -178,6 +192,21 @@ impl Spate {
         info!("storage closed");
         Ok(())
     }
+}
+
+/// Runs `task` every `period`, until the returned handle is aborted.
+fn every<F, Fut>(period: Duration, mut task: F) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            task().await;
+        }
+    })
 }
 
 /// Opens storage, binds the configured address and serves until `shutdown` resolves.

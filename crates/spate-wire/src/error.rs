@@ -61,6 +61,18 @@ impl AwsError {
         Codec::Json.error_body(self)
     }
 
+    /// The rest-json error body of the Kinesis Video APIs: `{"Message": "..."}`, under the
+    /// member name the service's model gives the message (`Message` or `message`); the type
+    /// goes in the `x-amzn-ErrorType` header, where rest-json clients read it.
+    pub fn to_rest_json_body(&self, message_member: &str) -> Vec<u8> {
+        let mut body = serde_json::Map::new();
+        body.insert(
+            message_member.to_owned(),
+            serde_json::Value::String(self.message.clone()),
+        );
+        serde_json::Value::Object(body).to_string().into_bytes()
+    }
+
     /// The error body in the given encoding.
     pub fn to_body(&self, codec: Codec) -> Vec<u8> {
         codec.error_body(self)
@@ -86,5 +98,13 @@ mod tests {
         assert_eq!(body["message"], "Stream s not found.");
         assert_eq!(err.status, 400);
         assert_eq!(AwsError::server("InternalFailure", "x").status, 500);
+    }
+
+    #[test]
+    fn rest_json_body_names_the_message_member() {
+        let err = AwsError::client("ResourceNotFoundException", "no \"cam\"");
+        let body: serde_json::Value =
+            serde_json::from_slice(&err.to_rest_json_body("Message")).expect("valid json");
+        assert_eq!(body, serde_json::json!({"Message": "no \"cam\""}));
     }
 }

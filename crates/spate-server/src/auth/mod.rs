@@ -84,6 +84,38 @@ pub struct Target<'a> {
 }
 
 impl Caller {
+    /// The account of the caller's key; `None` without an identity (the server's account).
+    pub fn account(&self) -> Option<&str> {
+        self.principal
+            .as_ref()
+            .map(|principal| principal.account_id.as_str())
+    }
+
+    /// Authorizes `action` on a resource of `resource_account` that has no policy of its own:
+    /// only a key with a policy has anything to check, so `resource` (which may read the
+    /// request body for the ARN) runs only then.
+    pub fn authorize_by_key_policy(
+        &self,
+        action: &str,
+        resource_account: &str,
+        resource: impl FnOnce() -> String,
+    ) -> Result<(), AwsError> {
+        let has_policy = self
+            .principal
+            .as_ref()
+            .is_some_and(|principal| principal.policy.is_some());
+        if !has_policy {
+            return Ok(());
+        }
+        let resource = resource();
+        self.authorize(&Target {
+            action,
+            resource: &resource,
+            resource_account,
+            resource_policy: None,
+        })
+    }
+
     /// Whether the caller may do `target`: always in any-signature mode; in strict mode as the
     /// key's policy and the resource's policy decide.
     pub fn authorize(&self, target: &Target<'_>) -> Result<(), AwsError> {

@@ -1,0 +1,118 @@
+//! The Kinesis Video rest-json APIs: `POST /<operation>` paths (`/createStream`,
+//! `/TagResource`, ...), authenticated with the signing name `kinesisvideo`, authorized as
+//! `kinesisvideo:<Operation>` on the stream or channel the body names, answered with JSON or
+//! with a rest-json error (`x-amzn-ErrorType` header, `{"Message": ...}` body, the model's
+//! status). The data-plane and WebRTC paths answer an error naming their operation, before
+//! their body is read, until they are built.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use spate_video::{Call, VideoService};
+use spate_wire::AwsError;
+use std::sync::Arc;
+use tracing::{Instrument, debug, debug_span, error};
+
+use crate::auth::Caller;
+use crate::http::{AppState, RequestHead, authenticate, read_body, request_id};
+use crate::limits;
+
+/// Adds a route for every Kinesis Video path.
+pub(crate) fn routes(mut router: Router<AppState>) -> Router<AppState> {
+    for (path, _) in spate_video::api::PATHS {
+        router = router.route(
+            path,
+            post(video).layer(axum::middleware::from_fn(limits::check_request_body)),
+        );
+    }
+    router
+}
+
+/// The Video service of the caller's account, once the caller is authorized for the
+/// operation on the resource the body names (strict mode with a key policy only).
+fn video_service<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    operation: &str,
+    body: &[u8],
+) -> Result<&'a Arc<VideoService>, AwsError> {
+    let video = state.accounts.video(caller.account()).ok_or_else(|| {
+        AwsError::client(
+            "UnknownOperationException",
+            format!("Operation {operation} is not served by this server."),
+        )
+    })?;
+    let action = format!("kinesisvideo:{operation}");
+    caller.authorize_by_key_policy(&action, video.account_id(), || {
+        video.resource_arn_of_request(body)
+    })?;
+    Ok(video)
+}
+
+async fn video(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = request_id();
+    let path = uri.path().to_owned();
+    let operation = spate_video::api::operation_of(&path).unwrap_or("-");
+    let span = debug_span!("request", request_id = %request_id, operation);
+    let head = RequestHead {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
+    let result = async {
+        if let Some(refusal) = spate_video::api::refusal(operation) {
+            return Err(refusal);
+        }
+        let body = read_body(body).await?;
+        let caller = authenticate(&state, &head, spate_video::SIGNING_NAME, &body)?;
+        let video = video_service(&state, &caller, operation, &body)?;
+        let host = headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .or_else(|| uri.authority().map(|authority| authority.as_str()))
+            .map(str::to_owned);
+        video.handle(&path, &body, &Call { host }).await
+    }
+    .instrument(span)
+    .await;
+    match result {
+        Ok(body) => json_response(StatusCode::OK, body, &request_id),
+        Err(error) => {
+            if error.status >= 500 {
+                error!(request_id = %request_id, operation, code = error.code, message = %error.message, "request failed");
+            } else {
+                debug!(request_id = %request_id, operation, code = error.code, message = %error.message, "request refused");
+            }
+            let member = spate_video::api::message_member(operation);
+            let status = spate_video::api::modeled_status(error.code).unwrap_or(error.status);
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut response = json_response(status, error.to_rest_json_body(member), &request_id);
+            response
+                .headers_mut()
+                .insert("x-amzn-errortype", HeaderValue::from_static(error.code));
+            response
+        }
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", value);
+    }
+    response
+}
