@@ -207,6 +207,24 @@ impl VideoService {
         Ok(channel)
     }
 
+    /// Changes the ACTIVE stream a request names (by `StreamName` or `StreamARN`) under the
+    /// control lock: checks the request's `CurrentVersion` (when it has one), applies `change`,
+    /// gives the stream a new version and stores it.
+    pub(crate) async fn update_stream(
+        &self,
+        name: Option<&str>,
+        arn: Option<&str>,
+        current_version: &Option<String>,
+        change: impl FnOnce(&mut StreamMeta) -> Result<(), VideoError>,
+    ) -> Result<(), VideoError> {
+        let _control = self.control.lock().await;
+        let mut stream = self.active_stream(name, arn)?;
+        crate::ops::check_version(current_version, &stream.version, "the stream")?;
+        change(&mut stream)?;
+        stream.version = crate::model::new_version();
+        self.store_stream(stream).await
+    }
+
     /// Writes `stream` to the metadata store, then publishes it.
     pub(crate) async fn store_stream(&self, stream: StreamMeta) -> Result<(), VideoError> {
         let key = format!("{STREAM_PREFIX}{}", stream.name);

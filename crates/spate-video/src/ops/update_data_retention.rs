@@ -8,7 +8,6 @@ use super::Empty;
 use super::create_stream::MAX_RETENTION_HOURS;
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::model::new_version;
 use crate::service::{Call, VideoService};
 
 #[derive(Debug, Deserialize)]
@@ -65,17 +64,19 @@ pub async fn handle(
     _call: &Call,
     request: Request,
 ) -> Result<Empty, VideoError> {
-    let _control = service.control.lock().await;
-    let mut stream = service.active_stream(
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
-    super::check_version(&request.current_version, &stream.version, "the stream")?;
     let increase = request.operation.as_deref() == Some("INCREASE_DATA_RETENTION");
     let hours = request.data_retention_change_in_hours.unwrap_or_default();
-    stream.retention_hours = changed(stream.retention_hours, increase, hours)?;
-    stream.version = new_version();
-    service.store_stream(stream).await?;
+    service
+        .update_stream(
+            request.stream_name.as_deref(),
+            request.stream_arn.as_deref(),
+            &request.current_version,
+            |stream| {
+                stream.retention_hours = changed(stream.retention_hours, increase, hours)?;
+                Ok(())
+            },
+        )
+        .await?;
     Ok(Empty {})
 }
 

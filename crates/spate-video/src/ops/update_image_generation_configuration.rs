@@ -8,7 +8,7 @@ use spate_wire::Violations;
 use super::Empty;
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::model::{ImageGenerationConfiguration, new_version};
+use crate::model::ImageGenerationConfiguration;
 use crate::service::{Call, VideoService};
 
 #[derive(Debug, Deserialize)]
@@ -124,14 +124,17 @@ pub async fn handle(
             "UpdateImageGenerationConfiguration with Status ENABLED is not supported by Spate: it delivers no images in the background (use GetImages); store it with Status DISABLED.".into(),
         ));
     }
-    let _control = service.control.lock().await;
-    let mut stream = service.active_stream(
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
-    stream.image_generation = request.image_generation_configuration;
-    stream.version = new_version();
-    service.store_stream(stream).await?;
+    service
+        .update_stream(
+            request.stream_name.as_deref(),
+            request.stream_arn.as_deref(),
+            &None,
+            |stream| {
+                stream.image_generation = request.image_generation_configuration;
+                Ok(())
+            },
+        )
+        .await?;
     Ok(Empty {})
 }
 

@@ -7,7 +7,7 @@ use spate_wire::Violations;
 use super::Empty;
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::model::{NotificationConfiguration, new_version};
+use crate::model::NotificationConfiguration;
 use crate::service::{Call, VideoService};
 
 #[derive(Debug, Deserialize)]
@@ -62,14 +62,17 @@ pub async fn handle(
             "UpdateNotificationConfiguration with Status ENABLED is not supported by Spate: it sends no notifications; store it with Status DISABLED.".into(),
         ));
     }
-    let _control = service.control.lock().await;
-    let mut stream = service.active_stream(
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
-    stream.notification = request.notification_configuration;
-    stream.version = new_version();
-    service.store_stream(stream).await?;
+    service
+        .update_stream(
+            request.stream_name.as_deref(),
+            request.stream_arn.as_deref(),
+            &None,
+            |stream| {
+                stream.notification = request.notification_configuration;
+                Ok(())
+            },
+        )
+        .await?;
     Ok(Empty {})
 }
 

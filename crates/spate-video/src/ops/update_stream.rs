@@ -6,7 +6,6 @@ use spate_wire::Violations;
 use super::Empty;
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::model::new_version;
 use crate::service::{Call, VideoService};
 
 #[derive(Debug, Deserialize)]
@@ -49,20 +48,22 @@ pub async fn handle(
     _call: &Call,
     request: Request,
 ) -> Result<Empty, VideoError> {
-    let _control = service.control.lock().await;
-    let mut stream = service.active_stream(
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
-    super::check_version(&request.current_version, &stream.version, "the stream")?;
-    if request.device_name.is_some() {
-        stream.device_name = request.device_name;
-    }
-    if request.media_type.is_some() {
-        stream.media_type = request.media_type;
-    }
-    stream.version = new_version();
-    service.store_stream(stream).await?;
+    service
+        .update_stream(
+            request.stream_name.as_deref(),
+            request.stream_arn.as_deref(),
+            &request.current_version,
+            |stream| {
+                if request.device_name.is_some() {
+                    stream.device_name = request.device_name;
+                }
+                if request.media_type.is_some() {
+                    stream.media_type = request.media_type;
+                }
+                Ok(())
+            },
+        )
+        .await?;
     Ok(Empty {})
 }
 

@@ -7,7 +7,6 @@ use spate_wire::Violations;
 use super::Empty;
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::model::new_version;
 use crate::service::{Call, VideoService};
 
 /// `StreamStorageConfiguration`.
@@ -59,20 +58,22 @@ pub async fn handle(
     _call: &Call,
     request: Request,
 ) -> Result<Empty, VideoError> {
-    let _control = service.control.lock().await;
-    let mut stream = service.active_stream(
-        request.stream_name.as_deref(),
-        request.stream_arn.as_deref(),
-    )?;
-    super::check_version(&request.current_version, &stream.version, "the stream")?;
-    if let Some(tier) = request
-        .stream_storage_configuration
-        .and_then(|storage| storage.default_storage_tier)
-    {
-        stream.storage_tier = tier;
-    }
-    stream.version = new_version();
-    service.store_stream(stream).await?;
+    service
+        .update_stream(
+            request.stream_name.as_deref(),
+            request.stream_arn.as_deref(),
+            &request.current_version,
+            |stream| {
+                if let Some(tier) = request
+                    .stream_storage_configuration
+                    .and_then(|storage| storage.default_storage_tier)
+                {
+                    stream.storage_tier = tier;
+                }
+                Ok(())
+            },
+        )
+        .await?;
     Ok(Empty {})
 }
 
