@@ -35,6 +35,9 @@ pub enum VideoError {
     NotSupported(String),
     #[error("metadata failure: {0}")]
     Meta(#[from] MetaError),
+    /// The fragment store failed.
+    #[error("fragment store failure: {0}")]
+    Store(#[from] crate::store::StoreError),
     /// An invariant of the stored state does not hold.
     #[error("internal failure: {0}")]
     Internal(String),
@@ -84,7 +87,7 @@ impl VideoError {
             VideoError::StreamEdgeConfigurationNotFound(_) => {
                 client("StreamEdgeConfigurationNotFoundException", 404)
             }
-            VideoError::Meta(_) | VideoError::Internal(_) => {
+            VideoError::Meta(_) | VideoError::Store(_) | VideoError::Internal(_) => {
                 AwsError::server("InternalFailure", "Internal service failure.")
             }
         }
@@ -92,7 +95,10 @@ impl VideoError {
 
     /// Whether the server, not the caller, is at fault (worth an error-level log line).
     pub fn is_server_fault(&self) -> bool {
-        matches!(self, VideoError::Meta(_) | VideoError::Internal(_))
+        matches!(
+            self,
+            VideoError::Meta(_) | VideoError::Store(_) | VideoError::Internal(_)
+        )
     }
 }
 

@@ -19,6 +19,7 @@ pub mod error;
 pub mod model;
 pub mod ops;
 pub mod service;
+pub mod store;
 
 pub use api::SIGNING_NAME;
 pub use config::VideoConfig;
