@@ -9,9 +9,11 @@
 //! and channels, written through to the metadata store), `config` (`[video]`), `error`
 //! (`VideoError` and its mapping to AWS error types and statuses).
 //!
-//! Fragments (PutMedia, GetMedia, ListFragments, HLS/DASH, clips, images) come later: a
-//! fragment store over `spate-log`, an MKV library, and the streaming entry points the server
-//! calls (see the plan in the repository's notes).
+//! Fragments: `store` keeps each stream's fragments in two `spate-log` logs (media and
+//! index) with fragment numbers and time lookups; `tokens` seals NextTokens and session
+//! tokens. Still to come (see the plan in the repository's notes): wiring the store into the
+//! service, and the streaming entry points the server calls (PutMedia, GetMedia,
+//! ListFragments, HLS/DASH, clips, images) over the `spate-mkv` crate.
 
 pub mod api;
 pub mod config;
@@ -20,6 +22,7 @@ pub mod model;
 pub mod ops;
 pub mod service;
 pub mod store;
+pub mod tokens;
 
 pub use api::SIGNING_NAME;
 pub use config::VideoConfig;
