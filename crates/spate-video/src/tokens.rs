@@ -174,18 +174,18 @@ impl PageToken {
             .as_slice()
             .try_into()
             .map_err(|_| TokenError::Malformed)?;
-        let i64_at = |at: usize| {
+        let word_at = |at: usize| {
             let mut bytes = [0u8; 8];
             bytes.copy_from_slice(&body[at..at + 8]);
-            i64::from_le_bytes(bytes)
+            bytes
         };
         let mut digest = [0u8; 4];
         digest.copy_from_slice(&body[16..20]);
         let page = PageToken {
-            stream_created_ms: i64_at(0),
-            cursor: i64_at(8) as u64,
+            stream_created_ms: i64::from_le_bytes(word_at(0)),
+            cursor: u64::from_le_bytes(word_at(8)),
             request_digest: u32::from_le_bytes(digest),
-            issued_ms: i64_at(20),
+            issued_ms: i64::from_le_bytes(word_at(20)),
         };
         if now_ms.saturating_sub(page.issued_ms) > max_age_ms {
             return Err(TokenError::Expired);

@@ -170,6 +170,16 @@ async fn a_stale_offset_is_refused_not_renumbered() {
         .await
         .expect_err("offset 0 was assigned, not 5");
     assert!(err.to_string().contains("expected 5"), "{err}");
+    let err = store
+        .append(LOGS, meta(0, T0, 0), chunk(1))
+        .await
+        .expect_err("offset 0 is taken");
+    assert!(err.to_string().contains("0 is already taken"), "{err}");
+    assert_eq!(
+        store.bounds(LOGS).expect("bounds"),
+        (0, 1),
+        "refused before writing"
+    );
 }
 
 #[tokio::test]

@@ -20,6 +20,14 @@ pub enum StoreError {
         /// The offset the log assigned.
         got: u64,
     },
+    /// The fragment's metadata names a media offset already taken: nothing was written.
+    #[error("media offset {offset} is already taken (the media log ends at {end})")]
+    OffsetTaken {
+        /// The offset the metadata carried.
+        offset: u64,
+        /// The media log's end.
+        end: u64,
+    },
     /// A chunk longer than `u32::MAX` bytes.
     #[error("chunk of {0} bytes is too large")]
     ChunkTooLarge(usize),

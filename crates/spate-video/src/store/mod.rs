@@ -137,6 +137,16 @@ impl FragmentStore {
             chunk_bytes,
             ..meta
         };
+        // Offsets below the end are taken: refuse before writing a record that names the
+        // wrong offset. (Past the end is legitimate while other appends are in flight; the
+        // check after the append covers that case.)
+        let end = self.log.bounds(logs.media)?.end;
+        if meta.media_offset < end {
+            return Err(StoreError::OffsetTaken {
+                offset: meta.media_offset,
+                end,
+            });
+        }
         let encoded = Bytes::copy_from_slice(&meta.encode());
         let appended = self
             .log
