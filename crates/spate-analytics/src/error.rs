@@ -50,18 +50,7 @@ pub enum AnalyticsError {
     Internal(String),
 }
 
-impl From<spate_wire::validate::RequestError> for AnalyticsError {
-    fn from(err: spate_wire::validate::RequestError) -> AnalyticsError {
-        match err {
-            spate_wire::validate::RequestError::Serialization(message) => {
-                AnalyticsError::Serialization(message)
-            }
-            spate_wire::validate::RequestError::Validation(violations) => {
-                AnalyticsError::Validation(violations)
-            }
-        }
-    }
-}
+spate_wire::request_error_conversion!(AnalyticsError);
 
 impl AnalyticsError {
     /// The error as AWS clients expect it on the wire.

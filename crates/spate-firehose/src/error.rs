@@ -40,18 +40,7 @@ pub enum FirehoseError {
     Internal(String),
 }
 
-impl From<spate_wire::validate::RequestError> for FirehoseError {
-    fn from(err: spate_wire::validate::RequestError) -> FirehoseError {
-        match err {
-            spate_wire::validate::RequestError::Serialization(message) => {
-                FirehoseError::Serialization(message)
-            }
-            spate_wire::validate::RequestError::Validation(violations) => {
-                FirehoseError::Validation(violations)
-            }
-        }
-    }
-}
+spate_wire::request_error_conversion!(FirehoseError);
 
 impl FirehoseError {
     /// The error as AWS clients expect it on the wire.

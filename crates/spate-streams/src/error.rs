@@ -47,18 +47,7 @@ pub enum StreamsError {
     Internal(String),
 }
 
-impl From<spate_wire::validate::RequestError> for StreamsError {
-    fn from(err: spate_wire::validate::RequestError) -> StreamsError {
-        match err {
-            spate_wire::validate::RequestError::Serialization(message) => {
-                StreamsError::Serialization(message)
-            }
-            spate_wire::validate::RequestError::Validation(violations) => {
-                StreamsError::Validation(violations)
-            }
-        }
-    }
-}
+spate_wire::request_error_conversion!(StreamsError);
 
 impl StreamsError {
     /// The error as AWS clients expect it on the wire.

@@ -43,18 +43,7 @@ pub enum VideoError {
     Internal(String),
 }
 
-impl From<spate_wire::validate::RequestError> for VideoError {
-    fn from(err: spate_wire::validate::RequestError) -> VideoError {
-        match err {
-            spate_wire::validate::RequestError::Serialization(message) => {
-                VideoError::Serialization(message)
-            }
-            spate_wire::validate::RequestError::Validation(violations) => {
-                VideoError::Validation(violations)
-            }
-        }
-    }
-}
+spate_wire::request_error_conversion!(VideoError);
 
 impl VideoError {
     /// The error as AWS clients expect it on the wire, with the model's HTTP status.

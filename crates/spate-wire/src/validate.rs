@@ -27,6 +27,26 @@ pub enum RequestError {
     Validation(Violations),
 }
 
+/// `impl From<RequestError> for $error`, for a service error with `Serialization(String)` and
+/// `Validation(Violations)` variants: every service answers a bad body the same way.
+#[macro_export]
+macro_rules! request_error_conversion {
+    ($error:ident) => {
+        impl From<$crate::validate::RequestError> for $error {
+            fn from(err: $crate::validate::RequestError) -> $error {
+                match err {
+                    $crate::validate::RequestError::Serialization(message) => {
+                        $error::Serialization(message)
+                    }
+                    $crate::validate::RequestError::Validation(violations) => {
+                        $error::Validation(violations)
+                    }
+                }
+            }
+        }
+    };
+}
+
 /// Decodes a request body into its shape, its blobs and texts into one buffer per request
 /// (`crate::arena`), then checks the shape's constraints.
 pub fn decode_request<T: DeserializeOwned + Validate>(

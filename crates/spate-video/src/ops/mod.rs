@@ -297,6 +297,17 @@ pub fn check_version(current: &Option<String>, actual: &str, what: &str) -> Resu
     }
 }
 
+/// Refuses a configuration whose `Status` is ENABLED: Spate stores these configurations but
+/// does not act on them in the background (`what` says what it would have to do).
+pub fn refuse_enabled(operation: &str, status: Option<&str>, what: &str) -> Result<(), VideoError> {
+    if status == Some("ENABLED") {
+        return Err(VideoError::NotSupported(format!(
+            "{operation} with Status ENABLED is not supported by Spate: {what}; store it with Status DISABLED."
+        )));
+    }
+    Ok(())
+}
+
 /// Validation of a request body, for the operations' tests: the message, or `None` if valid.
 #[cfg(test)]
 pub(crate) fn violations<T: serde::de::DeserializeOwned + crate::api::Validate>(

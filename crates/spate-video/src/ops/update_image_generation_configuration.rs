@@ -117,13 +117,14 @@ pub async fn handle(
     _call: &Call,
     request: Request,
 ) -> Result<Empty, VideoError> {
-    if let Some(config) = &request.image_generation_configuration
-        && config.status.as_deref() == Some("ENABLED")
-    {
-        return Err(VideoError::NotSupported(
-            "UpdateImageGenerationConfiguration with Status ENABLED is not supported by Spate: it delivers no images in the background (use GetImages); store it with Status DISABLED.".into(),
-        ));
-    }
+    super::refuse_enabled(
+        "UpdateImageGenerationConfiguration",
+        request
+            .image_generation_configuration
+            .as_ref()
+            .and_then(|config| config.status.as_deref()),
+        "it delivers no images in the background (use GetImages)",
+    )?;
     service
         .update_stream(
             request.stream_name.as_deref(),

@@ -55,13 +55,14 @@ pub async fn handle(
     _call: &Call,
     request: Request,
 ) -> Result<Empty, VideoError> {
-    if let Some(config) = &request.notification_configuration
-        && config.status.as_deref() == Some("ENABLED")
-    {
-        return Err(VideoError::NotSupported(
-            "UpdateNotificationConfiguration with Status ENABLED is not supported by Spate: it sends no notifications; store it with Status DISABLED.".into(),
-        ));
-    }
+    super::refuse_enabled(
+        "UpdateNotificationConfiguration",
+        request
+            .notification_configuration
+            .as_ref()
+            .and_then(|config| config.status.as_deref()),
+        "it sends no notifications",
+    )?;
     service
         .update_stream(
             request.stream_name.as_deref(),
