@@ -16,7 +16,8 @@
 //! its Data Streams and Firehose, in process (`StreamsApi`, `FirehoseApi` below).
 //!
 //! Its Kinesis Video service keeps its streams and signaling channels in the same metadata
-//! store.
+//! store, and their fragments in a storage engine of its own (`video-log/`), which deletes
+//! the logs no video stream owns.
 //!
 //! A call goes to its caller's account, unless it names (by ARN) a resource of another account
 //! hosted here: then it goes there, and authorization requires that resource's policy to allow
@@ -279,14 +280,26 @@ async fn open_account(
     };
     let mut video_config = config.video_config();
     video_config.account_id = account.to_owned();
-    let video = VideoService::open(video_config, meta.clone(), clock.clone()).await?;
+    let video_dir = dir.join("video-log");
+    let video_log_config = config.video_log_config();
+    let video_clock = clock.clone();
+    let video_log =
+        tokio::task::spawn_blocking(move || Log::open(&video_dir, video_log_config, video_clock))
+            .await??;
+    let video = VideoService::open(
+        video_config,
+        meta.clone(),
+        clock.clone(),
+        spate_video::store::FragmentStore::with_log(video_log.clone()),
+    )
+    .await?;
     let analytics = AnalyticsService::open(analytics_config, meta, clock, connections).await?;
     Ok(OpenAccount {
         streams,
         firehose,
         analytics,
         video,
-        logs: vec![log, firehose_log],
+        logs: vec![log, firehose_log, video_log],
     })
 }
 

@@ -459,6 +459,15 @@ impl ServerConfig {
     /// is then discarded unsealed (`Log::discard_before`): each record is written once, to the
     /// journal, instead of twice. A buffer held past 15 minutes, or past 512 MiB of buffers
     /// in all, is sealed as any log's tail.
+    /// The storage engine of Video fragments (`video-log/`): the shared settings, with room
+    /// for fragments of up to 50 MiB in the in-memory tail.
+    pub fn video_log_config(&self) -> LogConfig {
+        const MIB: u64 = 1024 * 1024;
+        let mut config = self.log_config();
+        config.max_unsealed_bytes = config.max_unsealed_bytes.max(256 * MIB);
+        config
+    }
+
     pub fn firehose_log_config(&self) -> LogConfig {
         const MIB: u64 = 1024 * 1024;
         let mut config = self.log_config();

@@ -8,6 +8,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use spate_log::LogId;
+
+use crate::store::StreamLogs;
 
 /// `Status` of the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +122,26 @@ pub struct StreamMeta {
     pub storage_tier: String,
     pub image_generation: Option<ImageGenerationConfiguration>,
     pub notification: Option<NotificationConfiguration>,
+    /// The stream's fragment logs in the account's `video-log/` engine; absent only in streams
+    /// stored before fragments were kept (the service gives them logs at open).
+    #[serde(default)]
+    pub logs: Option<LogIds>,
+}
+
+/// The ids of a stream's two fragment logs (media and index), never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogIds {
+    pub media: u64,
+    pub index: u64,
+}
+
+impl LogIds {
+    pub fn stream_logs(self) -> StreamLogs {
+        StreamLogs {
+            media: LogId(self.media),
+            index: LogId(self.index),
+        }
+    }
 }
 
 /// `MediaStorageConfiguration` of a channel.

@@ -3,9 +3,15 @@
 //! Both are held in memory and written through to the metadata store (`video/streams/<name>`,
 //! `video/channels/<name>`) before they are published; control-plane changes are serialized by
 //! one async lock. Status transitions are read off the clock ([`crate::model::Lifecycle`]);
-//! [`VideoService::maintain`] drops from the store what a finished deletion left.
+//! [`VideoService::maintain`] drops from the store what a finished deletion left, and trims
+//! fragments past their stream's retention.
+//!
+//! Fragments live in the account's own `video-log/` engine ([`FragmentStore`]): each stream
+//! owns two logs whose ids come from the counter `video/log-id` and are never reused. At open,
+//! logs no stream owns (a deletion or a creation cut short) are deleted, and each stream's
+//! index is brought level with its media log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -16,10 +22,17 @@ use spate_meta::{MetaStore, Txn};
 
 use crate::config::VideoConfig;
 use crate::error::VideoError;
-use crate::model::{ChannelMeta, Status, StreamMeta};
+use crate::model::{ChannelMeta, LogIds, Status, StreamMeta};
+use crate::store::FragmentStore;
 
 pub(crate) const STREAM_PREFIX: &str = "video/streams/";
 pub(crate) const CHANNEL_PREFIX: &str = "video/channels/";
+/// The next unused fragment log id.
+const NEXT_LOG_KEY: &str = "video/log-id";
+/// How long fragments of a stream with no retention (`DataRetentionInHours` 0) stay readable:
+/// AWS keeps such media in its hosts' buffers for a few minutes.
+/// Unverified: five minutes.
+const NO_RETENTION_KEEP_MS: i64 = 5 * 60 * 1000;
 
 /// What an operation knows of the HTTP request besides its body.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +46,8 @@ pub struct VideoService {
     pub(crate) config: VideoConfig,
     pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Every stream's fragments.
+    pub(crate) store: FragmentStore,
     pub(crate) streams: Mutex<BTreeMap<String, StreamMeta>>,
     pub(crate) channels: Mutex<BTreeMap<String, ChannelMeta>>,
     /// Serializes control-plane changes.
@@ -61,18 +76,48 @@ async fn load<T: DeserializeOwned>(
 }
 
 impl VideoService {
-    /// Loads the account's streams and channels.
+    /// Loads the account's streams and channels, and readies their fragment logs in `store`.
     pub async fn open(
         config: VideoConfig,
         meta: Arc<dyn MetaStore>,
         clock: Arc<dyn Clock>,
+        store: FragmentStore,
     ) -> Result<Arc<VideoService>, VideoError> {
-        let streams: Vec<StreamMeta> = load(meta.as_ref(), STREAM_PREFIX).await?;
+        let mut streams: Vec<StreamMeta> = load(meta.as_ref(), STREAM_PREFIX).await?;
         let channels: Vec<ChannelMeta> = load(meta.as_ref(), CHANNEL_PREFIX).await?;
+        for stream in &mut streams {
+            if stream.logs.is_none() {
+                stream.logs = Some(allocate_logs(meta.as_ref()).await?);
+                let key = format!("{STREAM_PREFIX}{}", stream.name);
+                meta.commit(Txn::new().put(key, encode(&stream)?)).await?;
+            }
+        }
+        let owned: HashSet<u64> = streams
+            .iter()
+            .filter_map(|stream| stream.logs)
+            .flat_map(|logs| [logs.media, logs.index])
+            .collect();
+        for id in store.log().logs() {
+            if !owned.contains(&id.0) {
+                store.delete_log(id)?;
+            }
+        }
+        for logs in streams.iter().filter_map(|stream| stream.logs) {
+            store.create(logs.stream_logs())?;
+            let rebuilt = store.recover(logs.stream_logs()).await?;
+            if rebuilt > 0 {
+                tracing::info!(
+                    media_log = logs.media,
+                    rebuilt,
+                    "rebuilt fragment index records after an interrupted append"
+                );
+            }
+        }
         Ok(Arc::new(VideoService {
             config,
             meta,
             clock,
+            store,
             streams: Mutex::new(streams.into_iter().map(|s| (s.name.clone(), s)).collect()),
             channels: Mutex::new(channels.into_iter().map(|c| (c.name.clone(), c)).collect()),
             control: tokio::sync::Mutex::new(()),
@@ -245,17 +290,40 @@ impl VideoService {
         Ok(())
     }
 
-    /// Removes from the store the streams and channels whose deletion has finished.
+    /// Two fragment log ids never used before.
+    pub(crate) async fn allocate_logs(&self) -> Result<LogIds, VideoError> {
+        allocate_logs(self.meta.as_ref()).await
+    }
+
+    /// Drops fragments past their stream's retention (whole sealed segments).
+    fn trim_fragments(&self) -> Result<(), VideoError> {
+        let now = self.now_ms();
+        for (stream, _) in self.live_streams() {
+            let Some(logs) = stream.logs else { continue };
+            let keep_ms = if stream.retention_hours == 0 {
+                NO_RETENTION_KEEP_MS
+            } else {
+                stream.retention_hours.saturating_mul(3_600_000)
+            };
+            self.store
+                .trim(logs.stream_logs(), now.saturating_sub(keep_ms))?;
+        }
+        Ok(())
+    }
+
+    /// Removes from the store the streams and channels whose deletion has finished, with
+    /// their fragments, and trims fragments past retention.
     pub async fn maintain(&self) -> Result<(), VideoError> {
+        self.trim_fragments()?;
         // Held throughout: a create may not reuse a name between the scan and the commit.
         let _control = self.control.lock().await;
         let now = self.now_ms();
-        let gone_streams: Vec<String> = self
+        let gone_streams: Vec<(String, Option<LogIds>)> = self
             .streams
             .lock()
             .values()
             .filter(|stream| stream.lifecycle.at(now).is_none())
-            .map(|stream| stream.name.clone())
+            .map(|stream| (stream.name.clone(), stream.logs))
             .collect();
         let gone_channels: Vec<String> = self
             .channels
@@ -268,24 +336,46 @@ impl VideoService {
             return Ok(());
         }
         let mut txn = Txn::new();
-        for name in &gone_streams {
+        for (name, _) in &gone_streams {
             txn = txn.delete(format!("{STREAM_PREFIX}{name}"));
         }
         for name in &gone_channels {
             txn = txn.delete(format!("{CHANNEL_PREFIX}{name}"));
         }
         self.meta.commit(txn).await?;
-        let mut streams = self.streams.lock();
-        for name in gone_streams {
-            streams.remove(&name);
+        // After the commit: a crash in between leaves logs no stream owns, deleted at open.
+        for (name, logs) in gone_streams {
+            self.streams.lock().remove(&name);
+            if let Some(logs) = logs {
+                self.store.delete(logs.stream_logs())?;
+            }
         }
-        drop(streams);
         let mut channels = self.channels.lock();
         for name in gone_channels {
             channels.remove(&name);
         }
         Ok(())
     }
+}
+
+/// Two fragment log ids never used before, from the counter `video/log-id`.
+async fn allocate_logs(meta: &dyn MetaStore) -> Result<LogIds, VideoError> {
+    let next = match meta.get(NEXT_LOG_KEY).await? {
+        Some(entry) => std::str::from_utf8(&entry.value)
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            .ok_or_else(|| VideoError::Internal("stored next video log id".into()))?,
+        None => 1,
+    };
+    let after = next
+        .checked_add(2)
+        .ok_or_else(|| VideoError::Internal("video log ids exhausted".into()))?;
+    meta.commit(Txn::new().put(NEXT_LOG_KEY, after.to_string()))
+        .await?;
+    Ok(LogIds {
+        media: next,
+        index: next + 1,
+    })
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, VideoError> {

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use spate_log::ManualClock;
+use spate_log::{LogConfig, ManualClock};
 use spate_meta::{MemoryStore, MetaStore};
+use spate_video::store::FragmentStore;
 use spate_video::{Call, VideoConfig, VideoService};
 
 const START_MS: i64 = 1_700_000_000_000;
@@ -14,19 +15,36 @@ const START_MS: i64 = 1_700_000_000_000;
 struct Fixture {
     clock: Arc<ManualClock>,
     meta: Arc<dyn MetaStore>,
+    store: FragmentStore,
     service: Arc<VideoService>,
+    _dir: tempfile::TempDir,
+}
+
+/// A fragment store in `dir` on `clock`.
+fn fragment_store(dir: &tempfile::TempDir, clock: &Arc<ManualClock>) -> FragmentStore {
+    let clock: Arc<ManualClock> = Arc::clone(clock);
+    FragmentStore::open(dir.path(), LogConfig::default(), clock).expect("fragment store")
 }
 
 async fn fixture() -> Fixture {
     let clock = Arc::new(ManualClock::new(START_MS));
     let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
-    let service = VideoService::open(VideoConfig::default(), meta.clone(), clock.clone())
-        .await
-        .expect("open");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = fragment_store(&dir, &clock);
+    let service = VideoService::open(
+        VideoConfig::default(),
+        meta.clone(),
+        clock.clone(),
+        store.clone(),
+    )
+    .await
+    .expect("open");
     Fixture {
         clock,
         meta,
+        store,
         service,
+        _dir: dir,
     }
 }
 
@@ -51,8 +69,9 @@ async fn status(service: &Arc<VideoService>, name: &str) -> Result<String, Strin
 
 #[tokio::test]
 async fn streams_change_status_at_their_delays() {
-    let Fixture { clock, service, .. } = fixture().await;
-    let created = call(&service, "/createStream", json!({"StreamName": "cam"}))
+    let fixture = fixture().await;
+    let (clock, service) = (&fixture.clock, &fixture.service);
+    let created = call(service, "/createStream", json!({"StreamName": "cam"}))
         .await
         .expect("created");
     let arn = created["StreamARN"].as_str().expect("arn").to_owned();
@@ -60,44 +79,45 @@ async fn streams_change_status_at_their_delays() {
         arn,
         format!("arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam/{START_MS}")
     );
-    assert_eq!(status(&service, "cam").await.as_deref(), Ok("CREATING"));
+    assert_eq!(status(service, "cam").await.as_deref(), Ok("CREATING"));
     clock.advance(499);
-    assert_eq!(status(&service, "cam").await.as_deref(), Ok("CREATING"));
+    assert_eq!(status(service, "cam").await.as_deref(), Ok("CREATING"));
     clock.advance(1);
-    assert_eq!(status(&service, "cam").await.as_deref(), Ok("ACTIVE"));
+    assert_eq!(status(service, "cam").await.as_deref(), Ok("ACTIVE"));
 
-    call(&service, "/deleteStream", json!({"StreamARN": arn}))
+    call(service, "/deleteStream", json!({"StreamARN": arn}))
         .await
         .expect("deleted");
-    assert_eq!(status(&service, "cam").await.as_deref(), Ok("DELETING"));
+    assert_eq!(status(service, "cam").await.as_deref(), Ok("DELETING"));
     clock.advance(500);
     assert_eq!(
-        status(&service, "cam").await,
+        status(service, "cam").await,
         Err("ResourceNotFoundException".to_owned())
     );
 }
 
 #[tokio::test]
 async fn versions_guard_updates_and_change_with_each() {
-    let Fixture { clock, service, .. } = fixture().await;
-    call(&service, "/createStream", json!({"StreamName": "cam"}))
+    let fixture = fixture().await;
+    let (clock, service) = (&fixture.clock, &fixture.service);
+    call(service, "/createStream", json!({"StreamName": "cam"}))
         .await
         .expect("created");
     clock.advance(500);
-    let described = call(&service, "/describeStream", json!({"StreamName": "cam"}))
+    let described = call(service, "/describeStream", json!({"StreamName": "cam"}))
         .await
         .expect("described");
     let version = described["StreamInfo"]["Version"].clone();
     let update = json!({"StreamName": "cam", "CurrentVersion": "stale", "DeviceName": "d"});
     assert_eq!(
-        call(&service, "/updateStream", update).await,
+        call(service, "/updateStream", update).await,
         Err("VersionMismatchException".to_owned())
     );
     let update = json!({"StreamName": "cam", "CurrentVersion": version, "DeviceName": "d"});
-    call(&service, "/updateStream", update)
+    call(service, "/updateStream", update)
         .await
         .expect("updated");
-    let described = call(&service, "/describeStream", json!({"StreamName": "cam"}))
+    let described = call(service, "/describeStream", json!({"StreamName": "cam"}))
         .await
         .expect("described");
     assert_eq!(described["StreamInfo"]["DeviceName"], "d");
@@ -106,29 +126,26 @@ async fn versions_guard_updates_and_change_with_each() {
 
 #[tokio::test]
 async fn finished_deletions_leave_the_store_and_the_rest_is_reloaded() {
-    let Fixture {
-        clock,
-        meta,
-        service,
-    } = fixture().await;
+    let fixture = fixture().await;
+    let (clock, meta, service) = (&fixture.clock, &fixture.meta, &fixture.service);
     for name in ["gone", "kept"] {
-        call(&service, "/createStream", json!({"StreamName": name}))
+        call(service, "/createStream", json!({"StreamName": name}))
             .await
             .expect("created");
     }
     call(
-        &service,
+        service,
         "/createSignalingChannel",
         json!({"ChannelName": "door"}),
     )
     .await
     .expect("channel");
     clock.advance(500);
-    let gone = call(&service, "/describeStream", json!({"StreamName": "gone"}))
+    let gone = call(service, "/describeStream", json!({"StreamName": "gone"}))
         .await
         .expect("described");
     call(
-        &service,
+        service,
         "/deleteStream",
         json!({"StreamARN": gone["StreamInfo"]["StreamARN"]}),
     )
@@ -143,11 +160,23 @@ async fn finished_deletions_leave_the_store_and_the_rest_is_reloaded() {
         .into_iter()
         .map(|(key, _)| key)
         .collect();
-    assert_eq!(stored, vec!["video/channels/door", "video/streams/kept"]);
+    assert_eq!(
+        stored,
+        vec!["video/channels/door", "video/log-id", "video/streams/kept"]
+    );
 
-    let reopened = VideoService::open(VideoConfig::default(), meta.clone(), clock.clone())
-        .await
-        .expect("reopen");
+    // The deleted stream's two logs went with it; the kept stream's remain.
+    assert_eq!(fixture.store.log().logs().len(), 2);
+    let (clock, meta) = (clock.clone(), meta.clone());
+
+    let reopened = VideoService::open(
+        VideoConfig::default(),
+        meta.clone(),
+        clock.clone(),
+        fixture.store.clone(),
+    )
+    .await
+    .expect("reopen");
     let listed = call(&reopened, "/listStreams", json!({}))
         .await
         .expect("list");
@@ -167,7 +196,9 @@ async fn limits_are_the_configured_ones() {
         channel_limit: 1,
         ..VideoConfig::default()
     };
-    let service = VideoService::open(config, Arc::new(MemoryStore::new()), clock)
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = fragment_store(&dir, &clock);
+    let service = VideoService::open(config, Arc::new(MemoryStore::new()), clock, store)
         .await
         .expect("open");
     call(&service, "/createStream", json!({"StreamName": "a"}))

@@ -98,6 +98,8 @@ pub async fn handle(
             live.len()
         )));
     }
+    let logs = service.allocate_logs().await?;
+    service.store.create(logs.stream_logs())?;
     let now = service.now_ms();
     let stream = StreamMeta {
         arn: service.config.arn("stream", &name, now),
@@ -118,6 +120,7 @@ pub async fn handle(
             .unwrap_or_else(|| "HOT".to_owned()),
         image_generation: None,
         notification: None,
+        logs: Some(logs),
     };
     let stream_arn = stream.arn.clone();
     service.store_stream(stream).await?;

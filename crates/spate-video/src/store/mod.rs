@@ -103,13 +103,16 @@ impl FragmentStore {
 
     /// Deletes the stream's logs and their data; missing logs are not an error.
     pub fn delete(&self, logs: StreamLogs) -> Result<(), StoreError> {
-        for id in [logs.media, logs.index] {
-            match self.log.delete_log(id) {
-                Ok(()) | Err(LogError::UnknownLog(_)) => {}
-                Err(err) => return Err(err.into()),
-            }
+        self.delete_log(logs.media)?;
+        self.delete_log(logs.index)
+    }
+
+    /// Deletes one log and its data (a log no stream owns); a missing log is not an error.
+    pub fn delete_log(&self, id: LogId) -> Result<(), StoreError> {
+        match self.log.delete_log(id) {
+            Ok(()) | Err(LogError::UnknownLog(_)) => Ok(()),
+            Err(err) => Err(err.into()),
         }
-        Ok(())
     }
 
     /// The number the next appended fragment will get (with no append in flight).
