@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use spate_video::api::Reply;
 use spate_video::{Call, VideoService};
 use spate_wire::AwsError;
 use std::sync::Arc;
@@ -85,7 +86,19 @@ async fn video(
     .instrument(span)
     .await;
     match result {
-        Ok(body) => json_response(StatusCode::OK, body, &request_id),
+        Ok(Reply::Json(body)) => json_response(StatusCode::OK, body, &request_id),
+        Ok(Reply::Media { content_type, body }) => {
+            let mut response = Response::new(Body::from_stream(futures::StreamExt::map(
+                body,
+                Ok::<_, std::convert::Infallible>,
+            )));
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                headers.insert("x-amzn-requestid", value);
+            }
+            response
+        }
         Err(error) => {
             if error.status >= 500 {
                 error!(request_id = %request_id, operation, code = error.code, message = %error.message, "request failed");

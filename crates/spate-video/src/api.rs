@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+use futures::stream::BoxStream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use spate_wire::{AwsError, Codec};
@@ -138,6 +140,31 @@ pub fn refusal(operation: &str) -> Option<AwsError> {
     Some(VideoError::NotSupported(message).to_aws())
 }
 
+/// What an operation answers with a 200.
+pub enum Reply {
+    /// A JSON body.
+    Json(Vec<u8>),
+    /// A body streamed as it is produced (GetMedia and GetMediaForFragmentList: `video/webm`);
+    /// a failure after the 200 is written into the stream itself (error tags), so the stream
+    /// yields bytes only.
+    Media {
+        content_type: &'static str,
+        body: BoxStream<'static, Bytes>,
+    },
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Json(body) => f.debug_tuple("Json").field(&body.len()).finish(),
+            Reply::Media { content_type, .. } => f
+                .debug_struct("Media")
+                .field("content_type", content_type)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
 /// The operation a path is, if Spate answers it.
 pub fn operation_of(path: &str) -> Option<&'static str> {
     PATHS
@@ -236,7 +263,7 @@ impl VideoService {
         path: &str,
         body: &[u8],
         call: &Call,
-    ) -> Result<Vec<u8>, AwsError> {
+    ) -> Result<Reply, AwsError> {
         let Some(operation) = operation_of(path) else {
             return Err(AwsError::unknown_operation(path));
         };
@@ -256,7 +283,7 @@ impl VideoService {
         operation: &'static str,
         body: &[u8],
         call: &Call,
-    ) -> Result<Vec<u8>, VideoError> {
+    ) -> Result<Reply, VideoError> {
         let served = operations!(self, call, operation, body, {
             "CreateSignalingChannel" => create_signaling_channel,
             "CreateStream" => create_stream,
@@ -288,7 +315,7 @@ impl VideoService {
             "UpdateStreamStorageConfiguration" => update_stream_storage_configuration,
         });
         if let Some(result) = served {
-            return result;
+            return result.map(Reply::Json);
         }
         match operation {
             "DescribeEdgeConfiguration" | "DeleteEdgeConfiguration" => {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use spate_log::{LogConfig, ManualClock};
 use spate_meta::{MemoryStore, MetaStore};
+use spate_video::api::Reply;
 use spate_video::store::FragmentStore;
 use spate_video::{Call, VideoConfig, VideoService};
 
@@ -54,7 +55,8 @@ async fn call(service: &Arc<VideoService>, path: &str, body: Value) -> Result<Va
     };
     let body = serde_json::to_vec(&body).expect("json");
     match service.handle(path, &body, &call).await {
-        Ok(answer) => Ok(serde_json::from_slice(&answer).expect("json answer")),
+        Ok(Reply::Json(answer)) => Ok(serde_json::from_slice(&answer).expect("json answer")),
+        Ok(reply) => panic!("{path} answered {reply:?}, not JSON"),
         Err(err) => Err(err.code.to_owned()),
     }
 }
