@@ -7,11 +7,15 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use spate_video::api::Reply;
+use spate_video::ingest::PutMediaParams;
 use spate_video::{Call, VideoService};
 use spate_wire::AwsError;
 use std::sync::Arc;
@@ -21,9 +25,17 @@ use crate::auth::Caller;
 use crate::http::{AppState, RequestHead, authenticate, read_body, request_id};
 use crate::limits;
 
+/// PutMedia's path: its body is a media stream, not a JSON document.
+const PUT_MEDIA_PATH: &str = "/putMedia";
+
 /// Adds a route for every Kinesis Video path.
 pub(crate) fn routes(mut router: Router<AppState>) -> Router<AppState> {
     for (path, _) in spate_video::api::PATHS {
+        if *path == PUT_MEDIA_PATH {
+            // No body bound: PutMedia streams media for as long as the producer sends it.
+            router = router.route(path, post(put_media));
+            continue;
+        }
         router = router.route(
             path,
             post(video).layer(axum::middleware::from_fn(limits::check_request_body)),
@@ -40,17 +52,26 @@ fn video_service<'a>(
     operation: &str,
     body: &[u8],
 ) -> Result<&'a Arc<VideoService>, AwsError> {
-    let video = state.accounts.video(caller.account()).ok_or_else(|| {
-        AwsError::client(
-            "UnknownOperationException",
-            format!("Operation {operation} is not served by this server."),
-        )
-    })?;
+    let video = video_of_account(state, caller, operation)?;
     let action = format!("kinesisvideo:{operation}");
     caller.authorize_by_key_policy(&action, video.account_id(), || {
         video.resource_arn_of_request(body)
     })?;
     Ok(video)
+}
+
+/// The Video service of the caller's account.
+fn video_of_account<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    operation: &str,
+) -> Result<&'a Arc<VideoService>, AwsError> {
+    state.accounts.video(caller.account()).ok_or_else(|| {
+        AwsError::client(
+            "UnknownOperationException",
+            format!("Operation {operation} is not served by this server."),
+        )
+    })
 }
 
 async fn video(
@@ -88,33 +109,97 @@ async fn video(
     match result {
         Ok(Reply::Json(body)) => json_response(StatusCode::OK, body, &request_id),
         Ok(Reply::Media { content_type, body }) => {
-            let mut response = Response::new(Body::from_stream(futures::StreamExt::map(
-                body,
-                Ok::<_, std::convert::Infallible>,
-            )));
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            if let Ok(value) = HeaderValue::from_str(&request_id) {
-                headers.insert("x-amzn-requestid", value);
-            }
-            response
+            streamed_response(content_type, body, &request_id)
         }
-        Err(error) => {
-            if error.status >= 500 {
-                error!(request_id = %request_id, operation, code = error.code, message = %error.message, "request failed");
-            } else {
-                debug!(request_id = %request_id, operation, code = error.code, message = %error.message, "request refused");
-            }
-            let member = spate_video::api::message_member(operation);
-            let status = spate_video::api::modeled_status(error.code).unwrap_or(error.status);
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = json_response(status, error.to_rest_json_body(member), &request_id);
-            response
-                .headers_mut()
-                .insert("x-amzn-errortype", HeaderValue::from_static(error.code));
-            response
-        }
+        Err(error) => error_response(operation, &error, &request_id),
     }
+}
+
+/// PutMedia: authenticated as the producer SDK signs it (the payload hash of the empty
+/// string, or `UNSIGNED-PAYLOAD`: the body is still to come), then answered with a 200 whose
+/// body streams acknowledgements while the media body arrives.
+async fn put_media(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    const OPERATION: &str = "PutMedia";
+    let request_id = request_id();
+    let span = debug_span!("request", request_id = %request_id, operation = OPERATION);
+    let head = RequestHead {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
+    let result = async {
+        let caller = authenticate(&state, &head, spate_video::SIGNING_NAME, b"")?;
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let params = PutMediaParams {
+            stream_name: text("x-amzn-stream-name"),
+            stream_arn: text("x-amzn-stream-arn"),
+            timecode_type: text("x-amzn-fragment-timecode-type"),
+            producer_start: text("x-amzn-producer-start-timestamp"),
+        };
+        let video = video_of_account(&state, &caller, OPERATION)?;
+        caller.authorize_by_key_policy("kinesisvideo:PutMedia", video.account_id(), || {
+            video.stream_arn_or_any(params.stream_name.as_deref(), params.stream_arn.as_deref())
+        })?;
+        let body = body
+            .into_data_stream()
+            .map(|piece| piece.map_err(std::io::Error::other))
+            .boxed();
+        video
+            .put_media(params, body)
+            .await
+            .map_err(|err| err.to_aws())
+    }
+    .instrument(span)
+    .await;
+    match result {
+        Ok(acks) => streamed_response("application/json", acks, &request_id),
+        Err(error) => error_response(OPERATION, &error, &request_id),
+    }
+}
+
+/// A 200 whose body is sent as `body` produces it.
+fn streamed_response(
+    content_type: &'static str,
+    body: BoxStream<'static, Bytes>,
+    request_id: &str,
+) -> Response {
+    let mut response = Response::new(Body::from_stream(
+        body.map(Ok::<_, std::convert::Infallible>),
+    ));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+/// A rest-json error: `x-amzn-ErrorType`, the model's status, the operation's message member.
+fn error_response(operation: &str, error: &AwsError, request_id: &str) -> Response {
+    if error.status >= 500 {
+        error!(request_id = %request_id, operation, code = error.code, message = %error.message, "request failed");
+    } else {
+        debug!(request_id = %request_id, operation, code = error.code, message = %error.message, "request refused");
+    }
+    let member = spate_video::api::message_member(operation);
+    let status = spate_video::api::modeled_status(error.code).unwrap_or(error.status);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, error.to_rest_json_body(member), request_id);
+    response
+        .headers_mut()
+        .insert("x-amzn-errortype", HeaderValue::from_static(error.code));
+    response
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>, request_id: &str) -> Response {

@@ -109,7 +109,6 @@ pub const PATHS: &[(&str, &str)] = &[
 
 /// Operations of the media data plane, not built yet: refused by name.
 const MEDIA: &[&str] = &[
-    "PutMedia",
     "GetMedia",
     "ListFragments",
     "GetMediaForFragmentList",
@@ -257,6 +256,18 @@ impl VideoService {
         stream.or(channel).unwrap_or_else(|| "*".to_owned())
     }
 
+    /// The ARN of the stream named by `name` or `arn`, for authorization; `*` when none
+    /// exists.
+    pub fn stream_arn_or_any(&self, name: Option<&str>, arn: Option<&str>) -> String {
+        match (name, arn) {
+            (_, Some(arn)) => arn.to_owned(),
+            (Some(name), None) => self
+                .stream(Some(name), None)
+                .map_or_else(|_| "*".to_owned(), |(stream, _)| stream.arn),
+            (None, None) => "*".to_owned(),
+        }
+    }
+
     /// Runs the operation at `path`; a path that is no operation is `UnknownOperationException`.
     pub async fn handle(
         self: &Arc<Self>,
@@ -348,13 +359,14 @@ mod tests {
         assert_eq!(operation_of("/tagResource"), None);
         assert_eq!(message_member("JoinStorageSession"), "message");
         assert_eq!(message_member("CreateStream"), "Message");
-        let refused = refusal("PutMedia").expect("refused");
+        let refused = refusal("GetClip").expect("refused");
         assert_eq!(refused.code, "InvalidArgumentException");
         assert!(
             refused
                 .message
-                .contains("PutMedia is not supported by Spate yet")
+                .contains("GetClip is not supported by Spate yet")
         );
+        assert!(refusal("PutMedia").is_none());
         assert!(refusal("CreateStream").is_none());
     }
 }

@@ -26,6 +26,12 @@ pub struct VideoConfig {
     /// The base URL `GetDataEndpoint` answers (e.g. `https://video.example.com:4567`); empty:
     /// the scheme of the listener and the request's `Host`.
     pub data_endpoint: String,
+    /// The largest fragment (cluster) PutMedia accepts, in bytes (error 4001 beyond).
+    pub max_fragment_bytes: usize,
+    /// The longest fragment PutMedia accepts, last block − first block (error 4002 beyond).
+    pub max_fragment_duration_ms: u64,
+    /// How often PutMedia sends an IDLE acknowledgement while no bytes arrive.
+    pub idle_ack_interval_ms: u64,
 }
 
 impl Default for VideoConfig {
@@ -39,6 +45,12 @@ impl Default for VideoConfig {
             stream_limit: 10_000,
             channel_limit: 10_000,
             data_endpoint: String::new(),
+            // AWS's documented limits: fragments of at most 50 MiB and (Unverified: the
+            // documentation names both 10 s and 20 s) 10 seconds.
+            max_fragment_bytes: 50 * 1024 * 1024,
+            max_fragment_duration_ms: 10_000,
+            // Unverified: AWS names no interval for IDLE acknowledgements.
+            idle_ack_interval_ms: 3_000,
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum VideoError {
     TagsPerResourceExceededLimit(String),
     #[error("{0}")]
     StreamEdgeConfigurationNotFound(String),
+    /// A stream's one PutMedia connection is taken.
+    #[error("{0}")]
+    ConnectionLimitExceeded(String),
     /// An operation Spate does not serve (yet): the message names it.
     #[error("{0}")]
     NotSupported(String),
@@ -75,6 +78,9 @@ impl VideoError {
             }
             VideoError::StreamEdgeConfigurationNotFound(_) => {
                 client("StreamEdgeConfigurationNotFoundException", 404)
+            }
+            VideoError::ConnectionLimitExceeded(_) => {
+                client("ConnectionLimitExceededException", 400)
             }
             VideoError::Meta(_) | VideoError::Store(_) | VideoError::Internal(_) => {
                 AwsError::server("InternalFailure", "Internal service failure.")

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod ingest;
 pub mod model;
 pub mod ops;
 pub mod service;

@@ -52,6 +52,8 @@ pub struct VideoService {
     pub(crate) channels: Mutex<BTreeMap<String, ChannelMeta>>,
     /// Serializes control-plane changes.
     pub(crate) control: tokio::sync::Mutex<()>,
+    /// Streams with a PutMedia connection open.
+    pub(crate) ingest: crate::ingest::IngestSlots,
 }
 
 impl std::fmt::Debug for VideoService {
@@ -121,6 +123,7 @@ impl VideoService {
             streams: Mutex::new(streams.into_iter().map(|s| (s.name.clone(), s)).collect()),
             channels: Mutex::new(channels.into_iter().map(|c| (c.name.clone(), c)).collect()),
             control: tokio::sync::Mutex::new(()),
+            ingest: crate::ingest::IngestSlots::default(),
         }))
     }
 
