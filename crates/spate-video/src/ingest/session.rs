@@ -6,7 +6,8 @@
 //! previous fragment) and acknowledged RECEIVED; producer Tags that follow a cluster belong to
 //! it, so it is handed to the appender at the next cluster, at the end of the body, or
 //! [`TAGS_WINDOW`] after it ended, whichever comes first. Any refusal is one ERROR
-//! acknowledgement, after which the session reads no more: AWS ends the connection too.
+//! acknowledgement, after which the session reads no more (AWS ends the connection too); it is
+//! the last line of the response, after the PERSISTED of every fragment already received.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -79,6 +80,9 @@ pub(super) struct Session {
     timing: Timing,
     acks: mpsc::Sender<Bytes>,
     appender: mpsc::Sender<Append>,
+    appender_task: tokio::task::JoinHandle<()>,
+    /// The ERROR that ended the session, sent once the appender is done.
+    failure: Option<Ack>,
     splitter: Splitter,
     header: Option<MediaHeader>,
     next_offset: u64,
@@ -116,7 +120,7 @@ impl Session {
             None
         };
         let (appender, fragments) = mpsc::channel(APPEND_QUEUE);
-        tokio::spawn(appender::run(
+        let appender_task = tokio::spawn(appender::run(
             service.store.clone(),
             logs,
             fragments,
@@ -136,6 +140,8 @@ impl Session {
             timing,
             acks,
             appender,
+            appender_task,
+            failure: None,
             splitter,
             header: None,
             next_offset: end,
@@ -187,6 +193,20 @@ impl Session {
             if flow.is_break() {
                 break;
             }
+        }
+        let Session {
+            acks,
+            appender,
+            appender_task,
+            failure,
+            ..
+        } = self;
+        drop(appender);
+        if let Err(err) = appender_task.await {
+            tracing::error!(error = %err, "the PutMedia appender failed");
+        }
+        if let Some(failure) = failure {
+            let _ = acks.send(failure.line()).await;
         }
     }
 
@@ -396,13 +416,13 @@ impl Session {
         let _ = self.acks.send(ack.line()).await;
     }
 
-    /// Sends one ERROR and stops reading.
+    /// Stops reading; the ERROR goes out once the fragments received before are stored.
     async fn refuse(
         &mut self,
         error: AckError,
         about: Option<(u64, FragmentNumber)>,
     ) -> ControlFlow<()> {
-        self.send(Ack::error(error, about)).await;
+        self.failure = Some(Ack::error(error, about));
         ControlFlow::Break(())
     }
 }
