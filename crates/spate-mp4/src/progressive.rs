@@ -188,16 +188,21 @@ impl ClipBuilder {
                 .last()
                 .zip(durations.last())
                 .map_or(0, |(s, &d)| s.dts + u64::from(d));
+            // Presentation runs from the earliest composition time to the latest composition
+            // end (with B-frames the last frame shown is not the last decoded).
             let mut first_pts = i128::MAX;
-            for s in samples {
-                first_pts = first_pts.min(i128::from(s.dts) + i128::from(s.cts_offset));
+            let mut last_end = i128::MIN;
+            for (s, &d) in samples.iter().zip(&durations) {
+                let pts = i128::from(s.dts) + i128::from(s.cts_offset);
+                first_pts = first_pts.min(pts);
+                last_end = last_end.max(pts + i128::from(d));
             }
             tracks.push(TrackTiming {
                 durations,
                 media_duration: end - first_dts,
                 first_pts,
                 media_time: u64::try_from(first_pts - i128::from(first_dts)).unwrap_or(0),
-                presented: u64::try_from(i128::from(end) - first_pts).unwrap_or(0),
+                presented: u64::try_from(last_end - first_pts).unwrap_or(0),
                 empty: 0,
             });
         }
@@ -379,7 +384,7 @@ struct TrackTiming {
     first_pts: i128,
     /// Initial composition offset: first presentation − first decode time, track ticks.
     media_time: u64,
-    /// From the first presentation to the end of the last sample, track ticks.
+    /// From the first presentation to the end of the last one, track ticks.
     presented: u64,
     /// Empty edit before the track starts, movie ticks.
     empty: u64,

@@ -138,9 +138,7 @@ impl TrackDescription {
                 // The MKV rate is what `spate_mkv::samples` times AAC frames with; the ASC's
                 // rate stands in when Tracks has none.
                 let rate = match track.sampling_rate {
-                    Some(rate) if rate.is_finite() && rate >= 1.0 && rate < 4_294_967_296.0 => {
-                        rate.round() as u32
-                    }
+                    Some(rate) if (1.0..4_294_967_296.0).contains(&rate) => rate.round() as u32,
                     _ => asc.sampling_rate,
                 };
                 if rate == 0 {
@@ -377,15 +375,11 @@ impl AudioSpecificConfig {
         // GASpecificConfig's frameLengthFlag follows for the general-audio object types;
         // Unverified: HE-AAC (types 5 and 29) is timed as 1024-sample frames of the MKV rate,
         // as `spate_mkv::samples` does.
-        let frame_samples = match object_type {
-            1..=4 | 6 | 7 | 17 | 19..=23 => {
-                if bits.read(1)? == 1 {
-                    960
-                } else {
-                    1024
-                }
-            }
-            _ => 1024,
+        let general_audio = matches!(object_type, 1..=4 | 6 | 7 | 17 | 19..=23);
+        let frame_samples = if general_audio && bits.read(1)? == 1 {
+            960
+        } else {
+            1024
         };
         Ok(AudioSpecificConfig {
             object_type: u8::try_from(object_type).map_err(|_| "object type".to_owned())?,
