@@ -6,7 +6,7 @@ use bytes::Bytes;
 use mp4_atom::{Moov, Mvex, Stbl, Stco, Trex};
 
 use crate::error::Mp4Error;
-use crate::movie::{encode_into, ftyp, mvhd, trak};
+use crate::movie::{encode_into, encode_moov, ftyp, mvhd, trak};
 use crate::track::TrackDescription;
 
 /// The init segment of `tracks` (track IDs = MKV track numbers; video timescale 90000, audio
@@ -49,6 +49,6 @@ pub fn init_segment(tracks: &[TrackDescription]) -> Result<Bytes, Mp4Error> {
         "ftyp",
         &mut out,
     )?;
-    encode_into(&moov, "moov", &mut out)?;
+    encode_moov(&moov, &mut out)?;
     Ok(Bytes::from(out))
 }

@@ -1,9 +1,14 @@
 //! Boxes shared by the fMP4 init segment and the progressive clip: `ftyp`, `mvhd` and each
 //! track's `trak` around a given sample table, and encoding through `mp4-atom`.
+//!
+//! `moov` and `trak` are assembled here rather than by `mp4-atom`, whose encoder writes `mvex`
+//! before the `trak`s and `edts` after `mdia`: ISO/IEC 14496-12's box order table (§6.2.3)
+//! recommends `mvhd, trak…, mvex` and `tkhd, edts, mdia`, and some players (QuickTime) are
+//! stricter about order than ffmpeg. Every child box is still encoded by `mp4-atom`.
 
 use mp4_atom::{
-    Dinf, Dref, DrefEntry, Edts, Encode, FourCC, Ftyp, Hdlr, Matrix, Mdhd, Mdia, Minf, Mvhd, Smhd,
-    Stbl, Stsd, Tkhd, Trak, Url, Vmhd,
+    Dinf, Dref, DrefEntry, Edts, Encode, FourCC, Ftyp, Hdlr, Matrix, Mdhd, Mdia, Minf, Moov, Mvhd,
+    Smhd, Stbl, Stsd, Tkhd, Trak, Url, Vmhd,
 };
 
 use crate::error::Mp4Error;
@@ -102,6 +107,39 @@ pub(crate) fn encode_into<T: Encode>(
     out: &mut Vec<u8>,
 ) -> Result<(), Mp4Error> {
     value.encode(out).map_err(|err| Mp4Error::encode(what, err))
+}
+
+/// Encodes `moov` as `mvhd, trak…, mvex` with each `trak` as `tkhd, edts, mdia` (the only
+/// children this crate sets).
+pub(crate) fn encode_moov(moov: &Moov, out: &mut Vec<u8>) -> Result<(), Mp4Error> {
+    debug_assert!(moov.meta.is_none() && moov.udta.is_none() && moov.ainf.is_none());
+    let mut body = Vec::new();
+    encode_into(&moov.mvhd, "mvhd", &mut body)?;
+    for trak in &moov.trak {
+        debug_assert!(trak.meta.is_none() && trak.tref.is_none() && trak.udta.is_none());
+        let mut trak_body = Vec::new();
+        encode_into(&trak.tkhd, "tkhd", &mut trak_body)?;
+        if let Some(edts) = &trak.edts {
+            encode_into(edts, "edts", &mut trak_body)?;
+        }
+        encode_into(&trak.mdia, "mdia", &mut trak_body)?;
+        container(b"trak", &trak_body, &mut body)?;
+    }
+    if let Some(mvex) = &moov.mvex {
+        encode_into(mvex, "mvex", &mut body)?;
+    }
+    container(b"moov", &body, out)
+}
+
+/// A box of `kind` around an already encoded body.
+fn container(kind: &[u8; 4], body: &[u8], out: &mut Vec<u8>) -> Result<(), Mp4Error> {
+    let header = mp4_atom::Header {
+        kind: FourCC::new(kind),
+        size: Some(body.len()),
+    };
+    encode_into(&header, "box header", out)?;
+    out.extend_from_slice(body);
+    Ok(())
 }
 
 /// The header of an `mdat` of `payload` bytes (64-bit size when it needs one).

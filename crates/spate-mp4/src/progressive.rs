@@ -22,7 +22,9 @@ use mp4_atom::{
 use spate_mkv::StoredChunk;
 
 use crate::error::Mp4Error;
-use crate::movie::{MOVIE_TIMESCALE, encode_into, ftyp, mdat_header, mdat_header_len, mvhd, trak};
+use crate::movie::{
+    MOVIE_TIMESCALE, encode_into, encode_moov, ftyp, mdat_header, mdat_header_len, mvhd, trak,
+};
 use crate::timeline::{TimedSample, durations, fragment_samples, to_u32};
 use crate::track::{CodecKind, TrackDescription};
 
@@ -149,7 +151,7 @@ impl ClipBuilder {
             let placeholder = vec![0u64; self.chunks.len()];
             let moov = self.moov(&used, &timing, &placeholder, wide)?;
             let mut moov_bytes = Vec::new();
-            encode_into(&moov, "moov", &mut moov_bytes)?;
+            encode_moov(&moov, &mut moov_bytes)?;
             let data_start = ftyp_bytes.len() as u64
                 + moov_bytes.len() as u64
                 + mdat_header_len(self.media_bytes);
@@ -166,7 +168,7 @@ impl ClipBuilder {
             }
             let moov = self.moov(&used, &timing, &offsets, wide)?;
             let mut head = ftyp_bytes;
-            encode_into(&moov, "moov", &mut head)?;
+            encode_moov(&moov, &mut head)?;
             debug_assert_eq!(
                 head.len() as u64 + mdat_header_len(self.media_bytes),
                 data_start

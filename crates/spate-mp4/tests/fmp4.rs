@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{AV2, AV2_BFRAMES, Stored, maybe_write, store, track_frames};
+use common::{AV2, AV2_BFRAMES, Stored, body, boxes, kinds, maybe_write, store, track_frames};
 use mp4_atom::{Atom, Codec, Decode, Ftyp, Mdat, Moof, Moov};
 use spate_mp4::{
     FirstDecodeTimes, KEY_SAMPLE_FLAGS, Mp4Error, NON_KEY_SAMPLE_FLAGS, TrackDescription,
@@ -62,6 +62,15 @@ fn decode_segment(segment: &[u8], sequence: u32) -> Vec<(u32, u64, Vec<Decoded>)
 
 fn check_init(stored: &Stored, tracks: &[TrackDescription]) -> Vec<u8> {
     let init = init_segment(tracks).expect("init segment");
+    // Box order of ISO/IEC 14496-12 §6.2.3.
+    assert_eq!(kinds(&init), ["ftyp", "moov"]);
+    let moov_body = body(&init, "moov");
+    assert_eq!(kinds(moov_body), ["mvhd", "trak", "trak", "mvex"]);
+    for (kind, trak) in boxes(moov_body) {
+        if kind == "trak" {
+            assert_eq!(kinds(trak), ["tkhd", "mdia"]);
+        }
+    }
     let mut buf = init.as_ref();
     let ftyp = Ftyp::decode(&mut buf).expect("ftyp");
     assert_eq!(ftyp.major_brand, b"iso6".into());

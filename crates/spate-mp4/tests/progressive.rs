@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{AV2, AV2_BFRAMES, Stored, maybe_write, store, track_frames};
+use common::{AV2, AV2_BFRAMES, Stored, body, boxes, kinds, maybe_write, store, track_frames};
 use mp4_atom::{Decode, Ftyp, Mdat, Moov, StszSamples, Trak};
 use spate_mp4::{ClipBuilder, Mp4Error, TrackDescription};
 
@@ -73,6 +73,16 @@ fn sample_bytes(file: &[u8], trak: &Trak) -> Vec<Vec<u8>> {
 /// Decodes a clip: ftyp, moov and mdat in that order, nothing else; checks every track against
 /// the MKV; returns the moov.
 fn check_clip(stored: &Stored, file: &[u8]) -> Moov {
+    // Box order of ISO/IEC 14496-12 §6.2.3; the video track has an edit (it starts after the
+    // audio in both fixtures).
+    assert_eq!(kinds(file), ["ftyp", "moov", "mdat"]);
+    let traks: Vec<&[u8]> = boxes(body(file, "moov"))
+        .into_iter()
+        .filter(|(kind, _)| kind == "trak")
+        .map(|(_, trak)| trak)
+        .collect();
+    assert_eq!(kinds(body(file, "moov")), ["mvhd", "trak", "trak"]);
+    assert_eq!(kinds(traks[0]), ["tkhd", "edts", "mdia"]);
     let mut buf = file;
     let ftyp = Ftyp::decode(&mut buf).expect("ftyp first");
     assert_eq!(ftyp.major_brand, b"isom".into());

@@ -87,3 +87,31 @@ pub fn maybe_write(name: &str, bytes: &[u8]) {
         std::fs::write(std::path::Path::new(&dir).join(name), bytes).expect("write output");
     }
 }
+
+/// The boxes of `bytes` (a run of boxes with 32-bit sizes), in order: (kind, body).
+pub fn boxes(bytes: &[u8]) -> Vec<(String, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let size = u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes")) as usize;
+        assert!(size >= 8, "32-bit box sizes only");
+        let kind = String::from_utf8_lossy(&bytes[at + 4..at + 8]).into_owned();
+        out.push((kind, &bytes[at + 8..at + size]));
+        at += size;
+    }
+    out
+}
+
+/// The kinds of the boxes in `bytes`, in order.
+pub fn kinds(bytes: &[u8]) -> Vec<String> {
+    boxes(bytes).into_iter().map(|(kind, _)| kind).collect()
+}
+
+/// The body of the first box of `kind` in `bytes`.
+pub fn body<'a>(bytes: &'a [u8], kind: &str) -> &'a [u8] {
+    boxes(bytes)
+        .into_iter()
+        .find(|(k, _)| k == kind)
+        .map(|(_, body)| body)
+        .expect("box present")
+}
