@@ -409,6 +409,48 @@ fn run_lengths<T: PartialEq + Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::track::CODEC_H264;
+    use crate::track::tests::{AVCC_MAIN_30, track};
+    use mp4_atom::{Decode, Ftyp, Header};
+    use spate_mkv::TrackKind;
+
+    /// Offsets past 4 GiB switch the clip to co64 and a 64-bit mdat size (the chunk lengths are
+    /// faked: only the layout is built).
+    #[test]
+    fn offsets_beyond_4_gib_use_co64() {
+        let video =
+            TrackDescription::from_track(&track(1, TrackKind::Video, CODEC_H264, AVCC_MAIN_30))
+                .expect("h264");
+        let mut builder = ClipBuilder::new(vec![video]).expect("builder");
+        let gib5 = 5 << 30;
+        for n in 0..2u64 {
+            builder.samples[0].push(TimedSample {
+                dts: n * 3000,
+                cts_offset: 0,
+                key: n == 0,
+                data: Bytes::from_static(&[0; 4]),
+            });
+            builder.chunks.push(ClipChunk {
+                track: 0,
+                first_sample: n as usize,
+                count: 1,
+                len: gib5,
+            });
+        }
+        builder.media_bytes = 2 * gib5;
+        let head = builder.layout().expect("layout").head;
+        let mut buf = head.as_slice();
+        Ftyp::decode(&mut buf).expect("ftyp");
+        let moov = Moov::decode(&mut buf).expect("moov");
+        let mdat = Header::decode(&mut buf).expect("mdat header");
+        assert!(buf.is_empty());
+        assert_eq!(mdat.size, Some(2 * gib5 as usize));
+        let stbl = &moov.trak[0].mdia.minf.stbl;
+        assert!(stbl.stco.is_none());
+        let offsets = &stbl.co64.as_ref().expect("co64").entries;
+        assert_eq!(offsets, &[head.len() as u64, head.len() as u64 + gib5]);
+        assert_eq!(stbl.stss.as_ref().expect("stss").entries, [1]);
+    }
 
     #[test]
     fn run_lengths_group_equal_neighbours() {

@@ -174,6 +174,11 @@ impl TrackDescription {
         }
     }
 
+    /// Audio channels (MKV Channels, else the AudioSpecificConfig's), 0 for video.
+    pub fn channels(&self) -> u16 {
+        self.channels
+    }
+
     pub fn is_video(&self) -> bool {
         !matches!(self.config, Config::Aac(_))
     }
@@ -415,10 +420,10 @@ impl BitReader<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn track(number: u64, kind: TrackKind, codec_id: &str, private: &[u8]) -> TrackInfo {
+    pub(crate) fn track(number: u64, kind: TrackKind, codec_id: &str, private: &[u8]) -> TrackInfo {
         TrackInfo {
             number,
             uid: number,
@@ -434,7 +439,7 @@ mod tests {
     }
 
     /// An avcC of Main profile level 3.0 with one SPS and one PPS.
-    const AVCC_MAIN_30: &[u8] = &[
+    pub(crate) const AVCC_MAIN_30: &[u8] = &[
         0x01, 0x4d, 0x40, 0x1e, 0xff, 0xe1, 0x00, 0x04, 0x67, 0x4d, 0x40, 0x1e, 0x01, 0x00, 0x02,
         0x68, 0xee,
     ];
@@ -469,10 +474,9 @@ mod tests {
         assert_eq!(d.codec_string(), "mp4a.40.5");
     }
 
-    #[test]
-    fn hevc_codec_string_follows_annex_e() {
-        // Main profile (1), compatibility flags 0x60000000 (profiles 1 and 2), constraint
-        // byte 0x90, level 93 (3.1): the annex's example `hvc1.1.6.L93.90`.
+    /// An hvcC of Main profile (1), compatibility flags 0x60000000 (profiles 1 and 2),
+    /// constraint byte 0x90, level 93 (3.1).
+    pub(crate) fn hvcc_main_31() -> Vec<u8> {
         let mut hvcc = Hvcc::new();
         hvcc.general_profile_idc = 1;
         hvcc.general_profile_compatibility_flags = [0x60, 0, 0, 0];
@@ -481,6 +485,13 @@ mod tests {
         hvcc.length_size_minus_one = 3;
         let mut private = Vec::new();
         hvcc.encode_body(&mut private).expect("encode hvcC");
+        private
+    }
+
+    #[test]
+    fn hevc_codec_string_follows_annex_e() {
+        // ISO/IEC 14496-15 annex E's own example for these fields: `hvc1.1.6.L93.90`.
+        let private = hvcc_main_31();
         let d = TrackDescription::from_track(&track(1, TrackKind::Video, CODEC_H265, &private))
             .expect("valid hvcC");
         assert_eq!(d.codec_string(), "hvc1.1.6.L93.90");
