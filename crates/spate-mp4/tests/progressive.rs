@@ -204,6 +204,21 @@ fn av2_clip_round_trips() {
         .map(|f| (f.pts_ms - frames[0].pts_ms) as i64 * 90)
         .collect();
     assert_eq!(presentation_times(video), want);
+    // The audio starts the clip; the video starts later by the MKV's own gap, as an empty edit.
+    let audio_frames = track_frames(&stored, 2);
+    let gap_ms = frames[0].pts_ms - audio_frames[0].pts_ms;
+    assert!(
+        gap_ms > 0,
+        "ffmpeg starts this fixture's video after its audio"
+    );
+    let elst = video
+        .edts
+        .as_ref()
+        .and_then(|e| e.elst.as_ref())
+        .expect("video edit");
+    assert_eq!(elst.entries[0].media_time, None, "an empty edit first");
+    assert_eq!(elst.entries[0].segment_duration, gap_ms);
+    assert!(moov.trak[1].edts.is_none(), "audio is at 0 already");
 }
 
 #[test]
