@@ -37,9 +37,23 @@ pub enum Mp4Error {
     #[error("the fragment's track {track} does not match the track description ({reason})")]
     TrackMismatch { track: u64, reason: &'static str },
 
-    /// The fragment's MKV could not be read (laced blocks, a damaged stored chunk...).
+    /// The fragment's MKV could not be read: laced blocks (`MkvError::Laced`, plan §5.1:
+    /// → `InvalidMediaFrameException`), a damaged stored chunk (an internal error).
     #[error(transparent)]
     Mkv(#[from] MkvError),
+
+    /// An init segment or a clip asked for with no track.
+    #[error("no track to put in the MP4")]
+    NoTracks,
+
+    /// A clip finished without any sample (no fragment, or fragments without the tracks).
+    #[error("the clip has no samples")]
+    NoSamples,
+
+    /// A clip fragment that does not start after the previous one's last sample of a track
+    /// (fragments must come in order, without overlap).
+    #[error("the fragment's track {track} starts at or before the previous fragment's last sample")]
+    OutOfOrder { track: u32 },
 
     /// A time or size that MP4's fields cannot hold (a decode time before 0, a sample duration
     /// beyond 32 bits, a sample of 4 GiB...).

@@ -112,7 +112,7 @@ fn trun_entries(samples: &[TimedSample], durations: &[u32]) -> Result<Vec<TrunEn
         .collect()
 }
 
-pub(crate) fn sample_flags(key: bool) -> u32 {
+fn sample_flags(key: bool) -> u32 {
     if key {
         KEY_SAMPLE_FLAGS
     } else {

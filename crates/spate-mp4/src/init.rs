@@ -14,9 +14,7 @@ use crate::track::TrackDescription;
 /// tracks follow it.
 pub fn init_segment(tracks: &[TrackDescription]) -> Result<Bytes, Mp4Error> {
     if tracks.is_empty() {
-        return Err(Mp4Error::out_of_range(
-            "an init segment needs at least one track",
-        ));
+        return Err(Mp4Error::NoTracks);
     }
     let moov = Moov {
         mvhd: mvhd(tracks, 0),
@@ -88,6 +86,9 @@ mod tests {
         };
         assert_eq!(mp4a.audio.channel_count, 2);
         assert_eq!(moov.mvhd.next_track_id, 3);
-        assert!(init_segment(&[]).is_err());
+        assert_eq!(
+            init_segment(&[]).expect_err("no tracks"),
+            Mp4Error::NoTracks
+        );
     }
 }

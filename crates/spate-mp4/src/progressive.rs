@@ -52,7 +52,7 @@ impl ClipBuilder {
     /// these tracks unchanged.
     pub fn new(tracks: Vec<TrackDescription>) -> Result<Self, Mp4Error> {
         if tracks.is_empty() {
-            return Err(Mp4Error::out_of_range("a clip needs at least one track"));
+            return Err(Mp4Error::NoTracks);
         }
         let samples = vec![Vec::new(); tracks.len()];
         Ok(ClipBuilder {
@@ -72,10 +72,9 @@ impl ClipBuilder {
             if let (Some(last), Some(first)) = (self.samples[index].last(), own.samples.first())
                 && first.dts <= last.dts
             {
-                return Err(Mp4Error::out_of_range(format!(
-                    "fragment of track {} starts at or before the previous fragment's last sample",
-                    self.tracks[index].track_id()
-                )));
+                return Err(Mp4Error::OutOfOrder {
+                    track: self.tracks[index].track_id(),
+                });
             }
         }
         for (index, own) in per_track.into_iter().enumerate() {
@@ -134,7 +133,7 @@ impl ClipBuilder {
             .filter(|&i| !self.samples[i].is_empty())
             .collect();
         if used.is_empty() {
-            return Err(Mp4Error::out_of_range("the clip has no samples"));
+            return Err(Mp4Error::NoSamples);
         }
         let mut brands: Vec<&[u8; 4]> = vec![b"isom", b"iso2"];
         if self.tracks.iter().any(|t| t.codec() == CodecKind::H264) {
@@ -189,7 +188,7 @@ impl ClipBuilder {
             let end = samples
                 .last()
                 .zip(durations.last())
-                .map_or(0, |(s, &d)| s.dts + u64::from(d));
+                .map_or(0, |(s, &d)| s.dts.saturating_add(u64::from(d)));
             // Presentation runs from the earliest composition time to the latest composition
             // end (with B-frames the last frame shown is not the last decoded).
             let mut first_pts = i128::MAX;
@@ -201,7 +200,7 @@ impl ClipBuilder {
             }
             tracks.push(TrackTiming {
                 durations,
-                media_duration: end - first_dts,
+                media_duration: end.saturating_sub(first_dts),
                 first_pts,
                 media_time: u64::try_from(first_pts - i128::from(first_dts)).unwrap_or(0),
                 presented: u64::try_from(last_end - first_pts).unwrap_or(0),

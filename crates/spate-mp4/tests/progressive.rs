@@ -204,6 +204,21 @@ fn av2_clip_round_trips() {
         .map(|f| (f.pts_ms - frames[0].pts_ms) as i64 * 90)
         .collect();
     assert_eq!(presentation_times(video), want);
+    // The audio starts the clip; the video starts later by the MKV's own gap, as an empty edit.
+    let audio_frames = track_frames(&stored, 2);
+    let gap_ms = frames[0].pts_ms - audio_frames[0].pts_ms;
+    assert!(
+        gap_ms > 0,
+        "ffmpeg starts this fixture's video after its audio"
+    );
+    let elst = video
+        .edts
+        .as_ref()
+        .and_then(|e| e.elst.as_ref())
+        .expect("video edit");
+    assert_eq!(elst.entries[0].media_time, None, "an empty edit first");
+    assert_eq!(elst.entries[0].segment_duration, gap_ms);
+    assert!(moov.trak[1].edts.is_none(), "audio is at 0 already");
 }
 
 #[test]
@@ -259,11 +274,14 @@ fn refused_fragments_leave_the_builder_as_it_was() {
     let err = builder
         .push_fragment(&stored.chunks[0])
         .expect_err("out of order");
-    assert!(matches!(err, Mp4Error::OutOfRange(_)), "{err}");
+    assert_eq!(err, Mp4Error::OutOfOrder { track: 1 });
     assert_eq!(builder.fragment_count(), 1);
     assert_eq!(builder.byte_size().expect("size"), before);
-    assert!(ClipBuilder::new(Vec::new()).is_err());
+    assert_eq!(
+        ClipBuilder::new(Vec::new()).expect_err("no tracks"),
+        Mp4Error::NoTracks
+    );
     let empty =
         ClipBuilder::new(TrackDescription::all(&stored.header).expect("tracks")).expect("builder");
-    assert!(empty.finish().is_err(), "a clip without samples is refused");
+    assert_eq!(empty.finish().expect_err("empty"), Mp4Error::NoSamples);
 }
