@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
-use spate_log::{LogConfig, ManualClock};
+use spate_log::{Clock, LogConfig, ManualClock};
 use spate_meta::{MemoryStore, MetaStore};
 use spate_mkv::tags::{self, read_tags};
 use spate_mkv::{Event, MediaHeader, Merger, RawCluster, Splitter, SplitterConfig, StoredChunk};
@@ -516,6 +516,63 @@ async fn get_media_follows_a_fragment_appended_while_reading() {
     // Dropping the body is the client going away; the reading task stops on its own.
 }
 
+/// Waits (on paused time) until the service is held only by the test, i.e. every reading
+/// task has ended; how long that took.
+async fn readers_gone(service: &Arc<VideoService>) -> Duration {
+    let started = tokio::time::Instant::now();
+    while Arc::strong_count(service) > 1 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_going_away_stops_the_reader() {
+    let fixture = Fixture::new().await;
+    for i in 0..10 {
+        fixture.append("cam", i).await;
+    }
+    let service = &fixture.service;
+    assert_eq!(Arc::strong_count(service), 1);
+    // Waiting at the tip for new data.
+    let body = get_media(service, json!({"StartSelectorType": "NOW"})).await;
+    assert_eq!(
+        Arc::strong_count(service),
+        2,
+        "a reading task holds the service"
+    );
+    drop(body);
+    assert!(readers_gone(service).await < Duration::from_millis(GET_MEDIA_IDLE_END_MS));
+    // Blocked on a full channel: the client reads nothing.
+    let mut body = get_media(service, json!({"StartSelectorType": "EARLIEST"})).await;
+    assert!(next_number(&mut body).await.is_some());
+    drop(body);
+    assert!(readers_gone(service).await < Duration::from_millis(GET_MEDIA_IDLE_END_MS));
+}
+
+#[tokio::test]
+async fn a_stream_without_retention_is_read_live_from_now() {
+    let fixture = Fixture::new().await;
+    json_call(
+        &fixture.service,
+        "/createStream",
+        json!({"StreamName": "live", "DataRetentionInHours": 0}),
+    )
+    .await
+    .expect("created");
+    fixture.clock.advance(1_000);
+    fixture.append("live", 0).await;
+    let mut body = media_call(
+        &fixture.service,
+        "/getMedia",
+        json!({"StreamName": "live", "StartSelector": {"StartSelectorType": "NOW"}}),
+    )
+    .await
+    .expect("GetMedia starts");
+    let (appended, _) = fixture.append("live", 1).await;
+    assert_eq!(next_number(&mut body).await, Some(appended.to_string()));
+}
+
 #[tokio::test(start_paused = true)]
 async fn deleting_the_stream_ends_a_following_get_media() {
     let fixture = Fixture::new().await;
@@ -597,6 +654,45 @@ async fn get_media_refuses_bad_selectors_before_the_answer() {
         pairs.contains(&(tags::ERROR_ID.to_owned(), "4000".to_owned())),
         "{pairs:?}"
     );
+}
+
+#[tokio::test]
+async fn get_media_ends_with_error_tags_when_its_next_fragment_was_trimmed() {
+    let fixture = Fixture::new().await;
+    let mut numbers = Vec::new();
+    for i in 0..10 {
+        numbers.push(fixture.append("cam", i).await.0.to_string());
+    }
+    let logs = fixture.logs("cam").await;
+    fixture.store.log().seal_now().expect("seal");
+    let mut body = get_media(&fixture.service, json!({"StartSelectorType": "EARLIEST"})).await;
+    assert_eq!(next_number(&mut body).await.as_ref(), Some(&numbers[0]));
+    // The reader is at most the channel's few chunks ahead of the client: far from the end.
+    fixture.clock.advance(1_000);
+    let dropped = fixture
+        .store
+        .trim(logs, fixture.clock.now_ms())
+        .expect("trim");
+    assert_eq!(dropped, 10);
+    let rest = Parsed::of(&collect(body).await);
+    let sent = rest.values(tags::FRAGMENT_NUMBER);
+    assert!(sent.len() < 6, "{sent:?}");
+    assert_eq!(sent, numbers[1..=sent.len()]);
+    assert_eq!(rest.values(tags::ERROR_ID), ["4000"]);
+    let last = rest.tags.last().expect("tags");
+    assert!(last.contains(&(tags::ERROR_ID.to_owned(), "4000".to_owned())));
+
+    // Starting after a trimmed fragment: the answer is the error tags alone.
+    let body = collect(
+        get_media(
+            &fixture.service,
+            json!({"StartSelectorType": "CONTINUATION_TOKEN", "ContinuationToken": numbers[3]}),
+        )
+        .await,
+    )
+    .await;
+    let pairs = read_tags(&body).expect("error tags");
+    assert!(pairs.contains(&(tags::ERROR_ID.to_owned(), "4000".to_owned())));
 }
 
 #[tokio::test]

@@ -73,7 +73,7 @@ pub(crate) fn readable_stream(
     let logs = stream.logs.ok_or_else(|| {
         VideoError::Internal(format!("stream {} has no fragment logs", stream.name))
     })?;
-    Ok((stream.clone(), logs.stream_logs()))
+    Ok((stream, logs.stream_logs()))
 }
 
 /// Whether `stream` (as it was when the read began) still exists and is not being deleted:
