@@ -91,7 +91,7 @@ pub const PATHS: &[(&str, &str)] = &[
         "/updateStreamStorageConfiguration",
         "UpdateStreamStorageConfiguration",
     ),
-    // kinesis-video-media and kinesis-video-archived-media: not built yet.
+    // kinesis-video-media and kinesis-video-archived-media.
     ("/putMedia", "PutMedia"),
     ("/getMedia", "GetMedia"),
     ("/listFragments", "ListFragments"),
@@ -109,9 +109,6 @@ pub const PATHS: &[(&str, &str)] = &[
 
 /// Operations of the media data plane, not built yet: refused by name.
 const MEDIA: &[&str] = &[
-    "GetMedia",
-    "ListFragments",
-    "GetMediaForFragmentList",
     "GetHLSStreamingSessionURL",
     "GetDASHStreamingSessionURL",
     "GetClip",
@@ -203,6 +200,14 @@ fn decode<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, VideoError> 
 
 fn encode<T: Serialize>(response: &T) -> Result<Vec<u8>, VideoError> {
     serde_json::to_vec(response).map_err(|err| VideoError::Internal(err.to_string()))
+}
+
+/// A streamed `video/webm` answer (GetMedia, GetMediaForFragmentList).
+fn media_reply(body: BoxStream<'static, Bytes>) -> Reply {
+    Reply::Media {
+        content_type: crate::media::MEDIA_CONTENT_TYPE,
+        body,
+    }
 }
 
 macro_rules! operations {
@@ -309,6 +314,7 @@ impl VideoService {
             "DescribeStreamStorageConfiguration" => describe_stream_storage_configuration,
             "GetDataEndpoint" => get_data_endpoint,
             "GetSignalingChannelEndpoint" => get_signaling_channel_endpoint,
+            "ListFragments" => list_fragments,
             "ListSignalingChannels" => list_signaling_channels,
             "ListStreams" => list_streams,
             "ListTagsForResource" => list_tags_for_resource,
@@ -332,6 +338,16 @@ impl VideoService {
             "DescribeEdgeConfiguration" | "DeleteEdgeConfiguration" => {
                 let request: ops::edge::Request = decode(body)?;
                 Err(ops::edge::not_found(self, operation, &request))
+            }
+            "GetMedia" => {
+                let request: ops::get_media::Request = decode(body)?;
+                let body = ops::get_media::handle(self, call, request).await?;
+                Ok(media_reply(body))
+            }
+            "GetMediaForFragmentList" => {
+                let request: ops::get_media_for_fragment_list::Request = decode(body)?;
+                let body = ops::get_media_for_fragment_list::handle(self, call, request).await?;
+                Ok(media_reply(body))
             }
             "ListEdgeAgentConfigurations" => {
                 let _: ops::edge::ListRequest = decode(body)?;
@@ -366,7 +382,14 @@ mod tests {
                 .message
                 .contains("GetClip is not supported by Spate yet")
         );
-        assert!(refusal("PutMedia").is_none());
-        assert!(refusal("CreateStream").is_none());
+        for served in [
+            "CreateStream",
+            "PutMedia",
+            "ListFragments",
+            "GetMedia",
+            "GetMediaForFragmentList",
+        ] {
+            assert!(refusal(served).is_none(), "{served}");
+        }
     }
 }

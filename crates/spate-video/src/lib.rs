@@ -11,14 +11,16 @@
 //!
 //! Fragments: `store` keeps each stream's fragments in two `spate-log` logs (media and
 //! index) with fragment numbers and time lookups; `tokens` seals NextTokens and session
-//! tokens. Still to come (see the plan in the repository's notes): wiring the store into the
-//! service, and the streaming entry points the server calls (PutMedia, GetMedia,
-//! ListFragments, HLS/DASH, clips, images) over the `spate-mkv` crate.
+//! tokens; `media` reads fragments back as the `video/webm` bodies of GetMedia (following
+//! live data) and GetMediaForFragmentList, over the `spate-mkv` crate (`ops/get_media`,
+//! `ops/get_media_for_fragment_list`; `ops/list_fragments` lists them by time). Still to come
+//! (see the plan in the repository's notes): PutMedia, HLS/DASH, clips, images.
 
 pub mod api;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod media;
 pub mod model;
 pub mod ops;
 pub mod service;

@@ -1,0 +1,280 @@
+//! ListFragments (kinesis-video-archived-media): the fragments whose producer or server
+//! timestamp lies in a range, in fragment-number order (AWS promises no order), paged by
+//! `MaxResults` and a sealed `NextToken` bound to the stream and the request.
+
+use serde::{Deserialize, Serialize};
+use spate_wire::Violations;
+use spate_wire::codec::epoch_seconds_to_millis;
+
+use crate::api::Validate;
+use crate::error::VideoError;
+use crate::media::{readable_stream, token_sealer};
+use crate::model::epoch_seconds;
+use crate::service::{Call, VideoService};
+use crate::store::{ListQuery, TimeAxis};
+use crate::tokens::{PageToken, request_digest};
+
+/// `MaxResults` when the request has none. Unverified: AWS documents no default; 100.
+pub const DEFAULT_MAX_RESULTS: i64 = 100;
+/// The model's `MaxResults` bounds.
+const MAX_RESULTS: i64 = 1000;
+/// The model's NextToken pattern for this API (stricter than the control plane's).
+const TOKEN_PATTERN: &str = "[a-zA-Z0-9+/]+={0,2}";
+/// How long a NextToken stays good. Unverified: AWS documents no lifetime; one day.
+const TOKEN_MAX_AGE_MS: i64 = 24 * 3_600_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TimestampRange {
+    pub start_timestamp: Option<f64>,
+    pub end_timestamp: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FragmentSelector {
+    pub fragment_selector_type: Option<String>,
+    pub timestamp_range: Option<TimestampRange>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Request {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+    pub fragment_selector: Option<FragmentSelector>,
+}
+
+impl Validate for Request {
+    fn validate(&self, v: &mut Violations) {
+        super::name(v, "streamName", &self.stream_name, false);
+        super::arn(v, "streamARN", &self.stream_arn, false);
+        super::range(
+            v,
+            "maxResults",
+            self.max_results,
+            Some(1),
+            Some(MAX_RESULTS),
+        );
+        super::string(
+            v,
+            "nextToken",
+            &self.next_token,
+            false,
+            (1, crate::tokens::MAX_TOKEN_LEN),
+            Some(TOKEN_PATTERN),
+        );
+        if let Some(selector) = &self.fragment_selector {
+            super::one_of(
+                v,
+                "fragmentSelector.fragmentSelectorType",
+                &selector.fragment_selector_type,
+                true,
+                &["PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"],
+            );
+            match &selector.timestamp_range {
+                None => v.required("fragmentSelector.timestampRange", &selector.timestamp_range),
+                Some(range) => {
+                    v.required(
+                        "fragmentSelector.timestampRange.startTimestamp",
+                        &range.start_timestamp,
+                    );
+                    v.required(
+                        "fragmentSelector.timestampRange.endTimestamp",
+                        &range.end_timestamp,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Fragment {
+    pub fragment_number: String,
+    pub fragment_size_in_bytes: i64,
+    pub producer_timestamp: f64,
+    pub server_timestamp: f64,
+    pub fragment_length_in_milliseconds: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Response {
+    pub fragments: Vec<Fragment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The selector as a time axis and an inclusive range in epoch ms.
+fn range_of(selector: &FragmentSelector) -> Result<(TimeAxis, i64, i64), VideoError> {
+    let axis = match selector.fragment_selector_type.as_deref() {
+        Some("SERVER_TIMESTAMP") => TimeAxis::Server,
+        _ => TimeAxis::Producer, // validation admitted only the two types
+    };
+    let millis = |seconds: Option<f64>, member: &str| {
+        seconds.and_then(epoch_seconds_to_millis).ok_or_else(|| {
+            VideoError::InvalidArgument(format!("{member} is not a valid timestamp."))
+        })
+    };
+    let range = selector
+        .timestamp_range
+        .as_ref()
+        .ok_or_else(|| VideoError::InvalidArgument("TimestampRange is required.".into()))?;
+    let start = millis(range.start_timestamp, "StartTimestamp")?;
+    let end = millis(range.end_timestamp, "EndTimestamp")?;
+    if start > end {
+        // Unverified: AWS's wording.
+        return Err(VideoError::InvalidArgument(
+            "StartTimestamp must not be later than EndTimestamp.".into(),
+        ));
+    }
+    Ok((axis, start, end))
+}
+
+/// What a NextToken is bound to besides the stream's creation time: the stream's media log
+/// and the selected range (not `MaxResults`, which may change from page to page).
+fn digest(media_log: u64, axis: TimeAxis, start_ms: i64, end_ms: i64) -> u32 {
+    let axis = match axis {
+        TimeAxis::Server => "SERVER",
+        TimeAxis::Producer => "PRODUCER",
+    };
+    request_digest(format!("ListFragments|{media_log}|{axis}|{start_ms}|{end_ms}").as_bytes())
+}
+
+fn invalid_token() -> VideoError {
+    // Unverified: AWS's wording.
+    VideoError::InvalidArgument(
+        "NextToken is not valid for this stream and FragmentSelector.".into(),
+    )
+}
+
+pub async fn handle(
+    service: &VideoService,
+    _call: &Call,
+    request: Request,
+) -> Result<Response, VideoError> {
+    let (stream, logs) = readable_stream(
+        service,
+        request.stream_name.as_deref(),
+        request.stream_arn.as_deref(),
+    )?;
+    let Some(selector) = &request.fragment_selector else {
+        // Unverified: AWS accepts a NextToken alone (its token carries the range); Spate's
+        // tokens carry only a digest of it, so the selector must come with every page (as
+        // boto3's paginator and the CLI send it).
+        let message = if request.next_token.is_some() {
+            "ListFragments with a NextToken but no FragmentSelector is not supported by Spate: send the FragmentSelector of the first page with every page."
+        } else {
+            "FragmentSelector is required when NextToken is not given."
+        };
+        return Err(VideoError::InvalidArgument(message.into()));
+    };
+    let (axis, start_ms, end_ms) = range_of(selector)?;
+    let bound_to = digest(logs.media.0, axis, start_ms, end_ms);
+    let after = match &request.next_token {
+        None => None,
+        Some(token) => {
+            let sealer = token_sealer(service).await?;
+            let page = PageToken::open(&sealer, token, service.now_ms(), TOKEN_MAX_AGE_MS)
+                .map_err(|_| invalid_token())?;
+            if page.stream_created_ms != stream.created_ms || page.request_digest != bound_to {
+                return Err(invalid_token());
+            }
+            Some(page.cursor)
+        }
+    };
+    let limit = request.max_results.unwrap_or(DEFAULT_MAX_RESULTS);
+    let limit = usize::try_from(limit.clamp(1, MAX_RESULTS)).unwrap_or(1);
+    let query = ListQuery {
+        axis,
+        start_ms,
+        end_ms,
+        after,
+        // One more than asked for says whether another page follows.
+        limit: limit + 1,
+    };
+    let mut listed = service.store.list(logs, query).await?;
+    let more = listed.len() > limit;
+    listed.truncate(limit);
+    let next_token = match listed.last() {
+        Some((number, _)) if more => {
+            let sealer = token_sealer(service).await?;
+            let page = PageToken {
+                stream_created_ms: stream.created_ms,
+                cursor: number.offset,
+                request_digest: bound_to,
+                issued_ms: service.now_ms(),
+            };
+            Some(page.seal(&sealer))
+        }
+        _ => None,
+    };
+    let fragments = listed
+        .into_iter()
+        .map(|(number, meta)| Fragment {
+            fragment_number: number.to_string(),
+            fragment_size_in_bytes: i64::from(meta.cluster_bytes),
+            producer_timestamp: epoch_seconds(meta.producer_ts_ms),
+            server_timestamp: epoch_seconds(meta.server_ts_ms),
+            fragment_length_in_milliseconds: i64::from(meta.duration_ms),
+        })
+        .collect();
+    Ok(Response {
+        fragments,
+        next_token,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::violations;
+
+    #[test]
+    fn selectors_are_validated() {
+        let message = violations::<Request>(
+            r#"{"StreamName":"cam","MaxResults":1001,"FragmentSelector":{"FragmentSelectorType":"ARRIVAL","TimestampRange":{"StartTimestamp":1}}}"#,
+        )
+        .expect("invalid");
+        assert!(message.contains("'maxResults'"), "{message}");
+        assert!(message.contains("fragmentSelectorType"), "{message}");
+        assert!(message.contains("endTimestamp"), "{message}");
+        assert!(
+            violations::<Request>(r#"{"StreamName":"cam","NextToken":"a b"}"#).is_some(),
+            "token pattern"
+        );
+        assert!(violations::<Request>(r#"{"StreamName":"cam","FragmentSelector":{"FragmentSelectorType":"SERVER_TIMESTAMP","TimestampRange":{"StartTimestamp":1,"EndTimestamp":2.5}}}"#).is_none());
+    }
+
+    #[test]
+    fn ranges_are_milliseconds_and_ordered() {
+        let selector = FragmentSelector {
+            fragment_selector_type: Some("SERVER_TIMESTAMP".into()),
+            timestamp_range: Some(TimestampRange {
+                start_timestamp: Some(1.5),
+                end_timestamp: Some(2.0),
+            }),
+        };
+        assert_eq!(
+            range_of(&selector).expect("valid"),
+            (TimeAxis::Server, 1500, 2000)
+        );
+        let backwards = FragmentSelector {
+            fragment_selector_type: Some("PRODUCER_TIMESTAMP".into()),
+            timestamp_range: Some(TimestampRange {
+                start_timestamp: Some(3.0),
+                end_timestamp: Some(2.0),
+            }),
+        };
+        assert!(range_of(&backwards).is_err());
+        assert_ne!(
+            digest(1, TimeAxis::Server, 0, 1),
+            digest(1, TimeAxis::Producer, 0, 1)
+        );
+    }
+}
