@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use spate_video::api::Reply;
@@ -41,7 +41,35 @@ pub(crate) fn routes(mut router: Router<AppState>) -> Router<AppState> {
             post(video).layer(axum::middleware::from_fn(limits::check_request_body)),
         );
     }
+    // HLS and DASH players fetch playlists and segments with plain GETs that carry the
+    // session token, and no signature.
     router
+        .route("/hls/v1/{file}", get(playback))
+        .route("/dash/v1/{file}", get(playback))
+}
+
+/// A player's GET of a playlist, manifest or segment; readable from any origin (browser
+/// players run on pages of their own).
+async fn playback(State(state): State<AppState>, uri: Uri) -> Response {
+    let Some(video) = state.accounts.video(None) else {
+        return (StatusCode::NOT_FOUND, "Video is not served here.\n").into_response();
+    };
+    let answer = video
+        .playback(uri.path(), uri.query().unwrap_or_default())
+        .await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(answer.content_type),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 /// The Video service of the caller's account, once the caller is authorized for the

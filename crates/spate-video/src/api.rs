@@ -108,12 +108,7 @@ pub const PATHS: &[(&str, &str)] = &[
 ];
 
 /// Operations of the media data plane, not built yet: refused by name.
-const MEDIA: &[&str] = &[
-    "GetHLSStreamingSessionURL",
-    "GetDASHStreamingSessionURL",
-    "GetClip",
-    "GetImages",
-];
+const MEDIA: &[&str] = &["GetClip", "GetImages"];
 
 /// Operations of the WebRTC media path, refused by name.
 const WEBRTC: &[&str] = &[
@@ -312,7 +307,9 @@ impl VideoService {
             "DescribeSignalingChannel" => describe_signaling_channel,
             "DescribeStream" => describe_stream,
             "DescribeStreamStorageConfiguration" => describe_stream_storage_configuration,
+            "GetDASHStreamingSessionURL" => get_dash_streaming_session_url,
             "GetDataEndpoint" => get_data_endpoint,
+            "GetHLSStreamingSessionURL" => get_hls_streaming_session_url,
             "GetSignalingChannelEndpoint" => get_signaling_channel_endpoint,
             "ListFragments" => list_fragments,
             "ListSignalingChannels" => list_signaling_channels,

@@ -30,6 +30,16 @@ pub enum VideoError {
     TagsPerResourceExceededLimit(String),
     #[error("{0}")]
     StreamEdgeConfigurationNotFound(String),
+    #[error("{0}")]
+    UnsupportedStreamMediaType(String),
+    #[error("{0}")]
+    MissingCodecPrivateData(String),
+    #[error("{0}")]
+    InvalidCodecPrivateData(String),
+    #[error("{0}")]
+    InvalidMediaFrame(String),
+    #[error("{0}")]
+    NoDataRetention(String),
     /// A stream's one PutMedia connection is taken.
     #[error("{0}")]
     ConnectionLimitExceeded(String),
@@ -79,6 +89,17 @@ impl VideoError {
             VideoError::StreamEdgeConfigurationNotFound(_) => {
                 client("StreamEdgeConfigurationNotFoundException", 404)
             }
+            VideoError::UnsupportedStreamMediaType(_) => {
+                client("UnsupportedStreamMediaTypeException", 400)
+            }
+            VideoError::MissingCodecPrivateData(_) => {
+                client("MissingCodecPrivateDataException", 400)
+            }
+            VideoError::InvalidCodecPrivateData(_) => {
+                client("InvalidCodecPrivateDataException", 400)
+            }
+            VideoError::InvalidMediaFrame(_) => client("InvalidMediaFrameException", 400),
+            VideoError::NoDataRetention(_) => client("NoDataRetentionException", 400),
             VideoError::ConnectionLimitExceeded(_) => {
                 client("ConnectionLimitExceededException", 400)
             }
