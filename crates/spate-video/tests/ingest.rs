@@ -2,88 +2,22 @@
 //! stream, on a manual clock and an in-memory metadata store. Every acknowledgement is checked:
 //! their order per fragment, numbers, timecodes; what is stored; and each refusal.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
-use spate_log::{LogConfig, ManualClock};
-use spate_meta::{MemoryStore, MetaStore};
-use spate_mkv::{Event, MediaHeader, RawCluster, Splitter, SplitterConfig};
-use spate_video::api::Reply;
 use spate_video::ingest::{MediaBody, PutMediaParams};
-use spate_video::store::{FragmentStore, ListQuery, StreamLogs, TimeAxis};
-use spate_video::{Call, VideoConfig, VideoError, VideoService};
+use spate_video::store::{ListQuery, StreamLogs, TimeAxis};
+use spate_video::{VideoConfig, VideoError};
+use support::{
+    AV2, Fixture, START_MS, all_acks, body_of, create_stream, fixture, json_call, mkv, params,
+    split_fixture,
+};
 use tokio::sync::mpsc;
-
-const AV2: &[u8] = include_bytes!("../../spate-mkv/tests/fixtures/av2.mkv");
-const START_MS: i64 = 1_700_000_000_000;
-/// The producer start timestamp the tests send.
-const PRODUCER_START: &str = "1700000100.250";
-
-struct Fixture {
-    clock: Arc<ManualClock>,
-    store: FragmentStore,
-    service: Arc<VideoService>,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture(config: VideoConfig) -> Fixture {
-    let clock = Arc::new(ManualClock::new(START_MS));
-    let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log_clock: Arc<ManualClock> = clock.clone();
-    let store =
-        FragmentStore::open(dir.path(), LogConfig::default(), log_clock).expect("fragment store");
-    let service = VideoService::open(config, meta, clock.clone(), store.clone())
-        .await
-        .expect("open");
-    Fixture {
-        clock,
-        store,
-        service,
-        _dir: dir,
-    }
-}
-
-async fn call(service: &Arc<VideoService>, path: &str, body: Value) -> Value {
-    let body = serde_json::to_vec(&body).expect("json");
-    match service.handle(path, &body, &Call::default()).await {
-        Ok(Reply::Json(answer)) => serde_json::from_slice(&answer).expect("json answer"),
-        other => panic!("{path}: {other:?}"),
-    }
-}
-
-/// Creates an ACTIVE stream with `retention_hours`.
-async fn create_stream(fixture: &Fixture, name: &str, retention_hours: i64) {
-    call(
-        &fixture.service,
-        "/createStream",
-        json!({"StreamName": name, "DataRetentionInHours": retention_hours}),
-    )
-    .await;
-    fixture.clock.advance(1_000);
-}
-
-fn params(name: &str) -> PutMediaParams {
-    PutMediaParams {
-        stream_name: Some(name.to_owned()),
-        stream_arn: None,
-        timecode_type: Some("RELATIVE".to_owned()),
-        producer_start: Some(PRODUCER_START.to_owned()),
-    }
-}
-
-/// `bytes` as a body arriving in pieces of `piece` bytes.
-fn body_of(bytes: Vec<u8>, piece: usize) -> MediaBody {
-    let pieces: Vec<Result<Bytes, std::io::Error>> = bytes
-        .chunks(piece)
-        .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
-        .collect();
-    futures::stream::iter(pieces).boxed()
-}
 
 /// A body fed by the test through the returned sender; it ends when the sender is dropped.
 fn open_body() -> (mpsc::Sender<Bytes>, MediaBody) {
@@ -95,20 +29,6 @@ fn open_body() -> (mpsc::Sender<Bytes>, MediaBody) {
     (sender, body)
 }
 
-/// Every acknowledgement until the response ends.
-async fn all_acks(acks: BoxStream<'static, Bytes>) -> Vec<Value> {
-    let lines: Vec<Bytes> = tokio::time::timeout(Duration::from_secs(20), acks.collect())
-        .await
-        .expect("the response ends");
-    lines
-        .iter()
-        .map(|line| {
-            assert!(line.ends_with(b"\n"), "one line each: {line:?}");
-            serde_json::from_slice(line).expect("an acknowledgement is JSON")
-        })
-        .collect()
-}
-
 /// The next acknowledgement.
 async fn next_ack(acks: &mut BoxStream<'static, Bytes>) -> Value {
     let line = tokio::time::timeout(Duration::from_secs(10), acks.next())
@@ -116,41 +36,6 @@ async fn next_ack(acks: &mut BoxStream<'static, Bytes>) -> Value {
         .expect("an acknowledgement in time")
         .expect("the response goes on");
     serde_json::from_slice(&line).expect("JSON")
-}
-
-/// The fixture's segment header and clusters.
-fn fixture_parts() -> (MediaHeader, Vec<RawCluster>) {
-    let mut splitter = Splitter::new(SplitterConfig::default());
-    let mut events = Vec::new();
-    splitter.push(AV2, &mut events).expect("fixture splits");
-    splitter.finish(&mut events).expect("fixture ends");
-    let mut header = None;
-    let mut clusters = Vec::new();
-    for event in events {
-        match event {
-            Event::Header(h) => header = Some(h),
-            Event::ClusterEnd(cluster) => clusters.push(cluster),
-            _ => {}
-        }
-    }
-    (header.expect("a header"), clusters)
-}
-
-/// An MKV body: EBML header, an unknown-size Segment, Info, Tracks, then `clusters`.
-fn mkv(header: &MediaHeader, clusters: &[Bytes]) -> Vec<u8> {
-    let stored = header.stored();
-    let ebml_end = spate_mkv::ebml::child_at(&stored, 0)
-        .expect("EBML header")
-        .end;
-    let mut out = stored[..ebml_end].to_vec();
-    out.extend_from_slice(&[
-        0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    ]);
-    out.extend_from_slice(&stored[ebml_end..]);
-    for cluster in clusters {
-        out.extend_from_slice(cluster);
-    }
-    out
 }
 
 fn event_types(acks: &[Value]) -> Vec<&str> {
@@ -173,7 +58,7 @@ fn logs_of(fixture: &Fixture) -> StreamLogs {
 async fn each_fragment_is_buffering_then_received_then_persisted_and_stored() {
     let fixture = fixture(VideoConfig::default()).await;
     create_stream(&fixture, "cam", 24).await;
-    let (_, clusters) = fixture_parts();
+    let (_, clusters) = split_fixture(AV2);
     let acks = fixture
         .service
         .put_media(params("cam"), body_of(AV2.to_vec(), 777))
@@ -314,7 +199,7 @@ async fn refused_with(fixture: &Fixture, params: PutMediaParams, body: Vec<u8>) 
 async fn refusals_are_error_acknowledgements_with_aws_ids() {
     let fixture = fixture(VideoConfig::default()).await;
     create_stream(&fixture, "cam", 24).await;
-    let (header, clusters) = fixture_parts();
+    let (header, clusters) = split_fixture(AV2);
 
     // A cluster whose timecode goes back: 4004, after the first fragment was received.
     let backwards = mkv(
@@ -344,7 +229,7 @@ async fn refusals_are_error_acknowledgements_with_aws_ids() {
 async fn a_deleted_stream_ends_its_session_with_stream_not_active() {
     let fixture = fixture(VideoConfig::default()).await;
     create_stream(&fixture, "cam", 24).await;
-    let (header, clusters) = fixture_parts();
+    let (header, clusters) = split_fixture(AV2);
     let (feed, body) = open_body();
     let mut acks = fixture
         .service
@@ -356,14 +241,13 @@ async fn a_deleted_stream_ends_its_session_with_stream_not_active() {
         .expect("sent");
     assert_eq!(next_ack(&mut acks).await["EventType"], "BUFFERING");
     assert_eq!(next_ack(&mut acks).await["EventType"], "RECEIVED");
-    let arn = call(
-        &fixture.service,
-        "/describeStream",
-        json!({"StreamName": "cam"}),
-    )
-    .await["StreamInfo"]["StreamARN"]
-        .clone();
-    call(&fixture.service, "/deleteStream", json!({"StreamARN": arn})).await;
+    let described = json_call(&fixture.service, "/describeStream", json!({"StreamName": "cam"}))
+        .await
+        .expect("described");
+    let arn = described["StreamInfo"]["StreamARN"].clone();
+    json_call(&fixture.service, "/deleteStream", json!({"StreamARN": arn}))
+        .await
+        .expect("deleted");
     feed.send(clusters[1].rewrite(1_000)).await.expect("sent");
     let rest = all_acks(acks).await;
     let error = rest.last().expect("an ERROR");
