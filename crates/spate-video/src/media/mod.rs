@@ -65,7 +65,8 @@ pub(crate) fn readable_stream(
 ) -> Result<(StreamMeta, StreamLogs), VideoError> {
     let (stream, status) = service.stream(name, arn)?;
     if matches!(status, Status::Creating | Status::Deleting) {
-        // Unverified: AWS's wording (the same as for an unknown stream).
+        // Unverified: that AWS refuses a CREATING stream this way, and its wording (the same
+        // as for an unknown stream).
         return Err(VideoError::ResourceNotFound(
             "The requested stream is not found or not active.".into(),
         ));

@@ -166,7 +166,7 @@ pub async fn handle(
     let Some(selector) = &request.fragment_selector else {
         // Unverified: AWS accepts a NextToken alone (its token carries the range); Spate's
         // tokens carry only a digest of it, so the selector must come with every page (as
-        // boto3's paginator and the CLI send it).
+        // boto3's paginator and the CLI send it). Without either, AWS's answer is a guess too.
         let message = if request.next_token.is_some() {
             "ListFragments with a NextToken but no FragmentSelector is not supported by Spate: send the FragmentSelector of the first page with every page."
         } else {
