@@ -27,6 +27,7 @@ pub mod ops;
 pub mod playback;
 pub mod service;
 pub mod store;
+mod token_key;
 pub mod tokens;
 
 pub use api::SIGNING_NAME;

@@ -48,6 +48,8 @@ pub struct VideoService {
     pub(crate) clock: Arc<dyn Clock>,
     /// Every stream's fragments.
     pub(crate) store: FragmentStore,
+    /// Seals NextTokens and session tokens under the account's `video/token-key`.
+    pub(crate) sealer: crate::tokens::TokenSealer,
     pub(crate) streams: Mutex<BTreeMap<String, StreamMeta>>,
     pub(crate) channels: Mutex<BTreeMap<String, ChannelMeta>>,
     /// Serializes control-plane changes.
@@ -115,11 +117,13 @@ impl VideoService {
                 );
             }
         }
+        let sealer = crate::token_key::load_sealer(meta.as_ref()).await?;
         Ok(Arc::new(VideoService {
             config,
             meta,
             clock,
             store,
+            sealer,
             streams: Mutex::new(streams.into_iter().map(|s| (s.name.clone(), s)).collect()),
             channels: Mutex::new(channels.into_iter().map(|c| (c.name.clone(), c)).collect()),
             control: tokio::sync::Mutex::new(()),

@@ -164,7 +164,12 @@ async fn finished_deletions_leave_the_store_and_the_rest_is_reloaded() {
         .collect();
     assert_eq!(
         stored,
-        vec!["video/channels/door", "video/log-id", "video/streams/kept"]
+        vec![
+            "video/channels/door",
+            "video/log-id",
+            "video/streams/kept",
+            "video/token-key"
+        ]
     );
 
     // The deleted stream's two logs went with it; the kept stream's remain.

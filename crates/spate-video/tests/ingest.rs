@@ -241,9 +241,13 @@ async fn a_deleted_stream_ends_its_session_with_stream_not_active() {
         .expect("sent");
     assert_eq!(next_ack(&mut acks).await["EventType"], "BUFFERING");
     assert_eq!(next_ack(&mut acks).await["EventType"], "RECEIVED");
-    let described = json_call(&fixture.service, "/describeStream", json!({"StreamName": "cam"}))
-        .await
-        .expect("described");
+    let described = json_call(
+        &fixture.service,
+        "/describeStream",
+        json!({"StreamName": "cam"}),
+    )
+    .await
+    .expect("described");
     let arn = described["StreamInfo"]["StreamARN"].clone();
     json_call(&fixture.service, "/deleteStream", json!({"StreamARN": arn}))
         .await

@@ -9,12 +9,11 @@
 //!
 //! Submodules: `selector` (GetMedia's StartSelector to a first media offset), `chunk` (one
 //! fragment or one failure as output bytes), `reader` (the two producing tasks, GetMedia's
-//! following live data), `token_key` (the account's key for sealed NextTokens).
+//! following live data).
 
 mod chunk;
 mod reader;
 mod selector;
-mod token_key;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
@@ -27,7 +26,6 @@ use crate::store::StreamLogs;
 
 pub use reader::{spawn_fragment_list, spawn_get_media};
 pub use selector::{Selector, Start, resolve};
-pub(crate) use token_key::token_sealer;
 
 /// The content type of GetMedia and GetMediaForFragmentList answers.
 pub const MEDIA_CONTENT_TYPE: &str = "video/webm";

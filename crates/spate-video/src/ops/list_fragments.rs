@@ -8,7 +8,7 @@ use spate_wire::codec::epoch_seconds_to_millis;
 
 use crate::api::Validate;
 use crate::error::VideoError;
-use crate::media::{readable_stream, token_sealer};
+use crate::media::readable_stream;
 use crate::model::epoch_seconds;
 use crate::service::{Call, VideoService};
 use crate::store::{ListQuery, TimeAxis};
@@ -179,8 +179,8 @@ pub async fn handle(
     let after = match &request.next_token {
         None => None,
         Some(token) => {
-            let sealer = token_sealer(service).await?;
-            let page = PageToken::open(&sealer, token, service.now_ms(), TOKEN_MAX_AGE_MS)
+            let sealer = &service.sealer;
+            let page = PageToken::open(sealer, token, service.now_ms(), TOKEN_MAX_AGE_MS)
                 .map_err(|_| invalid_token())?;
             if page.stream_created_ms != stream.created_ms || page.request_digest != bound_to {
                 return Err(invalid_token());
@@ -203,14 +203,14 @@ pub async fn handle(
     listed.truncate(limit);
     let next_token = match listed.last() {
         Some((number, _)) if more => {
-            let sealer = token_sealer(service).await?;
+            let sealer = &service.sealer;
             let page = PageToken {
                 stream_created_ms: stream.created_ms,
                 cursor: number.offset,
                 request_digest: bound_to,
                 issued_ms: service.now_ms(),
             };
-            Some(page.seal(&sealer))
+            Some(page.seal(sealer))
         }
         _ => None,
     };

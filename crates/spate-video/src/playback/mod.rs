@@ -19,7 +19,7 @@ use spate_mkv::StoredChunk;
 use spate_mp4::TrackDescription;
 
 use crate::error::VideoError;
-use crate::media::{readable_stream, token_sealer};
+use crate::media::readable_stream;
 use crate::model::StreamMeta;
 use crate::service::VideoService;
 use crate::store::{FragmentMeta, FragmentNumber, StreamLogs};
@@ -90,7 +90,7 @@ pub(crate) async fn open_session(
     // The tracks must be playable: the init segment is built from the first listed fragment.
     let chunk = read_chunk(service, logs, fragments[0].0).await?;
     tracks_of(&chunk)?;
-    session.seal(&token_sealer(service).await?)
+    session.seal(&service.sealer)
 }
 
 /// The fragments a playlist of `session` lists at `now`.
@@ -185,9 +185,8 @@ impl VideoService {
         let (protocol, file) = file_of(path)
             .ok_or_else(|| PlaybackError::NotFound(format!("No such file: {path}")))?;
         let token = query_value(query, "SessionToken").ok_or(PlaybackError::MissingToken)?;
-        let sealer = token_sealer(self).await?;
         let now = self.now_ms();
-        let session = PlaybackSession::open(&sealer, token, now)?;
+        let session = PlaybackSession::open(&self.sealer, token, now)?;
         if session.protocol != protocol {
             return Err(PlaybackError::NotFound(format!(
                 "No such file for this session: {path}"

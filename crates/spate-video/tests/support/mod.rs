@@ -68,7 +68,11 @@ pub async fn call(service: &Arc<VideoService>, path: &str, body: Value) -> Resul
 }
 
 /// A JSON operation's answer, or its error code.
-pub async fn json_call(service: &Arc<VideoService>, path: &str, body: Value) -> Result<Value, String> {
+pub async fn json_call(
+    service: &Arc<VideoService>,
+    path: &str,
+    body: Value,
+) -> Result<Value, String> {
     match call(service, path, body).await? {
         Reply::Json(answer) => Ok(serde_json::from_slice(&answer).expect("json answer")),
         reply => panic!("{path} answered {reply:?}, not JSON"),
@@ -151,9 +155,13 @@ pub fn split_fixture(mkv: &[u8]) -> (MediaHeader, Vec<RawCluster>) {
 /// An MKV body: EBML header, an unknown-size Segment, Info, Tracks, then `clusters`.
 pub fn mkv(header: &MediaHeader, clusters: &[Bytes]) -> Vec<u8> {
     let stored = header.stored();
-    let ebml_end = spate_mkv::ebml::child_at(&stored, 0).expect("EBML header").end;
+    let ebml_end = spate_mkv::ebml::child_at(&stored, 0)
+        .expect("EBML header")
+        .end;
     let mut out = stored[..ebml_end].to_vec();
-    out.extend_from_slice(&[0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+    out.extend_from_slice(&[
+        0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ]);
     out.extend_from_slice(&stored[ebml_end..]);
     for cluster in clusters {
         out.extend_from_slice(cluster);

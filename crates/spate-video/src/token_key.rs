@@ -2,22 +2,20 @@
 //! created on first use with a check that it is absent, so two first uses at once agree on
 //! one key.
 //!
-//! Read from the metadata store on each use (one small read per ListFragments call that
-//! seals or opens a NextToken); the service may later keep it in memory from open.
+//! Read (or created) once when the service opens; the service keeps the sealer.
 
-use spate_meta::{Check, Outcome, Txn};
+use spate_meta::{Check, MetaStore, Outcome, Txn};
 
 use crate::error::VideoError;
-use crate::service::VideoService;
 use crate::tokens::TokenSealer;
 
 const TOKEN_KEY: &str = "video/token-key";
 
 /// A sealer under the account's token key, creating the key if there is none.
-pub(crate) async fn token_sealer(service: &VideoService) -> Result<TokenSealer, VideoError> {
+pub(crate) async fn load_sealer(meta: &dyn MetaStore) -> Result<TokenSealer, VideoError> {
     // Two rounds: a lost creation race reads the winner's key.
     for _ in 0..2 {
-        if let Some(entry) = service.meta.get(TOKEN_KEY).await? {
+        if let Some(entry) = meta.get(TOKEN_KEY).await? {
             let key: &[u8; 32] =
                 entry.value.as_slice().try_into().map_err(|_| {
                     VideoError::Internal(format!("stored {TOKEN_KEY} is not 32 bytes"))
@@ -28,7 +26,7 @@ pub(crate) async fn token_sealer(service: &VideoService) -> Result<TokenSealer, 
         let created = Txn::new()
             .check(Check::Absent(TOKEN_KEY.to_owned()))
             .put(TOKEN_KEY, key.to_vec());
-        if let Outcome::Committed { .. } = service.meta.commit(created).await? {
+        if let Outcome::Committed { .. } = meta.commit(created).await? {
             return Ok(TokenSealer::new(&key));
         }
     }
