@@ -1,0 +1,301 @@
+//! `spate video put STREAM [FILE|-]`: reads MKV incrementally (a file, or stdin: an endless
+//! `ffmpeg ... -f matroska -` pipe works), re-clusters it as the producer SDK does
+//! (`recluster`), and sends it as one chunked PutMedia while printing each acknowledgement line
+//! to stdout as it arrives, exactly as the server sent it.
+//!
+//! A thread reads the input and feeds the request body through a bounded channel (so a slow
+//! server slows the reading); the async side sends the request and reads the acks. The exit
+//! status is non-zero on an error answer (its type and message on stderr), an ERROR ack, bad
+//! input, or an answer that ends before the input did.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use tokio::sync::mpsc;
+
+use super::acks::{AckLine, AckLines};
+use super::client::{BodyAbort, ChannelBody, ClientArgs, PutMediaParams, StreamRef, VideoClient};
+use super::input::{InputEvent, MkvInput};
+use super::recluster::{Reclusterer, TimecodeMode};
+
+/// Bytes read from the input at a time.
+const READ_BYTES: usize = 64 * 1024;
+/// Body pieces queued for the connection at most.
+const BODY_DEPTH: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimecodeTypeArg {
+    /// Cluster timecodes count from the producer start timestamp.
+    Relative,
+    /// Cluster timecodes are epoch milliseconds (producer start + media time).
+    Absolute,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PutArgs {
+    /// The stream's name (or ARN).
+    pub stream: String,
+    /// The MKV to send; `-` or none reads stdin.
+    pub file: Option<PathBuf>,
+    /// How cluster timecodes are sent (x-amzn-fragment-timecode-type).
+    #[arg(long, value_enum, default_value = "relative")]
+    pub timecode_type: TimecodeTypeArg,
+    /// The producer start time, epoch seconds (x-amzn-producer-start-timestamp) [default: now].
+    #[arg(long, value_name = "SECONDS")]
+    pub producer_start: Option<f64>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+pub fn run(args: PutArgs) -> anyhow::Result<ExitCode> {
+    let client = VideoClient::new(&args.client)?;
+    let producer_start_ms = match args.producer_start {
+        Some(seconds) if seconds.is_finite() && (0.0..1e13).contains(&seconds) => {
+            (seconds * 1000.0).round() as i64
+        }
+        Some(seconds) => anyhow::bail!("--producer-start {seconds} is not an epoch time"),
+        None => now_ms(),
+    };
+    let (timecode_type, mode) = match args.timecode_type {
+        TimecodeTypeArg::Relative => ("RELATIVE", TimecodeMode::Relative),
+        TimecodeTypeArg::Absolute => (
+            "ABSOLUTE",
+            TimecodeMode::Absolute {
+                start_ms: producer_start_ms,
+            },
+        ),
+    };
+    let params = PutMediaParams {
+        stream: StreamRef::parse(&args.stream),
+        timecode_type,
+        producer_start_ms,
+    };
+    let source: Box<dyn Read + Send> = match &args.file {
+        None => Box::new(std::io::stdin()),
+        Some(path) if path.as_os_str() == "-" => Box::new(std::io::stdin()),
+        Some(path) => Box::new(
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut stdout = std::io::stdout();
+    let outcome = runtime.block_on(put(&client, &params, mode, source, &mut |line| {
+        writeln!(stdout, "{}", line.text)?;
+        stdout.flush()
+    }))?;
+    Ok(report(&outcome))
+}
+
+/// How a PutMedia ended.
+#[derive(Debug)]
+pub enum PutOutcome {
+    /// The whole input was sent and every ack read; no ERROR.
+    Done,
+    /// An error answer before the 200.
+    Refused(String),
+    /// An ERROR ack: its id and code.
+    AckError(String, String),
+    /// The input could not be read or sent.
+    Input(String),
+    /// The answer ended (or broke) before the input was sent.
+    CutShort(String),
+}
+
+fn report(outcome: &PutOutcome) -> ExitCode {
+    let message = match outcome {
+        PutOutcome::Done => return ExitCode::SUCCESS,
+        PutOutcome::Refused(message) => format!("PutMedia failed: {message}"),
+        PutOutcome::AckError(id, code) => {
+            format!("the service refused a fragment: ErrorId {id}, ErrorCode {code}")
+        }
+        PutOutcome::Input(message) => message.clone(),
+        PutOutcome::CutShort(message) => message.clone(),
+    };
+    eprintln!("spate video put: {message}");
+    ExitCode::FAILURE
+}
+
+/// Sends `source` as one PutMedia; `on_ack` gets each ack line as it arrives.
+pub async fn put(
+    client: &VideoClient,
+    params: &PutMediaParams,
+    mode: TimecodeMode,
+    source: Box<dyn Read + Send>,
+    on_ack: &mut dyn FnMut(&AckLine) -> std::io::Result<()>,
+) -> anyhow::Result<PutOutcome> {
+    let (sender, body) = ChannelBody::new(BODY_DEPTH);
+    let reader = std::thread::Builder::new()
+        .name("video-put-input".into())
+        .spawn(move || produce(source, mode, &sender))
+        .context("starting the input thread")?;
+    let input_error = |reader: std::thread::JoinHandle<Result<usize, String>>| {
+        if !reader.is_finished() {
+            return None;
+        }
+        match reader.join() {
+            Ok(Ok(_)) => None,
+            Ok(Err(message)) => Some(message),
+            Err(_) => Some("the input thread panicked".to_owned()),
+        }
+    };
+
+    let request = client.put_media_request(SystemTime::now(), params, body)?;
+    let response = match client.send(request).await {
+        Ok(response) => response,
+        Err(err) => {
+            return Ok(match input_error(reader) {
+                Some(message) => PutOutcome::Input(message),
+                None => PutOutcome::CutShort(format!("{err:#}")),
+            });
+        }
+    };
+    if !response.status().is_success() {
+        return Ok(PutOutcome::Refused(
+            super::client::error_message(response).await,
+        ));
+    }
+    let mut lines = AckLines::default();
+    let mut first_error = None;
+    let mut body = response.into_body();
+    let mut handle = |line: AckLine| -> std::io::Result<()> {
+        if first_error.is_none()
+            && let Some((id, code)) = &line.error
+        {
+            first_error = Some((id.clone(), code.clone()));
+        }
+        on_ack(&line)
+    };
+    let mut broken = None;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    for line in lines.push(&data) {
+                        handle(line).context("writing an acknowledgement")?;
+                    }
+                }
+            }
+            Err(err) => {
+                broken = Some(format!("reading the acknowledgements: {err}"));
+                break;
+            }
+        }
+    }
+    for line in lines.finish() {
+        handle(line).context("writing an acknowledgement")?;
+    }
+    if let Some((id, code)) = first_error {
+        return Ok(PutOutcome::AckError(id, code));
+    }
+    let finished = reader.is_finished();
+    if let Some(message) = input_error(reader) {
+        return Ok(PutOutcome::Input(message));
+    }
+    if let Some(message) = broken {
+        return Ok(PutOutcome::CutShort(message));
+    }
+    if !finished {
+        return Ok(PutOutcome::CutShort(
+            "the service ended its answer before the whole input was sent".to_owned(),
+        ));
+    }
+    Ok(PutOutcome::Done)
+}
+
+/// The input thread: reads, re-clusters and queues the body; ends the body at the input's end,
+/// or aborts it with the error. Answers the fragments sent, or why it stopped.
+fn produce(
+    mut source: Box<dyn Read + Send>,
+    mode: TimecodeMode,
+    sender: &mpsc::Sender<Result<Bytes, BodyAbort>>,
+) -> Result<usize, String> {
+    let result = produce_inner(&mut *source, mode, sender);
+    match result {
+        Ok(Produced::Sent(fragments)) => Ok(fragments),
+        // The request is over (the answer ended): nothing more to say here.
+        Ok(Produced::Stopped) => Ok(0),
+        Err(message) => {
+            // Aborts the request, so the service does not take a cut input as complete.
+            let _ = sender.blocking_send(Err(BodyAbort(message.clone())));
+            Err(message)
+        }
+    }
+}
+
+enum Produced {
+    Sent(usize),
+    Stopped,
+}
+
+fn produce_inner(
+    source: &mut dyn Read,
+    mode: TimecodeMode,
+    sender: &mpsc::Sender<Result<Bytes, BodyAbort>>,
+) -> Result<Produced, String> {
+    let mut input = MkvInput::new();
+    let mut recluster = Reclusterer::new(mode);
+    let mut events = Vec::new();
+    let mut buf = vec![0u8; READ_BYTES];
+    let mut fragments = 0;
+    loop {
+        let n = match source.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(format!("reading the input: {err}")),
+        };
+        input
+            .push(&buf[..n], &mut events)
+            .map_err(|err| err.to_string())?;
+        let out = reclustered(&mut recluster, &mut events)?;
+        fragments += recluster.take_started().len();
+        if !out.is_empty() && sender.blocking_send(Ok(out.freeze())).is_err() {
+            return Ok(Produced::Stopped);
+        }
+    }
+    input.finish(&mut events).map_err(|err| err.to_string())?;
+    let out = reclustered(&mut recluster, &mut events)?;
+    fragments += recluster.take_started().len();
+    if !out.is_empty() && sender.blocking_send(Ok(out.freeze())).is_err() {
+        return Ok(Produced::Stopped);
+    }
+    if fragments == 0 {
+        return Err("the input holds no frames to send".to_owned());
+    }
+    if recluster.dropped() > 0 {
+        eprintln!(
+            "spate video put: {} blocks before the first video key frame were not sent",
+            recluster.dropped()
+        );
+    }
+    Ok(Produced::Sent(fragments))
+}
+
+fn reclustered(
+    recluster: &mut Reclusterer,
+    events: &mut Vec<InputEvent>,
+) -> Result<BytesMut, String> {
+    let mut out = BytesMut::new();
+    for event in events.drain(..) {
+        match event {
+            InputEvent::Header(header) => recluster.header(&header, &mut out),
+            InputEvent::Cluster(cluster) => recluster.cluster(&cluster, &mut out),
+        }
+        .map_err(|err| format!("re-clustering the input: {err}"))?;
+    }
+    Ok(out)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
