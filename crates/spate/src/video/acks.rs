@@ -53,10 +53,6 @@ impl AckLine {
             error,
         }
     }
-
-    pub fn is_error(&self) -> bool {
-        self.error.is_some()
-    }
 }
 
 /// Longest line kept (an ack is about 150 bytes); a longer one is cut to this length.
@@ -141,7 +137,7 @@ mod tests {
                 "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS".to_owned()
             ))
         );
-        assert!(!whole[0].is_error());
+        assert_eq!(whole[0].error, None);
         for cut in 0..=body.len() {
             assert_eq!(read(&[&body[..cut], &body[cut..]]), whole, "cut at {cut}");
         }

@@ -299,3 +299,282 @@ fn now_ms() -> i64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use hyper::body::Incoming;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    use spate_wire::sigv4::{Credentials, Signer};
+
+    use super::*;
+    use crate::video::client::SIGNING_NAME;
+    use crate::video::testdata::AV2;
+
+    /// What the test server saw of the request.
+    #[derive(Debug, Default)]
+    struct Seen {
+        headers: http::HeaderMap,
+        body: Vec<u8>,
+        body_ended: bool,
+    }
+
+    /// How the test server answers.
+    #[derive(Debug, Clone, Copy)]
+    enum Answer {
+        /// 200, a RECEIVED line per body piece while the body arrives, PERSISTED at its end.
+        Acks,
+        /// 200, an ERROR line after the first piece, then the end of the answer.
+        ErrorAck,
+        /// 404 rest-json error before reading the body.
+        NotFound,
+    }
+
+    /// A one-connection HTTP/1.1 server on a free port; answers its address.
+    async fn server(answer: Answer, seen: Arc<Mutex<Seen>>) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.expect("accept");
+            let service = service_fn(move |request: http::Request<Incoming>| {
+                let seen = seen.clone();
+                async move { Ok::<_, std::convert::Infallible>(answer_request(answer, seen, request)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        address
+    }
+
+    fn answer_request(
+        answer: Answer,
+        seen: Arc<Mutex<Seen>>,
+        request: http::Request<Incoming>,
+    ) -> http::Response<ChannelBody> {
+        let (parts, mut body) = request.into_parts();
+        seen.lock().expect("lock").headers = parts.headers;
+        let (sender, answer_body) = ChannelBody::new(64);
+        if let Answer::NotFound = answer {
+            let _ = sender.try_send(Ok(Bytes::from_static(
+                br#"{"Message":"The requested stream is not found or not active."}"#,
+            )));
+            return http::Response::builder()
+                .status(404)
+                .header(
+                    "x-amzn-ErrorType",
+                    "ResourceNotFoundException:http://internal/",
+                )
+                .body(answer_body)
+                .expect("response");
+        }
+        tokio::spawn(async move {
+            let mut pieces = 0;
+            while let Some(Ok(frame)) = body.frame().await {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                seen.lock().expect("lock").body.extend_from_slice(&data);
+                let line = match answer {
+                    Answer::ErrorAck => concat!(
+                        r#"{"EventType":"ERROR","FragmentTimecode":0,"#,
+                        r#""ErrorId":4006,"ErrorCode":"INVALID_MKV_DATA"}"#,
+                        "\n"
+                    )
+                    .to_owned(),
+                    _ => format!("{{\"EventType\":\"RECEIVED\",\"FragmentTimecode\":{pieces}}}\n"),
+                };
+                pieces += 1;
+                if sender.send(Ok(Bytes::from(line))).await.is_err() {
+                    return;
+                }
+                if let Answer::ErrorAck = answer {
+                    return;
+                }
+            }
+            seen.lock().expect("lock").body_ended = true;
+            let _ = sender
+                .send(Ok(Bytes::from_static(b"{\"EventType\":\"PERSISTED\"}\n")))
+                .await;
+        });
+        http::Response::new(answer_body)
+    }
+
+    /// A source giving the first `split` bytes of `data`, then waiting for `gate` before the
+    /// rest.
+    struct GatedSource {
+        data: &'static [u8],
+        position: usize,
+        split: usize,
+        gate: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl Read for GatedSource {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.position == self.split {
+                self.gate
+                    .recv_timeout(Duration::from_secs(20))
+                    .map_err(|_| std::io::Error::other("no ack arrived while the body was open"))?;
+            }
+            let end = if self.position < self.split {
+                self.split
+            } else {
+                self.data.len()
+            };
+            let n = buf.len().min(end - self.position).min(977);
+            buf[..n].copy_from_slice(&self.data[self.position..self.position + n]);
+            self.position += n;
+            Ok(n)
+        }
+    }
+
+    fn client(address: std::net::SocketAddr) -> VideoClient {
+        let credentials = Credentials {
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            session_token: None,
+        };
+        VideoClient::with(
+            &format!("http://{address}"),
+            Signer::new(credentials, "us-east-1", SIGNING_NAME),
+        )
+        .expect("client")
+    }
+
+    fn params() -> PutMediaParams {
+        PutMediaParams {
+            stream: StreamRef::parse("cam1"),
+            timecode_type: "RELATIVE",
+            producer_start_ms: 1_726_677_688_724,
+        }
+    }
+
+    #[tokio::test]
+    async fn acks_are_printed_while_the_body_is_still_being_sent() {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let address = server(Answer::Acks, seen.clone()).await;
+        let (open_gate, gate) = std::sync::mpsc::channel();
+        let source = GatedSource {
+            data: AV2,
+            position: 0,
+            split: AV2.len() / 2,
+            gate,
+        };
+        let mut printed: Vec<(String, bool)> = Vec::new();
+        let seen_in_ack = seen.clone();
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(30),
+            put(
+                &client(address),
+                &params(),
+                TimecodeMode::Relative,
+                Box::new(source),
+                &mut |line| {
+                    // The input is held back until this first ack: the body is still open.
+                    let body_ended = seen_in_ack.lock().expect("lock").body_ended;
+                    printed.push((line.text.clone(), body_ended));
+                    let _ = open_gate.send(());
+                    Ok(())
+                },
+            ),
+        )
+        .await
+        .expect("no deadlock: acks flow while the body is sent")
+        .expect("put");
+        assert!(matches!(outcome, PutOutcome::Done), "{outcome:?}");
+        assert_eq!(
+            printed[0].0,
+            r#"{"EventType":"RECEIVED","FragmentTimecode":0}"#
+        );
+        assert!(!printed[0].1, "the first ack came before the body ended");
+        assert_eq!(
+            printed.last().map(|p| p.0.as_str()),
+            Some(r#"{"EventType":"PERSISTED"}"#)
+        );
+
+        let seen = seen.lock().expect("lock");
+        assert_eq!(seen.headers["transfer-encoding"], "chunked");
+        assert_eq!(seen.headers["x-amzn-fragment-timecode-type"], "RELATIVE");
+        assert!(seen.body_ended);
+        // The body is the re-clustered input, whole.
+        let mut expected = BytesMut::new();
+        let mut recluster = Reclusterer::new(TimecodeMode::Relative);
+        let mut input = MkvInput::new();
+        let mut events = Vec::new();
+        input.push(AV2, &mut events).expect("push");
+        input.finish(&mut events).expect("finish");
+        expected.extend_from_slice(&reclustered(&mut recluster, &mut events).expect("recluster"));
+        assert_eq!(seen.body, expected.to_vec());
+    }
+
+    #[tokio::test]
+    async fn an_error_ack_and_an_error_answer_fail_the_command() {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let address = server(Answer::ErrorAck, seen.clone()).await;
+        let mut printed = Vec::new();
+        let outcome = put(
+            &client(address),
+            &params(),
+            TimecodeMode::Relative,
+            Box::new(std::io::Cursor::new(AV2)),
+            &mut |line| {
+                printed.push(line.text.clone());
+                Ok(())
+            },
+        )
+        .await
+        .expect("put");
+        assert!(
+            matches!(&outcome, PutOutcome::AckError(id, code) if id == "4006" && code == "INVALID_MKV_DATA"),
+            "{outcome:?}"
+        );
+        assert_eq!(printed.len(), 1);
+        assert_eq!(report(&outcome), ExitCode::FAILURE);
+
+        let address = server(Answer::NotFound, Arc::new(Mutex::new(Seen::default()))).await;
+        let outcome = put(
+            &client(address),
+            &params(),
+            TimecodeMode::Relative,
+            Box::new(std::io::Cursor::new(AV2)),
+            &mut |_| Ok(()),
+        )
+        .await
+        .expect("put");
+        let PutOutcome::Refused(message) = outcome else {
+            panic!("expected a refusal, got {outcome:?}");
+        };
+        assert_eq!(
+            message,
+            "ResourceNotFoundException (HTTP 404): The requested stream is not found or not active."
+        );
+    }
+
+    #[tokio::test]
+    async fn input_that_is_not_mkv_aborts_the_body_with_its_reason() {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let address = server(Answer::Acks, seen.clone()).await;
+        let outcome = put(
+            &client(address),
+            &params(),
+            TimecodeMode::Relative,
+            Box::new(std::io::Cursor::new(b"this is not matroska".to_vec())),
+            &mut |_| Ok(()),
+        )
+        .await
+        .expect("put");
+        let PutOutcome::Input(message) = outcome else {
+            panic!("expected an input error, got {outcome:?}");
+        };
+        assert!(message.contains("not valid MKV"), "{message}");
+        assert!(
+            !seen.lock().expect("lock").body_ended,
+            "the body was aborted, not ended"
+        );
+    }
+}

@@ -278,7 +278,7 @@ impl Reclusterer {
 mod tests {
     use super::*;
     use crate::video::input::{InputEvent, MkvInput};
-    use crate::video::testdata::{AV2, AV2_BFRAMES, pieces};
+    use crate::video::testdata::{AV2, AV2_BFRAMES, pieces, synthetic};
     use spate_mkv::{Event, Splitter, SplitterConfig};
 
     /// (track, absolute time, frame bytes) of every block, sorted.
@@ -289,6 +289,18 @@ mod tests {
         mode: TimecodeMode,
         piece: &mut dyn FnMut() -> usize,
     ) -> (BytesMut, Blocks) {
+        let (out, blocks, dropped) = recluster_counting_drops(input, mode, piece);
+        assert_eq!(dropped, 0);
+        (out, blocks)
+    }
+
+    /// Reclusters `input` fed in pieces; answers the output, the input's blocks (sorted) and
+    /// how many were dropped.
+    fn recluster_counting_drops(
+        input: &[u8],
+        mode: TimecodeMode,
+        piece: &mut dyn FnMut() -> usize,
+    ) -> (BytesMut, Blocks, usize) {
         let mut reader = MkvInput::new();
         let mut recluster = Reclusterer::new(mode);
         let mut out = BytesMut::new();
@@ -317,9 +329,8 @@ mod tests {
         }
         reader.finish(&mut events).expect("finish");
         handle(&mut events, &mut out);
-        assert_eq!(recluster.dropped(), 0);
         blocks.sort();
-        (out, blocks)
+        (out, blocks, recluster.dropped())
     }
 
     /// Splits PutMedia output with the service's own splitter (its checks included).
@@ -401,5 +412,86 @@ mod tests {
         let start_ms = 1_726_677_688_724;
         check(AV2, TimecodeMode::Absolute { start_ms });
         check(AV2_BFRAMES, TimecodeMode::Absolute { start_ms });
+    }
+
+    /// Cluster timecodes of the output, and its blocks as (track, cluster + relative, payload).
+    fn output_of(output: &[u8]) -> (Vec<u64>, Blocks, Vec<u64>) {
+        let (_, clusters) = split(output);
+        let timecodes = clusters.iter().map(|c| c.timecode).collect();
+        let first_tracks = clusters
+            .iter()
+            .map(|c| c.blocks.first().expect("a block").track)
+            .collect();
+        let mut blocks: Blocks = clusters
+            .iter()
+            .flat_map(|c| {
+                c.blocks
+                    .iter()
+                    .map(|b| (b.track, b.timecode, c.frame(b).to_vec()))
+            })
+            .collect();
+        blocks.sort();
+        (timecodes, blocks, first_tracks)
+    }
+
+    #[test]
+    fn audio_only_input_is_cut_every_two_seconds() {
+        let blocks: Vec<(u64, i64, bool)> = (0..50).map(|i| (1, 100 + i * 100, true)).collect();
+        let input = synthetic(1_000_000, &[(1, 2)], &blocks, 7);
+        let (output, input_blocks) = recluster(&input, TimecodeMode::Relative, &mut || 333);
+        let (timecodes, output_blocks, _) = output_of(&output);
+        assert_eq!(timecodes, [0, 2000, 4000]);
+        let shifted: Blocks = output_blocks
+            .into_iter()
+            .map(|(t, time, bytes)| (t, time + 100, bytes))
+            .collect();
+        assert_eq!(shifted, input_blocks);
+    }
+
+    #[test]
+    fn a_long_gop_is_cut_at_ten_seconds_and_a_fine_timecode_scale_at_the_i16_range() {
+        // One key frame, then a frame every 500 ms for 25 s: cut where a fragment would pass
+        // 10 s (last − first).
+        let blocks: Vec<(u64, i64, bool)> = (0..50).map(|i| (1, i * 500, i == 0)).collect();
+        let input = synthetic(1_000_000, &[(1, 1)], &blocks, 10);
+        let (output, input_blocks) = recluster(&input, TimecodeMode::Relative, &mut || 100);
+        let (timecodes, output_blocks, _) = output_of(&output);
+        assert_eq!(timecodes, [0, 10_500, 21_000]);
+        assert_eq!(output_blocks, input_blocks);
+
+        // TimecodeScale 100 µs: an i16 relative timecode reaches 3.2767 s only.
+        let blocks: Vec<(u64, i64, bool)> = (0..20).map(|i| (1, i * 5_000, i == 0)).collect();
+        let input = synthetic(100_000, &[(1, 1)], &blocks, 5);
+        let (output, input_blocks) = recluster(&input, TimecodeMode::Relative, &mut || 100);
+        let (timecodes, output_blocks, _) = output_of(&output);
+        assert_eq!(timecodes, [0, 35_000, 70_000]);
+        assert_eq!(output_blocks, input_blocks);
+    }
+
+    #[test]
+    fn blocks_before_the_first_key_frame_are_held_or_dropped() {
+        // Audio at 0, 10, 20 ms and a non-key video frame at 5 ms come before the key frame at
+        // 30 ms: the audio goes into the first fragment after it, the video frame is dropped.
+        let blocks = [
+            (2, 0, true),
+            (1, 5, false),
+            (2, 10, true),
+            (2, 20, true),
+            (1, 30, true),
+            (2, 40, true),
+            (1, 70, false),
+        ];
+        let input = synthetic(1_000_000, &[(1, 1), (2, 2)], &blocks, 3);
+        let (output, input_blocks, dropped) =
+            recluster_counting_drops(&input, TimecodeMode::Relative, &mut || 50);
+        assert_eq!(dropped, 1);
+        let (timecodes, output_blocks, first_tracks) = output_of(&output);
+        assert_eq!((timecodes, first_tracks), (vec![0], vec![1]));
+        let expected: Blocks = input_blocks
+            .into_iter()
+            .filter(|(track, time, _)| !(*track == 1 && *time == 5))
+            .map(|(t, time, bytes)| (t, time - 30, bytes))
+            .collect();
+        assert_eq!(output_blocks, expected);
     }
 }

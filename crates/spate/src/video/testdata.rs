@@ -42,3 +42,53 @@ pub fn with_unknown_sizes(input: &[u8]) -> Vec<u8> {
     }
     out.to_vec()
 }
+
+/// A synthetic MKV: TimecodeScale `scale_ns`, tracks `(number, TrackType)` (1 video, 2 audio),
+/// blocks `(track, time in TimecodeScale units, key)` as SimpleBlocks with a 4-byte payload
+/// (their index), `per_cluster` blocks to a known-size Cluster timed at its first block.
+pub fn synthetic(
+    scale_ns: u64,
+    tracks: &[(u64, u64)],
+    blocks: &[(u64, i64, bool)],
+    per_cluster: usize,
+) -> Vec<u8> {
+    let mut out = bytes::BytesMut::new();
+    let mut header = bytes::BytesMut::new();
+    ebml::write_element(&mut header, 0x4282, b"matroska");
+    ebml::write_element(&mut out, ids::EBML, &header);
+    let mut segment = bytes::BytesMut::new();
+    let mut info = bytes::BytesMut::new();
+    ebml::write_uint(&mut info, ids::TIMECODE_SCALE, scale_ns);
+    ebml::write_element(&mut segment, ids::INFO, &info);
+    let mut entries = bytes::BytesMut::new();
+    for &(number, kind) in tracks {
+        let mut entry = bytes::BytesMut::new();
+        ebml::write_uint(&mut entry, ids::TRACK_NUMBER, number);
+        ebml::write_uint(&mut entry, ids::TRACK_UID, number);
+        ebml::write_uint(&mut entry, ids::TRACK_TYPE, kind);
+        let codec: &[u8] = if kind == 1 {
+            b"V_MPEG4/ISO/AVC"
+        } else {
+            b"A_AAC"
+        };
+        ebml::write_element(&mut entry, ids::CODEC_ID, codec);
+        ebml::write_element(&mut entries, ids::TRACK_ENTRY, &entry);
+    }
+    ebml::write_element(&mut segment, ids::TRACKS, &entries);
+    for (index, group) in blocks.chunks(per_cluster).enumerate() {
+        let start = group[0].1;
+        let mut cluster = bytes::BytesMut::new();
+        ebml::write_uint(&mut cluster, ids::TIMECODE, start.unsigned_abs());
+        for (i, &(track, time, key)) in group.iter().enumerate() {
+            let relative = i16::try_from(time - start).expect("a test block fits its cluster");
+            let mut block = vec![0x80 | track as u8];
+            block.extend_from_slice(&relative.to_be_bytes());
+            block.push(if key { 0x80 } else { 0 });
+            block.extend_from_slice(&((index * per_cluster + i) as u32).to_be_bytes());
+            ebml::write_element(&mut cluster, ids::SIMPLE_BLOCK, &block);
+        }
+        ebml::write_element(&mut segment, ids::CLUSTER, &cluster);
+    }
+    ebml::write_element(&mut out, ids::SEGMENT, &segment);
+    out.to_vec()
+}
