@@ -48,12 +48,15 @@ pub struct PutArgs {
     /// The producer start time, epoch seconds (x-amzn-producer-start-timestamp) [default: now].
     #[arg(long, value_name = "SECONDS")]
     pub producer_start: Option<f64>,
+    /// Write the re-clustered MKV (what PutMedia would carry) to this file, `-` for stdout,
+    /// instead of sending it.
+    #[arg(long, value_name = "FILE")]
+    pub output_mkv: Option<PathBuf>,
     #[command(flatten)]
     pub client: ClientArgs,
 }
 
 pub fn run(args: PutArgs) -> anyhow::Result<ExitCode> {
-    let client = VideoClient::new(&args.client)?;
     let producer_start_ms = match args.producer_start {
         Some(seconds) if seconds.is_finite() && (0.0..1e13).contains(&seconds) => {
             (seconds * 1000.0).round() as i64
@@ -70,17 +73,21 @@ pub fn run(args: PutArgs) -> anyhow::Result<ExitCode> {
             },
         ),
     };
-    let params = PutMediaParams {
-        stream: StreamRef::parse(&args.stream),
-        timecode_type,
-        producer_start_ms,
-    };
     let source: Box<dyn Read + Send> = match &args.file {
         None => Box::new(std::io::stdin()),
         Some(path) if path.as_os_str() == "-" => Box::new(std::io::stdin()),
         Some(path) => Box::new(
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
         ),
+    };
+    if let Some(path) = &args.output_mkv {
+        return write_mkv(source, mode, path);
+    }
+    let client = VideoClient::new(&args.client)?;
+    let params = PutMediaParams {
+        stream: StreamRef::parse(&args.stream),
+        timecode_type,
+        producer_start_ms,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -92,6 +99,35 @@ pub fn run(args: PutArgs) -> anyhow::Result<ExitCode> {
         stdout.flush()
     }))?;
     Ok(report(&outcome))
+}
+
+/// `--output-mkv`: the re-clustered MKV to a file (or stdout), nothing sent.
+fn write_mkv(
+    mut source: Box<dyn Read + Send>,
+    mode: TimecodeMode,
+    path: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let mut output: Box<dyn Write> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ))
+    };
+    let result = produce_inner(&mut *source, mode, &mut |piece| {
+        output
+            .write_all(&piece)
+            .map(|()| true)
+            .map_err(|err| format!("writing the output: {err}"))
+    });
+    output.flush().context("writing the output")?;
+    match result {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(message) => {
+            eprintln!("spate video put: {message}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 /// How a PutMedia ended.
@@ -217,7 +253,9 @@ fn produce(
     mode: TimecodeMode,
     sender: &mpsc::Sender<Result<Bytes, BodyAbort>>,
 ) -> Result<usize, String> {
-    let result = produce_inner(&mut *source, mode, sender);
+    let result = produce_inner(&mut *source, mode, &mut |piece| {
+        Ok(sender.blocking_send(Ok(piece)).is_ok())
+    });
     match result {
         Ok(Produced::Sent(fragments)) => Ok(fragments),
         // The request is over (the answer ended): nothing more to say here.
@@ -235,10 +273,12 @@ enum Produced {
     Stopped,
 }
 
+/// Reads `source`, re-clusters it and hands the output to `emit` piece by piece; `emit`
+/// answers whether to go on.
 fn produce_inner(
     source: &mut dyn Read,
     mode: TimecodeMode,
-    sender: &mpsc::Sender<Result<Bytes, BodyAbort>>,
+    emit: &mut dyn FnMut(Bytes) -> Result<bool, String>,
 ) -> Result<Produced, String> {
     let mut input = MkvInput::new();
     let mut recluster = Reclusterer::new(mode);
@@ -257,14 +297,17 @@ fn produce_inner(
             .map_err(|err| err.to_string())?;
         let out = reclustered(&mut recluster, &mut events)?;
         fragments += recluster.take_started().len();
-        if !out.is_empty() && sender.blocking_send(Ok(out.freeze())).is_err() {
+        if !out.is_empty() && !emit(out.freeze())? {
             return Ok(Produced::Stopped);
         }
     }
     input.finish(&mut events).map_err(|err| err.to_string())?;
-    let out = reclustered(&mut recluster, &mut events)?;
+    let mut out = reclustered(&mut recluster, &mut events)?;
+    recluster
+        .finish(&mut out)
+        .map_err(|err| format!("re-clustering the input: {err}"))?;
     fragments += recluster.take_started().len();
-    if !out.is_empty() && sender.blocking_send(Ok(out.freeze())).is_err() {
+    if !out.is_empty() && !emit(out.freeze())? {
         return Ok(Produced::Stopped);
     }
     if fragments == 0 {
@@ -509,6 +552,7 @@ mod tests {
         input.push(AV2, &mut events).expect("push");
         input.finish(&mut events).expect("finish");
         expected.extend_from_slice(&reclustered(&mut recluster, &mut events).expect("recluster"));
+        recluster.finish(&mut expected).expect("finish");
         assert_eq!(seen.body, expected.to_vec());
     }
 

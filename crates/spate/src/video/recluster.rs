@@ -1,12 +1,18 @@
 //! Re-clustering MKV the way the Kinesis Video producer SDK sends it: one segment (EBML header,
 //! Segment of unknown size, the input's Info and Tracks) and one Cluster of unknown size per
 //! fragment, a fragment starting at each key frame of the video track. Pure: blocks in, bytes
-//! out, streamed block by block (a fragment is never held whole).
+//! out, streamed block by block (a fragment is never held whole; [`Reclusterer::finish`] writes
+//! the few blocks held at the end).
 //!
 //! Rules, in the input's TimecodeScale units:
-//! - With a video track: a new fragment at each of its key frames. Its non-key frames before the
-//!   first key frame are dropped (undecodable); other tracks' blocks before it are held and
-//!   written into the first fragment, after the key frame (their relative timecodes negative).
+//! - With a video track: a new fragment at each of its key frames. Other tracks' blocks timed
+//!   before that key frame still go into the previous fragment, even when they come after it in
+//!   the input (ffmpeg interleaves by decode time and buffers an audio packet into the next
+//!   cluster), so that no fragment's blocks start before the previous fragment's end (Spate's
+//!   4004 rule); the new fragment is held (at most [`NEXT_HOLD_MS`]) until they are past.
+//!   Video non-key frames before the first key frame are dropped (undecodable); other tracks'
+//!   blocks before it are written into the first fragment, after the key frame (their relative
+//!   timecodes negative).
 //! - Without one (audio only): a new fragment every [`NO_VIDEO_FRAGMENT_MS`].
 //! - Either way a fragment is cut early, at whatever block comes, when taking the block would
 //!   make it last longer than [`MAX_FRAGMENT_MS`] or put the block's relative timecode out of
@@ -25,8 +31,10 @@ use super::input::block_elements;
 pub const MAX_FRAGMENT_MS: u64 = 10_000;
 /// Fragment length when no video track decides where fragments start.
 pub const NO_VIDEO_FRAGMENT_MS: u64 = 2_000;
-/// Blocks held while waiting for the first video key frame, at most.
+/// Blocks held while waiting for the first video key frame, or in a held next fragment, at most.
 const MAX_HELD_BLOCKS: usize = 4096;
+/// Longest a next fragment is held waiting for the other tracks to pass its key frame.
+const NEXT_HOLD_MS: u64 = 1_000;
 
 /// PutMedia's `x-amzn-fragment-timecode-type`, with what ABSOLUTE times count from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +64,14 @@ struct Open {
     last: i64,
 }
 
-/// A block held until the first video key frame.
+/// A fragment started at a video key frame, held until the other tracks' blocks are past it.
+#[derive(Debug)]
+struct Next {
+    start: i64,
+    blocks: Vec<Held>,
+}
+
+/// A block held (until the first video key frame, or in [`Next`]).
 #[derive(Debug)]
 struct Held {
     time: i64,
@@ -81,6 +96,9 @@ pub struct Reclusterer {
     /// ABSOLUTE: the producer start in input units.
     start_units: i64,
     open: Option<Open>,
+    next: Option<Next>,
+    /// Tracks besides the video one are declared.
+    has_other_tracks: bool,
     held: Vec<Held>,
     dropped: usize,
     fragments: Vec<FragmentStarted>,
@@ -95,6 +113,8 @@ impl Reclusterer {
             base: None,
             start_units: 0,
             open: None,
+            next: None,
+            has_other_tracks: false,
             held: Vec::new(),
             dropped: 0,
             fragments: Vec::new(),
@@ -123,6 +143,7 @@ impl Reclusterer {
             .iter()
             .find(|track| track.kind == TrackKind::Video)
             .map(|track| track.number);
+        self.has_other_tracks = header.tracks_info.len() > 1;
         if let TimecodeMode::Absolute { start_ms } = self.mode {
             let units = i128::from(start_ms) * 1_000_000 / i128::from(self.scale_ns);
             self.start_units =
@@ -168,26 +189,86 @@ impl Reclusterer {
         let Some(open) = self.open else {
             return self.before_first_fragment(time, key, is_video, element, timecode_at, out);
         };
-        let starts_fragment = if self.video_track.is_some() {
-            is_video && key
-        } else {
-            self.units_to_ms(time.saturating_sub(open.start)) >= NO_VIDEO_FRAGMENT_MS as i128
-        };
+        if let Some(next) = &self.next {
+            let next_start = next.start;
+            if !is_video && time < next_start && self.fits(&open, time) {
+                // Still before the key frame that starts the next fragment: this one's.
+                self.append(time, element, timecode_at, out);
+                return Ok(());
+            }
+            if is_video && !key && self.next_takes(next_start, time) {
+                self.hold_next(time, element, timecode_at);
+                return Ok(());
+            }
+            self.commit_next(out)?;
+            return self.block(track, time, key, element, timecode_at, out);
+        }
+        if is_video && key {
+            if self.has_other_tracks {
+                // Other tracks' blocks timed before this key frame may still come (ffmpeg
+                // interleaves by decode time): hold the new fragment until they are past it.
+                self.next = Some(Next {
+                    start: time,
+                    blocks: Vec::new(),
+                });
+                self.hold_next(time, element, timecode_at);
+            } else {
+                self.start_fragment(time, out)?;
+                self.append(time, element, timecode_at, out);
+            }
+            return Ok(());
+        }
+        let by_time = self.video_track.is_none()
+            && self.units_to_ms(time.saturating_sub(open.start)) >= NO_VIDEO_FRAGMENT_MS as i128;
+        if by_time || !self.fits(&open, time) {
+            self.start_fragment(time, out)?;
+        }
+        self.append(time, element, timecode_at, out);
+        Ok(())
+    }
+
+    /// Whether the open fragment can take a block at `time`: at most [`MAX_FRAGMENT_MS`] long
+    /// and its relative timecode within the i16 range.
+    fn fits(&self, open: &Open, time: i64) -> bool {
         let first = open.first.min(time);
         let last = open.last.max(time);
-        let too_long = self.units_to_ms(last.saturating_sub(first)) > MAX_FRAGMENT_MS as i128;
-        let out_of_range = i16::try_from(time.saturating_sub(open.start)).is_err();
-        if starts_fragment || too_long || out_of_range {
-            self.start_fragment(time, out)?;
-        } else {
-            self.open = Some(Open {
-                first,
-                last,
-                ..open
+        self.units_to_ms(last.saturating_sub(first)) <= MAX_FRAGMENT_MS as i128
+            && i16::try_from(time.saturating_sub(open.start)).is_ok()
+    }
+
+    /// Whether the held next fragment takes a video block at `time`.
+    fn next_takes(&self, next_start: i64, time: i64) -> bool {
+        let held = self.next.as_ref().map_or(0, |next| next.blocks.len());
+        held < MAX_HELD_BLOCKS
+            && i16::try_from(time.saturating_sub(next_start)).is_ok()
+            && self.units_to_ms(time.abs_diff(next_start) as i64) <= NEXT_HOLD_MS as i128
+    }
+
+    fn hold_next(&mut self, time: i64, element: &[u8], timecode_at: usize) {
+        if let Some(next) = &mut self.next {
+            next.blocks.push(Held {
+                time,
+                element: element.to_vec(),
+                timecode_at,
             });
         }
-        self.write_block(time, element, timecode_at, out);
+    }
+
+    /// Writes the held next fragment; it becomes the open one.
+    fn commit_next(&mut self, out: &mut BytesMut) -> Result<(), ReclusterError> {
+        let Some(next) = self.next.take() else {
+            return Ok(());
+        };
+        self.start_fragment(next.start, out)?;
+        for held in next.blocks {
+            self.append(held.time, &held.element, held.timecode_at, out);
+        }
         Ok(())
+    }
+
+    /// The input ended: writes what is still held.
+    pub fn finish(&mut self, out: &mut BytesMut) -> Result<(), ReclusterError> {
+        self.commit_next(out)
     }
 
     fn before_first_fragment(
@@ -217,7 +298,7 @@ impl Reclusterer {
         }
         self.base = Some(time);
         self.start_fragment(time, out)?;
-        self.write_block(time, element, timecode_at, out);
+        self.append(time, element, timecode_at, out);
         for held in std::mem::take(&mut self.held) {
             let fits = i16::try_from(held.time.saturating_sub(time)).is_ok()
                 && self.units_to_ms(time.saturating_sub(held.time)) <= MAX_FRAGMENT_MS as i128;
@@ -225,10 +306,7 @@ impl Reclusterer {
                 self.dropped += 1;
                 continue;
             }
-            if let Some(open) = &mut self.open {
-                open.first = open.first.min(held.time);
-            }
-            self.write_block(held.time, &held.element, held.timecode_at, out);
+            self.append(held.time, &held.element, held.timecode_at, out);
         }
         Ok(())
     }
@@ -259,10 +337,17 @@ impl Reclusterer {
         Ok(())
     }
 
-    /// Copies a block element, its relative timecode set against the open cluster (the caller
-    /// checked it fits an i16).
-    fn write_block(&mut self, time: i64, element: &[u8], timecode_at: usize, out: &mut BytesMut) {
-        let start = self.open.map_or(time, |open| open.start);
+    /// Copies a block element into the open cluster, its relative timecode set against the
+    /// cluster's time (the caller checked it fits an i16).
+    fn append(&mut self, time: i64, element: &[u8], timecode_at: usize, out: &mut BytesMut) {
+        let start = match &mut self.open {
+            Some(open) => {
+                open.first = open.first.min(time);
+                open.last = open.last.max(time);
+                open.start
+            }
+            None => time,
+        };
         let relative = i16::try_from(time.saturating_sub(start)).unwrap_or(i16::MAX);
         out.put_slice(&element[..timecode_at]);
         out.put_slice(&relative.to_be_bytes());
@@ -279,7 +364,7 @@ mod tests {
     use super::*;
     use crate::video::input::{InputEvent, MkvInput};
     use crate::video::testdata::{AV2, AV2_BFRAMES, pieces, synthetic};
-    use spate_mkv::{Event, Splitter, SplitterConfig};
+    use spate_mkv::{Event, Splitter, SplitterConfig, TimecodeType, check_order, fragment_times};
 
     /// (track, absolute time, frame bytes) of every block, sorted.
     type Blocks = Vec<(u64, i64, Vec<u8>)>;
@@ -329,6 +414,7 @@ mod tests {
         }
         reader.finish(&mut events).expect("finish");
         handle(&mut events, &mut out);
+        recluster.finish(&mut out).expect("finish");
         blocks.sort();
         (out, blocks, recluster.dropped())
     }
@@ -379,6 +465,18 @@ mod tests {
         let base = 21;
         let timecodes: Vec<u64> = clusters.iter().map(|c| c.timecode).collect();
         assert_eq!(timecodes, [offset as u64, offset as u64 + 1000]);
+        let (kind, start) = match mode {
+            TimecodeMode::Relative => (TimecodeType::Relative, Some(1_726_677_688_724)),
+            TimecodeMode::Absolute { .. } => (TimecodeType::Absolute, None),
+        };
+        let mut previous = None;
+        for cluster in &clusters {
+            let times = fragment_times(cluster, header.timecode_scale_ns, kind, start)
+                .expect("fragment times");
+            check_order(previous.as_ref(), &times)
+                .expect("no fragment starts before the last ends");
+            previous = Some(times);
+        }
         let mut output_blocks = Vec::new();
         for cluster in &clusters {
             let first = cluster.blocks.first().expect("a block");
