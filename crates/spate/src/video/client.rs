@@ -5,7 +5,8 @@
 //!
 //! PutMedia is signed as the Kinesis Video producer SDK signs it: the payload hash of the empty
 //! string (the body is still to come), with `transfer-encoding`, `user-agent` and the
-//! `x-amzn-*` headers among the signed ones.
+//! `x-amzn-*` headers among the signed ones. Unverified: no `Content-Type` is sent with the MKV
+//! body (PutMedia is not in the botocore models; Spate reads the body whatever it says).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};

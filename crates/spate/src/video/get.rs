@@ -2,7 +2,9 @@
 //! default merged into one playable MKV (`spate_mkv::Merger`: one header, the AWS tags dropped,
 //! as AWS's OutputSegmentMerger does), or with `--raw` the chunk stream exactly as the service
 //! sent it (one segment per fragment, wrapped in `AWS_KINESISVIDEO_*` tags). The service ends
-//! the answer a few seconds after the last fragment.
+//! the answer a few seconds after the last fragment, or after error tags
+//! (`AWS_KINESISVIDEO_ERROR_CODE`): then the output so far is kept and the exit status is
+//! non-zero.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +14,7 @@ use std::time::SystemTime;
 use anyhow::{Context, bail};
 use bytes::BytesMut;
 use http_body_util::BodyExt;
-use spate_mkv::{Merger, SplitterConfig};
+use spate_mkv::{Event, Merger, Splitter, SplitterConfig, tags};
 
 use super::client::{ClientArgs, StreamRef, VideoClient};
 
@@ -85,6 +87,7 @@ pub fn request_body(args: &GetArgs) -> anyhow::Result<serde_json::Value> {
         selector["AfterFragmentNumber"] = number.clone().into();
     }
     if let Some(seconds) = args.start_timestamp {
+        // Unverified: fractional epoch seconds are taken as such (botocore sends whole ones).
         selector["StartTimestamp"] = seconds.into();
     }
     if let Some(token) = &args.continuation_token {
@@ -136,12 +139,14 @@ async fn get(
     }
     let mut merger = (!raw).then(|| Merger::new(SplitterConfig::default()));
     let mut merged = BytesMut::new();
+    let mut watch = ErrorWatch::default();
     let mut body = response.into_body();
     while let Some(frame) = body.frame().await {
         let frame = frame.context("reading GetMedia's answer")?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
+        watch.push(&data);
         match &mut merger {
             None => output.write_all(&data),
             Some(merger) => {
@@ -159,13 +164,72 @@ async fn get(
             .context("GetMedia's answer ends inside an element")?;
         output.write_all(&merged).context("writing the output")?;
     }
-    Ok(None)
+    Ok(watch
+        .error
+        .map(|error| format!("the stream ended with an error: {error}")))
+}
+
+/// Watches the chunk stream for the Tags that end it on a failure
+/// (`AWS_KINESISVIDEO_ERROR_CODE`, `AWS_KINESISVIDEO_ERROR_ID`), which the merged output drops
+/// with the other AWS tags. Stops watching (silently) at data it cannot split.
+#[derive(Debug)]
+struct ErrorWatch {
+    splitter: Option<Splitter>,
+    events: Vec<Event>,
+    error: Option<String>,
+}
+
+impl Default for ErrorWatch {
+    fn default() -> Self {
+        let config = SplitterConfig {
+            multiple_segments: true,
+            ..SplitterConfig::default()
+        };
+        ErrorWatch {
+            splitter: Some(Splitter::new(config)),
+            events: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+impl ErrorWatch {
+    fn push(&mut self, data: &[u8]) {
+        let Some(splitter) = &mut self.splitter else {
+            return;
+        };
+        if splitter.push(data, &mut self.events).is_err() {
+            self.splitter = None;
+        }
+        for event in self.events.drain(..) {
+            let Event::Tags(element) = event else {
+                continue;
+            };
+            let Ok(pairs) = tags::read_tags(&element) else {
+                continue;
+            };
+            let value = |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(tag, _)| tag == name)
+                    .map(|(_, value)| value.clone())
+            };
+            if let Some(code) = value(tags::ERROR_CODE) {
+                let id = value(tags::ERROR_ID).unwrap_or_default();
+                self.error.get_or_insert(format!("{code} (ErrorId {id})"));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::video::client::SIGNING_NAME;
+    use crate::video::testdata::{AV2, answer_once};
     use clap::Parser;
+    use spate_mkv::{ChunkTags, StoredChunk, emit_chunk, emit_error};
+    use spate_wire::sigv4::{Credentials, Signer};
 
     #[derive(Debug, Parser)]
     struct Cli {
@@ -177,6 +241,115 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("get").chain(args.iter().copied()))
             .expect("arguments parse");
         request_body(&cli.get)
+    }
+
+    /// GetMedia output of the two fragments of `AV2`, as the service emits it, and the
+    /// re-split fixture's clusters.
+    fn getmedia_output(error_at_end: bool) -> (Vec<u8>, Vec<spate_mkv::RawCluster>) {
+        let mut splitter = Splitter::new(SplitterConfig::default());
+        let mut events = Vec::new();
+        splitter.push(AV2, &mut events).expect("fixture");
+        splitter.finish(&mut events).expect("fixture");
+        let header = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Header(h) => Some(h.clone()),
+                _ => None,
+            })
+            .expect("header");
+        let clusters: Vec<spate_mkv::RawCluster> = events
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::ClusterEnd(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let mut out = BytesMut::new();
+        for (index, cluster) in clusters.iter().enumerate() {
+            let chunk = StoredChunk::new(&header, cluster.rewrite(cluster.timecode), &[]);
+            let number = format!("9134385233318143238773030206321443280220533555{index}");
+            let chunk_tags = ChunkTags {
+                fragment_number: number.clone(),
+                server_timestamp_ms: 1_726_677_688_000,
+                producer_timestamp_ms: 1_726_677_688_000 + index as i64 * 1000,
+                millis_behind_now: Some(0),
+                continuation_token: Some(number),
+            };
+            emit_chunk(&mut out, &chunk, &chunk_tags).expect("emit");
+        }
+        if error_at_end {
+            emit_error(&mut out, "MISSING_FRAGMENT", 4000);
+        }
+        (out.to_vec(), clusters)
+    }
+
+    async fn get_from(body: Vec<u8>, raw: bool) -> (Vec<u8>, Option<String>) {
+        let address = answer_once(200, &[("content-type", "video/webm")], body).await;
+        let credentials = Credentials {
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            session_token: None,
+        };
+        let client = VideoClient::with(
+            &format!("http://{address}"),
+            Signer::new(credentials, "us-east-1", SIGNING_NAME),
+        )
+        .expect("client");
+        let mut output = Vec::new();
+        let error = get(&client, b"{}".to_vec(), raw, &mut output)
+            .await
+            .expect("get");
+        (output, error)
+    }
+
+    #[tokio::test]
+    async fn merged_output_is_one_segment_with_every_cluster_and_raw_is_untouched() {
+        let (body, clusters) = getmedia_output(false);
+        let (raw, error) = get_from(body.clone(), true).await;
+        assert_eq!((raw, error), (body.clone(), None));
+
+        let (merged, error) = get_from(body, false).await;
+        assert_eq!(error, None);
+        let mut splitter = Splitter::new(SplitterConfig::default());
+        let mut events = Vec::new();
+        splitter.push(&merged, &mut events).expect("one segment");
+        splitter.finish(&mut events).expect("clean end");
+        let merged_clusters: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ClusterEnd(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(merged_clusters.len(), clusters.len());
+        for (merged, original) in merged_clusters.iter().zip(&clusters) {
+            assert_eq!(merged.timecode, original.timecode);
+            let frames = |c: &spate_mkv::RawCluster| -> Vec<_> {
+                c.blocks
+                    .iter()
+                    .map(|b| (b.track, b.timecode, c.frame(b)))
+                    .collect()
+            };
+            assert_eq!(frames(merged), frames(original));
+        }
+        assert!(
+            !events.iter().any(|e| matches!(e, Event::Tags(_))),
+            "the AWS tags are dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn error_tags_at_the_end_fail_the_command_and_keep_the_output() {
+        let (body, _) = getmedia_output(true);
+        let (raw, error) = get_from(body.clone(), true).await;
+        assert_eq!(raw, body);
+        assert_eq!(
+            error.as_deref(),
+            Some("the stream ended with an error: MISSING_FRAGMENT (ErrorId 4000)")
+        );
+        let (merged, error) = get_from(body, false).await;
+        assert!(!merged.is_empty());
+        assert!(error.is_some());
     }
 
     #[test]

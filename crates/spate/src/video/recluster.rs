@@ -30,6 +30,8 @@ use super::input::block_elements;
 /// Longest fragment (last block − first block), as the service allows.
 pub const MAX_FRAGMENT_MS: u64 = 10_000;
 /// Fragment length when no video track decides where fragments start.
+/// Unverified: 2 s is the producer SDK's default fragment duration; how it cuts a stream without
+/// video was not checked.
 pub const NO_VIDEO_FRAGMENT_MS: u64 = 2_000;
 /// Blocks held while waiting for the first video key frame, or in a held next fragment, at most.
 const MAX_HELD_BLOCKS: usize = 4096;
@@ -281,6 +283,8 @@ impl Reclusterer {
         out: &mut BytesMut,
     ) -> Result<(), ReclusterError> {
         if self.video_track.is_some() && !(is_video && key) {
+            // Unverified: the producer SDK also drops frames until the first key frame; keeping
+            // the other tracks' earlier blocks (after the key frame) is Spate's choice.
             if is_video {
                 self.dropped += 1;
             } else {

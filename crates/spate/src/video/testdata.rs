@@ -92,3 +92,35 @@ pub fn synthetic(
     ebml::write_element(&mut out, ids::SEGMENT, &segment);
     out.to_vec()
 }
+
+/// A one-connection HTTP/1.1 server on a free port answering every request with `status`,
+/// `headers` and `body`; answers its address.
+pub async fn answer_once(
+    status: u16,
+    headers: &[(&'static str, &'static str)],
+    body: Vec<u8>,
+) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let headers = headers.to_vec();
+    let body = bytes::Bytes::from(body);
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let service = hyper::service::service_fn(move |_request| {
+            let mut response = http::Response::builder().status(status);
+            for (name, value) in &headers {
+                response = response.header(*name, *value);
+            }
+            let response = response
+                .body(http_body_util::Full::new(body.clone()))
+                .expect("response");
+            async move { Ok::<_, std::convert::Infallible>(response) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
+    });
+    address
+}
