@@ -7,6 +7,7 @@ HTTP/1.1 server (signature recomputed independently, acks streamed while the bod
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -108,8 +109,7 @@ def test_media_are_cached_by_their_command(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", AV_MEDIA + ["v10.mkv"])
 def test_producer_media_fragments_start_at_key_frames(name):
-    binary = harness.spate_binary()
-    assert binary.is_file(), f"build the spate binary first (cargo build -p spate): {binary}"
+    binary = _spate_binary()
     original = video_mkv.parse_file(video_media.media_path(name))[0]
     data = video_media.producer_media(name, binary)
     segments = video_mkv.parse(data)
@@ -255,6 +255,12 @@ class TinyPutMediaServer:
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nx-amzn-ErrorType: "
                              b"ResourceNotFoundException:http://internal/\r\ncontent-length: "
                              + str(len(body)).encode() + b"\r\n\r\n" + body)
+                # Reads the body before closing, as hyper does: closing a socket with unread
+                # data resets the connection, and the client may lose the answer. The client
+                # may stop sending and close first.
+                with contextlib.suppress(OSError):
+                    for _ in reader.body_pieces({"transfer-encoding": "chunked"}):
+                        pass
                 return
             conn.sendall(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
             count = 0
@@ -312,3 +318,54 @@ def test_raw_putmedia_reports_an_error_answer():
     assert result.error == {"type": "ResourceNotFoundException",
                             "message": "The requested stream is not found or not active."}
     assert result.acks == []
+
+
+def _spate_binary():
+    binary = harness.spate_binary()
+    assert binary.is_file(), f"build the spate binary first (cargo build -p spate): {binary}"
+    return binary
+
+
+def test_spate_video_put_prints_each_ack_line_and_signs_like_the_producer_sdk():
+    server = TinyPutMediaServer()
+    media = video_media.media_path("av10.mkv")
+    with open(media, "rb") as stdin:
+        result = subprocess.run(
+            [str(_spate_binary()), "video", "put", "cam1", "-", "--endpoint", server.endpoint,
+             "--producer-start", "1726677688.724"],
+            stdin=stdin, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                 "AWS_SECRET_ACCESS_KEY": "spate-secret"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    received = [json.loads(line) for line in lines[:-1]]
+    assert [a["FragmentTimecode"] for a in received] == list(range(len(received)))
+    assert lines[-1] == '{"EventType":"PERSISTED"}'
+    # The body is the producer-shaped re-clustering of the input.
+    assert server.body == video_media.producer_media("av10.mkv", _spate_binary())
+
+    head = server.head
+    assert head["x-amzn-stream-name"] == "cam1"
+    assert head["x-amzn-producer-start-timestamp"] == "1726677688.724"
+    assert head["x-amzn-fragment-timecode-type"] == "RELATIVE"
+    assert head["x-amzn-fragment-acknowledgment-required"] == "1"
+    assert head["transfer-encoding"] == "chunked"
+    authorization = head["authorization"]
+    assert "Credential=AKIDEXAMPLE/" in authorization
+    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert {"host", "x-amz-date", "transfer-encoding", "user-agent",
+            "x-amzn-stream-name"} <= set(signed)
+    signature = authorization.split("Signature=")[1]
+    assert signature == _sigv4_signature("POST", "/putMedia", head, signed, "spate-secret",
+                                         head["x-amz-date"], "us-east-1")
+
+
+def test_spate_video_put_fails_on_an_error_answer():
+    server = TinyPutMediaServer(not_found=True)
+    result = subprocess.run(
+        [str(_spate_binary()), "video", "put", "nope", str(video_media.media_path("v10.mkv")),
+         "--endpoint", server.endpoint], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert ("PutMedia failed: ResourceNotFoundException (HTTP 404): The requested stream is not "
+            "found or not active.") in result.stderr

@@ -105,9 +105,10 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
     let client = VideoClient::new(&args.client)?;
     let body = serde_json::to_vec(&request_body(&args)?).context("encoding the request")?;
     let mut output: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
+        Some(path) => Box::new(LazyFile {
+            path: path.clone(),
+            file: None,
+        }),
         None => Box::new(std::io::stdout()),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -116,11 +117,49 @@ pub fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     let result = runtime.block_on(get(&client, body, args.raw, &mut output));
     output.flush().context("writing the output")?;
+    if let (Ok(None), Some(path)) = (&result, &args.output)
+        && !path.exists()
+    {
+        // An answer without fragments still makes its (empty) file.
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    }
     match result? {
         None => Ok(ExitCode::SUCCESS),
         Some(message) => {
             eprintln!("spate video get: GetMedia failed: {message}");
             Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `--output FILE`, created at the first write: a refused call leaves no file behind.
+#[derive(Debug)]
+struct LazyFile {
+    path: PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Write for LazyFile {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                let file = std::fs::File::create(&self.path).map_err(|err| {
+                    std::io::Error::new(
+                        err.kind(),
+                        format!("creating {}: {err}", self.path.display()),
+                    )
+                })?;
+                self.file.insert(std::io::BufWriter::new(file))
+            }
+        };
+        file.write(data)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
         }
     }
 }
