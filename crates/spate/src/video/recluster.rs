@@ -243,7 +243,8 @@ impl Reclusterer {
         let held = self.next.as_ref().map_or(0, |next| next.blocks.len());
         held < MAX_HELD_BLOCKS
             && i16::try_from(time.saturating_sub(next_start)).is_ok()
-            && self.units_to_ms(time.abs_diff(next_start) as i64) <= NEXT_HOLD_MS as i128
+            && self.units_to_ms(i64::try_from(time.abs_diff(next_start)).unwrap_or(i64::MAX))
+                <= NEXT_HOLD_MS as i128
     }
 
     fn hold_next(&mut self, time: i64, element: &[u8], timecode_at: usize) {
