@@ -1,7 +1,9 @@
 //! The `spate` command: `spate serve` runs the server; `spate bench` drives a Kinesis endpoint
-//! with named load workloads (module `bench`).
+//! with named load workloads (module `bench`); `spate video` puts and gets Kinesis Video media
+//! (module `video`).
 
 mod bench;
+mod video;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,9 @@ enum Command {
     /// and latency.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Kinesis Video: send MKV with PutMedia (`put`), read it back with GetMedia (`get`).
+    #[command(subcommand)]
+    Video(video::VideoCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +101,7 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args).map(|()| ExitCode::SUCCESS),
         Command::Bench(command) => bench::run(command),
+        Command::Video(command) => video::run(command),
     }
 }
 
