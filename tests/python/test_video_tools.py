@@ -369,3 +369,25 @@ def test_spate_video_put_fails_on_an_error_answer():
     assert result.stdout == ""
     assert ("PutMedia failed: ResourceNotFoundException (HTTP 404): The requested stream is not "
             "found or not active.") in result.stderr
+
+
+def test_spate_video_put_streams_a_live_pipe_and_prints_acks_as_they_come():
+    server = TinyPutMediaServer()
+    put = subprocess.Popen([str(_spate_binary()), "video", "put", "cam1", "-", "--endpoint",
+                            server.endpoint], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    started = time.monotonic()
+    with video_media.live_feed(seconds=4, stdout=put.stdin) as feed:
+        put.stdin.close()  # ffmpeg holds its own copy; the put ends when ffmpeg does
+        first_line = put.stdout.readline()
+        first_at = time.monotonic() - started
+        assert feed.wait(timeout=30) == 0
+    rest = put.stdout.read()
+    assert put.wait(timeout=30) == 0, put.stderr.read()
+    assert json.loads(first_line)["EventType"] == "RECEIVED"
+    # The feed runs in real time for 4 s: the first ack came while it was still running.
+    assert first_at < 3, f"first ack after {first_at:.1f} s"
+    assert rest.decode().splitlines()[-1] == '{"EventType":"PERSISTED"}'
+    clusters = video_mkv.parse(server.body)[0].clusters
+    assert [c.timecode for c in clusters] == [0, 1000, 2000, 3000]
+    assert all((c.blocks[0].track, c.blocks[0].key) == (1, True) for c in clusters)
