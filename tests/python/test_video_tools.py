@@ -1,20 +1,14 @@
 """The Video Streams suite's own tools, checked without a PutMedia server: scripts/video-tools-bin,
 the ffmpeg-made media (clusters, tracks, frame counts, durations, by ffprobe and by the EBML
 walker), the producer-shaped re-clustering of `spate video put --output-mkv`, the live feed, the
-walker's tag reading and timecode rewriting, and the raw PutMedia client against a tiny local
-HTTP/1.1 server (signature recomputed independently, acks streamed while the body arrives).
+walker's tag reading and timecode rewriting. The PutMedia client and `spate video put` are
+tested against Spate itself (test_video_putmedia.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
-import json
 import os
-import socket
 import subprocess
-import threading
 import time
 
 import pytest
@@ -22,7 +16,6 @@ import pytest
 import harness
 import video_media
 import video_mkv
-import video_putmedia
 
 AV_MEDIA = ["av10.mkv", "av10-bframes.mkv"]
 
@@ -109,7 +102,7 @@ def test_media_are_cached_by_their_command(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", AV_MEDIA + ["v10.mkv"])
 def test_producer_media_fragments_start_at_key_frames(name):
-    binary = _spate_binary()
+    binary = harness.spate_binary()
     original = video_mkv.parse_file(video_media.media_path(name))[0]
     data = video_media.producer_media(name, binary)
     segments = video_mkv.parse(data)
@@ -207,187 +200,3 @@ def _header_elements(data: bytes) -> tuple[int, bytes]:
             kept += data[pos:start + size]
         pos = start + size
     return header_end, kept
-
-
-# --- the raw PutMedia client against a tiny HTTP/1.1 server -------------------------------------
-
-def _sigv4_signature(method: str, path: str, headers: dict[str, str], signed: list[str],
-                     secret: str, amz_date: str, region: str) -> str:
-    """SigV4 recomputed from the spec (not botocore): empty payload, the listed headers."""
-    canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed)
-    canonical = "\n".join([method, path, "", canonical_headers, ";".join(signed),
-                           hashlib.sha256(b"").hexdigest()])
-    scope = f"{amz_date[:8]}/{region}/kinesisvideo/aws4_request"
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    key = f"AWS4{secret}".encode()
-    for part in (amz_date[:8], region, "kinesisvideo", "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-
-
-class TinyPutMediaServer:
-    """Accepts one PutMedia: checks nothing, records the head and body; answers 200 and one ack
-    line per body chunk (each line split over two HTTP chunks), PERSISTED at the end; or a
-    rest-json 404."""
-
-    def __init__(self, not_found: bool = False):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.not_found = not_found
-        self.head: dict[str, str] = {}
-        self.request_line = ""
-        self.body = b""
-        self.body_ended = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        conn, _ = self.listener.accept()
-        with conn:
-            reader = video_putmedia._SocketReader(conn)
-            self.request_line = reader.readline().decode()
-            while line := reader.readline():
-                name, _, value = line.decode().partition(":")
-                self.head[name.strip().lower()] = value.strip()
-            if self.not_found:
-                body = b'{"Message":"The requested stream is not found or not active."}'
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nx-amzn-ErrorType: "
-                             b"ResourceNotFoundException:http://internal/\r\ncontent-length: "
-                             + str(len(body)).encode() + b"\r\n\r\n" + body)
-                # Reads the body before closing, as hyper does: closing a socket with unread
-                # data resets the connection, and the client may lose the answer. The client
-                # may stop sending and close first.
-                with contextlib.suppress(OSError):
-                    for _ in reader.body_pieces({"transfer-encoding": "chunked"}):
-                        pass
-                return
-            conn.sendall(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
-            count = 0
-            for piece in reader.body_pieces({"transfer-encoding": "chunked"}):
-                self.body += piece
-                line = json.dumps({"EventType": "RECEIVED", "FragmentTimecode": count}).encode()
-                line += b"\n"
-                for part in (line[:7], line[7:]):
-                    conn.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
-                count += 1
-            self.body_ended.set()
-            last = b'{"EventType":"PERSISTED"}\n'
-            conn.sendall(b"%x\r\n" % len(last) + last + b"\r\n0\r\n\r\n")
-
-
-def test_raw_putmedia_is_signed_like_the_producer_sdk_and_reads_acks_while_sending():
-    server = TinyPutMediaServer()
-    data = bytes(range(256)) * 1024  # 256 KiB: four 64 KiB chunks
-    start = 1_726_677_688.724
-    with video_putmedia.PutMediaSession(server.endpoint, "cam1", data, producer_start=start,
-                                        pauses=[(64 * 1024, 1.0)]) as session:
-        status, _ = session.response_head()
-        assert status == 200
-        acks = session.acks()
-        first = next(acks)
-        # The writer pauses after the first chunk: this ack came while the body was open.
-        assert first == {"EventType": "RECEIVED", "FragmentTimecode": 0}
-        assert not session.writer_done.is_set() and not server.body_ended.is_set()
-        rest = list(acks)
-    assert rest[-1] == {"EventType": "PERSISTED"}
-    assert [a["FragmentTimecode"] for a in rest[:-1]] == [1, 2, 3]
-    assert server.body == data
-    assert server.request_line == "POST /putMedia HTTP/1.1"
-
-    head = server.head
-    assert head["x-amzn-stream-name"] == "cam1"
-    assert head["x-amzn-producer-start-timestamp"] == "1726677688.724"
-    assert head["x-amzn-fragment-timecode-type"] == "RELATIVE"
-    assert head["transfer-encoding"] == "chunked"
-    assert head["host"] == server.endpoint.removeprefix("http://")
-    authorization = head["authorization"]
-    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
-    assert {"host", "x-amz-date", "transfer-encoding", "connection", "user-agent",
-            "x-amzn-stream-name", "x-amzn-producer-start-timestamp"} <= set(signed)
-    assert "x-amz-content-sha256" not in head
-    signature = authorization.split("Signature=")[1]
-    assert signature == _sigv4_signature("POST", "/putMedia", head, signed, "test",
-                                         head["x-amz-date"], "us-east-1")
-
-
-def test_raw_putmedia_reports_an_error_answer():
-    server = TinyPutMediaServer(not_found=True)
-    result = video_putmedia.put_media(server.endpoint, "nope", b"\x1a\x45\xdf\xa3" * 10)
-    assert result.status == 404
-    assert result.error == {"type": "ResourceNotFoundException",
-                            "message": "The requested stream is not found or not active."}
-    assert result.acks == []
-
-
-def _spate_binary():
-    binary = harness.spate_binary()
-    assert binary.is_file(), f"build the spate binary first (cargo build -p spate): {binary}"
-    return binary
-
-
-def test_spate_video_put_prints_each_ack_line_and_signs_like_the_producer_sdk():
-    server = TinyPutMediaServer()
-    media = video_media.media_path("av10.mkv")
-    with open(media, "rb") as stdin:
-        result = subprocess.run(
-            [str(_spate_binary()), "video", "put", "cam1", "-", "--endpoint", server.endpoint,
-             "--producer-start", "1726677688.724"],
-            stdin=stdin, capture_output=True, text=True, timeout=120,
-            env={**os.environ, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                 "AWS_SECRET_ACCESS_KEY": "spate-secret"})
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    received = [json.loads(line) for line in lines[:-1]]
-    assert [a["FragmentTimecode"] for a in received] == list(range(len(received)))
-    assert lines[-1] == '{"EventType":"PERSISTED"}'
-    # The body is the producer-shaped re-clustering of the input.
-    assert server.body == video_media.producer_media("av10.mkv", _spate_binary())
-
-    head = server.head
-    assert head["x-amzn-stream-name"] == "cam1"
-    assert head["x-amzn-producer-start-timestamp"] == "1726677688.724"
-    assert head["x-amzn-fragment-timecode-type"] == "RELATIVE"
-    assert head["x-amzn-fragment-acknowledgment-required"] == "1"
-    assert head["transfer-encoding"] == "chunked"
-    authorization = head["authorization"]
-    assert "Credential=AKIDEXAMPLE/" in authorization
-    signed = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
-    assert {"host", "x-amz-date", "transfer-encoding", "user-agent",
-            "x-amzn-stream-name"} <= set(signed)
-    signature = authorization.split("Signature=")[1]
-    assert signature == _sigv4_signature("POST", "/putMedia", head, signed, "spate-secret",
-                                         head["x-amz-date"], "us-east-1")
-
-
-def test_spate_video_put_fails_on_an_error_answer():
-    server = TinyPutMediaServer(not_found=True)
-    result = subprocess.run(
-        [str(_spate_binary()), "video", "put", "nope", str(video_media.media_path("v10.mkv")),
-         "--endpoint", server.endpoint], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
-    assert result.stdout == ""
-    assert ("PutMedia failed: ResourceNotFoundException (HTTP 404): The requested stream is not "
-            "found or not active.") in result.stderr
-
-
-def test_spate_video_put_streams_a_live_pipe_and_prints_acks_as_they_come():
-    server = TinyPutMediaServer()
-    put = subprocess.Popen([str(_spate_binary()), "video", "put", "cam1", "-", "--endpoint",
-                            server.endpoint], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE)
-    started = time.monotonic()
-    with video_media.live_feed(seconds=4, stdout=put.stdin) as feed:
-        put.stdin.close()  # ffmpeg holds its own copy; the put ends when ffmpeg does
-        first_line = put.stdout.readline()
-        first_at = time.monotonic() - started
-        assert feed.wait(timeout=30) == 0
-    rest = put.stdout.read()
-    assert put.wait(timeout=30) == 0, put.stderr.read()
-    assert json.loads(first_line)["EventType"] == "RECEIVED"
-    # The feed runs in real time for 4 s: the first ack came while it was still running.
-    assert first_at < 3, f"first ack after {first_at:.1f} s"
-    assert rest.decode().splitlines()[-1] == '{"EventType":"PERSISTED"}'
-    clusters = video_mkv.parse(server.body)[0].clusters
-    assert [c.timecode for c in clusters] == [0, 1000, 2000, 3000]
-    assert all((c.blocks[0].track, c.blocks[0].key) == (1, True) for c in clusters)
