@@ -1,20 +1,26 @@
-//! Kinesis Video Streams: video streams and signaling channels, served on the `kinesisvideo`
-//! rest-json API (`POST /createStream`, ...), authenticated with the signing name
-//! `kinesisvideo`.
+//! Kinesis Video Streams: video streams and signaling channels (the `kinesisvideo` control
+//! plane), media ingest (PutMedia), reading back (GetMedia, GetMediaForFragmentList,
+//! ListFragments) and playback (HLS and DASH sessions), all rest-json, authenticated with the
+//! signing name `kinesisvideo`.
 //!
-//! Layout: `api` (the path → operation table, including the data-plane and WebRTC paths that
-//! answer an error naming their operation until they are built), `ops/` (one module per
-//! control-plane operation; the four edge-agent operations share `ops/edge`), `model`
-//! (streams and channels as stored, their status over time), `service` (the account's streams
-//! and channels, written through to the metadata store), `config` (`[video]`), `error`
-//! (`VideoError` and its mapping to AWS error types and statuses).
+//! Layout:
+//! - `api`: the path → operation table; WebRTC paths and what is not built yet answer an
+//!   error naming their operation. `Reply` is a JSON body or a streamed media body.
+//! - `ops/`: one module per operation (the four edge-agent operations share `ops/edge`, the two
+//!   streaming-session operations `ops/streaming_session`).
+//! - `model` (streams and channels as stored, their status over time), `service` (the
+//!   account's streams and channels, written through to the metadata store; maintenance),
+//!   `config` (`[video]`), `error` (`VideoError` and its mapping to AWS error types), and
+//!   `mp4_errors` (muxing failures as AWS exceptions).
+//! - `store/`: each stream's fragments in two `spate-log` logs (media and index) of the
+//!   account's `video-log/` engine, with fragment numbers and time lookups.
+//! - `ingest/`: PutMedia sessions (split, check, number, store, acknowledge).
+//! - `media/`: GetMedia and GetMediaForFragmentList bodies, produced by a task per call.
+//! - `playback/`: HLS and DASH sessions (sealed session tokens, playlists, manifests) and the
+//!   players' GETs, with fMP4 segments muxed on request by `spate-mp4`.
+//! - `tokens` (sealed NextTokens and session tokens) under the account's key (`token_key`).
 //!
-//! Fragments: `store` keeps each stream's fragments in two `spate-log` logs (media and
-//! index) with fragment numbers and time lookups; `tokens` seals NextTokens and session
-//! tokens; `media` reads fragments back as the `video/webm` bodies of GetMedia (following
-//! live data) and GetMediaForFragmentList, over the `spate-mkv` crate (`ops/get_media`,
-//! `ops/get_media_for_fragment_list`; `ops/list_fragments` lists them by time). Still to come
-//! (see the plan in the repository's notes): PutMedia, HLS/DASH, clips, images.
+//! MKV parsing and writing is the `spate-mkv` crate; MP4 muxing the `spate-mp4` crate.
 
 pub mod api;
 pub mod config;
