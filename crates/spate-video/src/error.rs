@@ -33,6 +33,21 @@ pub enum VideoError {
     /// A stream's one PutMedia connection is taken.
     #[error("{0}")]
     ConnectionLimitExceeded(String),
+    /// The stream's media cannot be put in MP4 (no H.264/H.265 video track).
+    #[error("{0}")]
+    UnsupportedStreamMediaType(String),
+    /// A track lacks its codec private data.
+    #[error("{0}")]
+    MissingCodecPrivateData(String),
+    /// A track's codec private data does not parse.
+    #[error("{0}")]
+    InvalidCodecPrivateData(String),
+    /// A frame cannot be read (laced blocks, times beyond MP4's fields).
+    #[error("{0}")]
+    InvalidMediaFrame(String),
+    /// The stream keeps no data (`DataRetentionInHours` 0).
+    #[error("{0}")]
+    NoDataRetention(String),
     /// An operation Spate does not serve (yet): the message names it.
     #[error("{0}")]
     NotSupported(String),
@@ -82,6 +97,17 @@ impl VideoError {
             VideoError::ConnectionLimitExceeded(_) => {
                 client("ConnectionLimitExceededException", 400)
             }
+            VideoError::UnsupportedStreamMediaType(_) => {
+                client("UnsupportedStreamMediaTypeException", 400)
+            }
+            VideoError::MissingCodecPrivateData(_) => {
+                client("MissingCodecPrivateDataException", 400)
+            }
+            VideoError::InvalidCodecPrivateData(_) => {
+                client("InvalidCodecPrivateDataException", 400)
+            }
+            VideoError::InvalidMediaFrame(_) => client("InvalidMediaFrameException", 400),
+            VideoError::NoDataRetention(_) => client("NoDataRetentionException", 400),
             VideoError::Meta(_) | VideoError::Store(_) | VideoError::Internal(_) => {
                 AwsError::server("InternalFailure", "Internal service failure.")
             }
