@@ -114,7 +114,6 @@ const MEDIA: &[&str] = &[
     "GetMediaForFragmentList",
     "GetHLSStreamingSessionURL",
     "GetDASHStreamingSessionURL",
-    "GetClip",
     "GetImages",
 ];
 
@@ -295,6 +294,10 @@ impl VideoService {
         body: &[u8],
         call: &Call,
     ) -> Result<Reply, VideoError> {
+        if operation == "GetClip" {
+            let request: ops::get_clip::Request = decode(body)?;
+            return ops::get_clip::handle(self, call, request).await;
+        }
         let served = operations!(self, call, operation, body, {
             "CreateSignalingChannel" => create_signaling_channel,
             "CreateStream" => create_stream,
@@ -359,13 +362,14 @@ mod tests {
         assert_eq!(operation_of("/tagResource"), None);
         assert_eq!(message_member("JoinStorageSession"), "message");
         assert_eq!(message_member("CreateStream"), "Message");
-        let refused = refusal("GetClip").expect("refused");
+        let refused = refusal("JoinStorageSession").expect("refused");
         assert_eq!(refused.code, "InvalidArgumentException");
         assert!(
             refused
                 .message
-                .contains("GetClip is not supported by Spate yet")
+                .contains("JoinStorageSession (WebRTC media) is not supported by Spate yet")
         );
+        assert!(refusal("GetClip").is_none());
         assert!(refusal("PutMedia").is_none());
         assert!(refusal("CreateStream").is_none());
     }

@@ -20,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod mp4_errors;
 pub mod ops;
 pub mod service;
 pub mod store;

@@ -15,6 +15,7 @@ pub mod describe_signaling_channel;
 pub mod describe_stream;
 pub mod describe_stream_storage_configuration;
 pub mod edge;
+pub mod get_clip;
 pub mod get_data_endpoint;
 pub mod get_signaling_channel_endpoint;
 pub mod list_signaling_channels;
