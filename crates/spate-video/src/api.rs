@@ -114,7 +114,6 @@ const MEDIA: &[&str] = &[
     "GetMediaForFragmentList",
     "GetHLSStreamingSessionURL",
     "GetDASHStreamingSessionURL",
-    "GetImages",
 ];
 
 /// Operations of the WebRTC media path, refused by name.
@@ -311,6 +310,7 @@ impl VideoService {
             "DescribeStream" => describe_stream,
             "DescribeStreamStorageConfiguration" => describe_stream_storage_configuration,
             "GetDataEndpoint" => get_data_endpoint,
+            "GetImages" => get_images,
             "GetSignalingChannelEndpoint" => get_signaling_channel_endpoint,
             "ListSignalingChannels" => list_signaling_channels,
             "ListStreams" => list_streams,
@@ -370,6 +370,7 @@ mod tests {
                 .contains("JoinStorageSession (WebRTC media) is not supported by Spate yet")
         );
         assert!(refusal("GetClip").is_none());
+        assert!(refusal("GetImages").is_none());
         assert!(refusal("PutMedia").is_none());
         assert!(refusal("CreateStream").is_none());
     }

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod images;
 pub mod ingest;
 pub mod model;
 pub mod mp4_errors;

@@ -17,6 +17,7 @@ pub mod describe_stream_storage_configuration;
 pub mod edge;
 pub mod get_clip;
 pub mod get_data_endpoint;
+pub mod get_images;
 pub mod get_signaling_channel_endpoint;
 pub mod list_signaling_channels;
 pub mod list_streams;
