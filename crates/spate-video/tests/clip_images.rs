@@ -79,11 +79,16 @@ async fn stream_with(fixture: &Fixture, name: &str, retention_hours: i64, media:
     )
     .await;
     fixture.clock.advance(1_000);
+    ingest(fixture, name, PRODUCER_START, media).await;
+}
+
+/// One PutMedia session of `media` with the producer start time `producer_start` (seconds).
+async fn ingest(fixture: &Fixture, name: &str, producer_start: &str, media: &[u8]) {
     let params = PutMediaParams {
         stream_name: Some(name.to_owned()),
         stream_arn: None,
         timecode_type: Some("RELATIVE".to_owned()),
-        producer_start: Some(PRODUCER_START.to_owned()),
+        producer_start: Some(producer_start.to_owned()),
     };
     let pieces: Vec<Result<Bytes, std::io::Error>> = media
         .chunks(4096)
@@ -270,6 +275,34 @@ async fn a_partial_range_holds_the_fragments_starting_in_it() {
     let first = samples_per_track(&clip(&fixture.service, &request).await);
     assert_eq!(first[0].1, frame_count(&all[..1], VIDEO_TRACK));
     assert!(first[0].1 < both[0].1);
+}
+
+#[tokio::test]
+async fn a_clip_stops_at_the_first_200_fragments() {
+    let fixture = fixture().await;
+    stream_with(&fixture, "cam", 24, AV2).await;
+    // 101 sessions of the 2-fragment fixture, 3 s apart: 202 fragments in the range.
+    for session in 1..=100 {
+        let start = format!("{}.250", 1_700_000_100 + 3 * session);
+        ingest(&fixture, "cam", &start, AV2).await;
+    }
+    let request = clip_request(
+        "cam",
+        "PRODUCER_TIMESTAMP",
+        PRODUCER_START_MS - 1_000,
+        PRODUCER_START_MS + 3_600_000,
+    );
+    let counts = samples_per_track(&clip(&fixture.service, &request).await);
+    let all = clusters(AV2);
+    assert_eq!(all.len(), 2);
+    // The first 200 fragments: 100 whole sessions.
+    assert_eq!(
+        counts,
+        [
+            (1, 100 * frame_count(&all, VIDEO_TRACK)),
+            (2, 100 * frame_count(&all, AUDIO_TRACK))
+        ]
+    );
 }
 
 #[tokio::test]

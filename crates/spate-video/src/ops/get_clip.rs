@@ -40,6 +40,19 @@ pub const MAX_RANGE_MS: i64 = 24 * 3_600_000;
 /// of several sessions may interleave in arrival order, so more than the clip's 200 are read.
 /// Unverified: how far AWS looks.
 const PRODUCER_LIST_LIMIT: usize = 8 * MAX_CLIP_FRAGMENTS;
+/// Where a clip is cut.
+#[derive(Clone, Copy, Debug)]
+struct ClipLimits {
+    fragments: usize,
+    bytes: u64,
+}
+
+/// AWS's limits.
+const CLIP_LIMITS: ClipLimits = ClipLimits {
+    fragments: MAX_CLIP_FRAGMENTS,
+    bytes: MAX_CLIP_BYTES,
+};
+
 /// The moov grows by a few bytes per sample: the exact size is only computed (an encoding of
 /// the moov) once the media alone comes within this much of the limit.
 const MOOV_SLACK: u64 = 8 * 1024 * 1024;
@@ -192,9 +205,11 @@ pub async fn handle(
     }
     let store = service.store.clone();
     let runtime = tokio::runtime::Handle::current();
-    let clip = tokio::task::spawn_blocking(move || build_clip(&runtime, &store, logs, &fragments))
-        .await
-        .map_err(|err| VideoError::Internal(format!("clip task: {err}")))??;
+    let clip = tokio::task::spawn_blocking(move || {
+        build_clip(&runtime, &store, logs, &fragments, CLIP_LIMITS)
+    })
+    .await
+    .map_err(|err| VideoError::Internal(format!("clip task: {err}")))??;
     let pieces: Vec<Bytes> = (0..clip.len())
         .step_by(BODY_PIECE)
         .map(|at| clip.slice(at..clip.len().min(at + BODY_PIECE)))
@@ -263,6 +278,7 @@ fn build_clip(
     store: &FragmentStore,
     logs: StreamLogs,
     fragments: &[FragmentNumber],
+    limits: ClipLimits,
 ) -> Result<Bytes, VideoError> {
     let mut builder: Option<ClipBuilder> = None;
     let mut tracks: Vec<TrackDescription> = Vec::new();
@@ -270,7 +286,7 @@ fn build_clip(
     // limit (the builder cannot take a fragment back).
     let mut pushed: Vec<StoredChunk> = Vec::new();
     for &number in fragments {
-        if pushed.len() >= MAX_CLIP_FRAGMENTS {
+        if pushed.len() >= limits.fragments {
             break;
         }
         // Trimmed since the listing: skipped.
@@ -299,8 +315,8 @@ fn build_clip(
             Err(err) => return Err(err.into()),
         }
         pushed.push(chunk);
-        if clip.media_bytes().saturating_add(MOOV_SLACK) > MAX_CLIP_BYTES
-            && clip.byte_size()? > MAX_CLIP_BYTES
+        if clip.media_bytes().saturating_add(MOOV_SLACK) > limits.bytes
+            && clip.byte_size()? > limits.bytes
             && pushed.len() > 1
         {
             pushed.pop();
@@ -339,6 +355,94 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    /// The av2 fixture's fragments in a fresh store, with their numbers.
+    fn stored_fixture(dir: &std::path::Path) -> (FragmentStore, StreamLogs, Vec<FragmentNumber>) {
+        use spate_mkv::{Event, Splitter, SplitterConfig};
+        let clock = std::sync::Arc::new(spate_log::ManualClock::new(1_700_000_000_000));
+        let store =
+            FragmentStore::open(dir, spate_log::LogConfig::default(), clock).expect("store");
+        let logs = StreamLogs {
+            media: spate_log::LogId(1),
+            index: spate_log::LogId(2),
+        };
+        store.create(logs).expect("logs");
+        let media = include_bytes!("../../../spate-mkv/tests/fixtures/av2.mkv");
+        let mut splitter = Splitter::new(SplitterConfig::default());
+        let mut events = Vec::new();
+        splitter.push(media, &mut events).expect("splits");
+        splitter.finish(&mut events).expect("ends");
+        let mut header = None;
+        let mut numbers = Vec::new();
+        let runtime = tokio::runtime::Handle::current();
+        for event in events {
+            match event {
+                Event::Header(h) => header = Some(h),
+                Event::ClusterEnd(cluster) => {
+                    let header = header.as_ref().expect("header first");
+                    let producer_ts_ms = 1_700_000_000_000 + cluster.timecode as i64;
+                    let stored = cluster.rewrite(producer_ts_ms as u64);
+                    let chunk = StoredChunk::new(header, stored, &[]);
+                    let meta = crate::store::FragmentMeta {
+                        media_offset: numbers.len() as u64,
+                        producer_ts_ms,
+                        ..Default::default()
+                    };
+                    let number = runtime
+                        .block_on(store.append(logs, meta, chunk.encode()))
+                        .expect("append");
+                    numbers.push(number);
+                }
+                _ => {}
+            }
+        }
+        (store, logs, numbers)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_clip_passing_the_size_limit_ends_before_the_fragment_that_passed_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, logs, numbers) = tokio::task::spawn_blocking({
+            let path = dir.path().to_owned();
+            move || stored_fixture(&path)
+        })
+        .await
+        .expect("stored");
+        assert_eq!(numbers.len(), 2);
+        let clip = move |limits: ClipLimits| {
+            let (store, numbers) = (store.clone(), numbers.clone());
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                build_clip(&runtime, &store, logs, &numbers, limits).expect("clip")
+            })
+        };
+        let unlimited = ClipLimits {
+            fragments: 10,
+            bytes: u64::MAX,
+        };
+        let whole = clip(unlimited).await.expect("task");
+        let first_only = clip(ClipLimits {
+            fragments: 1,
+            ..unlimited
+        })
+        .await
+        .expect("task");
+        assert!(first_only.len() < whole.len());
+        let cut = clip(ClipLimits {
+            fragments: 10,
+            bytes: whole.len() as u64 - 1,
+        })
+        .await
+        .expect("task");
+        assert_eq!(cut, first_only, "the second fragment passed the limit");
+        let exact = clip(ClipLimits {
+            fragments: 10,
+            bytes: whole.len() as u64,
+        })
+        .await
+        .expect("task");
+        assert_eq!(exact, whole, "a clip of exactly the limit is whole");
     }
 
     #[test]
