@@ -612,28 +612,31 @@ async fn image_refusals_name_their_exception() {
     }
 }
 
+/// A fixture whose `[video] ffmpeg` is `program`.
+async fn fixture_with_ffmpeg(program: &str) -> Fixture {
+    let clock = Arc::new(ManualClock::new(START_MS));
+    let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log_clock: Arc<ManualClock> = clock.clone();
+    let store =
+        FragmentStore::open(dir.path(), LogConfig::default(), log_clock).expect("fragment store");
+    let config = VideoConfig {
+        ffmpeg: program.to_owned(),
+        ..VideoConfig::default()
+    };
+    let service = VideoService::open(config, meta, clock.clone(), store)
+        .await
+        .expect("open");
+    Fixture {
+        clock,
+        service,
+        _dir: dir,
+    }
+}
+
 #[tokio::test]
 async fn a_missing_ffmpeg_is_named_in_the_error() {
-    let fixture = {
-        let clock = Arc::new(ManualClock::new(START_MS));
-        let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
-        let dir = tempfile::tempdir().expect("tempdir");
-        let log_clock: Arc<ManualClock> = clock.clone();
-        let store = FragmentStore::open(dir.path(), LogConfig::default(), log_clock)
-            .expect("fragment store");
-        let config = VideoConfig {
-            ffmpeg: "/nonexistent/ffmpeg".to_owned(),
-            ..VideoConfig::default()
-        };
-        let service = VideoService::open(config, meta, clock.clone(), store)
-            .await
-            .expect("open");
-        Fixture {
-            clock,
-            service,
-            _dir: dir,
-        }
-    };
+    let fixture = fixture_with_ffmpeg("/nonexistent/ffmpeg").await;
     stream_with(&fixture, "cam", 24, AV2).await;
     let at = first_video_ms();
     let request = images_request("cam", at, at, json!({}));
@@ -645,4 +648,17 @@ async fn a_missing_ffmpeg_is_named_in_the_error() {
         "{}",
         err.message
     );
+}
+
+#[tokio::test]
+async fn a_failing_decoder_is_a_media_error_per_image() {
+    // `false` reads nothing and exits 1, as ffmpeg does on media it cannot decode.
+    let fixture = fixture_with_ffmpeg("false").await;
+    stream_with(&fixture, "cam", 24, AV2).await;
+    let at = first_video_ms();
+    let request = images_request("cam", at - 400, at, json!({"SamplingInterval": 400}));
+    let answer = json_call(&fixture.service, "/getImages", &request).await;
+    assert_eq!(answer["Images"][0]["Error"], "NO_MEDIA");
+    assert_eq!(answer["Images"][1]["Error"], "MEDIA_ERROR");
+    assert!(answer["Images"][1].get("ImageContent").is_none());
 }
