@@ -507,6 +507,21 @@ async fn images_are_the_frames_at_the_sampled_times_in_the_requested_format_and_
     let before = images_request("cam", first_ms - 1, first_ms - 1, json!({}));
     let answer = json_call(&fixture.service, "/getImages", &before).await;
     assert_eq!(answer["Images"][0]["Error"], "NO_MEDIA");
+
+    // By arrival time: the fragments arrived at START_MS + 1 s (the clock after creation);
+    // nothing shows before, the first fragment's frames after.
+    let arrival = START_MS + 1_000;
+    let mut by_server = images_request(
+        "cam",
+        arrival - 400,
+        arrival + 400,
+        json!({"SamplingInterval": 400}),
+    );
+    by_server["ImageSelectorType"] = json!("SERVER_TIMESTAMP");
+    let answer = json_call(&fixture.service, "/getImages", &by_server).await;
+    let images = decoded(&answer, image::ImageFormat::Jpeg);
+    assert_eq!(images[0], Err("NO_MEDIA".to_owned()));
+    assert_eq!(images[2].as_ref().expect("media").dimensions(), (160, 90));
     let answer = json_call(&fixture.service, "/getImages", &request).await;
     let images = decoded(&answer, image::ImageFormat::Jpeg);
     assert_eq!(images[0].as_ref().expect("image").dimensions(), (80, 45));
