@@ -107,9 +107,6 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/joinStorageSessionAsViewer", "JoinStorageSessionAsViewer"),
 ];
 
-/// Operations of the media data plane, not built yet: refused by name.
-const MEDIA: &[&str] = &["GetClip", "GetImages"];
-
 /// Operations of the WebRTC media path, refused by name.
 const WEBRTC: &[&str] = &[
     "GetIceServerConfig",
@@ -121,14 +118,12 @@ const WEBRTC: &[&str] = &[
 /// The error an operation Spate does not serve yet answers, before its body is read or its
 /// signature checked; `None` for the control plane.
 pub fn refusal(operation: &str) -> Option<AwsError> {
-    let message = if MEDIA.contains(&operation) {
-        format!("{operation} is not supported by Spate yet.")
-    } else if WEBRTC.contains(&operation) {
-        format!("{operation} (WebRTC media) is not supported by Spate yet.")
-    } else {
-        return None;
-    };
-    Some(VideoError::NotSupported(message).to_aws())
+    WEBRTC.contains(&operation).then(|| {
+        VideoError::NotSupported(format!(
+            "{operation} (WebRTC media) is not supported by Spate yet."
+        ))
+        .to_aws()
+    })
 }
 
 /// What an operation answers with a 200.
@@ -295,6 +290,10 @@ impl VideoService {
         body: &[u8],
         call: &Call,
     ) -> Result<Reply, VideoError> {
+        if operation == "GetClip" {
+            let request: ops::get_clip::Request = decode(body)?;
+            return ops::get_clip::handle(self, call, request).await;
+        }
         let served = operations!(self, call, operation, body, {
             "CreateSignalingChannel" => create_signaling_channel,
             "CreateStream" => create_stream,
@@ -310,6 +309,7 @@ impl VideoService {
             "GetDASHStreamingSessionURL" => get_dash_streaming_session_url,
             "GetDataEndpoint" => get_data_endpoint,
             "GetHLSStreamingSessionURL" => get_hls_streaming_session_url,
+            "GetImages" => get_images,
             "GetSignalingChannelEndpoint" => get_signaling_channel_endpoint,
             "ListFragments" => list_fragments,
             "ListSignalingChannels" => list_signaling_channels,
@@ -372,12 +372,12 @@ mod tests {
         assert_eq!(operation_of("/tagResource"), None);
         assert_eq!(message_member("JoinStorageSession"), "message");
         assert_eq!(message_member("CreateStream"), "Message");
-        let refused = refusal("GetClip").expect("refused");
+        let refused = refusal("JoinStorageSession").expect("refused");
         assert_eq!(refused.code, "InvalidArgumentException");
         assert!(
             refused
                 .message
-                .contains("GetClip is not supported by Spate yet")
+                .contains("JoinStorageSession (WebRTC media) is not supported by Spate yet")
         );
         for served in [
             "CreateStream",
@@ -385,6 +385,10 @@ mod tests {
             "ListFragments",
             "GetMedia",
             "GetMediaForFragmentList",
+            "GetHLSStreamingSessionURL",
+            "GetDASHStreamingSessionURL",
+            "GetClip",
+            "GetImages",
         ] {
             assert!(refusal(served).is_none(), "{served}");
         }

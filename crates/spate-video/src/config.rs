@@ -32,6 +32,8 @@ pub struct VideoConfig {
     pub max_fragment_duration_ms: u64,
     /// How often PutMedia sends an IDLE acknowledgement while no bytes arrive.
     pub idle_ack_interval_ms: u64,
+    /// The ffmpeg program GetImages decodes frames with: a path, or a name looked up in `PATH`.
+    pub ffmpeg: String,
 }
 
 impl Default for VideoConfig {
@@ -51,6 +53,7 @@ impl Default for VideoConfig {
             max_fragment_duration_ms: 10_000,
             // Unverified: AWS names no interval for IDLE acknowledgements.
             idle_ack_interval_ms: 3_000,
+            ffmpeg: "ffmpeg".to_owned(),
         }
     }
 }

@@ -30,19 +30,24 @@ pub enum VideoError {
     TagsPerResourceExceededLimit(String),
     #[error("{0}")]
     StreamEdgeConfigurationNotFound(String),
-    #[error("{0}")]
-    UnsupportedStreamMediaType(String),
-    #[error("{0}")]
-    MissingCodecPrivateData(String),
-    #[error("{0}")]
-    InvalidCodecPrivateData(String),
-    #[error("{0}")]
-    InvalidMediaFrame(String),
-    #[error("{0}")]
-    NoDataRetention(String),
     /// A stream's one PutMedia connection is taken.
     #[error("{0}")]
     ConnectionLimitExceeded(String),
+    /// The stream's media cannot be put in MP4 (no H.264/H.265 video track).
+    #[error("{0}")]
+    UnsupportedStreamMediaType(String),
+    /// A track lacks its codec private data.
+    #[error("{0}")]
+    MissingCodecPrivateData(String),
+    /// A track's codec private data does not parse.
+    #[error("{0}")]
+    InvalidCodecPrivateData(String),
+    /// A frame cannot be read (laced blocks, times beyond MP4's fields).
+    #[error("{0}")]
+    InvalidMediaFrame(String),
+    /// The stream keeps no data (`DataRetentionInHours` 0).
+    #[error("{0}")]
+    NoDataRetention(String),
     /// An operation Spate does not serve (yet): the message names it.
     #[error("{0}")]
     NotSupported(String),
@@ -89,6 +94,9 @@ impl VideoError {
             VideoError::StreamEdgeConfigurationNotFound(_) => {
                 client("StreamEdgeConfigurationNotFoundException", 404)
             }
+            VideoError::ConnectionLimitExceeded(_) => {
+                client("ConnectionLimitExceededException", 400)
+            }
             VideoError::UnsupportedStreamMediaType(_) => {
                 client("UnsupportedStreamMediaTypeException", 400)
             }
@@ -100,9 +108,6 @@ impl VideoError {
             }
             VideoError::InvalidMediaFrame(_) => client("InvalidMediaFrameException", 400),
             VideoError::NoDataRetention(_) => client("NoDataRetentionException", 400),
-            VideoError::ConnectionLimitExceeded(_) => {
-                client("ConnectionLimitExceededException", 400)
-            }
             VideoError::Meta(_) | VideoError::Store(_) | VideoError::Internal(_) => {
                 AwsError::server("InternalFailure", "Internal service failure.")
             }

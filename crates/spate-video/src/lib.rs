@@ -25,6 +25,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod images;
 pub mod ingest;
 pub mod media;
 pub mod model;
