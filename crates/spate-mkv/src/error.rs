@@ -78,7 +78,7 @@ pub enum MkvError {
     #[error("the fragment lasts {duration_ms} ms, more than {max_ms} ms")]
     FragmentTooLong { duration_ms: u64, max_ms: u64 },
     #[error(
-        "fragment timecode {timestamp_ms} ms is not after the previous fragment's {previous_ms} ms"
+        "fragment timecode {timestamp_ms} ms is less than the previous fragment's {previous_ms} ms"
     )]
     TimecodeNotIncreasing { timestamp_ms: i64, previous_ms: i64 },
     #[error("invalid producer timestamp: {0}")]

@@ -293,3 +293,20 @@ async fn a_quiet_connection_gets_idle_acknowledgements() {
     assert_eq!(next_ack(&mut acks).await, json!({"EventType": "IDLE"}));
     drop(feed);
 }
+
+#[tokio::test]
+async fn b_frame_media_is_taken_although_its_blocks_overlap_the_previous_fragment() {
+    // ffmpeg's B-frame output: a cluster's first (audio) block comes before the previous
+    // cluster's last video block in presentation time; AWS refuses only timecodes that go back.
+    let fixture = fixture(VideoConfig::default()).await;
+    create_stream(&fixture, "cam", 24).await;
+    let acks = support::put_media(&fixture, "cam", support::AV2_BFRAMES).await;
+    assert_eq!(
+        acks.iter()
+            .filter(|ack| ack["EventType"] == "PERSISTED")
+            .count(),
+        2,
+        "{acks:?}"
+    );
+    assert!(acks.iter().all(|ack| ack["EventType"] != "ERROR"));
+}
