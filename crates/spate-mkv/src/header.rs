@@ -195,7 +195,14 @@ fn parse_track_entry(data: &[u8]) -> Result<TrackInfo, MkvError> {
                     let field = &value[a.data_start..a.end];
                     match a.header.id {
                         ids::SAMPLING_FREQUENCY => {
-                            track.sampling_rate = Some(ebml::read_float(field)?)
+                            let rate = ebml::read_float(field)?;
+                            if !(rate.is_finite() && rate > 0.0) {
+                                return Err(MkvError::invalid(format!(
+                                    "track {} has sampling frequency {rate}",
+                                    track.number
+                                )));
+                            }
+                            track.sampling_rate = Some(rate)
                         }
                         ids::CHANNELS => track.channels = Some(ebml::read_uint(field)?),
                         _ => {}
