@@ -44,6 +44,7 @@ from video_putmedia import PutMediaSession  # noqa: E402
 KEY, SECRET = "spate-bench", "spate-bench-secret"
 FIXTURE = BENCH.parent / "crates" / "spate-mkv" / "tests" / "fixtures" / "av2.mkv"
 BLOCKS_PER_FRAGMENT = 25
+TRACK_ENTRY = 0xAE  # the fixture's first TrackEntry is its video track
 
 
 def video_header() -> bytes:
@@ -60,7 +61,8 @@ def video_header() -> bytes:
         if element_id == video_mkv.INFO:
             out += data[pos:body + size]
         if element_id == video_mkv.TRACKS:
-            entries = video_mkv.children(data, body, body + size)
+            entries = [e for e in video_mkv.children(data, body, body + size)
+                       if e.id == TRACK_ENTRY]
             out += video_mkv.element(video_mkv.TRACKS, data[entries[0].start:entries[0].end])
         pos = body + size
 

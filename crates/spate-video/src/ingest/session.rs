@@ -34,7 +34,7 @@ use crate::store::{FLAG_DISCONTINUITY, FLAG_KEY_FRAME, FragmentMeta, FragmentNum
 /// How long after a cluster ends producer Tags may still join its fragment.
 /// Unverified: AWS documents no such window; the producer SDK writes a fragment's Tags right
 /// after its cluster.
-const TAGS_WINDOW: Duration = Duration::from_millis(50);
+const TAGS_WINDOW: Duration = Duration::from_millis(20);
 
 /// A gap between fragments' producer times beyond this marks a discontinuity (HLS and DASH
 /// start a new timeline there). Unverified: AWS documents no threshold.
