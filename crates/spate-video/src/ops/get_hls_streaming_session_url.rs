@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
 
-use super::streaming_session::{Common, FragmentSelector, Options, session_url};
+use super::fragment_selector::FragmentSelector;
+use super::streaming_session::{Common, Options, session_url};
 use crate::api::Validate;
 use crate::error::VideoError;
 use crate::playback::{Discontinuity, Protocol};

@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
 
-use super::get_clip::{SELECTOR_TYPES, axis_of, retained_logs};
+use super::fragment_selector::{SELECTOR_TYPES, axis_of};
+use super::get_clip::retained_logs;
 use crate::api::Validate;
 use crate::error::VideoError;
 use crate::images::{ImageFormat, ImageJob, ImageOutcome, SizeRequest, images_at};

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
-use spate_wire::codec::epoch_seconds_to_millis;
 
+use super::fragment_selector::{FragmentSelector, Required};
 use crate::api::Validate;
 use crate::error::VideoError;
 use crate::media::readable_stream;
@@ -22,20 +22,6 @@ const MAX_RESULTS: i64 = 1000;
 const TOKEN_PATTERN: &str = "[a-zA-Z0-9+/]+={0,2}";
 /// How long a NextToken stays good. Unverified: AWS documents no lifetime; one day.
 const TOKEN_MAX_AGE_MS: i64 = 24 * 3_600_000;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TimestampRange {
-    pub start_timestamp: Option<f64>,
-    pub end_timestamp: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct FragmentSelector {
-    pub fragment_selector_type: Option<String>,
-    pub timestamp_range: Option<TimestampRange>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -68,26 +54,15 @@ impl Validate for Request {
             Some(TOKEN_PATTERN),
         );
         if let Some(selector) = &self.fragment_selector {
-            super::one_of(
+            selector.validate(
                 v,
-                "fragmentSelector.fragmentSelectorType",
-                &selector.fragment_selector_type,
-                true,
-                &["PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"],
+                "fragmentSelector",
+                Required {
+                    selector_type: true,
+                    range: true,
+                    timestamps: true,
+                },
             );
-            match &selector.timestamp_range {
-                None => v.required("fragmentSelector.timestampRange", &selector.timestamp_range),
-                Some(range) => {
-                    v.required(
-                        "fragmentSelector.timestampRange.startTimestamp",
-                        &range.start_timestamp,
-                    );
-                    v.required(
-                        "fragmentSelector.timestampRange.endTimestamp",
-                        &range.end_timestamp,
-                    );
-                }
-            }
         }
     }
 }
@@ -112,28 +87,18 @@ pub struct Response {
 
 /// The selector as a time axis and an inclusive range in epoch ms.
 fn range_of(selector: &FragmentSelector) -> Result<(TimeAxis, i64, i64), VideoError> {
-    let axis = match selector.fragment_selector_type.as_deref() {
-        Some("SERVER_TIMESTAMP") => TimeAxis::Server,
-        _ => TimeAxis::Producer, // validation admitted only the two types
+    let (Some(start), Some(end)) = selector.bounds() else {
+        return Err(VideoError::InvalidArgument(
+            "TimestampRange with StartTimestamp and EndTimestamp is required.".into(),
+        ));
     };
-    let millis = |seconds: Option<f64>, member: &str| {
-        seconds.and_then(epoch_seconds_to_millis).ok_or_else(|| {
-            VideoError::InvalidArgument(format!("{member} is not a valid timestamp."))
-        })
-    };
-    let range = selector
-        .timestamp_range
-        .as_ref()
-        .ok_or_else(|| VideoError::InvalidArgument("TimestampRange is required.".into()))?;
-    let start = millis(range.start_timestamp, "StartTimestamp")?;
-    let end = millis(range.end_timestamp, "EndTimestamp")?;
     if start > end {
         // Unverified: AWS's wording.
         return Err(VideoError::InvalidArgument(
             "StartTimestamp must not be later than EndTimestamp.".into(),
         ));
     }
-    Ok((axis, start, end))
+    Ok((selector.axis(), start, end))
 }
 
 /// What a NextToken is bound to besides the stream's creation time: the stream's media log
@@ -253,24 +218,18 @@ mod tests {
 
     #[test]
     fn ranges_are_milliseconds_and_ordered() {
-        let selector = FragmentSelector {
-            fragment_selector_type: Some("SERVER_TIMESTAMP".into()),
-            timestamp_range: Some(TimestampRange {
-                start_timestamp: Some(1.5),
-                end_timestamp: Some(2.0),
-            }),
-        };
+        let selector =
+            |body: &str| -> FragmentSelector { serde_json::from_str(body).expect("a selector") };
+        let forward = selector(
+            r#"{"FragmentSelectorType":"SERVER_TIMESTAMP","TimestampRange":{"StartTimestamp":1.5,"EndTimestamp":2}}"#,
+        );
         assert_eq!(
-            range_of(&selector).expect("valid"),
+            range_of(&forward).expect("valid"),
             (TimeAxis::Server, 1500, 2000)
         );
-        let backwards = FragmentSelector {
-            fragment_selector_type: Some("PRODUCER_TIMESTAMP".into()),
-            timestamp_range: Some(TimestampRange {
-                start_timestamp: Some(3.0),
-                end_timestamp: Some(2.0),
-            }),
-        };
+        let backwards = selector(
+            r#"{"FragmentSelectorType":"PRODUCER_TIMESTAMP","TimestampRange":{"StartTimestamp":3,"EndTimestamp":2}}"#,
+        );
         assert!(range_of(&backwards).is_err());
         assert_ne!(
             digest(1, TimeAxis::Server, 0, 1),

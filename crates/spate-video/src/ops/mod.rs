@@ -15,6 +15,7 @@ pub mod describe_signaling_channel;
 pub mod describe_stream;
 pub mod describe_stream_storage_configuration;
 pub mod edge;
+pub mod fragment_selector;
 pub mod get_clip;
 pub mod get_dash_streaming_session_url;
 pub mod get_data_endpoint;

@@ -2,33 +2,17 @@
 //! playback mode and fragment selector with their rules, the expiry and the result count,
 //! checked as the documentation states them, then a session opened on the stream.
 
-use serde::Deserialize;
 use spate_wire::Violations;
-use spate_wire::codec::epoch_seconds_to_millis;
 
+use super::fragment_selector::{FragmentSelector, Required, check_range};
 use crate::error::VideoError;
 use crate::media::readable_stream;
 use crate::playback::{self, Discontinuity, Mode, PlaybackSession, Protocol};
 use crate::service::{Call, VideoService};
+use crate::store::TimeAxis;
 
 /// `Expires` when the request has none (the documented default), and its bounds.
 const DEFAULT_EXPIRES_S: i64 = 300;
-/// An ON_DEMAND range spans at most this (the documentation: "within 24 hours").
-const MAX_RANGE_MS: i64 = 24 * 3_600_000;
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TimestampRange {
-    pub start_timestamp: Option<f64>,
-    pub end_timestamp: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct FragmentSelector {
-    pub fragment_selector_type: Option<String>,
-    pub timestamp_range: Option<TimestampRange>,
-}
 
 /// The members both operations have (their selectors differ only in name).
 #[derive(Debug)]
@@ -55,12 +39,14 @@ impl Common<'_> {
             &["LIVE", "LIVE_REPLAY", "ON_DEMAND"],
         );
         if let Some(selector) = self.selector {
-            super::one_of(
+            selector.validate(
                 v,
-                &format!("{selector_member}.fragmentSelectorType"),
-                &selector.fragment_selector_type,
-                false,
-                &["PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"],
+                selector_member,
+                Required {
+                    selector_type: false,
+                    range: false,
+                    timestamps: false,
+                },
             );
         }
         super::range(v, "expires", self.expires, Some(300), Some(43_200));
@@ -112,28 +98,15 @@ pub async fn session_url(
     let producer_axis = common
         .selector
         .as_ref()
-        .and_then(|selector| selector.fragment_selector_type.as_deref())
-        == Some("PRODUCER_TIMESTAMP");
+        .is_some_and(|selector| selector.axis() == TimeAxis::Producer);
     let range = common
         .selector
         .as_ref()
         .and_then(|selector| selector.timestamp_range.as_ref());
-    let millis = |seconds: Option<f64>, member: &str| {
-        seconds
-            .map(|seconds| {
-                epoch_seconds_to_millis(seconds).ok_or_else(|| {
-                    VideoError::InvalidArgument(format!("{member} is out of range."))
-                })
-            })
-            .transpose()
-    };
-    let (start_ms, end_ms) = match range {
-        None => (None, None),
-        Some(range) => (
-            millis(range.start_timestamp, "StartTimestamp")?,
-            millis(range.end_timestamp, "EndTimestamp")?,
-        ),
-    };
+    let (start_ms, end_ms) = common
+        .selector
+        .as_ref()
+        .map_or((None, None), FragmentSelector::bounds);
     let now = service.now_ms();
     match mode {
         Mode::Live if range.is_some() => {
@@ -155,17 +128,12 @@ pub async fn session_url(
                 ));
             }
             if let Some(end) = end_ms {
-                if end <= start || end - start > MAX_RANGE_MS {
-                    return Err(VideoError::InvalidArgument(
-                        "EndTimestamp must be later than StartTimestamp and within 24 hours of it."
-                            .into(),
-                    ));
-                }
-                if !producer_axis && end > now {
-                    return Err(VideoError::InvalidArgument(
-                        "EndTimestamp must be in the past for SERVER_TIMESTAMP selectors.".into(),
-                    ));
-                }
+                let axis = if producer_axis {
+                    TimeAxis::Producer
+                } else {
+                    TimeAxis::Server
+                };
+                check_range(axis, start, end, now)?;
             }
         }
     }
