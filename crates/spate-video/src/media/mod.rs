@@ -83,3 +83,21 @@ fn still_readable(service: &VideoService, stream: &StreamMeta) -> bool {
         Err(_) => false,
     }
 }
+
+/// [`readable_stream`], refused with `NoDataRetentionException` when the stream keeps no data
+/// (`DataRetentionInHours` 0): what GetClip, GetImages and the streaming sessions read.
+pub(crate) fn retained_stream(
+    service: &VideoService,
+    name: Option<&str>,
+    arn: Option<&str>,
+) -> Result<(StreamMeta, StreamLogs), VideoError> {
+    let (stream, logs) = readable_stream(service, name, arn)?;
+    if stream.retention_hours == 0 {
+        // Unverified: AWS's wording.
+        return Err(VideoError::NoDataRetention(format!(
+            "The stream {} does not retain data (DataRetentionInHours is 0).",
+            stream.name
+        )));
+    }
+    Ok((stream, logs))
+}

@@ -26,7 +26,6 @@ use spate_wire::Violations;
 use super::fragment_selector::{FragmentSelector, Required, check_range};
 use crate::api::{Reply, Validate};
 use crate::error::VideoError;
-use crate::model::StreamMeta;
 use crate::service::{Call, VideoService};
 use crate::store::{FragmentNumber, FragmentStore, ListQuery, StreamLogs, TimeAxis};
 
@@ -86,26 +85,6 @@ impl Validate for Request {
     }
 }
 
-/// The stream and its logs, refusing a stream that keeps no data.
-pub fn retained_logs(
-    service: &VideoService,
-    name: Option<&str>,
-    arn: Option<&str>,
-) -> Result<(StreamMeta, StreamLogs), VideoError> {
-    let (stream, _) = service.stream(name, arn)?;
-    if stream.retention_hours == 0 {
-        // Unverified: AWS's wording.
-        return Err(VideoError::NoDataRetention(format!(
-            "The stream {} does not retain data (DataRetentionInHours is 0).",
-            stream.name
-        )));
-    }
-    let logs = stream.logs.ok_or_else(|| {
-        VideoError::Internal(format!("stream {} has no fragment logs", stream.name))
-    })?;
-    Ok((stream, logs.stream_logs()))
-}
-
 pub async fn handle(
     service: &VideoService,
     _call: &Call,
@@ -119,7 +98,7 @@ pub async fn handle(
     };
     let axis = selector.axis();
     check_range(axis, start_ms, end_ms, service.now_ms())?;
-    let (_, logs) = retained_logs(
+    let (_, logs) = crate::media::retained_stream(
         service,
         request.stream_name.as_deref(),
         request.stream_arn.as_deref(),

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use spate_wire::Violations;
 
 use super::fragment_selector::{SELECTOR_TYPES, axis_of};
-use super::get_clip::retained_logs;
 use crate::api::Validate;
 use crate::error::VideoError;
 use crate::images::{ImageFormat, ImageJob, ImageOutcome, SizeRequest, images_at};
@@ -224,7 +223,7 @@ pub async fn page(
     request: Request,
 ) -> Result<Response, VideoError> {
     let (format, start, end) = checked(&request)?;
-    let (stream, logs) = retained_logs(
+    let (stream, logs) = crate::media::retained_stream(
         service,
         request.stream_name.as_deref(),
         request.stream_arn.as_deref(),

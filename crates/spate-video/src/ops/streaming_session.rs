@@ -6,7 +6,7 @@ use spate_wire::Violations;
 
 use super::fragment_selector::{FragmentSelector, Required, check_range};
 use crate::error::VideoError;
-use crate::media::readable_stream;
+use crate::media::retained_stream;
 use crate::playback::{self, Discontinuity, Mode, PlaybackSession, Protocol};
 use crate::service::{Call, VideoService};
 use crate::store::TimeAxis;
@@ -89,7 +89,7 @@ pub async fn session_url(
             "Either StreamName or StreamARN must be specified.".into(),
         ));
     }
-    let (stream, logs) = readable_stream(
+    let (stream, logs) = retained_stream(
         service,
         common.stream_name.as_deref(),
         common.stream_arn.as_deref(),
@@ -159,7 +159,7 @@ pub async fn session_url(
         issued_ms: now,
         expires_ms: now.saturating_add(expires_s.saturating_mul(1000)),
     };
-    let token = playback::open_session(service, &stream, logs, &session).await?;
+    let token = playback::open_session(service, logs, &session).await?;
     let base = service.config.base_url(call.host.as_deref());
     Ok(match options.protocol {
         Protocol::Hls => format!("{base}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken={token}"),

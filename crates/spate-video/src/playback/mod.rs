@@ -20,7 +20,6 @@ use spate_mp4::TrackDescription;
 
 use crate::error::VideoError;
 use crate::media::readable_stream;
-use crate::model::StreamMeta;
 use crate::service::VideoService;
 use crate::store::{FragmentMeta, FragmentNumber, StreamLogs};
 pub use session::{Discontinuity, Mode, PlaybackError, PlaybackSession, Protocol};
@@ -56,24 +55,13 @@ const MP4: &str = "video/mp4";
 const MPD: &str = "application/dash+xml";
 
 /// Checks a new session against the stream now and seals it: the session URL's token.
-/// Refused as AWS refuses: no retention (`NoDataRetentionException`), no fragment to play
-/// (`ResourceNotFoundException`), tracks that cannot be played (the codec exceptions).
+/// Refused as AWS refuses: no fragment to play (`ResourceNotFoundException`), tracks that
+/// cannot be played (the codec exceptions); the caller refuses streams without retention.
 pub(crate) async fn open_session(
     service: &VideoService,
-    stream: &StreamMeta,
     logs: StreamLogs,
     session: &PlaybackSession,
 ) -> Result<String, VideoError> {
-    let operation = match session.protocol {
-        Protocol::Hls => "GetHLSStreamingSessionURL",
-        Protocol::Dash => "GetDASHStreamingSessionURL",
-    };
-    if stream.retention_hours == 0 {
-        return Err(VideoError::NoDataRetention(format!(
-            "{operation} needs a stream that retains data; {} has DataRetentionInHours 0.",
-            stream.name
-        )));
-    }
     let now = service.now_ms();
     let fragments = listed(service, logs, session, now).await?;
     let newest = fragments.last().ok_or_else(|| {
