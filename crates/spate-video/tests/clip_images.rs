@@ -2,6 +2,8 @@
 //! the clip read back with mp4-atom (an independent parser) and the images decoded with the
 //! `image` crate. GetImages needs ffmpeg at run time (installed by scripts/video-tools-bin).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,44 +13,22 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use mp4_atom::{Decode, Ftyp, Mdat, Moov};
 use serde_json::{Value, json};
-use spate_log::{Clock, LogConfig, ManualClock};
-use spate_meta::{MemoryStore, MetaStore};
+use spate_log::Clock;
 use spate_mkv::{Event, RawCluster, Splitter, SplitterConfig};
 use spate_video::api::Reply;
 use spate_video::ingest::{MediaBody, PutMediaParams};
-use spate_video::store::FragmentStore;
 use spate_video::{Call, VideoConfig, VideoService};
 use spate_wire::AwsError;
+use support::{AV2, Fixture, START_MS};
 
-const AV2: &[u8] = include_bytes!("../../spate-mkv/tests/fixtures/av2.mkv");
-const START_MS: i64 = 1_700_000_000_000;
 /// The producer start timestamp sent with the media, and the same in ms.
 const PRODUCER_START: &str = "1700000100.250";
 const PRODUCER_START_MS: i64 = 1_700_000_100_250;
 const VIDEO_TRACK: u64 = 1;
 const AUDIO_TRACK: u64 = 2;
 
-struct Fixture {
-    clock: Arc<ManualClock>,
-    service: Arc<VideoService>,
-    _dir: tempfile::TempDir,
-}
-
 async fn fixture() -> Fixture {
-    let clock = Arc::new(ManualClock::new(START_MS));
-    let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log_clock: Arc<ManualClock> = clock.clone();
-    let store =
-        FragmentStore::open(dir.path(), LogConfig::default(), log_clock).expect("fragment store");
-    let service = VideoService::open(VideoConfig::default(), meta, clock.clone(), store)
-        .await
-        .expect("open");
-    Fixture {
-        clock,
-        service,
-        _dir: dir,
-    }
+    support::fixture(VideoConfig::default()).await
 }
 
 async fn call(service: &Arc<VideoService>, path: &str, body: &Value) -> Result<Reply, AwsError> {
@@ -629,24 +609,11 @@ async fn image_refusals_name_their_exception() {
 
 /// A fixture whose `[video] ffmpeg` is `program`.
 async fn fixture_with_ffmpeg(program: &str) -> Fixture {
-    let clock = Arc::new(ManualClock::new(START_MS));
-    let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log_clock: Arc<ManualClock> = clock.clone();
-    let store =
-        FragmentStore::open(dir.path(), LogConfig::default(), log_clock).expect("fragment store");
-    let config = VideoConfig {
+    support::fixture(VideoConfig {
         ffmpeg: program.to_owned(),
         ..VideoConfig::default()
-    };
-    let service = VideoService::open(config, meta, clock.clone(), store)
-        .await
-        .expect("open");
-    Fixture {
-        clock,
-        service,
-        _dir: dir,
-    }
+    })
+    .await
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
 //! the stream does not have. Fragments are the clusters of the ffmpeg fixture `av2.mkv`,
 //! stored as PutMedia stores them (absolute timecodes), appended straight to the store.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +14,8 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde_json::{Value, json};
-use spate_log::{Clock, LogConfig, ManualClock};
-use spate_meta::{MemoryStore, MetaStore};
+use spate_log::{Clock, ManualClock};
+use spate_meta::MetaStore;
 use spate_mkv::tags::{self, read_tags};
 use spate_mkv::{Event, MediaHeader, Merger, RawCluster, Splitter, SplitterConfig, StoredChunk};
 use spate_video::api::Reply;
@@ -21,9 +23,8 @@ use spate_video::media::{GET_MEDIA_IDLE_END_MS, MEDIA_CONTENT_TYPE};
 use spate_video::model::StreamMeta;
 use spate_video::store::{FLAG_KEY_FRAME, FragmentMeta, FragmentNumber, FragmentStore, StreamLogs};
 use spate_video::{Call, VideoConfig, VideoService};
+use support::{AV2, START_MS};
 
-const AV2: &[u8] = include_bytes!("../../spate-mkv/tests/fixtures/av2.mkv");
-const START_MS: i64 = 1_700_000_000_000;
 /// Producer timestamps of the fragments start here (another origin than server time, so a
 /// test that picks the wrong axis finds nothing).
 const PRODUCER_MS: i64 = 1_600_000_000_000;
@@ -41,24 +42,6 @@ struct Fixture {
     header: MediaHeader,
     clusters: Vec<RawCluster>,
     _dir: tempfile::TempDir,
-}
-
-/// The fixture's header and clusters.
-fn split_fixture() -> (MediaHeader, Vec<RawCluster>) {
-    let mut splitter = Splitter::new(SplitterConfig::default());
-    let mut events = Vec::new();
-    splitter.push(AV2, &mut events).expect("fixture splits");
-    splitter.finish(&mut events).expect("fixture ends");
-    let mut header = None;
-    let mut clusters = Vec::new();
-    for event in events {
-        match event {
-            Event::Header(h) => header = Some(h),
-            Event::ClusterEnd(c) => clusters.push(c),
-            _ => {}
-        }
-    }
-    (header.expect("a header"), clusters)
 }
 
 async fn call(service: &Arc<VideoService>, path: &str, body: Value) -> Result<Reply, String> {
@@ -154,29 +137,16 @@ impl Parsed {
 
 impl Fixture {
     async fn new() -> Fixture {
-        let clock = Arc::new(ManualClock::new(START_MS));
-        let meta: Arc<dyn MetaStore> = Arc::new(MemoryStore::new());
-        let dir = tempfile::tempdir().expect("tempdir");
-        let log_clock: Arc<ManualClock> = Arc::clone(&clock);
-        let store = FragmentStore::open(dir.path(), LogConfig::default(), log_clock)
-            .expect("fragment store");
-        let service = VideoService::open(
-            VideoConfig::default(),
-            meta.clone(),
-            clock.clone(),
-            store.clone(),
-        )
-        .await
-        .expect("open");
-        let (header, clusters) = split_fixture();
+        let base = support::fixture(VideoConfig::default()).await;
+        let (header, clusters) = support::split_fixture(AV2);
         let fixture = Fixture {
-            clock,
-            meta,
-            store,
-            service,
+            clock: base.clock,
+            meta: base.meta,
+            store: base.store,
+            service: base.service,
             header,
             clusters,
-            _dir: dir,
+            _dir: base.dir,
         };
         fixture.create("cam").await;
         fixture

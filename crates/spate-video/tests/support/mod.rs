@@ -36,7 +36,8 @@ pub struct Fixture {
     pub meta: Arc<dyn MetaStore>,
     pub store: FragmentStore,
     pub service: Arc<VideoService>,
-    _dir: tempfile::TempDir,
+    /// Holds the fragment store's directory.
+    pub dir: tempfile::TempDir,
 }
 
 pub async fn fixture(config: VideoConfig) -> Fixture {
@@ -54,7 +55,7 @@ pub async fn fixture(config: VideoConfig) -> Fixture {
         meta,
         store,
         service,
-        _dir: dir,
+        dir,
     }
 }
 
