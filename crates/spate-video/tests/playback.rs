@@ -236,3 +236,43 @@ async fn a_dash_manifest_lists_the_fragments_with_their_numbers() {
     let (status, _) = fetch(&fixture, "/dash/v1/getMP4InitFragment.mp4", &query).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_live_replay_playlist_grows_with_the_session_clock_and_ends_at_its_end() {
+    let (fixture, persisted) = ingested().await;
+    // The two fragments start at PRODUCER_START_MS and about a second later.
+    let start_s = PRODUCER_START_MS as f64 / 1000.0;
+    let url = hls_session(
+        &fixture,
+        json!({"PlaybackMode": "LIVE_REPLAY", "HLSFragmentSelector": {
+            "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+            "TimestampRange": {"StartTimestamp": start_s, "EndTimestamp": start_s + 1.5}}}),
+    )
+    .await
+    .expect("session");
+    let (_, query) = path_and_query(&url);
+    let listed = |playlist: &str| -> Vec<String> {
+        playlist
+            .lines()
+            .filter_map(|line| {
+                line.split_once("&FragmentNumber=")
+                    .map(|(_, n)| n.to_owned())
+            })
+            .collect()
+    };
+    let playlist = || async {
+        let (status, body) = fetch(&fixture, "/hls/v1/getHLSMediaPlaylist.m3u8", &query).await;
+        assert_eq!(status, 200);
+        String::from_utf8(body).expect("text")
+    };
+    // At once: only the fragment that starts at the range's start.
+    let now = playlist().await;
+    assert_eq!(listed(&now), persisted[..1]);
+    assert!(!now.contains("#EXT-X-ENDLIST"));
+    // A second and a half later the session's clock has passed the second fragment's start
+    // and the range's end: both are listed and the playlist is complete.
+    fixture.clock.advance(1_500);
+    let later = playlist().await;
+    assert_eq!(listed(&later), persisted);
+    assert!(later.ends_with("#EXT-X-ENDLIST\n"), "{later}");
+}
