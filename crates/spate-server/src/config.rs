@@ -426,6 +426,7 @@ impl ServerConfig {
             region: self.streams.region.clone(),
             account_id: self.streams.account_id.clone(),
             tls: self.tls.enabled,
+            quotas: self.streams.quotas.enabled,
             ..self.video.clone()
         }
     }

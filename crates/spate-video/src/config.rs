@@ -15,6 +15,10 @@ pub struct VideoConfig {
     /// Whether the listener speaks TLS, for the scheme of data endpoints; filled by the server.
     #[serde(skip)]
     pub tls: bool,
+    /// Whether AWS's per-stream rate quotas apply (PutMedia calls and data rate); filled by
+    /// the server from `[streams.quotas] enabled` (`--quotas off`).
+    #[serde(skip)]
+    pub quotas: bool,
     /// How long a new stream or channel stays CREATING before it becomes ACTIVE.
     pub create_delay_ms: u64,
     /// How long a deleted stream or channel stays DELETING before it is gone.
@@ -42,6 +46,7 @@ impl Default for VideoConfig {
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             tls: false,
+            quotas: true,
             create_delay_ms: 500,
             delete_delay_ms: 500,
             stream_limit: 10_000,

@@ -30,6 +30,9 @@ pub enum VideoError {
     TagsPerResourceExceededLimit(String),
     #[error("{0}")]
     StreamEdgeConfigurationNotFound(String),
+    /// A per-stream call rate quota is exceeded.
+    #[error("{0}")]
+    ClientLimitExceeded(String),
     /// A stream's one PutMedia connection is taken.
     #[error("{0}")]
     ConnectionLimitExceeded(String),
@@ -94,6 +97,7 @@ impl VideoError {
             VideoError::StreamEdgeConfigurationNotFound(_) => {
                 client("StreamEdgeConfigurationNotFoundException", 404)
             }
+            VideoError::ClientLimitExceeded(_) => client("ClientLimitExceededException", 400),
             VideoError::ConnectionLimitExceeded(_) => {
                 client("ConnectionLimitExceededException", 400)
             }

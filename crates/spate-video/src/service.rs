@@ -56,6 +56,8 @@ pub struct VideoService {
     pub(crate) control: tokio::sync::Mutex<()>,
     /// Streams with a PutMedia connection open.
     pub(crate) ingest: crate::ingest::IngestSlots,
+    /// Recent PutMedia calls per stream (quota).
+    pub(crate) put_media_calls: crate::ingest::limits::CallRate,
 }
 
 impl std::fmt::Debug for VideoService {
@@ -128,6 +130,7 @@ impl VideoService {
             channels: Mutex::new(channels.into_iter().map(|c| (c.name.clone(), c)).collect()),
             control: tokio::sync::Mutex::new(()),
             ingest: crate::ingest::IngestSlots::default(),
+            put_media_calls: crate::ingest::limits::CallRate::default(),
         }))
     }
 

@@ -310,3 +310,37 @@ async fn b_frame_media_is_taken_although_its_blocks_overlap_the_previous_fragmen
     );
     assert!(acks.iter().all(|ack| ack["EventType"] != "ERROR"));
 }
+
+#[tokio::test]
+async fn a_stream_takes_five_putmedia_calls_a_second_with_quotas_on() {
+    let fixture = fixture(VideoConfig::default()).await;
+    create_stream(&fixture, "cam", 24).await;
+    for _ in 0..5 {
+        let acks = fixture
+            .service
+            .put_media(params("cam"), body_of(b"not mkv".to_vec(), 16))
+            .await
+            .expect("within the quota");
+        all_acks(acks).await;
+    }
+    let sixth = fixture
+        .service
+        .put_media(params("cam"), body_of(b"not mkv".to_vec(), 16))
+        .await;
+    assert!(matches!(sixth, Err(VideoError::ClientLimitExceeded(_))));
+
+    let unlimited = support::fixture(VideoConfig {
+        quotas: false,
+        ..VideoConfig::default()
+    })
+    .await;
+    create_stream(&unlimited, "cam", 24).await;
+    for _ in 0..6 {
+        let acks = unlimited
+            .service
+            .put_media(params("cam"), body_of(b"not mkv".to_vec(), 16))
+            .await
+            .expect("no quota");
+        all_acks(acks).await;
+    }
+}

@@ -10,6 +10,7 @@
 
 mod acks;
 mod appender;
+pub mod limits;
 mod session;
 
 use std::collections::HashSet;
@@ -83,6 +84,18 @@ impl VideoService {
         let (stream, _) =
             self.stream(params.stream_name.as_deref(), params.stream_arn.as_deref())?;
         let key = (stream.name.clone(), stream.created_ms);
+        if self.config.quotas
+            && !self
+                .put_media_calls
+                .admit(&key, tokio::time::Instant::now())
+        {
+            // Unverified: AWS's wording.
+            return Err(VideoError::ClientLimitExceeded(format!(
+                "The stream {} takes at most {} PutMedia calls a second.",
+                stream.name,
+                limits::CALLS_PER_SECOND
+            )));
+        }
         if !self.ingest.0.lock().insert(key.clone()) {
             // Unverified: AWS's wording.
             return Err(VideoError::ConnectionLimitExceeded(format!(

@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use super::acks::{Ack, EventType};
 use super::appender::{self, APPEND_QUEUE, Append};
+use super::limits::{BYTES_PER_SECOND, DataRate};
 use super::{IngestSlot, MediaBody};
 use crate::error::VideoError;
 use crate::model::{Status, StreamMeta};
@@ -91,6 +92,8 @@ pub(super) struct Session {
     open: Option<Open>,
     pending: Option<Pending>,
     last_server_ts_ms: i64,
+    /// The connection's data-rate budget, with quotas on.
+    data_rate: Option<DataRate>,
     /// This session's number: one more than the stream's last stored fragment's.
     session_number: u32,
     disc_seq: u32,
@@ -149,6 +152,10 @@ impl Session {
             open: None,
             pending: None,
             last_server_ts_ms: last.map_or(i64::MIN, |meta| meta.server_ts_ms),
+            data_rate: service
+                .config
+                .quotas
+                .then(|| DataRate::new(BYTES_PER_SECOND, Instant::now())),
             session_number: last.map_or(1, |meta| meta.session.wrapping_add(1)),
             disc_seq: last.map_or(0, |meta| meta.disc_seq),
             service,
@@ -169,7 +176,12 @@ impl Session {
             let flow = match input {
                 Input::Body(Some(Ok(bytes))) => {
                     let split = self.splitter.push(&bytes, &mut events);
-                    self.handle(&mut events, split).await
+                    let flow = self.handle(&mut events, split).await;
+                    if let Some(rate) = &mut self.data_rate {
+                        // Over the data rate: read the next piece later.
+                        tokio::time::sleep(rate.take(bytes.len(), Instant::now())).await;
+                    }
+                    flow
                 }
                 Input::Body(Some(Err(err))) => {
                     // The client went away: what arrived complete is kept.
