@@ -181,3 +181,30 @@ def test_a_live_session_slides_and_plays_while_ffmpeg_feeds_the_stream(endpoint,
     assert sequences == sorted(sequences) and sequences[-1] > sequences[0], sequences
     assert played["errors"] == [] and played["advanced"], played
     assert played["colours"] > 50, played
+
+
+def test_a_session_of_another_account_plays_on_the_same_endpoint(spate_factory, tmp_path):
+    home, away = ("AKIDHOME", "home-secret"), ("AKIDAWAY", "away-secret")
+    config = harness.write_credentials_config(
+        tmp_path / "spate.toml",
+        {"access_key_id": home[0], "secret_access_key": home[1]},
+        {"access_key_id": away[0], "secret_access_key": away[1], "account_id": "444455556666",
+         "user_name": "away"})
+    server = spate_factory(env={"SPATE_CONFIG": str(config)})
+    control = harness.kinesis_client(server.endpoint, service="kinesisvideo",
+                                     access_key_id=away[0], secret_access_key=away[1])
+    control.create_stream(StreamName="cam", DataRetentionInHours=1)
+    while control.describe_stream(StreamName="cam")["StreamInfo"]["Status"] != "ACTIVE":
+        time.sleep(0.02)
+    result = put_media(server.endpoint, "cam",
+                       video_media.producer_media("av10.mkv", harness.spate_binary()),
+                       producer_start=float(START), credentials=away)
+    assert sum(ack["EventType"] == "PERSISTED" for ack in result.acks) == 10, result
+    archived = harness.kinesis_client(server.endpoint, service="kinesis-video-archived-media",
+                                      access_key_id=away[0], secret_access_key=away[1])
+    url = archived.get_hls_streaming_session_url(
+        StreamName="cam", PlaybackMode="ON_DEMAND",
+        HLSFragmentSelector=on_demand_range())["HLSStreamingSessionURL"]
+    status, _, playlist = get(url.replace("getHLSMasterPlaylist", "getHLSMediaPlaylist"))
+    assert status == 200
+    assert playlist.decode().count("#EXTINF:") == 10

@@ -49,14 +49,19 @@ pub(crate) fn routes(mut router: Router<AppState>) -> Router<AppState> {
 }
 
 /// A player's GET of a playlist, manifest or segment; readable from any origin (browser
-/// players run on pages of their own).
+/// players run on pages of their own). The request names no account: the session's account
+/// is the one whose key sealed its token (the server's own when none did, which refuses it).
 async fn playback(State(state): State<AppState>, uri: Uri) -> Response {
-    let Some(video) = state.accounts.video(None) else {
+    let query = uri.query().unwrap_or_default();
+    let owner = state
+        .accounts
+        .all_video()
+        .find(|video| video.seals_session_of(query))
+        .or_else(|| state.accounts.video(None));
+    let Some(video) = owner else {
         return (StatusCode::NOT_FOUND, "Video is not served here.\n").into_response();
     };
-    let answer = video
-        .playback(uri.path(), uri.query().unwrap_or_default())
-        .await;
+    let answer = video.playback(uri.path(), query).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, answer.body).into_response();
     let headers = response.headers_mut();

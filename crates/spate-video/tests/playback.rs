@@ -276,3 +276,15 @@ async fn a_live_replay_playlist_grows_with_the_session_clock_and_ends_at_its_end
     assert_eq!(listed(&later), persisted);
     assert!(later.ends_with("#EXT-X-ENDLIST\n"), "{later}");
 }
+
+#[tokio::test]
+async fn a_token_is_known_only_to_the_account_that_sealed_it() {
+    let (fixture, _) = ingested().await;
+    let other = support::fixture(VideoConfig::default()).await;
+    let url = hls_session(&fixture, json!({})).await.expect("session");
+    let (_, query) = path_and_query(&url);
+    assert!(fixture.service.seals_session_of(&query));
+    assert!(!other.service.seals_session_of(&query));
+    assert!(!fixture.service.seals_session_of("SessionToken=nothing"));
+    assert!(!fixture.service.seals_session_of(""));
+}

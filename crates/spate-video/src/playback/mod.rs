@@ -22,6 +22,7 @@ use crate::error::VideoError;
 use crate::media::readable_stream;
 use crate::service::VideoService;
 use crate::store::{FragmentMeta, FragmentNumber, StreamLogs};
+use crate::tokens::TokenKind;
 pub use session::{Discontinuity, Mode, PlaybackError, PlaybackSession, Protocol};
 
 /// A playback answer: status, content type and body.
@@ -152,6 +153,13 @@ fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 }
 
 impl VideoService {
+    /// Whether the `SessionToken` of a playback query was sealed by this account's key (it
+    /// may still have expired): which account a player's request belongs to.
+    pub fn seals_session_of(&self, query: &str) -> bool {
+        query_value(query, "SessionToken")
+            .is_some_and(|token| self.sealer.open(TokenKind::Session, token).is_ok())
+    }
+
     /// Answers a player's GET of `path?query` under `/hls/v1/` or `/dash/v1/`.
     pub async fn playback(self: &Arc<Self>, path: &str, query: &str) -> PlaybackResponse {
         match self.serve_playback(path, query).await {
