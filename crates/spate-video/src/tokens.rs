@@ -139,9 +139,22 @@ pub struct PageToken {
     pub request_digest: u32,
     /// When the token was issued, epoch ms.
     pub issued_ms: i64,
+    /// The time range the pages cover, for operations whose later pages may name only the
+    /// token (ListFragments).
+    pub range: Option<PageRange>,
+}
+
+/// A time range a page token carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRange {
+    /// The producer-time axis (else server time).
+    pub producer_axis: bool,
+    pub start_ms: i64,
+    pub end_ms: i64,
 }
 
 const PAGE_BODY_LEN: usize = 8 + 8 + 4 + 8;
+const RANGE_LEN: usize = 1 + 8 + 8;
 
 /// A digest of a request's members other than the token (their canonical bytes, chosen by
 /// the operation). CRC-32C: it sits inside the sealed token, so it needs no strength against
@@ -158,6 +171,11 @@ impl PageToken {
         body.extend_from_slice(&self.cursor.to_le_bytes());
         body.extend_from_slice(&self.request_digest.to_le_bytes());
         body.extend_from_slice(&self.issued_ms.to_le_bytes());
+        if let Some(range) = self.range {
+            body.push(u8::from(range.producer_axis));
+            body.extend_from_slice(&range.start_ms.to_le_bytes());
+            body.extend_from_slice(&range.end_ms.to_le_bytes());
+        }
         sealer.seal(TokenKind::Page, &body)
     }
 
@@ -170,15 +188,19 @@ impl PageToken {
         max_age_ms: i64,
     ) -> Result<PageToken, TokenError> {
         let body = sealer.open(TokenKind::Page, token)?;
-        let body: &[u8; PAGE_BODY_LEN] = body
-            .as_slice()
-            .try_into()
-            .map_err(|_| TokenError::Malformed)?;
+        if body.len() != PAGE_BODY_LEN && body.len() != PAGE_BODY_LEN + RANGE_LEN {
+            return Err(TokenError::Malformed);
+        }
         let word_at = |at: usize| {
             let mut bytes = [0u8; 8];
             bytes.copy_from_slice(&body[at..at + 8]);
             bytes
         };
+        let range = (body.len() > PAGE_BODY_LEN).then(|| PageRange {
+            producer_axis: body[PAGE_BODY_LEN] != 0,
+            start_ms: i64::from_le_bytes(word_at(PAGE_BODY_LEN + 1)),
+            end_ms: i64::from_le_bytes(word_at(PAGE_BODY_LEN + 9)),
+        });
         let mut digest = [0u8; 4];
         digest.copy_from_slice(&body[16..20]);
         let page = PageToken {
@@ -186,6 +208,7 @@ impl PageToken {
             cursor: u64::from_le_bytes(word_at(8)),
             request_digest: u32::from_le_bytes(digest),
             issued_ms: i64::from_le_bytes(word_at(20)),
+            range,
         };
         if now_ms.saturating_sub(page.issued_ms) > max_age_ms {
             return Err(TokenError::Expired);
@@ -206,6 +229,11 @@ mod tests {
             cursor: u64::MAX - 3,
             request_digest: request_digest(b"stream-a|SERVER|0|100"),
             issued_ms: 1_700_000_500_000,
+            range: Some(PageRange {
+                producer_axis: true,
+                start_ms: -5,
+                end_ms: i64::MAX,
+            }),
         }
     }
 

@@ -314,6 +314,15 @@ async fn list_fragments_pages_with_tokens_bound_to_the_request() {
         .expect("page 2");
     assert_eq!(listed_numbers(&second), numbers[3..]);
     assert!(second.get("NextToken").is_none());
+    // A later page may name only the token, as AWS allows: it carries the range.
+    let alone = json_call(
+        service,
+        "/listFragments",
+        json!({"StreamName": "cam", "NextToken": token, "MaxResults": 3}),
+    )
+    .await
+    .expect("page 2 by token alone");
+    assert_eq!(listed_numbers(&alone), numbers[3..]);
 
     // The token is good for its stream and range only.
     let mut other_range = list_request("SERVER_TIMESTAMP", START_MS, Fixture::server_ms(9));

@@ -293,6 +293,7 @@ pub async fn page(
             cursor: page_end as u64,
             request_digest: digest,
             issued_ms: now,
+            range: None,
         }
         .seal(sealer)
     });

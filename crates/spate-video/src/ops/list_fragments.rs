@@ -12,7 +12,7 @@ use crate::media::readable_stream;
 use crate::model::epoch_seconds;
 use crate::service::{Call, VideoService};
 use crate::store::{ListQuery, TimeAxis};
-use crate::tokens::{PageToken, request_digest};
+use crate::tokens::{PageRange, PageToken, request_digest};
 
 /// `MaxResults` when the request has none. Unverified: AWS documents no default; 100.
 pub const DEFAULT_MAX_RESULTS: i64 = 100;
@@ -128,29 +128,39 @@ pub async fn handle(
         request.stream_name.as_deref(),
         request.stream_arn.as_deref(),
     )?;
-    let Some(selector) = &request.fragment_selector else {
-        // Unverified: AWS accepts a NextToken alone (its token carries the range); Spate's
-        // tokens carry only a digest of it, so the selector must come with every page (as
-        // boto3's paginator and the CLI send it). Without either, AWS's answer is a guess too.
-        let message = if request.next_token.is_some() {
-            "ListFragments with a NextToken but no FragmentSelector is not supported by Spate: send the FragmentSelector of the first page with every page."
-        } else {
-            "FragmentSelector is required when NextToken is not given."
-        };
-        return Err(VideoError::InvalidArgument(message.into()));
-    };
-    let (axis, start_ms, end_ms) = range_of(selector)?;
-    let bound_to = digest(logs.media.0, axis, start_ms, end_ms);
-    let after = match &request.next_token {
-        None => None,
-        Some(token) => {
-            let sealer = &service.sealer;
-            let page = PageToken::open(sealer, token, service.now_ms(), TOKEN_MAX_AGE_MS)
+    // A later page may name only its NextToken: the token carries the range.
+    let (axis, start_ms, end_ms, after) = match (&request.fragment_selector, &request.next_token) {
+        (None, None) => {
+            // Unverified: AWS's wording.
+            return Err(VideoError::InvalidArgument(
+                "FragmentSelector is required when NextToken is not given.".into(),
+            ));
+        }
+        (Some(selector), None) => {
+            let (axis, start_ms, end_ms) = range_of(selector)?;
+            (axis, start_ms, end_ms, None)
+        }
+        (selector, Some(token)) => {
+            let page = PageToken::open(&service.sealer, token, service.now_ms(), TOKEN_MAX_AGE_MS)
                 .map_err(|_| invalid_token())?;
-            if page.stream_created_ms != stream.created_ms || page.request_digest != bound_to {
+            let range = page.range.ok_or_else(invalid_token)?;
+            let axis = if range.producer_axis {
+                TimeAxis::Producer
+            } else {
+                TimeAxis::Server
+            };
+            let bound_to = digest(logs.media.0, axis, range.start_ms, range.end_ms);
+            let same_request = match selector {
+                None => true,
+                Some(selector) => range_of(selector)? == (axis, range.start_ms, range.end_ms),
+            };
+            if page.stream_created_ms != stream.created_ms
+                || page.request_digest != bound_to
+                || !same_request
+            {
                 return Err(invalid_token());
             }
-            Some(page.cursor)
+            (axis, range.start_ms, range.end_ms, Some(page.cursor))
         }
     };
     let limit = request.max_results.unwrap_or(DEFAULT_MAX_RESULTS);
@@ -168,14 +178,18 @@ pub async fn handle(
     listed.truncate(limit);
     let next_token = match listed.last() {
         Some((number, _)) if more => {
-            let sealer = &service.sealer;
             let page = PageToken {
                 stream_created_ms: stream.created_ms,
                 cursor: number.offset,
-                request_digest: bound_to,
+                request_digest: digest(logs.media.0, axis, start_ms, end_ms),
                 issued_ms: service.now_ms(),
+                range: Some(PageRange {
+                    producer_axis: axis == TimeAxis::Producer,
+                    start_ms,
+                    end_ms,
+                }),
             };
-            Some(page.seal(sealer))
+            Some(page.seal(&service.sealer))
         }
         _ => None,
     };
