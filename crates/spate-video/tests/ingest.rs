@@ -14,8 +14,7 @@ use spate_video::ingest::{MediaBody, PutMediaParams};
 use spate_video::store::{ListQuery, StreamLogs, TimeAxis};
 use spate_video::{VideoConfig, VideoError};
 use support::{
-    AV2, Fixture, START_MS, all_acks, body_of, create_stream, fixture, json_call, mkv, params,
-    split_fixture,
+    AV2, Fixture, START_MS, all_acks, body_of, create_stream, fixture, mkv, params, split_fixture,
 };
 use tokio::sync::mpsc;
 
@@ -241,17 +240,7 @@ async fn a_deleted_stream_ends_its_session_with_stream_not_active() {
         .expect("sent");
     assert_eq!(next_ack(&mut acks).await["EventType"], "BUFFERING");
     assert_eq!(next_ack(&mut acks).await["EventType"], "RECEIVED");
-    let described = json_call(
-        &fixture.service,
-        "/describeStream",
-        json!({"StreamName": "cam"}),
-    )
-    .await
-    .expect("described");
-    let arn = described["StreamInfo"]["StreamARN"].clone();
-    json_call(&fixture.service, "/deleteStream", json!({"StreamARN": arn}))
-        .await
-        .expect("deleted");
+    support::delete_stream(&fixture.service, "cam").await;
     feed.send(clusters[1].rewrite(1_000)).await.expect("sent");
     let rest = all_acks(acks).await;
     let error = rest.last().expect("an ERROR");

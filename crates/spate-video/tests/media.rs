@@ -560,17 +560,7 @@ async fn deleting_the_stream_ends_a_following_get_media() {
     for number in &numbers {
         assert_eq!(next_number(&mut body).await.as_ref(), Some(number));
     }
-    let described = json_call(
-        &fixture.service,
-        "/describeStream",
-        json!({"StreamName": "cam"}),
-    )
-    .await
-    .expect("described");
-    let arn = described["StreamInfo"]["StreamARN"].clone();
-    json_call(&fixture.service, "/deleteStream", json!({"StreamARN": arn}))
-        .await
-        .expect("deleted");
+    support::delete_stream(&fixture.service, "cam").await;
     let deleted_at = tokio::time::Instant::now();
     let rest = collect(body).await;
     assert!(rest.is_empty(), "no error tags for a deleted stream");

@@ -92,6 +92,17 @@ pub async fn create_stream(fixture: &Fixture, name: &str, retention_hours: i64) 
     fixture.clock.advance(1_000);
 }
 
+/// Deletes the stream `name` (DeleteStream takes its ARN).
+pub async fn delete_stream(service: &Arc<VideoService>, name: &str) {
+    let described = json_call(service, "/describeStream", json!({"StreamName": name}))
+        .await
+        .expect("described");
+    let arn = described["StreamInfo"]["StreamARN"].clone();
+    json_call(service, "/deleteStream", json!({"StreamARN": arn}))
+        .await
+        .expect("deleted");
+}
+
 /// PutMedia headers naming `name`, RELATIVE from [`PRODUCER_START`].
 pub fn params(name: &str) -> PutMediaParams {
     PutMediaParams {
